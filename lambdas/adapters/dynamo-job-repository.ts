@@ -1,0 +1,193 @@
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { TERMINAL_RANK, isTerminal, type Job, type JobError, type StoredOutput } from '../core/job';
+import type { CreateOutcome, JobRepository, WriteOutcome } from '../core/ports';
+import type { JobPatch } from '../core/state-machine';
+
+/** Index names and key attributes: the CDK construct creates the table from these, so both agree. */
+export const JOBS_TABLE_SCHEMA = {
+  partitionKey: 'id',
+  byPrediction: { indexName: 'byPrediction', partitionKey: 'predictionId' },
+  byOwner: { indexName: 'byOwner', partitionKey: 'owner', sortKey: 'createdAt' },
+  /** Sparse: only jobs that are not terminal carry `activeShard`, so the reconciler never scans finished jobs. */
+  active: { indexName: 'active', partitionKey: 'activeShard', sortKey: 'updatedAt' },
+} as const;
+
+/**
+ * Free-form JSON (input, metadata, output, metrics) is stored as a JSON string, not a DynamoDB map: any JSON
+ * a client or model sends then round-trips exactly (numbers beyond DynamoDB's range, empty keys, deep nesting).
+ */
+const JSON_FIELDS = ['input', 'metadata', 'output', 'metrics'] as const;
+
+type Item = Record<string, unknown>;
+
+function toItem(job: Job): Item {
+  const item: Item = { ...job };
+  for (const field of JSON_FIELDS) if (job[field] !== undefined) item[field] = JSON.stringify(job[field]);
+  if (!isTerminal(job.status)) item.activeShard = 'active';
+  return item;
+}
+
+function fromItem(item: Item): Job {
+  const job = { ...item } as Record<string, unknown>;
+  for (const field of JSON_FIELDS) if (typeof item[field] === 'string') job[field] = JSON.parse(item[field] as string);
+  for (const internal of ['activeShard', 'transferLease', 'transferLeaseUntil', 'submitRetryable']) delete job[internal];
+  return job as unknown as Job;
+}
+
+// Named conditions (see DESIGN.md "Idempotency comes from the data"):
+/** No job with this id yet. */
+const jobIsNew = 'attribute_not_exists(id)';
+/**
+ * An Idempotency-Key retry of a request whose submission Replicate throttled or could not take: no
+ * prediction exists for it, so a new attempt replaces the failed one.
+ */
+const failedSubmissionMayRetry = '(submitRetryable = :true AND requestHash = :requestHash)';
+/** The write raises the rank; since terminal is the top rank this also means "not terminal". */
+const isNewer = '#rank < :rank';
+/** The event is for the job's prediction, or the job has none yet (a webhook that beat submit's write). */
+const samePrediction = '(attribute_not_exists(predictionId) OR predictionId = :predictionId)';
+/** The clock of the writer is not behind the last write: `updatedAt` never goes backwards. */
+const notOlder = 'updatedAt <= :updatedAt';
+/** Nobody holds the transfer lease, it expired (its holder crashed or timed out), or we hold it. */
+const leaseFree = '(attribute_not_exists(transferLeaseUntil) OR transferLeaseUntil < :now OR transferLease = :holder)';
+
+export class DynamoJobRepository implements JobRepository {
+  private readonly documents: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {
+    this.documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  async create(job: Job): Promise<CreateOutcome> {
+    try {
+      await this.documents.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: toItem(job),
+          ConditionExpression: `${jobIsNew} OR ${failedSubmissionMayRetry}`,
+          ExpressionAttributeValues: { ':true': true, ':requestHash': job.requestHash },
+        }),
+      );
+      return { created: true };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const existing = await this.get(job.id);
+      if (!existing) throw new Error(`Job ${job.id} refused a conditional put but cannot be read`);
+      return { created: false, existing };
+    }
+  }
+
+  async get(id: string): Promise<Job | undefined> {
+    const result = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { id }, ConsistentRead: true }));
+    return result.Item ? fromItem(result.Item) : undefined;
+  }
+
+  async findByPredictionId(predictionId: string): Promise<Job | undefined> {
+    const result = await this.documents.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: JOBS_TABLE_SCHEMA.byPrediction.indexName,
+        KeyConditionExpression: 'predictionId = :predictionId',
+        ExpressionAttributeValues: { ':predictionId': predictionId },
+        Limit: 1,
+      }),
+    );
+    const id = result.Items?.[0]?.id;
+    return typeof id === 'string' ? this.get(id) : undefined;
+  }
+
+  async recordPrediction(id: string, predictionId: string): Promise<Job | undefined> {
+    return this.update(
+      {
+        Key: { id },
+        UpdateExpression: 'SET predictionId = :predictionId',
+        ConditionExpression: `attribute_exists(id) AND ${samePrediction}`,
+        ExpressionAttributeValues: { ':predictionId': predictionId },
+      },
+      () => this.get(id),
+    );
+  }
+
+  async failSubmission(id: string, error: JobError, now: string, retryable = false): Promise<WriteOutcome> {
+    const job = await this.update({
+      Key: { id },
+      UpdateExpression:
+        'SET #status = :failed, #rank = :terminal, #error = :error, updatedAt = :now, completedAt = :now, submitRetryable = :retryable REMOVE activeShard',
+      ConditionExpression: '#rank = :queued AND attribute_not_exists(predictionId)',
+      ExpressionAttributeNames: { '#status': 'status', '#rank': 'rank', '#error': 'error' },
+      ExpressionAttributeValues: {
+        ':failed': 'failed',
+        ':terminal': TERMINAL_RANK,
+        ':queued': 0,
+        ':error': error,
+        ':now': now,
+        ':retryable': retryable,
+      },
+    });
+    return job ? { applied: true, job } : { applied: false };
+  }
+
+  async advance(id: string, patch: JobPatch, result?: { outputs: StoredOutput[]; output: unknown }): Promise<WriteOutcome> {
+    const names: Record<string, string> = { '#status': 'status', '#rank': 'rank' };
+    const values: Record<string, unknown> = {
+      ':status': patch.status,
+      ':rank': patch.rank,
+      ':updatedAt': patch.updatedAt,
+      ':predictionId': patch.predictionId,
+    };
+    const sets = ['#status = :status', '#rank = :rank', 'updatedAt = :updatedAt', 'predictionId = :predictionId'];
+    const add = (attribute: string, value: unknown) => {
+      if (value === undefined) return;
+      names[`#${attribute}`] = attribute;
+      values[`:${attribute}`] = value;
+      sets.push(`#${attribute} = :${attribute}`);
+    };
+    if (patch.startedAt) {
+      values[':startedAt'] = patch.startedAt;
+      sets.push('startedAt = if_not_exists(startedAt, :startedAt)');
+    }
+    add('completedAt', patch.completedAt);
+    add('error', patch.error);
+    add('metrics', patch.metrics === undefined ? undefined : JSON.stringify(patch.metrics));
+    add('outputs', result?.outputs);
+    add('output', result === undefined ? undefined : JSON.stringify(result.output ?? null));
+    const terminal = isTerminal(patch.status);
+    const job = await this.update({
+      Key: { id },
+      UpdateExpression: `SET ${sets.join(', ')}${terminal ? ' REMOVE activeShard, transferLease, transferLeaseUntil' : ''}`,
+      ConditionExpression: `attribute_exists(id) AND ${isNewer} AND ${samePrediction} AND ${notOlder}`,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    });
+    return job ? { applied: true, job } : { applied: false };
+  }
+
+  async acquireTransferLease(id: string, holder: string, now: string, until: string): Promise<boolean> {
+    const job = await this.update({
+      Key: { id },
+      UpdateExpression: 'SET transferLease = :holder, transferLeaseUntil = :until',
+      ConditionExpression: `attribute_exists(id) AND #rank < :terminal AND ${leaseFree}`,
+      ExpressionAttributeNames: { '#rank': 'rank' },
+      ExpressionAttributeValues: { ':holder': holder, ':until': until, ':now': now, ':terminal': TERMINAL_RANK },
+    });
+    return job !== undefined;
+  }
+
+  /** A conditional update answering with the new job, or with `onConditionFailed`'s answer when refused. */
+  private async update(
+    input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>,
+    onConditionFailed: () => Promise<Job | undefined> = async () => undefined,
+  ): Promise<Job | undefined> {
+    try {
+      const result = await this.documents.send(new UpdateCommand({ TableName: this.tableName, ReturnValues: 'ALL_NEW', ...input }));
+      return result.Attributes ? fromItem(result.Attributes) : undefined;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return onConditionFailed();
+      throw error;
+    }
+  }
+}

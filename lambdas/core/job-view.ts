@@ -1,0 +1,49 @@
+import type { Job } from './job';
+import { mapOutputFiles } from './outputs';
+
+/** The public shape of a job (the API contract); internal fields never leave the service. */
+export interface JobView {
+  id: string;
+  status: Job['status'];
+  model: string;
+  version: string | null;
+  predictionId: string | null;
+  metadata: Record<string, unknown> | null;
+  outputs: Array<{ key: string; url: string; contentType: string; size: number }>;
+  output: unknown;
+  error: Job['error'];
+  metrics: Record<string, unknown> | null;
+  createdAt: string;
+  updatedAt: string;
+  startedAt: string | null;
+  completedAt: string | null;
+}
+
+/**
+ * `urls[i]` is the presigned URL of stored output `i`. The output keeps Replicate's shape with each file
+ * URL replaced by our copy; until the job has succeeded there are no copies, so no file URLs are shown.
+ */
+export function toJobView(job: Job, urls: string[]): JobView {
+  const stored = job.status === 'succeeded';
+  return {
+    id: job.id,
+    status: job.status,
+    model: job.model,
+    version: job.version ?? null,
+    predictionId: job.predictionId ?? null,
+    metadata: job.metadata ?? null,
+    outputs: job.outputs.map((output, i) => ({
+      key: output.key,
+      url: urls[i],
+      contentType: output.contentType,
+      size: output.size,
+    })),
+    output: stored ? mapOutputFiles(job.output ?? null, (file) => urls[file.index] ?? null) : null,
+    error: job.error,
+    metrics: job.metrics ?? null,
+    createdAt: job.createdAt,
+    updatedAt: job.updatedAt,
+    startedAt: job.startedAt ?? null,
+    completedAt: job.completedAt ?? null,
+  };
+}

@@ -1,0 +1,62 @@
+import type { JobErrorCode } from './errors';
+
+export const JOB_STATUSES = ['queued', 'starting', 'processing', 'succeeded', 'failed', 'canceled'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+export type TerminalStatus = 'succeeded' | 'failed' | 'canceled';
+
+/**
+ * A monotonic rank per status: a write may only raise it. All terminal statuses share the top rank,
+ * so once one is written no other status (terminal or not) can replace it.
+ */
+export const STATUS_RANK: Record<JobStatus, number> = {
+  queued: 0,
+  starting: 1,
+  processing: 2,
+  succeeded: 3,
+  failed: 3,
+  canceled: 3,
+};
+export const TERMINAL_RANK = 3;
+
+export const isTerminal = (status: JobStatus): status is TerminalStatus => STATUS_RANK[status] === TERMINAL_RANK;
+
+export const WEBHOOK_EVENTS = ['start', 'output', 'logs', 'completed'] as const;
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
+
+export interface JobError {
+  code: JobErrorCode;
+  message: string;
+}
+
+/** A file output copied into our bucket. `index` is its place in the output's depth-first order. */
+export interface StoredOutput {
+  index: number;
+  key: string;
+  contentType: string;
+  size: number;
+}
+
+/** The job record as stored. Timestamps are ISO-8601 strings (they sort as text). */
+export interface Job {
+  id: string;
+  owner: string;
+  status: JobStatus;
+  rank: number;
+  model: string;
+  version?: string;
+  input: Record<string, unknown>;
+  metadata?: Record<string, unknown>;
+  webhookEvents: WebhookEvent[];
+  predictionId?: string;
+  outputs: StoredOutput[];
+  output?: unknown;
+  error: JobError | null;
+  metrics?: Record<string, unknown>;
+  /** Hash of the validated request: tells a retried Idempotency-Key request from a conflicting one. */
+  requestHash: string;
+  idempotencyKey?: string;
+  createdAt: string;
+  updatedAt: string;
+  startedAt?: string;
+  completedAt?: string;
+}

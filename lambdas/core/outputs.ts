@@ -1,0 +1,99 @@
+/**
+ * Finding the files in a prediction's output and putting our copies in their place.
+ *
+ * Replicate outputs come in a few shapes: one file URL, a list of file URLs, an object whose values hold
+ * file URLs, plain text, a list of text tokens (language models stream these), numbers and nested JSON.
+ * A string is a file when it is a whole absolute http(s) URL or a `data:` URI. A list that holds any string
+ * which is not a file is text (tokens) and passes through untouched, so a model that writes a URL as one
+ * of its tokens does not make us fetch it.
+ */
+
+export interface FileRef {
+  /** Depth-first position among the output's files: names the stored object deterministically. */
+  index: number;
+  url: string;
+}
+
+const FILE_URL = /^(https?:\/\/[^\s]+|data:[^,\s]*,[^\s]*)$/i;
+export const isFileReference = (value: unknown): value is string => typeof value === 'string' && FILE_URL.test(value);
+
+const isTextList = (list: unknown[]): boolean =>
+  list.some((item) => typeof item === 'string' && !isFileReference(item));
+
+/** Rewrites every file reference in `output`, in depth-first order, keeping everything else as it is. */
+export function mapOutputFiles(output: unknown, replace: (file: FileRef) => unknown): unknown {
+  let index = 0;
+  const walk = (value: unknown): unknown => {
+    if (isFileReference(value)) return replace({ index: index++, url: value });
+    if (Array.isArray(value)) return isTextList(value) ? value : value.map(walk);
+    if (value !== null && typeof value === 'object') {
+      return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, walk(inner)]));
+    }
+    return value;
+  };
+  return walk(output);
+}
+
+export function findOutputFiles(output: unknown): FileRef[] {
+  const files: FileRef[] = [];
+  mapOutputFiles(output, (file) => {
+    files.push(file);
+    return file.url;
+  });
+  return files;
+}
+
+const EXTENSION_BY_TYPE: Record<string, string> = {
+  'image/png': 'png',
+  'image/jpeg': 'jpg',
+  'image/webp': 'webp',
+  'image/gif': 'gif',
+  'image/svg+xml': 'svg',
+  'video/mp4': 'mp4',
+  'video/webm': 'webm',
+  'audio/mpeg': 'mp3',
+  'audio/wav': 'wav',
+  'audio/x-wav': 'wav',
+  'audio/ogg': 'ogg',
+  'audio/flac': 'flac',
+  'text/plain': 'txt',
+  'application/json': 'json',
+  'application/zip': 'zip',
+  'model/gltf-binary': 'glb',
+};
+const TYPE_BY_EXTENSION: Record<string, string> = Object.fromEntries(
+  Object.entries(EXTENSION_BY_TYPE).map(([type, ext]) => [ext, type]),
+);
+
+/** The extension of the stored copy: from the URL's file name when it has a sane one, else from the type. */
+export function extensionFor(url: string, contentType: string | undefined): string {
+  if (!url.startsWith('data:')) {
+    const name = new URL(url).pathname.split('/').pop() ?? '';
+    const match = /\.([a-z0-9]{1,8})$/i.exec(name);
+    if (match) return match[1].toLowerCase();
+  }
+  const type = (contentType ?? '').split(';')[0].trim().toLowerCase();
+  return Object.hasOwn(EXTENSION_BY_TYPE, type) ? EXTENSION_BY_TYPE[type] : 'bin';
+}
+
+/** A content type we can trust: the source's when it sent a plausible one, else one from the extension. */
+export function contentTypeFor(sourceType: string | undefined, extension: string): string {
+  const type = (sourceType ?? '').split(';')[0].trim().toLowerCase();
+  if (/^[a-z]+\/[a-z0-9.+-]+$/.test(type) && type !== 'application/octet-stream') return type;
+  return Object.hasOwn(TYPE_BY_EXTENSION, extension) ? TYPE_BY_EXTENSION[extension] : 'application/octet-stream';
+}
+
+/** Deterministic, so a retried copy overwrites the same object instead of adding a second one. */
+export const outputKey = (owner: string, jobId: string, index: number, extension: string): string =>
+  `outputs/${owner}/${jobId}/${index}.${extension}`;
+
+/** Decodes a `data:` URI output (Replicate returns these for small synchronous outputs). */
+export function decodeDataUri(uri: string): { contentType: string; bytes: Buffer } {
+  const comma = uri.indexOf(',');
+  const meta = uri.slice(5, comma);
+  const data = uri.slice(comma + 1);
+  const isBase64 = /;base64$/i.test(meta);
+  const contentType = (isBase64 ? meta.slice(0, -7) : meta).split(';')[0] || 'text/plain';
+  const bytes = isBase64 ? Buffer.from(data, 'base64') : Buffer.from(decodeURIComponent(data), 'utf8');
+  return { contentType, bytes };
+}

@@ -1,0 +1,85 @@
+import type { Readable } from 'node:stream';
+import type { Job, JobError, StoredOutput } from './job';
+import type { Prediction } from './prediction';
+import type { JobPatch } from './state-machine';
+import type { WebhookEvent } from './job';
+
+/**
+ * What the handlers need from the outside world. Adapters implement these over AWS (and the local
+ * emulators, which speak the same APIs); handlers receive them injected, built once per cold start.
+ */
+
+export type CreateOutcome = { created: true } | { created: false; existing: Job };
+export type WriteOutcome = { applied: true; job: Job } | { applied: false };
+
+export interface JobRepository {
+  /** Puts a new job; if the id exists, answers with the existing job instead (Idempotency-Key retries). */
+  create(job: Job): Promise<CreateOutcome>;
+  get(id: string): Promise<Job | undefined>;
+  findByPredictionId(predictionId: string): Promise<Job | undefined>;
+  /** Records the prediction id submit got back, unless a webhook already recorded the same one. */
+  recordPrediction(id: string, predictionId: string): Promise<Job | undefined>;
+  /** Submitting failed: `queued` goes straight to `failed`; `retryable` lets an Idempotency-Key retry try again. */
+  failSubmission(id: string, error: JobError, now: string, retryable?: boolean): Promise<WriteOutcome>;
+  /** Applies a transition if it still raises the job's rank and the job is not terminal. */
+  advance(id: string, patch: JobPatch, result?: { outputs: StoredOutput[]; output: unknown }): Promise<WriteOutcome>;
+  /** Takes (or renews) the right to copy the job's outputs until `until`; false if another holder has it. */
+  acquireTransferLease(id: string, holder: string, now: string, until: string): Promise<boolean>;
+}
+
+export interface ObjectStore {
+  /** Streams `body` into the bucket (multipart for large bodies) and answers with the bytes written. */
+  upload(key: string, body: Readable | Buffer, contentType: string): Promise<{ size: number }>;
+  presignGet(key: string, expiresInSeconds: number): Promise<string>;
+  putText(key: string, text: string): Promise<void>;
+  getText(key: string): Promise<string>;
+}
+
+export interface QueueMessage {
+  /** Where the prediction came from: a verified webhook, or a poll by the reconciler. */
+  source: 'webhook' | 'poll';
+  receivedAt: string;
+  webhookId?: string;
+  /** The job the prediction belongs to when the sender knows it (polls do; webhooks read it from the body). */
+  jobId?: string;
+  /** The prediction JSON, exactly as received; or `bodyKey` naming where it was stored when too big. */
+  body?: string;
+  bodyKey?: string;
+}
+
+export interface JobQueue {
+  send(message: QueueMessage): Promise<void>;
+  /** Makes a received message visible again after `seconds` (a message that should be retried later). */
+  retryLater(receiptHandle: string, seconds: number): Promise<void>;
+}
+
+export interface Secrets {
+  replicateApiToken(): Promise<string>;
+  /** The webhook signing keys in force: more than one while a secret is being rotated. */
+  webhookSigningKeys(): Promise<Buffer[]>;
+}
+
+export interface CreatePredictionRequest {
+  model: string;
+  version?: string;
+  input: Record<string, unknown>;
+  webhook: string;
+  webhookEvents: WebhookEvent[];
+}
+
+export interface ReplicateGateway {
+  createPrediction(request: CreatePredictionRequest): Promise<Prediction>;
+  getPrediction(id: string): Promise<Prediction>;
+  cancelPrediction(id: string): Promise<Prediction>;
+}
+
+/** An output file opened for reading, already checked against the host allowlist. */
+export interface OpenedOutput {
+  body: Readable;
+  contentType?: string;
+  contentLength?: number;
+}
+
+export interface OutputSource {
+  open(url: string): Promise<OpenedOutput>;
+}

@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import { ApiError } from './errors';
+import { WEBHOOK_EVENTS, type WebhookEvent } from './job';
+
+/** The whole body of `POST /jobs`: a job, input included, must fit one DynamoDB item (400 KB). */
+export const MAX_SUBMIT_BODY_BYTES = 256 * 1024;
+export const MAX_METADATA_BYTES = 16 * 1024;
+/** DynamoDB nests documents at most 32 levels deep; the job item wraps input in one more. */
+export const MAX_INPUT_DEPTH = 30;
+
+const MODEL_NAME = /^[a-z0-9](?:[a-z0-9_.-]{0,98}[a-z0-9_])?\/[a-z0-9](?:[a-z0-9_.-]{0,98}[a-z0-9_])?$/i;
+const VERSION_ID = /^[0-9a-f]{64}$/;
+
+const jsonObject = z.record(z.string(), z.unknown());
+
+/** One schema for the body: validation, the TypeScript type and (later) the OpenAPI document come from it. */
+export const SubmitJobBody = z.strictObject({
+  model: z
+    .string()
+    .max(300)
+    .regex(/^[^:]+(:[0-9a-f]{64})?$/, 'must be "owner/name" or "owner/name:<64-hex version>"')
+    .refine((value) => MODEL_NAME.test(value.split(':')[0]), 'must be "owner/name" or "owner/name:<64-hex version>"')
+    .optional(),
+  version: z.string().regex(VERSION_ID, 'must be 64 lowercase hex characters').optional(),
+  input: jsonObject,
+  webhookEvents: z.array(z.enum(WEBHOOK_EVENTS)).min(1).max(4).optional(),
+  metadata: jsonObject.optional(),
+});
+export type SubmitJobBody = z.infer<typeof SubmitJobBody>;
+
+/** A validated request, resolved to what Replicate is asked for. */
+export interface SubmitRequest {
+  model: string;
+  version?: string;
+  input: Record<string, unknown>;
+  metadata?: Record<string, unknown>;
+  webhookEvents: WebhookEvent[];
+}
+
+/**
+ * Parses and validates the raw body of `POST /jobs`. Throws `ApiError` with a precise code and message;
+ * nothing has been written when it throws.
+ */
+export function parseSubmitRequest(rawBody: string): SubmitRequest {
+  if (Buffer.byteLength(rawBody, 'utf8') > MAX_SUBMIT_BODY_BYTES) {
+    throw new ApiError('body_too_large', `The request body must be at most ${MAX_SUBMIT_BODY_BYTES} bytes`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(rawBody);
+  } catch (error) {
+    throw new ApiError('invalid_json', `The request body is not valid JSON: ${(error as Error).message}`);
+  }
+  const parsed = SubmitJobBody.safeParse(json);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => ({ path: issue.path.join('.') || '(body)', message: issue.message }));
+    throw new ApiError('validation_failed', `Invalid request: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
+  }
+  const body = parsed.data;
+  const invalid = (path: string, message: string) =>
+    new ApiError('validation_failed', `Invalid request: ${path}: ${message}`, [{ path, message }]);
+
+  const [modelName, modelVersion] = (body.model ?? '').split(':');
+  if (!body.model && !body.version) throw invalid('model', 'give "model" ("owner/name[:version]") or "version"');
+  if (modelVersion && body.version && modelVersion !== body.version) {
+    throw invalid('version', 'differs from the version in "model"');
+  }
+  if (depthOf(body.input) > MAX_INPUT_DEPTH) throw invalid('input', `nests deeper than ${MAX_INPUT_DEPTH} levels`);
+  if (body.metadata) {
+    if (Buffer.byteLength(JSON.stringify(body.metadata)) > MAX_METADATA_BYTES) {
+      throw invalid('metadata', `must be at most ${MAX_METADATA_BYTES} bytes as JSON`);
+    }
+    if (depthOf(body.metadata) > 8) throw invalid('metadata', 'nests deeper than 8 levels');
+  }
+  // `completed` is always asked for: it is the only event Replicate retries, and the one that ends the job.
+  const events = new Set<WebhookEvent>(body.webhookEvents ?? ['start', 'completed']);
+  events.add('completed');
+  return {
+    model: modelName,
+    version: modelVersion || body.version,
+    input: body.input,
+    metadata: body.metadata,
+    webhookEvents: WEBHOOK_EVENTS.filter((event) => events.has(event)),
+  };
+}
+
+/** Nesting depth of a JSON value, computed without recursion so hostile depth cannot overflow the stack. */
+export function depthOf(value: unknown): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop()!;
+    if (current === null || typeof current !== 'object') continue;
+    deepest = Math.max(deepest, depth);
+    for (const inner of Object.values(current)) stack.push([inner, depth + 1]);
+  }
+  return deepest;
+}

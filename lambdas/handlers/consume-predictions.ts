@@ -1,0 +1,145 @@
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { OutputFailure, PoisonMessage, TransferInProgress } from '../core/failures';
+import type { Job } from '../core/job';
+import { findOutputFiles } from '../core/outputs';
+import type { QueueMessage } from '../core/ports';
+import { jobIdFromWebhookUrl, PredictionSchema, type Prediction } from '../core/prediction';
+import { decide, type JobPatch } from '../core/state-machine';
+import { copyOutputs } from './copy-outputs';
+import type { Dependencies } from './dependencies';
+
+/** A write refused because another writer got there first is re-decided against the fresh job this often. */
+const MAX_ATTEMPTS = 3;
+
+/**
+ * The SQS consumer: applies each prediction event to its job. Records are independent; one that fails is
+ * reported alone (`ReportBatchItemFailures`), so the rest of its batch is not run again.
+ */
+export const consumePredictions =
+  (deps: Dependencies) =>
+  async (event: SQSEvent): Promise<SQSBatchResponse> => {
+    const failures: SQSBatchResponse['batchItemFailures'] = [];
+    await Promise.all(
+      event.Records.map(async (record) => {
+        try {
+          await consumeRecord(deps, record);
+        } catch (error) {
+          failures.push({ itemIdentifier: record.messageId });
+          await handleFailure(deps, record, error);
+        }
+      }),
+    );
+    return { batchItemFailures: failures };
+  };
+
+async function handleFailure(deps: Dependencies, record: SQSRecord, error: unknown): Promise<void> {
+  const context = { messageId: record.messageId, receiveCount: record.attributes?.ApproximateReceiveCount };
+  if (error instanceof TransferInProgress) {
+    // A duplicate of a message whose outputs are being copied: it comes back once the lease could have expired,
+    // as the backup for a holder that crashed.
+    deps.log.info('outputs are being copied by another consumer; retrying later', context);
+    await deps.queue.retryLater(record.receiptHandle, error.retryAfterSeconds).catch(() => undefined);
+  } else if (error instanceof PoisonMessage) {
+    deps.log.error('message can never succeed; it goes to the dead-letter queue after its receives', { ...context, reason: error.message });
+  } else {
+    deps.log.error('message failed; it will be retried', { ...context, error });
+  }
+}
+
+async function consumeRecord(deps: Dependencies, record: SQSRecord): Promise<void> {
+  const message = parseMessage(record.body);
+  const prediction = await readPrediction(deps, message);
+  for (let attempt = 1; ; attempt++) {
+    const job = await findJob(deps, message, prediction);
+    const done = await applyPrediction(deps, job, prediction, record.messageId);
+    if (done || attempt >= MAX_ATTEMPTS) {
+      if (!done) throw new Error(`Job ${job.id} kept changing under us; retrying the message`);
+      return;
+    }
+  }
+}
+
+function parseMessage(body: string): QueueMessage {
+  try {
+    const message = JSON.parse(body) as QueueMessage;
+    if (typeof message === 'object' && message !== null && (message.body || message.bodyKey)) return message;
+  } catch {
+    // fall through
+  }
+  throw new PoisonMessage('The queue message is not a prediction event');
+}
+
+async function readPrediction(deps: Dependencies, message: QueueMessage): Promise<Prediction> {
+  const body = message.body ?? (await deps.objects.getText(message.bodyKey!));
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    throw new PoisonMessage('The prediction body is not JSON');
+  }
+  const parsed = PredictionSchema.safeParse(json);
+  if (!parsed.success) throw new PoisonMessage('The body is not a Replicate prediction');
+  return parsed.data;
+}
+
+/**
+ * The job a prediction belongs to. The job id comes from the signed body (the webhook URL submit gave
+ * Replicate), so it works even when the webhook beat submit's write of the prediction id; else we look the
+ * prediction id up.
+ */
+async function findJob(deps: Dependencies, message: QueueMessage, prediction: Prediction): Promise<Job> {
+  const jobId = message.jobId ?? jobIdFromWebhookUrl(prediction.webhook);
+  const job = (jobId ? await deps.jobs.get(jobId) : undefined) ?? (await deps.jobs.findByPredictionId(prediction.id));
+  if (!job) throw new PoisonMessage(`No job for prediction ${prediction.id}`);
+  return job;
+}
+
+/** Answers true when the event is fully handled (applied or rightly ignored), false when a race lost the write. */
+async function applyPrediction(deps: Dependencies, job: Job, prediction: Prediction, holder: string): Promise<boolean> {
+  const now = deps.clock();
+  const transition = decide(job, prediction, now);
+  const context = { jobId: job.id, predictionId: prediction.id, owner: job.owner, status: prediction.status };
+  if (transition.kind === 'ignore') {
+    deps.log.info('prediction event ignored', { ...context, reason: transition.reason });
+    return true;
+  }
+  if (transition.kind === 'advance' || transition.patch.status !== 'succeeded') {
+    const outcome = await deps.jobs.advance(job.id, transition.patch);
+    if (outcome.applied) deps.log.info('job advanced', { ...context, to: transition.patch.status });
+    return outcome.applied;
+  }
+  return succeed(deps, job, prediction, transition.patch, holder, now);
+}
+
+/** `succeeded` is written only after every output file is in the bucket. */
+async function succeed(
+  deps: Dependencies,
+  job: Job,
+  prediction: Prediction,
+  patch: JobPatch,
+  holder: string,
+  now: Date,
+): Promise<boolean> {
+  const files = findOutputFiles(prediction.output);
+  if (files.length > 0) {
+    const leaseSeconds = deps.settings.transferLeaseSeconds;
+    const until = new Date(now.getTime() + leaseSeconds * 1000).toISOString();
+    if (!(await deps.jobs.acquireTransferLease(job.id, holder, now.toISOString(), until))) {
+      const fresh = await deps.jobs.get(job.id);
+      if (fresh && fresh.rank > job.rank) return false; // it moved on (finished): re-decide, which ignores it
+      throw new TransferInProgress(leaseSeconds);
+    }
+  }
+  let outputs;
+  try {
+    outputs = await copyOutputs(deps, job, files);
+  } catch (error) {
+    if (!(error instanceof OutputFailure) || !error.permanent) throw error;
+    deps.log.warn('output cannot be copied; the job fails', { jobId: job.id, code: error.code, reason: error.message });
+    const failed: JobPatch = { ...patch, status: 'failed', error: { code: error.code, message: error.message } };
+    return (await deps.jobs.advance(job.id, failed)).applied;
+  }
+  const outcome = await deps.jobs.advance(job.id, patch, { outputs, output: prediction.output ?? null });
+  if (outcome.applied) deps.log.info('job succeeded', { jobId: job.id, predictionId: prediction.id, outputs: outputs.length });
+  return outcome.applied;
+}

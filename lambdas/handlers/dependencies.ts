@@ -1,0 +1,30 @@
+import type { HostAllowlist } from '../core/host-allowlist';
+import type { Log } from '../core/log';
+import type { JobQueue, JobRepository, ObjectStore, OutputSource, ReplicateGateway, Secrets } from '../core/ports';
+import type { Clock } from '../core/time';
+
+/** Settings the handlers read; the CDK construct's props and the local server's environment fill them. */
+export interface HandlerSettings {
+  /** Base URL Replicate reaches the webhook under; when unset, taken from the request submit received. */
+  publicUrl?: string;
+  /** Lifetime of the presigned output URLs `GET /jobs/{id}` returns. */
+  presignedUrlSeconds: number;
+  /** How long a consumer may hold a job's transfer lease: its own timeout, so a crashed holder's lease expires. */
+  transferLeaseSeconds: number;
+  /** How many output files one consumer copies at once. */
+  transferConcurrency: number;
+}
+
+/** Everything a handler talks to, built once per cold start (or once by the local server) and injected. */
+export interface Dependencies {
+  jobs: JobRepository;
+  objects: ObjectStore;
+  queue: JobQueue;
+  secrets: Secrets;
+  replicate: ReplicateGateway;
+  outputs: OutputSource;
+  allowlist: HostAllowlist;
+  settings: HandlerSettings;
+  clock: Clock;
+  log: Log;
+}

@@ -1,0 +1,106 @@
+import { ApiError } from '../core/errors';
+import { ReplicateFailure } from '../core/failures';
+import { jsonResponse, type HttpResponse } from '../core/http';
+import { hashJson, IDEMPOTENCY_KEY, idempotentJobId, newJobId } from '../core/ids';
+import type { Job } from '../core/job';
+import { parseSubmitRequest, type SubmitRequest } from '../core/submit-request';
+import { apiBaseUrl, failureResponse, header, ownerOf, rawBodyOf, type ApiEvent } from './api-event';
+import type { Dependencies } from './dependencies';
+import { presentJob } from './present-job';
+
+/**
+ * `POST /jobs`: validate → record the job (conditional put) → create the prediction → record its id.
+ *
+ *   client ─► put job (queued) ─► predictions.create(webhook=…?job=id) ─► set predictionId ─► 202
+ *                 │ exists: same body → that job; other body → 409     │ refused → job failed, 4xx/5xx
+ */
+export const submitJob =
+  (deps: Dependencies) =>
+  async (event: ApiEvent): Promise<HttpResponse> => {
+    try {
+      const owner = ownerOf(event);
+      const request = parseSubmitRequest(rawBodyOf(event));
+      const idempotencyKey = header(event, 'idempotency-key');
+      if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+        throw new ApiError('invalid_idempotency_key', 'Idempotency-Key must be 1–255 printable ASCII characters');
+      }
+      const job = newJob(owner, request, idempotencyKey, deps.clock().toISOString());
+
+      const outcome = await deps.jobs.create(job);
+      if (!outcome.created) return replay(deps, outcome.existing, job);
+
+      const webhook = `${deps.settings.publicUrl ?? apiBaseUrl(event)}/webhooks/replicate?job=${job.id}`;
+      let predictionId: string;
+      try {
+        ({ id: predictionId } = await deps.replicate.createPrediction({ ...request, webhook }));
+      } catch (error) {
+        throw await failSubmission(deps, job, error);
+      }
+      const recorded = (await deps.jobs.recordPrediction(job.id, predictionId)) ?? { ...job, predictionId };
+      deps.log.info('job submitted', { jobId: job.id, predictionId, owner, model: job.model });
+      return accepted(deps, recorded);
+    } catch (error) {
+      return failureResponse(deps.log, error);
+    }
+  };
+
+function newJob(owner: string, request: SubmitRequest, idempotencyKey: string | undefined, now: string): Job {
+  return {
+    id: idempotencyKey ? idempotentJobId(owner, idempotencyKey) : newJobId(),
+    owner,
+    status: 'queued',
+    rank: 0,
+    model: request.model,
+    version: request.version,
+    input: request.input,
+    metadata: request.metadata,
+    webhookEvents: request.webhookEvents,
+    outputs: [],
+    error: null,
+    requestHash: hashJson(request),
+    idempotencyKey,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+/** An Idempotency-Key seen before: the same request gets the same job, a different one is a conflict. */
+async function replay(deps: Dependencies, existing: Job, attempted: Job): Promise<HttpResponse> {
+  if (existing.owner !== attempted.owner || existing.requestHash !== attempted.requestHash) {
+    throw new ApiError('idempotency_key_reused', 'This Idempotency-Key was already used with a different request');
+  }
+  return accepted(deps, existing);
+}
+
+async function accepted(deps: Dependencies, job: Job): Promise<HttpResponse> {
+  return jsonResponse(202, await presentJob(deps, job), { location: `/jobs/${job.id}` });
+}
+
+const RETRYABLE_SUBMIT_FAILURES = new Set(['rate_limited', 'unavailable']);
+
+/** Leaves the job failed (never stuck in `queued`) and answers with what the contract maps the failure to. */
+async function failSubmission(deps: Dependencies, job: Job, error: unknown): Promise<ApiError> {
+  const failure =
+    error instanceof ReplicateFailure ? error : new ReplicateFailure('unavailable', 'Replicate could not be reached');
+  if (!(error instanceof ReplicateFailure)) deps.log.error('creating the prediction failed', { jobId: job.id, error });
+  await deps.jobs.failSubmission(
+    job.id,
+    { code: 'submit_failed', message: failure.message },
+    deps.clock().toISOString(),
+    RETRYABLE_SUBMIT_FAILURES.has(failure.kind),
+  );
+  deps.log.warn('replicate refused the submission', { jobId: job.id, kind: failure.kind, status: failure.status });
+  switch (failure.kind) {
+    case 'rejected':
+    case 'not_found':
+      return new ApiError('replicate_rejected_input', failure.message, failure.detail);
+    case 'rate_limited':
+      return new ApiError('replicate_rate_limited', failure.message, undefined, {
+        'retry-after': String(failure.retryAfterSeconds ?? 1),
+      });
+    case 'auth_failed':
+      return new ApiError('replicate_auth_failed', 'The service could not authenticate to Replicate');
+    default:
+      return new ApiError('replicate_unavailable', failure.message);
+  }
+}

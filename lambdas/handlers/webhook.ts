@@ -1,0 +1,50 @@
+import { ApiError } from '../core/errors';
+import { errorResponse, jsonResponse, type HttpResponse } from '../core/http';
+import { verifyWebhook } from '../core/webhook-signature';
+import { rawBodyOf, type ApiEvent } from './api-event';
+import type { Dependencies } from './dependencies';
+import { enqueuePrediction } from './enqueue-prediction';
+
+/** API Gateway's own payload limit; anything larger is not Replicate's. */
+export const MAX_WEBHOOK_BODY_BYTES = 10 * 1024 * 1024;
+
+/**
+ * `POST /webhooks/replicate`: verify the signature, put the body on the queue, answer 2xx. Nothing slow
+ * happens here (no download, no table write): the consumer does the work. 2xx only once the message is
+ * durably queued; if queueing fails we answer 5xx so Replicate retries.
+ */
+export const receiveWebhook =
+  (deps: Dependencies) =>
+  async (event: ApiEvent): Promise<HttpResponse> => {
+    const rawBody = rawBodyOf(event);
+    if (Buffer.byteLength(rawBody, 'utf8') > MAX_WEBHOOK_BODY_BYTES) {
+      return errorResponse(new ApiError('body_too_large', 'Webhook body too large'));
+    }
+    let keys: Buffer[];
+    try {
+      keys = await deps.secrets.webhookSigningKeys();
+    } catch (error) {
+      deps.log.error('webhook signing secret unavailable', { error });
+      return errorResponse(new ApiError('queue_unavailable', 'Webhook could not be accepted now; retry later'));
+    }
+    const now = deps.clock();
+    const verification = verifyWebhook({ headers: event.headers, rawBody, keys, now });
+    if (!verification.ok) {
+      deps.log.warn('webhook rejected', { reason: verification.reason, jobId: event.queryStringParameters?.job });
+      // The reason is logged, never told: a forger learns nothing from the answer.
+      return errorResponse(new ApiError('invalid_signature', 'Invalid webhook signature'));
+    }
+    try {
+      await enqueuePrediction(
+        deps,
+        { source: 'webhook', webhookId: verification.id, receivedAt: now.toISOString() },
+        rawBody,
+        verification.id,
+      );
+    } catch (error) {
+      deps.log.error('webhook could not be queued', { webhookId: verification.id, error });
+      return errorResponse(new ApiError('queue_unavailable', 'Webhook could not be queued; retry later'));
+    }
+    deps.log.debug('webhook queued', { webhookId: verification.id, jobId: event.queryStringParameters?.job });
+    return jsonResponse(202, { received: true });
+  };

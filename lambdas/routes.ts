@@ -1,0 +1,65 @@
+/**
+ * The one route table: the CDK construct builds API Gateway's resources and methods from it, the local
+ * server matches requests with it, and each API function dispatches on it. Pure data, no imports.
+ */
+export const API_FUNCTIONS = ['submit', 'status', 'webhook'] as const;
+export type ApiFunctionName = (typeof API_FUNCTIONS)[number];
+
+export const HANDLER_NAMES = ['submitJob', 'getJob', 'receiveWebhook', 'health'] as const;
+export type HandlerName = (typeof HANDLER_NAMES)[number];
+
+export interface Route {
+  method: 'GET' | 'POST';
+  /** API Gateway resource path; `{name}` is a path parameter. */
+  path: string;
+  /** The Lambda function that serves it (several routes may share one). */
+  function: ApiFunctionName;
+  handler: HandlerName;
+  /** Whether `x-api-key` is required (the webhook authenticates by signature, health by nothing). */
+  apiKeyRequired: boolean;
+}
+
+export const ROUTES: readonly Route[] = [
+  { method: 'POST', path: '/jobs', function: 'submit', handler: 'submitJob', apiKeyRequired: true },
+  { method: 'GET', path: '/jobs/{id}', function: 'status', handler: 'getJob', apiKeyRequired: true },
+  { method: 'POST', path: '/webhooks/replicate', function: 'webhook', handler: 'receiveWebhook', apiKeyRequired: false },
+  { method: 'GET', path: '/health', function: 'status', handler: 'health', apiKeyRequired: false },
+];
+
+export interface RouteMatch {
+  route: Route;
+  pathParameters: Record<string, string>;
+}
+
+/** Matches a concrete path against the table: `{name}` takes one non-empty segment. */
+export function matchRoute(method: string, path: string): RouteMatch | 'method_not_allowed' | undefined {
+  let pathMatched = false;
+  for (const route of ROUTES) {
+    const pathParameters = matchPath(route.path, path);
+    if (!pathParameters) continue;
+    pathMatched = true;
+    if (route.method === method) return { route, pathParameters };
+  }
+  return pathMatched ? 'method_not_allowed' : undefined;
+}
+
+function matchPath(template: string, path: string): Record<string, string> | undefined {
+  const want = template.split('/');
+  const got = path.split('/');
+  if (want.length !== got.length) return undefined;
+  const parameters: Record<string, string> = {};
+  for (let i = 0; i < want.length; i++) {
+    const param = /^\{(\w+)\}$/.exec(want[i]);
+    if (param) {
+      if (!got[i]) return undefined;
+      try {
+        parameters[param[1]] = decodeURIComponent(got[i]);
+      } catch {
+        parameters[param[1]] = got[i];
+      }
+    } else if (want[i] !== got[i]) {
+      return undefined;
+    }
+  }
+  return parameters;
+}

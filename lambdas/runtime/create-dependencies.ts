@@ -1,0 +1,58 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoJobRepository } from '../adapters/dynamo-job-repository';
+import { HttpOutputSource } from '../adapters/http-output-source';
+import { ReplicateHttpGateway } from '../adapters/replicate-gateway';
+import { S3ObjectStore } from '../adapters/s3-object-store';
+import { SqsJobQueue } from '../adapters/sqs-job-queue';
+import type { Log } from '../core/log';
+import type { Secrets } from '../core/ports';
+import { systemClock, type Clock } from '../core/time';
+import type { Dependencies } from '../handlers/dependencies';
+import { allowlistFor, type RuntimeSettings } from './settings';
+
+export interface AwsClients {
+  dynamo: DynamoDBClient;
+  s3: S3Client;
+  sqs: SQSClient;
+}
+
+/**
+ * Wires the adapters. The Lambda entry points call this once per cold start with real AWS clients; the
+ * local server with clients pointed at its emulators. Same handlers either way.
+ */
+export function createDependencies(options: {
+  settings: RuntimeSettings;
+  clients: AwsClients;
+  secrets: Secrets;
+  log: Log;
+  /** Plain-http output hosts: only the local stack, whose simulator serves files over http. */
+  allowHttpOutputs?: boolean;
+  clock?: Clock;
+  fetch?: typeof fetch;
+}): Dependencies {
+  const { settings, clients, secrets } = options;
+  const allowlist = allowlistFor(settings, options.allowHttpOutputs ?? false);
+  return {
+    jobs: new DynamoJobRepository(clients.dynamo, settings.tableName),
+    objects: new S3ObjectStore(clients.s3, settings.bucketName),
+    queue: new SqsJobQueue(clients.sqs, settings.queueUrl),
+    secrets,
+    replicate: new ReplicateHttpGateway({
+      token: () => secrets.replicateApiToken(),
+      baseUrl: settings.replicateBaseUrl,
+      fetch: options.fetch,
+    }),
+    outputs: new HttpOutputSource({
+      allowlist,
+      maxBytes: settings.maxOutputBytes,
+      timeoutMs: settings.downloadTimeoutMs,
+      fetch: options.fetch,
+    }),
+    allowlist,
+    settings,
+    clock: options.clock ?? systemClock,
+    log: options.log,
+  };
+}

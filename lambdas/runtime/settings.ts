@@ -1,0 +1,77 @@
+import { HostAllowlist, REPLICATE_OUTPUT_HOSTS } from '../core/host-allowlist';
+import type { HandlerSettings } from '../handlers/dependencies';
+
+/**
+ * Everything a function is told through its environment: resource names and tuning, never secrets (those
+ * are read from Secrets Manager by ARN). The CDK construct writes these names; the local server too.
+ */
+export const ENV = {
+  tableName: 'TABLE_NAME',
+  bucketName: 'BUCKET_NAME',
+  queueUrl: 'QUEUE_URL',
+  apiTokenSecret: 'REPLICATE_API_TOKEN_SECRET_ARN',
+  webhookSecret: 'REPLICATE_WEBHOOK_SECRET_ARN',
+  replicateBaseUrl: 'REPLICATE_API_BASE_URL',
+  outputHosts: 'OUTPUT_HOSTS',
+  maxOutputBytes: 'MAX_OUTPUT_BYTES',
+  downloadTimeoutSeconds: 'DOWNLOAD_TIMEOUT_SECONDS',
+  presignedUrlSeconds: 'PRESIGNED_URL_SECONDS',
+  transferLeaseSeconds: 'TRANSFER_LEASE_SECONDS',
+  publicUrl: 'PUBLIC_URL',
+} as const;
+
+export const DEFAULT_REPLICATE_API_BASE_URL = 'https://api.replicate.com/v1';
+
+export interface RuntimeSettings extends HandlerSettings {
+  tableName: string;
+  bucketName: string;
+  queueUrl: string;
+  replicateBaseUrl: string;
+  outputHosts: string[];
+  maxOutputBytes: number;
+  downloadTimeoutMs: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+const required = (env: Env, name: string): string => {
+  const value = env[name];
+  if (!value) throw new Error(`Environment variable ${name} is required`);
+  return value;
+};
+
+const positiveNumber = (env: Env, name: string, fallback: number): number => {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`Environment variable ${name} must be a positive number`);
+  return value;
+};
+
+/** Default output hosts: Replicate's file-delivery hosts plus the host of the API base URL. */
+export function defaultOutputHosts(replicateBaseUrl: string): string[] {
+  return [...REPLICATE_OUTPUT_HOSTS, new URL(replicateBaseUrl).host];
+}
+
+export const splitList = (value: string | undefined): string[] =>
+  (value ?? '').split(',').map((item) => item.trim()).filter(Boolean);
+
+export function readSettings(env: Env): RuntimeSettings {
+  const replicateBaseUrl = env[ENV.replicateBaseUrl] || DEFAULT_REPLICATE_API_BASE_URL;
+  const hosts = splitList(env[ENV.outputHosts]);
+  return {
+    tableName: required(env, ENV.tableName),
+    bucketName: required(env, ENV.bucketName),
+    queueUrl: required(env, ENV.queueUrl),
+    replicateBaseUrl,
+    outputHosts: hosts.length > 0 ? hosts : defaultOutputHosts(replicateBaseUrl),
+    maxOutputBytes: positiveNumber(env, ENV.maxOutputBytes, 5 * 1024 ** 3),
+    downloadTimeoutMs: positiveNumber(env, ENV.downloadTimeoutSeconds, 600) * 1000,
+    presignedUrlSeconds: positiveNumber(env, ENV.presignedUrlSeconds, 3600),
+    transferLeaseSeconds: positiveNumber(env, ENV.transferLeaseSeconds, 900),
+    transferConcurrency: 4,
+    publicUrl: env[ENV.publicUrl]?.replace(/\/+$/, '') || undefined,
+  };
+}
+
+export const allowlistFor = (settings: RuntimeSettings, allowHttp: boolean) => new HostAllowlist(settings.outputHosts, allowHttp);
