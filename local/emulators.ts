@@ -1,0 +1,111 @@
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import dynalite from 'dynalite';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { JOBS_TABLE_SCHEMA } from '../lambdas/adapters/dynamo-job-repository';
+import type { AwsClients } from '../lambdas/runtime/create-dependencies';
+
+/**
+ * In-process emulators of the AWS services the stack uses: dynalite (DynamoDB) and fauxqs (SQS and S3 on one
+ * endpoint). They speak the real wire protocols, so the real SDK clients and adapters run against them.
+ */
+export interface Emulators {
+  clients: AwsClients;
+  resources: { tableName: string; bucketName: string; queueUrl: string; deadLetterQueueUrl: string };
+  /** The S3/SQS endpoint, for presigned URLs and tools. */
+  awsEndpoint: string;
+  stop(): Promise<void>;
+}
+
+const REGION = 'us-east-1';
+const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+/** Receives before a message goes to the DLQ: the same default the CDK construct uses. */
+export const MAX_RECEIVE_COUNT = 5;
+
+export async function startEmulators(options: { visibilityTimeoutSeconds?: number } = {}): Promise<Emulators> {
+  const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve) => dynamo.listen(0, '127.0.0.1', () => resolve()));
+  const dynamoEndpoint = `http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`;
+  const fauxqs = await loadFauxqs().startFauxqs({ port: 0, host: '127.0.0.1', logger: false });
+  const awsEndpoint = `http://127.0.0.1:${fauxqs.port}`;
+
+  const common = { region: REGION, credentials: CREDENTIALS };
+  const clients: AwsClients = {
+    dynamo: new DynamoDBClient({ ...common, endpoint: dynamoEndpoint }),
+    sqs: new SQSClient({ ...common, endpoint: awsEndpoint }),
+    s3: new S3Client({ ...common, endpoint: awsEndpoint, forcePathStyle: true }),
+  };
+  const resources = await createResources(clients, options.visibilityTimeoutSeconds ?? 30);
+  return {
+    clients,
+    resources,
+    awsEndpoint,
+    async stop() {
+      for (const client of Object.values(clients)) client.destroy();
+      await fauxqs.stop();
+      await new Promise<void>((resolve) => dynamo.close(() => resolve()));
+    },
+  };
+}
+
+/** The same table, indexes, bucket and queues the CDK construct declares. */
+async function createResources(clients: AwsClients, visibilityTimeoutSeconds: number): Promise<Emulators['resources']> {
+  const tableName = 'replicate-jobs';
+  const bucketName = 'replicate-jobs-outputs';
+  const s = JOBS_TABLE_SCHEMA;
+  const gsi = (name: string, partitionKey: string, sortKey?: string, projection: 'ALL' | 'KEYS_ONLY' = 'ALL') => ({
+    IndexName: name,
+    KeySchema: [
+      { AttributeName: partitionKey, KeyType: 'HASH' as const },
+      ...(sortKey ? [{ AttributeName: sortKey, KeyType: 'RANGE' as const }] : []),
+    ],
+    Projection: { ProjectionType: projection },
+  });
+  await clients.dynamo.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: ['id', 'predictionId', 'owner', 'createdAt', 'activeShard', 'updatedAt'].map((name) => ({
+        AttributeName: name,
+        AttributeType: 'S' as const,
+      })),
+      KeySchema: [{ AttributeName: s.partitionKey, KeyType: 'HASH' }],
+      GlobalSecondaryIndexes: [
+        gsi(s.byPrediction.indexName, s.byPrediction.partitionKey, undefined, 'KEYS_ONLY'),
+        gsi(s.byOwner.indexName, s.byOwner.partitionKey, s.byOwner.sortKey),
+        gsi(s.active.indexName, s.active.partitionKey, s.active.sortKey, 'KEYS_ONLY'),
+      ],
+    }),
+  );
+  await clients.s3.send(new CreateBucketCommand({ Bucket: bucketName }));
+  const dlq = await clients.sqs.send(new CreateQueueCommand({ QueueName: 'replicate-jobs-dlq' }));
+  const dlqArn = (
+    await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))
+  ).Attributes!.QueueArn!;
+  const queue = await clients.sqs.send(
+    new CreateQueueCommand({
+      QueueName: 'replicate-jobs-events',
+      Attributes: {
+        VisibilityTimeout: String(visibilityTimeoutSeconds),
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: MAX_RECEIVE_COUNT }),
+      },
+    }),
+  );
+  return { tableName, bucketName, queueUrl: queue.QueueUrl!, deadLetterQueueUrl: dlq.QueueUrl! };
+}
+
+/**
+ * fauxqs is published as ES modules only (no `require` export). Node 20.19+ can `require()` an ES module
+ * file, so we load its entry file with Node's own require: this works the same under tsx, plain node and
+ * jest (whose module registry cannot load ES modules without experimental flags).
+ */
+function loadFauxqs(): typeof import('fauxqs', { with: { 'resolution-mode': 'import' } }) {
+  const nativeRequire = createRequire(__filename);
+  const folder = (nativeRequire.resolve.paths('fauxqs') ?? []).map((dir) => join(dir, 'fauxqs')).find((dir) => existsSync(dir));
+  if (!folder) throw new Error('fauxqs is not installed: run npm ci');
+  return nativeRequire(join(folder, 'dist', 'app.js'));
+}

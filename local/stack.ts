@@ -1,0 +1,124 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { randomBytes } from 'node:crypto';
+import { StaticSecrets } from '../lambdas/adapters/secrets';
+import type { Log } from '../lambdas/core/log';
+import { buildApiHandlers } from '../lambdas/handlers/api-function';
+import { consumePredictions } from '../lambdas/handlers/consume-predictions';
+import type { Dependencies } from '../lambdas/handlers/dependencies';
+import { createDependencies } from '../lambdas/runtime/create-dependencies';
+import { ENV, readSettings, splitList } from '../lambdas/runtime/settings';
+import { startEmulators, type Emulators } from './emulators';
+import { startHttpServer } from './http-server';
+import { startQueuePoller } from './queue-poller';
+import { startReplicateSimulator, type ReplicateSimulator } from './replicate-simulator';
+
+/** The local stack's settings: the contract's environment variables (DESIGN.md "Local default"). */
+export interface LocalStackOptions {
+  port?: number;
+  host?: string;
+  /** A real (or compatible) Replicate: when neither this nor `replicateApiBaseUrl` is set, the simulator runs. */
+  replicateApiToken?: string;
+  replicateApiBaseUrl?: string;
+  webhookSecret?: string;
+  publicUrl?: string;
+  /** `owner=key,owner2=key2`. */
+  apiKeys?: string;
+  outputHosts?: string;
+  maxOutputBytes?: number;
+  /** Time between the simulator's status changes. */
+  simulatorStepMs?: number;
+  /** Seconds a failed message waits before it is received again. */
+  visibilityTimeoutSeconds?: number;
+  log?: Log;
+  /** Extra environment-style settings for the handlers (see lambdas/runtime/settings.ts). */
+  env?: Record<string, string | undefined>;
+}
+
+export interface LocalStack {
+  url: string;
+  apiKeys: Map<string, string>;
+  devApiKey: string;
+  webhookSecret: string;
+  simulator?: ReplicateSimulator;
+  emulators: Emulators;
+  deps: Dependencies;
+  stop(): Promise<void>;
+}
+
+export const DEV_OWNER = 'dev';
+
+/** Starts everything `npm start` runs: emulators, simulator, HTTP API and queue poller, all in this process. */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const log = options.log ?? new Logger({ serviceName: 'replicate-jobs-local' });
+  const host = options.host ?? '127.0.0.1';
+  const webhookSecret = options.webhookSecret || `whsec_${randomBytes(24).toString('base64')}`;
+  const apiKeys = parseApiKeys(options.apiKeys);
+  const emulators = await startEmulators({ visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 5 });
+  const useSimulator = !options.replicateApiToken && !options.replicateApiBaseUrl;
+  const simulator = useSimulator
+    ? await startReplicateSimulator({ webhookSecret, host, stepMs: options.simulatorStepMs })
+    : undefined;
+
+  // The API's port must be known before the handlers are built (it is the webhook's base URL), so listen first.
+  let handlers: ReturnType<typeof buildApiHandlers> | undefined;
+  const server = await startHttpServer({
+    handlers: new Proxy({} as ReturnType<typeof buildApiHandlers>, { get: (_, name: string) => handlers![name as keyof typeof handlers] }),
+    apiKeys,
+    port: options.port ?? 3000,
+    host,
+  });
+  const settings = readSettings({
+    ...options.env,
+    [ENV.tableName]: emulators.resources.tableName,
+    [ENV.bucketName]: emulators.resources.bucketName,
+    [ENV.queueUrl]: emulators.resources.queueUrl,
+    [ENV.replicateBaseUrl]: simulator?.apiBaseUrl ?? options.replicateApiBaseUrl,
+    [ENV.outputHosts]: options.outputHosts,
+    [ENV.maxOutputBytes]: options.maxOutputBytes ? String(options.maxOutputBytes) : options.env?.[ENV.maxOutputBytes],
+    [ENV.publicUrl]: options.publicUrl || server.url,
+  });
+  const deps = createDependencies({
+    settings,
+    clients: emulators.clients,
+    secrets: new StaticSecrets({ apiToken: options.replicateApiToken || 'local-simulator-token', webhookSecret }),
+    log,
+    allowHttpOutputs: true,
+  });
+  handlers = buildApiHandlers(deps);
+  const poller = startQueuePoller({
+    sqs: emulators.clients.sqs,
+    queueUrl: emulators.resources.queueUrl,
+    consumer: consumePredictions(deps),
+    onError: (error) => log.error('queue poller error', { error }),
+  });
+
+  return {
+    url: server.url,
+    apiKeys,
+    devApiKey: [...apiKeys.entries()].find(([, owner]) => owner === DEV_OWNER)?.[0] ?? [...apiKeys.keys()][0],
+    webhookSecret,
+    simulator,
+    emulators,
+    deps,
+    async stop() {
+      await poller.stop();
+      await server.stop();
+      await simulator?.stop();
+      await emulators.stop();
+    },
+  };
+}
+
+/** `owner=key,owner2=key2` → key → owner. Without a setting, one dev key is made up (and printed at start). */
+export function parseApiKeys(setting: string | undefined): Map<string, string> {
+  const keys = new Map<string, string>();
+  for (const pair of splitList(setting)) {
+    const [owner, key] = pair.split('=').map((part) => part?.trim());
+    if (!owner || !key || !/^[A-Za-z0-9_-]{1,64}$/.test(owner)) {
+      throw new Error(`API_KEYS entries are owner=key with owner made of letters, digits, _ and -: "${pair}"`);
+    }
+    keys.set(key, owner);
+  }
+  if (keys.size === 0) keys.set(`dev-${randomBytes(12).toString('hex')}`, DEV_OWNER);
+  return keys;
+}

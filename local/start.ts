@@ -1,0 +1,49 @@
+// The machines here run Node 20; the Lambdas run Node 22+. The SDK's warning about Node 20 is noise locally.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+import { startLocalStack } from './stack';
+
+/** `npm start`: the whole stack on this machine, no AWS account needed. Settings from the environment. */
+async function main() {
+  const env = process.env;
+  const port = env.PORT ? Number(env.PORT) : 3000;
+  const stack = await startLocalStack({
+    port,
+    host: env.HOST,
+    replicateApiToken: env.REPLICATE_API_TOKEN,
+    replicateApiBaseUrl: env.REPLICATE_API_BASE_URL,
+    webhookSecret: env.REPLICATE_WEBHOOK_SECRET,
+    publicUrl: env.PUBLIC_URL,
+    apiKeys: env.API_KEYS,
+    outputHosts: env.OUTPUT_HOSTS,
+    env,
+  });
+  const example = JSON.stringify({ model: 'black-forest-labs/flux-schnell', input: { prompt: 'an astronaut riding a horse' } });
+  process.stdout.write(
+    [
+      '',
+      `replicate-jobs local stack listening on ${stack.url}`,
+      stack.simulator
+        ? `Replicate: built-in simulator at ${stack.simulator.apiBaseUrl} (set REPLICATE_API_TOKEN to use the real one)`
+        : `Replicate: ${env.REPLICATE_API_BASE_URL ?? 'https://api.replicate.com/v1'}`,
+      `API keys: ${[...stack.apiKeys.entries()].map(([key, owner]) => `${owner}=${key}`).join(', ')}`,
+      '',
+      'Try it:',
+      `  curl -s -X POST ${stack.url}/jobs -H 'x-api-key: ${stack.devApiKey}' -H 'content-type: application/json' \\`,
+      `    -d '${example}'`,
+      `  curl -s ${stack.url}/jobs/<id from above> -H 'x-api-key: ${stack.devApiKey}'`,
+      '',
+    ].join('\n') + '\n',
+  );
+  const shutdown = async () => {
+    await stack.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
+
+main().catch((error) => {
+  process.stderr.write(`Could not start the local stack: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
