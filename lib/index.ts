@@ -1,0 +1,3 @@
+export { ReplicateJobs, type ReplicateJobsProps } from './replicate-jobs';
+export { ReplicateJobsStack, type ReplicateJobsStackProps } from './replicate-jobs-stack';
+export { JobsDashboard, type JobsDashboardProps } from './jobs-dashboard';
