@@ -1,0 +1,28 @@
+import { HostAllowlist, REPLICATE_OUTPUT_HOSTS } from '../../lambdas/core/host-allowlist';
+
+describe('output host allowlist', () => {
+  const replicate = new HostAllowlist(REPLICATE_OUTPUT_HOSTS);
+  it.each([
+    ['https://replicate.delivery/pbxt/a.png', true],
+    ['https://pbxt.replicate.delivery/a.png', true],
+    ['https://REPLICATE.DELIVERY/a.png', true],
+    ['http://replicate.delivery/a.png', false],
+    ['https://replicate.delivery.evil.com/a.png', false],
+    ['https://evilreplicate.delivery/a.png', false],
+    ['https://replicate.delivery@evil.com/a.png', false],
+    ['https://user:pw@replicate.delivery/a.png', false],
+    ['https://replicate.delivery:8443/a.png', false],
+    ['https://169.254.169.254/latest/meta-data', false],
+    ['file:///etc/passwd', false],
+    ['not a url', false],
+  ])('%s → %s', (url, allowed) => {
+    expect(replicate.allows(url)).toBe(allowed);
+  });
+
+  it('matches host:port entries exactly, and plain http only when allowed', () => {
+    const local = new HostAllowlist(['127.0.0.1:4010'], true);
+    expect(local.allows('http://127.0.0.1:4010/files/a.png')).toBe(true);
+    expect(local.allows('http://127.0.0.1:4011/files/a.png')).toBe(false);
+    expect(new HostAllowlist(['127.0.0.1:4010']).allows('http://127.0.0.1:4010/files/a.png')).toBe(false);
+  });
+});
