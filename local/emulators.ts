@@ -2,15 +2,14 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import dynalite from 'dynalite';
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { spawn } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { JOBS_TABLE_SCHEMA } from '../lambdas/adapters/dynamo-job-repository';
 import type { AwsClients } from '../lambdas/runtime/create-dependencies';
 
 /**
- * In-process emulators of the AWS services the stack uses: dynalite (DynamoDB) and fauxqs (SQS and S3 on one
+ * Emulators of the AWS services the stack uses: dynalite (DynamoDB, in-process) and fauxqs (SQS and S3 on one
  * endpoint). They speak the real wire protocols, so the real SDK clients and adapters run against them.
  */
 export interface Emulators {
@@ -30,7 +29,7 @@ export async function startEmulators(options: { visibilityTimeoutSeconds?: numbe
   const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve) => dynamo.listen(0, '127.0.0.1', () => resolve()));
   const dynamoEndpoint = `http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`;
-  const fauxqs = await loadFauxqs().startFauxqs({ port: 0, host: '127.0.0.1', logger: false });
+  const fauxqs = await startFauxqsProcess();
   const awsEndpoint = `http://127.0.0.1:${fauxqs.port}`;
 
   const common = { region: REGION, credentials: CREDENTIALS };
@@ -98,14 +97,29 @@ async function createResources(clients: AwsClients, visibilityTimeoutSeconds: nu
   return { tableName, bucketName, queueUrl: queue.QueueUrl!, deadLetterQueueUrl: dlq.QueueUrl! };
 }
 
-/**
- * fauxqs is published as ES modules only (no `require` export). Node 20.19+ can `require()` an ES module
- * file, so we load its entry file with Node's own require: this works the same under tsx, plain node and
- * jest (whose module registry cannot load ES modules without experimental flags).
- */
-function loadFauxqs(): typeof import('fauxqs', { with: { 'resolution-mode': 'import' } }) {
-  const nativeRequire = createRequire(__filename);
-  const folder = (nativeRequire.resolve.paths('fauxqs') ?? []).map((dir) => join(dir, 'fauxqs')).find((dir) => existsSync(dir));
-  if (!folder) throw new Error('fauxqs is not installed: run npm ci');
-  return nativeRequire(join(folder, 'dist', 'app.js'));
+/** Starts fauxqs in a child process (see fauxqs-process.mjs) and answers once it listens. */
+async function startFauxqsProcess(): Promise<{ port: number; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, [join(__dirname, 'fauxqs-process.mjs')], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const port = await new Promise<number>((resolve, reject) => {
+    let buffered = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const line = buffered.split('\n')[0];
+      if (buffered.includes('\n')) resolve(JSON.parse(line).port);
+    });
+    child.once('exit', (code) => reject(new Error(`fauxqs exited early (code ${code})`)));
+  });
+  return {
+    port,
+    async stop() {
+      child.stdin!.end();
+      const timer = setTimeout(() => child.kill('SIGKILL'), 2000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
 }

@@ -90,17 +90,17 @@ async function failSubmission(deps: Dependencies, job: Job, error: unknown): Pro
     RETRYABLE_SUBMIT_FAILURES.has(failure.kind),
   );
   deps.log.warn('replicate refused the submission', { jobId: job.id, kind: failure.kind, status: failure.status });
+  // The job id is in the details: the failed job can be read (and its Idempotency-Key retried).
+  const details = { jobId: job.id, ...(failure.detail === undefined ? {} : { replicate: failure.detail }) };
   switch (failure.kind) {
     case 'rejected':
     case 'not_found':
-      return new ApiError('replicate_rejected_input', failure.message, failure.detail);
+      return new ApiError('replicate_rejected_input', failure.message, details);
     case 'rate_limited':
-      return new ApiError('replicate_rate_limited', failure.message, undefined, {
-        'retry-after': String(failure.retryAfterSeconds ?? 1),
-      });
+      return new ApiError('replicate_rate_limited', failure.message, details, { 'retry-after': String(failure.retryAfterSeconds ?? 1) });
     case 'auth_failed':
-      return new ApiError('replicate_auth_failed', 'The service could not authenticate to Replicate');
+      return new ApiError('replicate_auth_failed', 'The service could not authenticate to Replicate', details);
     default:
-      return new ApiError('replicate_unavailable', failure.message);
+      return new ApiError('replicate_unavailable', failure.message, details);
   }
 }
