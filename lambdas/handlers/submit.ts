@@ -27,7 +27,7 @@ export const submitJob =
       const job = newJob(owner, request, idempotencyKey, deps.clock().toISOString());
 
       const outcome = await deps.jobs.create(job);
-      if (!outcome.created) return replay(deps, outcome.existing, job);
+      if (!outcome.created) return await replay(deps, outcome.existing, job);
 
       const webhook = `${deps.settings.publicUrl ?? apiBaseUrl(event)}/webhooks/replicate?job=${job.id}`;
       let predictionId: string;
@@ -38,7 +38,7 @@ export const submitJob =
       }
       const recorded = (await deps.jobs.recordPrediction(job.id, predictionId)) ?? { ...job, predictionId };
       deps.log.info('job submitted', { jobId: job.id, predictionId, owner, model: job.model });
-      return accepted(deps, recorded);
+      return await accepted(deps, recorded);
     } catch (error) {
       return failureResponse(deps.log, error);
     }

@@ -1,0 +1,126 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { startTestStack, type TestStack } from '../support/local-stack';
+
+/** Bad input gets a precise error with a stable code, writes nothing and never reaches Replicate. */
+describe('requests, tenancy and idempotency (local stack)', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack();
+  });
+  afterAll(() => stack.stop());
+
+  const nothingHappens = async (action: () => Promise<void>) => {
+    const items = await stack.itemCount();
+    const predictions = stack.simulator!.predictions.size;
+    await action();
+    expect(await stack.itemCount()).toBe(items);
+    expect(stack.simulator!.predictions.size).toBe(predictions);
+  };
+
+  it.each([
+    ['bad JSON', '{"model": "a/b", "input": {', 400, 'invalid_json'],
+    ['an empty body', '', 400, 'invalid_json'],
+    ['an unknown field', { model: 'a/b', input: {}, priority: 'high' }, 422, 'validation_failed'],
+    ['a wrong type', { model: 'a/b', input: [] }, 422, 'validation_failed'],
+    ['a malformed model', { model: 'not a model', input: {} }, 422, 'validation_failed'],
+    ['a body over 256 KiB', { model: 'a/b', input: { prompt: 'x'.repeat(300 * 1024) } }, 413, 'body_too_large'],
+  ])('refuses %s with %i %s', async (_name, body, status, code) => {
+    await nothingHappens(async () => {
+      const response = await stack.request('/jobs', { body });
+      expect(response.status).toBe(status);
+      expect(response.json).toEqual({ error: { code, message: expect.any(String), ...(code === 'validation_failed' ? { details: expect.any(Array) } : {}) } });
+    });
+  });
+
+  it('requires a valid API key on /jobs', async () => {
+    await nothingHappens(async () => {
+      expect((await stack.request('/jobs', { body: { model: 'a/b', input: {} }, key: null })).json.error.code).toBe('unauthorized');
+      expect((await stack.request('/jobs', { body: { model: 'a/b', input: {} }, key: 'nope' })).status).toBe(401);
+      expect((await stack.request('/jobs/job_x', { key: null })).status).toBe(401);
+    });
+  });
+
+  it('answers unknown routes 404 and wrong methods 405, in the error format', async () => {
+    expect(await stack.request('/nope')).toMatchObject({ status: 404, json: { error: { code: 'not_found' } } });
+    expect(await stack.request('/jobs', { method: 'DELETE' })).toMatchObject({ status: 405, json: { error: { code: 'method_not_allowed' } } });
+  });
+
+  it('shows a job only to its owner: another owner gets 404, never 403', async () => {
+    const job = await stack.submit({ model: 'a/b', input: {} });
+    expect((await stack.request(`/jobs/${job.id}`, { key: 'key-alice' })).status).toBe(200);
+    expect(await stack.request(`/jobs/${job.id}`, { key: 'key-bob' })).toMatchObject({ status: 404, json: { error: { code: 'not_found' } } });
+  });
+
+  it.each([
+    ['a well-formed id that does not exist', 'job_00000000000000000000000000'],
+    ['a malformed id', 'hello'],
+    ['a very long id', 'job_' + 'a'.repeat(5000)],
+    ['an id with odd characters', encodeURIComponent('job_../../etc"\'<>')],
+  ])('answers 404 for %s', async (_name, id) => {
+    expect((await stack.request(`/jobs/${id}`)).status).toBe(404);
+  });
+
+  it('returns the same job for the same Idempotency-Key and body, with one prediction', async () => {
+    const key = `order-${randomBytes(4).toString('hex')}`;
+    const body = { model: 'a/b', input: { prompt: 'same', n: 1 } };
+    const first = await stack.submit(body, { headers: { 'idempotency-key': key } });
+    const predictions = stack.simulator!.predictions.size;
+    // Key order in the body does not matter.
+    const again = await stack.submit({ input: { n: 1, prompt: 'same' }, model: 'a/b' }, { headers: { 'idempotency-key': key } });
+    expect(again.id).toBe(first.id);
+    expect(again.predictionId).toBe(first.predictionId);
+    expect(stack.simulator!.predictions.size).toBe(predictions);
+    // The same key from another owner is another job.
+    const bobs = await stack.submit(body, { key: 'key-bob', headers: { 'idempotency-key': key } });
+    expect(bobs.id).not.toBe(first.id);
+  });
+
+  it('answers 409 for the same Idempotency-Key with a different body', async () => {
+    const key = `k-${randomBytes(4).toString('hex')}`;
+    await stack.submit({ model: 'a/b', input: { prompt: 'one' } }, { headers: { 'idempotency-key': key } });
+    const response = await stack.request('/jobs', { body: { model: 'a/b', input: { prompt: 'two' } }, headers: { 'idempotency-key': key } });
+    expect(response).toMatchObject({ status: 409, json: { error: { code: 'idempotency_key_reused' } } });
+  });
+
+  it('refuses a malformed Idempotency-Key', async () => {
+    await nothingHappens(async () => {
+      const response = await stack.request('/jobs', { body: { model: 'a/b', input: {} }, headers: { 'idempotency-key': 'x'.repeat(300) } });
+      expect(response).toMatchObject({ status: 400, json: { error: { code: 'invalid_idempotency_key' } } });
+    });
+  });
+
+  it('lets an Idempotency-Key retry submit again after Replicate throttled it', async () => {
+    const key = `retry-${randomBytes(4).toString('hex')}`;
+    const throttled = await stack.request('/jobs', { body: { model: 'a/b', input: { simulate: { rateLimit: true } } }, headers: { 'idempotency-key': key } });
+    expect(throttled.status).toBe(429);
+    const again = await stack.request('/jobs', { body: { model: 'a/b', input: { simulate: { rateLimit: true } } }, headers: { 'idempotency-key': key } });
+    expect(again.status).toBe(429);
+    expect(again.json.error.details.jobId).toBe(throttled.json.error.details.jobId);
+  });
+
+  describe('webhook receiver', () => {
+    const sign = (body: string, secret = stack.webhookSecret, timestamp = Math.floor(Date.now() / 1000)) => {
+      const id = `msg_${randomBytes(6).toString('hex')}`;
+      const key = Buffer.from(secret.split(',')[0].replace('whsec_', ''), 'base64');
+      const signature = createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64');
+      return { 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': `v1,${signature}` };
+    };
+    const body = JSON.stringify({ id: 'unknown-prediction', status: 'succeeded', output: null });
+
+    it.each([
+      ['no signature headers', () => ({})],
+      ['a signature made with another secret', () => sign(body, `whsec_${randomBytes(24).toString('base64')}`)],
+      ['a stale timestamp', () => sign(body, undefined, Math.floor(Date.now() / 1000) - 600)],
+      ['a signature of another body', () => sign(body.replace('succeeded', 'failed'))],
+    ])('answers 401 to %s and queues nothing', async (_name, headers) => {
+      const response = await stack.request('/webhooks/replicate', { body, key: null, headers: headers() as Record<string, string> });
+      expect(response).toMatchObject({ status: 401, json: { error: { code: 'invalid_signature', message: 'Invalid webhook signature' } } });
+      expect(stack.log.lines.some((line) => line.message === 'webhook could not be queued')).toBe(false);
+    });
+
+    it('needs no API key and answers 2xx once a signed body is queued', async () => {
+      const response = await stack.request('/webhooks/replicate', { body, key: null, headers: sign(body) });
+      expect(response.status).toBe(202);
+    });
+  });
+});
