@@ -1,0 +1,165 @@
+import { App, Duration } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { ReplicateJobsStack } from '../../lib/replicate-jobs-stack';
+import type { ReplicateJobsProps } from '../../lib/replicate-jobs';
+import { ROUTES } from '../../lambdas/routes';
+
+/** Skipping bundling keeps these tests fast; one test below bundles for real. */
+function synth(props?: ReplicateJobsProps, bundle = false): Template {
+  const app = new App({ context: bundle ? {} : { 'aws:cdk:bundling-stacks': [] } });
+  return Template.fromStack(new ReplicateJobsStack(app, 'Test', { jobs: props }));
+}
+
+describe('ReplicateJobs template', () => {
+  const template = synth();
+
+  it('has the four functions on Node.js 22, arm64, traced, with JSON logs and retention', () => {
+    const functions = template.findResources('AWS::Lambda::Function');
+    expect(Object.keys(functions)).toHaveLength(4);
+    for (const fn of Object.values(functions)) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: { LogFormat: 'JSON' },
+      });
+    }
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 5);
+    template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.handler', Timeout: 300, MemorySize: 1024 });
+    for (const handler of ['index.submit', 'index.status', 'index.webhook']) {
+      template.hasResourceProperties('AWS::Lambda::Function', { Handler: handler, Timeout: 29 });
+    }
+  });
+
+  it('exposes every route of the shared table, with x-api-key exactly where the table says', () => {
+    for (const route of ROUTES) {
+      const last = route.path.split('/').pop()!;
+      const methods = template.findResources('AWS::ApiGateway::Method', {
+        Properties: { HttpMethod: route.method, ApiKeyRequired: route.apiKeyRequired },
+      });
+      const matching = Object.values(methods).filter((method) => {
+        const resource = template.toJSON().Resources[method.Properties.ResourceId.Ref];
+        return resource?.Properties.PathPart === last;
+      });
+      expect(matching).toHaveLength(1);
+    }
+    template.resourceCountIs('AWS::ApiGateway::Method', ROUTES.length);
+    template.hasResourceProperties('AWS::ApiGateway::RestApi', { ApiKeySourceType: 'HEADER' });
+  });
+
+  it('throttles and caps each API key with a usage plan, and logs API access', () => {
+    template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+      Throttle: { RateLimit: 20, BurstLimit: 40 },
+      Quota: { Limit: 100000, Period: 'DAY' },
+    });
+    template.resourceCountIs('AWS::ApiGateway::UsagePlanKey', 1);
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      TracingEnabled: true,
+      AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
+    });
+  });
+
+  it('has a queue with a DLQ and a visibility timeout six times the consumer timeout', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      VisibilityTimeout: 1800,
+      RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 5 },
+      SqsManagedSseEnabled: true,
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 14 * 24 * 3600 });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+
+  it('feeds the consumer with partial batch failures and a maximum concurrency', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 10 },
+      BatchSize: 10,
+    });
+  });
+
+  it('keeps outputs in a private, encrypted, TLS-only bucket with access logs', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      LoggingConfiguration: { DestinationBucketName: Match.anyValue(), LogFilePrefix: 'outputs/' },
+    });
+    const policies = template.findResources('AWS::S3::BucketPolicy');
+    expect(Object.keys(policies).length).toBeGreaterThanOrEqual(2);
+    for (const policy of Object.values(policies)) {
+      expect(JSON.stringify(policy)).toContain('aws:SecureTransport');
+    }
+  });
+
+  it('has an on-demand jobs table with point-in-time recovery and the indexes the access paths need', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      GlobalSecondaryIndexes: Match.arrayWith([
+        Match.objectLike({ IndexName: 'byPrediction', KeySchema: [{ AttributeName: 'predictionId', KeyType: 'HASH' }] }),
+        Match.objectLike({ IndexName: 'byOwner' }),
+        Match.objectLike({ IndexName: 'active' }),
+      ]),
+    });
+  });
+
+  it('creates the two secrets without a value and gives functions only their ARNs', () => {
+    const secrets = template.findResources('AWS::SecretsManager::Secret');
+    expect(Object.values(secrets).map((s) => s.Properties.SecretString)).toEqual(['UNSET', 'UNSET']);
+    for (const fn of Object.values(template.findResources('AWS::Lambda::Function'))) {
+      const variables = fn.Properties.Environment.Variables;
+      expect(Object.keys(variables)).not.toContain('REPLICATE_API_TOKEN');
+      expect(variables.REPLICATE_API_TOKEN_SECRET_ARN.Ref).toMatch(/ReplicateApiToken/);
+    }
+  });
+
+  it('grants without wildcards on actions', () => {
+    for (const policy of Object.values(template.findResources('AWS::IAM::Policy'))) {
+      for (const statement of policy.Properties.PolicyDocument.Statement) {
+        const actions = [statement.Action].flat();
+        expect(actions).not.toContain('*');
+        expect(actions.filter((action: string) => /^[a-z0-9]+:\*$/.test(action))).toEqual([]);
+      }
+    }
+  });
+
+  it('has a dashboard covering the API, every function, the queue, the DLQ and the table', () => {
+    const dashboards = template.findResources('AWS::CloudWatch::Dashboard');
+    expect(Object.keys(dashboards)).toHaveLength(1);
+    const body = JSON.stringify(Object.values(dashboards)[0].Properties.DashboardBody);
+    for (const needle of ['AWS/ApiGateway', 'AWS/Lambda', 'ApproximateAgeOfOldestMessage', 'ApproximateNumberOfMessagesVisible', 'AWS/DynamoDB']) {
+      expect(body).toContain(needle);
+    }
+    for (const fn of Object.keys(template.findResources('AWS::Lambda::Function'))) expect(body).toContain(fn);
+  });
+
+  it('outputs the API URL, bucket, table and secret names', () => {
+    const outputs = Object.keys(template.toJSON().Outputs);
+    for (const name of ['ApiUrl', 'WebhookUrl', 'OutputBucketName', 'JobsTableName', 'ApiTokenSecretName', 'WebhookSecretName', 'DefaultApiKeyId']) {
+      expect(outputs.some((output) => output.includes(name))).toBe(true);
+    }
+  });
+
+  it('applies props: output hosts, consumer timeout and concurrency, presign lifetime', () => {
+    const custom = synth({
+      outputHosts: ['files.example.com'],
+      consumerTimeout: Duration.minutes(2),
+      consumerMaxConcurrency: 3,
+      presignedUrlExpiry: Duration.minutes(5),
+    });
+    custom.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 720 });
+    custom.hasResourceProperties('AWS::Lambda::EventSourceMapping', { ScalingConfig: { MaximumConcurrency: 3 } });
+    custom.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ OUTPUT_HOSTS: 'files.example.com', PRESIGNED_URL_SECONDS: '300', TRANSFER_LEASE_SECONDS: '120' }) },
+    });
+  });
+
+  it('bundles the handlers with esbuild, offline', () => {
+    const bundled = synth(undefined, true);
+    const code = Object.values(bundled.findResources('AWS::Lambda::Function')).map((fn) => fn.Properties.Code.S3Key);
+    expect(code.every((key) => typeof key === 'string' && key.endsWith('.zip'))).toBe(true);
+    expect(new Set(code).size).toBe(2); // the three API functions share one bundle; the consumer has its own
+  });
+});
