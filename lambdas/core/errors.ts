@@ -11,7 +11,6 @@ export const API_ERRORS = {
   method_not_allowed: 405,
   idempotency_key_reused: 409,
   body_too_large: 413,
-  unsupported_media_type: 415,
   validation_failed: 422,
   replicate_rejected_input: 422,
   replicate_rate_limited: 429,

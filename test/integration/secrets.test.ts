@@ -1,0 +1,52 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { randomBytes } from 'node:crypto';
+import { SecretsManagerSecrets, UNSET_SECRET } from '../../lambdas/adapters/secrets';
+import { startReplicateSimulator, type ReplicateSimulator } from '../../local/replicate-simulator';
+import { setSecrets } from '../../scripts/set-secrets';
+import { startSecretsManagerStub } from '../support/secrets-manager-stub';
+
+describe('secrets: the setup script and the runtime reader', () => {
+  const webhookSecret = `whsec_${randomBytes(24).toString('base64')}`;
+  let simulator: ReplicateSimulator;
+  let stub: Awaited<ReturnType<typeof startSecretsManagerStub>>;
+  let client: SecretsManagerClient;
+  beforeAll(async () => {
+    simulator = await startReplicateSimulator({ webhookSecret });
+    stub = await startSecretsManagerStub({ token: UNSET_SECRET, webhook: UNSET_SECRET });
+    client = new SecretsManagerClient({ endpoint: stub.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+  });
+  afterAll(async () => {
+    client.destroy();
+    await stub.stop();
+    await simulator.stop();
+  });
+
+  it('refuses to run with the placeholder the stack creates', async () => {
+    const secrets = new SecretsManagerSecrets(client, { apiToken: 'token', webhookSecret: 'webhook' }, 0);
+    await expect(secrets.replicateApiToken()).rejects.toThrow(/has not been set/);
+    await expect(secrets.webhookSigningKeys()).rejects.toThrow(/has not been set/);
+  });
+
+  it('stores the token and the signing secret fetched from Replicate; rotation keeps the previous one', async () => {
+    const base = { secretsManager: client, token: 'r8_test', tokenSecretId: 'token', webhookSecretId: 'webhook', replicateBaseUrl: simulator.apiBaseUrl };
+    await setSecrets(base);
+    expect(stub.values.get('token')).toBe('r8_test');
+    expect(stub.values.get('webhook')).toBe(webhookSecret);
+
+    stub.values.set('webhook', 'whsec_b2xkb2xkb2xkb2xkb2xk');
+    expect(await setSecrets({ ...base, rotate: true })).toEqual({ webhookSecrets: 2 });
+    expect(stub.values.get('webhook')).toBe(`${webhookSecret},whsec_b2xkb2xkb2xkb2xkb2xk`);
+
+    const secrets = new SecretsManagerSecrets(client, { apiToken: 'token', webhookSecret: 'webhook' }, 0);
+    expect(await secrets.replicateApiToken()).toBe('r8_test');
+    expect(await secrets.webhookSigningKeys()).toHaveLength(2);
+  });
+
+  it('caches values for its max age, so a read per request does not hit Secrets Manager', async () => {
+    const secrets = new SecretsManagerSecrets(client, { apiToken: 'token', webhookSecret: 'webhook' }, 60_000);
+    stub.values.set('token', 'first');
+    expect(await secrets.replicateApiToken()).toBe('first');
+    stub.values.set('token', 'second');
+    expect(await secrets.replicateApiToken()).toBe('first');
+  });
+});
