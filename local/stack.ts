@@ -1,12 +1,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { randomBytes } from 'node:crypto';
+import Replicate from 'replicate';
 import { StaticSecrets } from '../lambdas/adapters/secrets';
 import type { Log } from '../lambdas/core/log';
 import { buildApiHandlers } from '../lambdas/handlers/api-function';
 import { consumePredictions } from '../lambdas/handlers/consume-predictions';
 import type { Dependencies } from '../lambdas/handlers/dependencies';
 import { createDependencies } from '../lambdas/runtime/create-dependencies';
-import { ENV, readSettings, splitList } from '../lambdas/runtime/settings';
+import { DEFAULT_REPLICATE_API_BASE_URL, ENV, readSettings, splitList } from '../lambdas/runtime/settings';
 import { startEmulators, type Emulators } from './emulators';
 import { startHttpServer } from './http-server';
 import { startQueuePoller } from './queue-poller';
@@ -51,10 +52,15 @@ export const DEV_OWNER = 'dev';
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const log = options.log ?? new Logger({ serviceName: 'replicate-jobs-local' });
   const host = options.host ?? '127.0.0.1';
-  const webhookSecret = options.webhookSecret || `whsec_${randomBytes(24).toString('base64')}`;
   const apiKeys = parseApiKeys(options.apiKeys);
-  const emulators = await startEmulators({ visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 5 });
   const useSimulator = !options.replicateApiToken && !options.replicateApiBaseUrl;
+  const replicateApiToken = options.replicateApiToken || 'local-simulator-token';
+  const webhookSecret =
+    options.webhookSecret ||
+    (useSimulator
+      ? `whsec_${randomBytes(24).toString('base64')}`
+      : await fetchWebhookSecret(replicateApiToken, options.replicateApiBaseUrl));
+  const emulators = await startEmulators({ visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 5 });
   const simulator = useSimulator
     ? await startReplicateSimulator({ webhookSecret, host, stepMs: options.simulatorStepMs })
     : undefined;
@@ -80,7 +86,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const deps = createDependencies({
     settings,
     clients: emulators.clients,
-    secrets: new StaticSecrets({ apiToken: options.replicateApiToken || 'local-simulator-token', webhookSecret }),
+    secrets: new StaticSecrets({ apiToken: replicateApiToken, webhookSecret }),
     log,
     allowHttpOutputs: true,
   });
@@ -107,6 +113,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await emulators.stop();
     },
   };
+}
+
+/** With a real Replicate and no REPLICATE_WEBHOOK_SECRET, the account's signing secret is asked for once. */
+async function fetchWebhookSecret(token: string, baseUrl: string | undefined): Promise<string> {
+  try {
+    const replicate = new Replicate({ auth: token, baseUrl: baseUrl || DEFAULT_REPLICATE_API_BASE_URL });
+    return ((await replicate.webhooks.default.secret.get()) as { key: string }).key;
+  } catch (error) {
+    throw new Error(`REPLICATE_WEBHOOK_SECRET is not set and fetching it from Replicate failed: ${(error as Error).message}`);
+  }
 }
 
 /** `owner=key,owner2=key2` → key → owner. Without a setting, one dev key is made up (and printed at start). */
