@@ -176,11 +176,13 @@ export class ReplicateJobs extends Construct {
     this.apiTokenSecret.grantRead(apiFunctions.submit);
     this.table.grantReadData(apiFunctions.status);
     this.bucket.grantRead(apiFunctions.status, 'outputs/*');
+    this.bucket.grantRead(apiFunctions.status, 'results/*');
     this.webhookSecret.grantRead(apiFunctions.webhook);
     this.queue.grantSendMessages(apiFunctions.webhook);
     this.bucket.grantPut(apiFunctions.webhook, 'webhook-bodies/*');
     this.table.grantReadWriteData(consumer);
     this.bucket.grantPut(consumer, 'outputs/*');
+    this.bucket.grantPut(consumer, 'results/*');
     this.bucket.grantRead(consumer, 'webhook-bodies/*');
     consumer.addEventSource(
       new SqsEventSource(this.queue, {

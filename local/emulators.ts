@@ -25,7 +25,7 @@ const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 /** Receives before a message goes to the DLQ: the same default the CDK construct uses. */
 export const MAX_RECEIVE_COUNT = 5;
 
-export async function startEmulators(options: { visibilityTimeoutSeconds?: number } = {}): Promise<Emulators> {
+export async function startEmulators(options: { visibilityTimeoutSeconds?: number; maxReceiveCount?: number } = {}): Promise<Emulators> {
   const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve) => dynamo.listen(0, '127.0.0.1', () => resolve()));
   const dynamoEndpoint = `http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`;
@@ -38,7 +38,7 @@ export async function startEmulators(options: { visibilityTimeoutSeconds?: numbe
     sqs: new SQSClient({ ...common, endpoint: awsEndpoint }),
     s3: new S3Client({ ...common, endpoint: awsEndpoint, forcePathStyle: true }),
   };
-  const resources = await createResources(clients, options.visibilityTimeoutSeconds ?? 30);
+  const resources = await createResources(clients, options.visibilityTimeoutSeconds ?? 30, options.maxReceiveCount ?? MAX_RECEIVE_COUNT);
   return {
     clients,
     resources,
@@ -52,7 +52,11 @@ export async function startEmulators(options: { visibilityTimeoutSeconds?: numbe
 }
 
 /** The same table, indexes, bucket and queues the CDK construct declares. */
-async function createResources(clients: AwsClients, visibilityTimeoutSeconds: number): Promise<Emulators['resources']> {
+async function createResources(
+  clients: AwsClients,
+  visibilityTimeoutSeconds: number,
+  maxReceiveCount: number,
+): Promise<Emulators['resources']> {
   const tableName = 'replicate-jobs';
   const bucketName = 'replicate-jobs-outputs';
   const s = JOBS_TABLE_SCHEMA;
@@ -90,7 +94,7 @@ async function createResources(clients: AwsClients, visibilityTimeoutSeconds: nu
       QueueName: 'replicate-jobs-events',
       Attributes: {
         VisibilityTimeout: String(visibilityTimeoutSeconds),
-        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: MAX_RECEIVE_COUNT }),
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount }),
       },
     }),
   );

@@ -19,6 +19,12 @@ import { parseSigningSecrets, signWebhook } from '../lambdas/core/webhook-signat
  *   outputUrl:  a URL to return as the output instead of a simulator file
  *   webhooks:   false: send no webhooks at all (only polling finds out)
  *   stepMs:     time between status changes (default: the simulator's stepMs)
+ *   tokens:     number of tokens for "tokens" output (default 5)
+ *   flaky:      the first N requests for each file answer 503
+ *   cutAfterBytes: the first request for each file is cut off after this many bytes
+ *   webhookBeforeResponse: the prediction completes and its `completed` webhook is delivered before the
+ *               create call answers (answering `responseDelayMs` later, default 300): the race where a
+ *               webhook beats submit's own write
  */
 export interface SimulatorOptions {
   port?: number;
@@ -168,7 +174,9 @@ export async function startReplicateSimulator(options: SimulatorOptions): Promis
       case 'text':
         return 'Hello from the Replicate simulator.';
       case 'tokens':
-        return ['Hello', ' from', ' the', ' simulator', '.'];
+        return typeof sim.tokens === 'number'
+          ? Array.from({ length: sim.tokens }, (_, i) => ` token${i}`)
+          : ['Hello', ' from', ' the', ' simulator', '.'];
       case 'number':
         return 42;
       case 'json':
@@ -221,7 +229,7 @@ export async function startReplicateSimulator(options: SimulatorOptions): Promis
     return json(res, 405, { detail: 'Method not allowed' });
   }
 
-  function createPrediction(path: string, rawBody: string, res: ServerResponse) {
+  async function createPrediction(path: string, rawBody: string, res: ServerResponse) {
     let body: { version?: string; input?: Record<string, unknown>; webhook?: string; webhook_events_filter?: string[] };
     try {
       body = JSON.parse(rawBody);
@@ -252,6 +260,14 @@ export async function startReplicateSimulator(options: SimulatorOptions): Promis
       urls: { get: `${url}/v1/predictions/${id}`, cancel: `${url}/v1/predictions/${id}/cancel` },
     };
     predictions.set(id, prediction);
+    if (sim.webhookBeforeResponse) {
+      prediction.status = 'succeeded';
+      prediction.started_at = prediction.completed_at = new Date().toISOString();
+      prediction.output = outputFor(id, sim);
+      if (prediction.webhook) await sendWebhook(id, 'completed', { retry: true });
+      await new Promise((resolve) => setTimeout(resolve, typeof sim.responseDelayMs === 'number' ? sim.responseDelayMs : 300));
+      return json(res, 201, prediction);
+    }
     run(prediction);
     return json(res, 201, prediction);
   }
@@ -259,9 +275,18 @@ export async function startReplicateSimulator(options: SimulatorOptions): Promis
   function serveFile(path: string, req: IncomingMessage, res: ServerResponse) {
     const [, , id, name] = path.split('/');
     if (!id || !name || !predictions.has(id)) return json(res, 404, { detail: 'Not found.' });
-    downloads.set(path, (downloads.get(path) ?? 0) + 1);
-    const size = simulation(predictions.get(id)!).sizeBytes;
+    const requestNumber = (downloads.get(path) ?? 0) + 1;
+    downloads.set(path, requestNumber);
+    const sim = simulation(predictions.get(id)!);
+    if (typeof sim.flaky === 'number' && requestNumber <= sim.flaky) return json(res, 503, { detail: 'Try again' });
+    const size = sim.sizeBytes;
     const type = CONTENT_TYPES[name.split('.').pop() ?? ''] ?? 'application/octet-stream';
+    if (typeof sim.cutAfterBytes === 'number' && requestNumber === 1) {
+      const bytes = fileBytes(`${url}${path}`);
+      res.writeHead(200, { 'content-type': type, 'content-length': bytes.length });
+      res.write(bytes.subarray(0, sim.cutAfterBytes));
+      return void setTimeout(() => res.destroy(), 20);
+    }
     if (typeof size !== 'number') {
       const bytes = fileBytes(`${url}${path}`);
       res.writeHead(200, { 'content-type': type, 'content-length': bytes.length });

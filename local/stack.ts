@@ -30,6 +30,8 @@ export interface LocalStackOptions {
   simulatorStepMs?: number;
   /** Seconds a failed message waits before it is received again. */
   visibilityTimeoutSeconds?: number;
+  /** Receives before a message goes to the dead-letter queue. */
+  maxReceiveCount?: number;
   log?: Log;
   /** Extra environment-style settings for the handlers (see lambdas/runtime/settings.ts). */
   env?: Record<string, string | undefined>;
@@ -60,7 +62,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     (useSimulator
       ? `whsec_${randomBytes(24).toString('base64')}`
       : await fetchWebhookSecret(replicateApiToken, options.replicateApiBaseUrl));
-  const emulators = await startEmulators({ visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 5 });
+  const emulators = await startEmulators({
+    visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 5,
+    maxReceiveCount: options.maxReceiveCount,
+  });
   const simulator = useSimulator
     ? await startReplicateSimulator({ webhookSecret, host, stepMs: options.simulatorStepMs })
     : undefined;

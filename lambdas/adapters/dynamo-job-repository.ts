@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { TERMINAL_RANK, isTerminal, type Job, type JobError, type StoredOutput } from '../core/job';
-import type { CreateOutcome, JobRepository, WriteOutcome } from '../core/ports';
+import { TERMINAL_RANK, isTerminal, type Job, type JobError } from '../core/job';
+import type { CreateOutcome, JobRepository, JobResult, WriteOutcome } from '../core/ports';
 import type { JobPatch } from '../core/state-machine';
 
 /** Index names and key attributes: the CDK construct creates the table from these, so both agree. */
@@ -131,7 +131,7 @@ export class DynamoJobRepository implements JobRepository {
     return job ? { applied: true, job } : { applied: false };
   }
 
-  async advance(id: string, patch: JobPatch, result?: { outputs: StoredOutput[]; output: unknown }): Promise<WriteOutcome> {
+  async advance(id: string, patch: JobPatch, result?: JobResult): Promise<WriteOutcome> {
     const names: Record<string, string> = { '#status': 'status', '#rank': 'rank' };
     const values: Record<string, unknown> = {
       ':status': patch.status,
@@ -154,7 +154,8 @@ export class DynamoJobRepository implements JobRepository {
     add('error', patch.error);
     add('metrics', patch.metrics === undefined ? undefined : JSON.stringify(patch.metrics));
     add('outputs', result?.outputs);
-    add('output', result === undefined ? undefined : JSON.stringify(result.output ?? null));
+    add('output', result === undefined || result.outputKey ? undefined : JSON.stringify(result.output ?? null));
+    add('outputKey', result?.outputKey);
     const terminal = isTerminal(patch.status);
     const job = await this.update({
       Key: { id },

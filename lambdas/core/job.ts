@@ -50,6 +50,8 @@ export interface Job {
   predictionId?: string;
   outputs: StoredOutput[];
   output?: unknown;
+  /** Where the output JSON is stored when it is too large to keep in the job item (long text outputs). */
+  outputKey?: string;
   error: JobError | null;
   metrics?: Record<string, unknown>;
   /** Hash of the validated request: tells a retried Idempotency-Key request from a conflicting one. */

@@ -9,6 +9,13 @@ import type { WebhookEvent } from './job';
  * emulators, which speak the same APIs); handlers receive them injected, built once per cold start.
  */
 
+/** What a succeeded job stores: its copied files, and its output inline or (when large) by key. */
+export interface JobResult {
+  outputs: StoredOutput[];
+  output?: unknown;
+  outputKey?: string;
+}
+
 export type CreateOutcome = { created: true } | { created: false; existing: Job };
 export type WriteOutcome = { applied: true; job: Job } | { applied: false };
 
@@ -22,7 +29,7 @@ export interface JobRepository {
   /** Submitting failed: `queued` goes straight to `failed`; `retryable` lets an Idempotency-Key retry try again. */
   failSubmission(id: string, error: JobError, now: string, retryable?: boolean): Promise<WriteOutcome>;
   /** Applies a transition if it still raises the job's rank and the job is not terminal. */
-  advance(id: string, patch: JobPatch, result?: { outputs: StoredOutput[]; output: unknown }): Promise<WriteOutcome>;
+  advance(id: string, patch: JobPatch, result?: JobResult): Promise<WriteOutcome>;
   /** Takes (or renews) the right to copy the job's outputs until `until`; false if another holder has it. */
   acquireTransferLease(id: string, holder: string, now: string, until: string): Promise<boolean>;
 }

@@ -1,8 +1,8 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { OutputFailure, PoisonMessage, TransferInProgress } from '../core/failures';
-import type { Job } from '../core/job';
+import type { Job, StoredOutput } from '../core/job';
 import { findOutputFiles } from '../core/outputs';
-import type { QueueMessage } from '../core/ports';
+import type { JobResult, QueueMessage } from '../core/ports';
 import { jobIdFromWebhookUrl, PredictionSchema, type Prediction } from '../core/prediction';
 import { decide, type JobPatch } from '../core/state-machine';
 import { copyOutputs } from './copy-outputs';
@@ -139,7 +139,21 @@ async function succeed(
     const failed: JobPatch = { ...patch, status: 'failed', error: { code: error.code, message: error.message } };
     return (await deps.jobs.advance(job.id, failed)).applied;
   }
-  const outcome = await deps.jobs.advance(job.id, patch, { outputs, output: prediction.output ?? null });
+  const outcome = await deps.jobs.advance(job.id, patch, await resultOf(deps, job, outputs, prediction.output ?? null));
   if (outcome.applied) deps.log.info('job succeeded', { jobId: job.id, predictionId: prediction.id, outputs: outputs.length });
   return outcome.applied;
+}
+
+/**
+ * A job item holds at most 400 KB with its input (up to 256 KiB): an output over this size (a long text
+ * from a language model) is stored in the bucket and the job keeps its key.
+ */
+export const MAX_INLINE_OUTPUT_BYTES = 64 * 1024;
+
+async function resultOf(deps: Dependencies, job: Job, outputs: StoredOutput[], output: unknown): Promise<JobResult> {
+  const json = JSON.stringify(output);
+  if (Buffer.byteLength(json, 'utf8') <= MAX_INLINE_OUTPUT_BYTES) return { outputs, output };
+  const outputKey = `results/${job.owner}/${job.id}/output.json`;
+  await deps.objects.putText(outputKey, json);
+  return { outputs, outputKey };
 }

@@ -1,4 +1,5 @@
 import { OutputFailure } from '../core/failures';
+import { withRetries } from '../core/retry';
 import type { Job, StoredOutput } from '../core/job';
 import { contentTypeFor, decodeDataUri, extensionFor, outputKey, type FileRef } from '../core/outputs';
 import type { Dependencies } from './dependencies';
@@ -18,7 +19,11 @@ export async function copyOutputs(
   const worker = async () => {
     while (next < files.length) {
       const file = files[next++];
-      stored[file.index] = await copyOne(deps, job, file);
+      stored[file.index] = await withRetries(
+        () => copyOne(deps, job, file),
+        deps.settings.downloadRetry,
+        (error) => error instanceof OutputFailure && !error.permanent,
+      );
     }
   };
   await Promise.all(Array.from({ length: Math.min(deps.settings.transferConcurrency, files.length) }, worker));

@@ -13,6 +13,8 @@ export interface HandlerSettings {
   transferLeaseSeconds: number;
   /** How many output files one consumer copies at once. */
   transferConcurrency: number;
+  /** Attempts per output file, and the first backoff delay, for transient download errors. */
+  downloadRetry: { attempts: number; baseDelayMs: number };
 }
 
 /** Everything a handler talks to, built once per cold start (or once by the local server) and injected. */

@@ -4,6 +4,9 @@ import type { Dependencies } from './dependencies';
 
 /** The job as the API shows it: every stored output gets a short-lived presigned URL. */
 export async function presentJob(deps: Pick<Dependencies, 'objects' | 'settings'>, job: Job): Promise<JobView> {
-  const urls = await Promise.all(job.outputs.map((output) => deps.objects.presignGet(output.key, deps.settings.presignedUrlSeconds)));
-  return toJobView(job, urls);
+  const [urls, output] = await Promise.all([
+    Promise.all(job.outputs.map((stored) => deps.objects.presignGet(stored.key, deps.settings.presignedUrlSeconds))),
+    job.outputKey ? deps.objects.getText(job.outputKey).then((text) => JSON.parse(text) as unknown) : job.output,
+  ]);
+  return toJobView({ ...job, output }, urls);
 }

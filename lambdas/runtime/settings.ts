@@ -18,6 +18,8 @@ export const ENV = {
   presignedUrlSeconds: 'PRESIGNED_URL_SECONDS',
   transferLeaseSeconds: 'TRANSFER_LEASE_SECONDS',
   publicUrl: 'PUBLIC_URL',
+  downloadAttempts: 'DOWNLOAD_ATTEMPTS',
+  downloadRetryBaseMs: 'DOWNLOAD_RETRY_BASE_MS',
 } as const;
 
 export const DEFAULT_REPLICATE_API_BASE_URL = 'https://api.replicate.com/v1';
@@ -70,6 +72,10 @@ export function readSettings(env: Env): RuntimeSettings {
     presignedUrlSeconds: positiveNumber(env, ENV.presignedUrlSeconds, 3600),
     transferLeaseSeconds: positiveNumber(env, ENV.transferLeaseSeconds, 900),
     transferConcurrency: 4,
+    downloadRetry: {
+      attempts: positiveNumber(env, ENV.downloadAttempts, 4),
+      baseDelayMs: positiveNumber(env, ENV.downloadRetryBaseMs, 1000),
+    },
     publicUrl: env[ENV.publicUrl]?.replace(/\/+$/, '') || undefined,
   };
 }

@@ -75,3 +75,21 @@ export async function startTestStack(options: LocalStackOptions = {}): Promise<T
     },
   };
 }
+
+/** Keys stored under a prefix of the stack's bucket: proves "one object per output, never a second". */
+export async function storedKeys(stack: LocalStack, prefix: string): Promise<string[]> {
+  const { ListObjectsV2Command } = await import('@aws-sdk/client-s3');
+  const result = await stack.emulators.clients.s3.send(
+    new ListObjectsV2Command({ Bucket: stack.emulators.resources.bucketName, Prefix: prefix }),
+  );
+  return (result.Contents ?? []).map((object) => object.Key!).sort();
+}
+
+/** Waits until `check` holds, polling; for effects that happen in the background (queue, consumer). */
+export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
