@@ -349,12 +349,27 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Deterministic bytes for any offset: byte i of file f is a function of (f, i), so copies can be checked. */
+/**
+ * Deterministic bytes for any offset: byte i of file f is a function of (f, i), so copies can be checked.
+ * The pattern repeats every 64 KiB, so large files are served by copying slices of one cached period.
+ */
+const PERIOD = 65536;
+const periods = new Map<string, Buffer>();
 function patternBytes(seed: string, offset: number, length: number): Buffer {
-  let h = 2166136261;
-  for (const c of seed) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
+  let period = periods.get(seed);
+  if (!period) {
+    let h = 2166136261;
+    for (const c of seed) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
+    period = Buffer.allocUnsafe(PERIOD);
+    for (let i = 0; i < PERIOD; i++) period[i] = (i * 31 + (h & 0xff) + (i >> 8)) & 0xff;
+    if (periods.size > 256) periods.clear();
+    periods.set(seed, period);
+  }
   const out = Buffer.allocUnsafe(length);
-  for (let i = 0; i < length; i++) out[i] = ((offset + i) * 31 + (h & 0xff) + ((offset + i) >> 8)) & 0xff;
+  for (let written = 0; written < length; ) {
+    const start = (offset + written) % PERIOD;
+    written += period.copy(out, written, start, Math.min(PERIOD, start + length - written));
+  }
   return out;
 }
 

@@ -1,0 +1,179 @@
+import type { SQSRecord } from 'aws-lambda';
+import { Readable, Transform } from 'node:stream';
+import { consumePredictions } from '../../lambdas/handlers/consume-predictions';
+import type { Dependencies } from '../../lambdas/handlers/dependencies';
+import { submitJob } from '../../lambdas/handlers/submit';
+import { receiveWebhook } from '../../lambdas/handlers/webhook';
+import { parseSigningSecrets, signWebhook } from '../../lambdas/core/webhook-signature';
+import type { ApiEvent } from '../../lambdas/handlers/api-event';
+import { startTestStack, storedKeys, eventually, type TestStack } from '../support/local-stack';
+import { Crash, FaultPlan } from '../support/faults';
+
+/**
+ * Crash safety: the handlers run against the real emulators with a fault plan that kills them before each
+ * adapter call in turn (so between every pair of writes), and once mid-stream. Then the message is delivered
+ * again, as SQS does, and the job must end right: succeeded, each output stored once, bytes intact.
+ */
+describe('crash safety', () => {
+  let stack: TestStack;
+  let now = Date.now();
+  beforeAll(async () => {
+    stack = await startTestStack({ env: { DOWNLOAD_RETRY_BASE_MS: '1' } });
+    stack.deps.clock = () => new Date(now);
+  });
+  afterAll(() => stack.stop());
+
+  const withFaults = (plan: FaultPlan): Dependencies => ({
+    ...stack.deps,
+    jobs: plan.wrap('jobs', stack.deps.jobs),
+    objects: plan.wrap('objects', stack.deps.objects),
+    outputs: plan.wrap('outputs', stack.deps.outputs),
+    replicate: plan.wrap('replicate', stack.deps.replicate),
+    queue: plan.wrap('queue', stack.deps.queue),
+  });
+
+  const submitEvent = (body: unknown, headers: Record<string, string> = {}): ApiEvent => ({
+    body: JSON.stringify(body),
+    isBase64Encoded: false,
+    headers,
+    path: '/jobs',
+    pathParameters: null,
+    queryStringParameters: null,
+    requestContext: { domainName: 'localhost', path: '/jobs', stage: 'local', identity: { apiKeyId: 'alice' } },
+  });
+
+  /** A job whose prediction completed at the simulator without webhooks; answers the record to deliver. */
+  async function completedJob(): Promise<{ id: string; predictionId: string; record: SQSRecord }> {
+    const response = await submitJob(stack.deps)(submitEvent({ model: 'a/b', input: { simulate: { webhooks: false, output: 'images', count: 2, sizeBytes: 64 * 1024 } } }));
+    const job = JSON.parse(response.body);
+    await eventually(() => stack.simulator!.predictions.get(job.predictionId)!.status === 'succeeded');
+    return { id: job.id, predictionId: job.predictionId, record: recordFor(job.predictionId, `msg-${job.id}`) };
+  }
+
+  const recordFor = (predictionId: string, messageId: string): SQSRecord => ({
+    messageId,
+    receiptHandle: `receipt-${messageId}`,
+    body: JSON.stringify({ source: 'webhook', receivedAt: new Date(now).toISOString(), body: JSON.stringify(stack.simulator!.predictions.get(predictionId)) }),
+    attributes: { ApproximateReceiveCount: '1' } as SQSRecord['attributes'],
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:q',
+    awsRegion: 'us-east-1',
+  });
+
+  async function expectRightOnce(id: string, predictionId: string) {
+    const job = await stack.deps.jobs.get(id);
+    expect(job).toMatchObject({ status: 'succeeded', error: null });
+    expect(job!.outputs.map((o) => o.key)).toEqual([0, 1].map((i) => `outputs/alice/${id}/${i}.png`));
+    expect(await storedKeys(stack, `outputs/alice/${id}/`)).toEqual(job!.outputs.map((o) => o.key));
+    const urls = stack.simulator!.predictions.get(predictionId)!.output as string[];
+    for (const [i, stored] of job!.outputs.entries()) {
+      const copy = Buffer.from(await (await fetch(await stack.deps.objects.presignGet(stored.key, 60))).arrayBuffer());
+      expect(copy.equals(stack.simulator!.fileBytes(urls[i]))).toBe(true);
+    }
+  }
+
+  // The consumer's adapter calls for a two-file output: get, lease, open+upload ×2, advance.
+  const CONSUMER_CALLS = 7;
+  it.each(Array.from({ length: CONSUMER_CALLS }, (_, i) => i + 1))('consumer killed before adapter call %i recovers on redelivery', async (crashAt) => {
+    const { id, predictionId, record } = await completedJob();
+    const plan = new FaultPlan(crashAt);
+    const first = await consumePredictions(withFaults(plan))({ Records: [record] });
+    expect(first.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
+    expect(plan.dead).toBe(true);
+    const again = await consumePredictions(stack.deps)({ Records: [record] });
+    expect(again.batchItemFailures).toEqual([]);
+    await expectRightOnce(id, predictionId);
+  });
+
+  it('the fault plan covers every adapter call of a successful run (no crash point left untested)', async () => {
+    const { record } = await completedJob();
+    const plan = new FaultPlan();
+    await consumePredictions(withFaults(plan))({ Records: [record] });
+    expect(plan.calls).toHaveLength(CONSUMER_CALLS);
+    expect(plan.calls).toEqual([
+      'jobs.get',
+      'jobs.acquireTransferLease',
+      'outputs.open',
+      'outputs.open',
+      'objects.upload',
+      'objects.upload',
+      'jobs.advance',
+    ]);
+  });
+
+  it('consumer killed mid-stream: the duplicate waits out the lease, then takes the transfer over', async () => {
+    const { id, predictionId, record } = await completedJob();
+    const plan = new FaultPlan();
+    const dying = withFaults(plan);
+    const source = dying.outputs;
+    dying.outputs = {
+      async open(url) {
+        const opened = await source.open(url);
+        let seen = 0;
+        const killer = new Transform({
+          transform(chunk: Buffer, _encoding, done) {
+            seen += chunk.length;
+            if (seen > 16 * 1024) {
+              plan.dead = true;
+              return done(new Crash('mid-stream'));
+            }
+            done(null, chunk);
+          },
+        });
+        return { ...opened, body: (opened.body as Readable).pipe(killer) };
+      },
+    };
+    expect((await consumePredictions(dying)({ Records: [record] })).batchItemFailures).toHaveLength(1);
+    // Another copy of the webhook (a different message) finds the dead holder's lease and backs off…
+    const duplicate = recordFor(predictionId, `dup-${id}`);
+    expect((await consumePredictions(stack.deps)({ Records: [duplicate] })).batchItemFailures).toHaveLength(1);
+    expect((await stack.deps.jobs.get(id))!.status).not.toBe('succeeded');
+    // …and once the lease has expired it takes over.
+    now += (stack.deps.settings.transferLeaseSeconds + 1) * 1000;
+    expect((await consumePredictions(stack.deps)({ Records: [duplicate] })).batchItemFailures).toEqual([]);
+    await expectRightOnce(id, predictionId);
+  });
+
+  it('submit killed between creating the prediction and recording its id: the webhook records it', async () => {
+    const plan = new FaultPlan(3); // jobs.create, replicate.createPrediction, ✗ jobs.recordPrediction
+    const response = await submitJob(withFaults(plan))(submitEvent({ model: 'a/b', input: { simulate: { webhooks: false, output: 'images', count: 2 } } }));
+    expect(response.statusCode).toBe(500);
+    expect(plan.calls).toEqual(['jobs.create', 'replicate.createPrediction']);
+    const [prediction] = [...stack.simulator!.predictions.values()].slice(-1);
+    const job = (await stack.deps.jobs.findByPredictionId(prediction.id)) ?? undefined;
+    expect(job).toBeUndefined(); // the id was never recorded…
+    await eventually(() => prediction.status === 'succeeded');
+    const record = recordFor(prediction.id, 'late-webhook');
+    expect((await consumePredictions(stack.deps)({ Records: [record] })).batchItemFailures).toEqual([]);
+    const recovered = await stack.deps.jobs.findByPredictionId(prediction.id); // …until the webhook wrote it
+    expect(recovered).toMatchObject({ status: 'succeeded', predictionId: prediction.id });
+    await expectRightOnce(recovered!.id, prediction.id);
+  });
+
+  it('submit killed before the job is written leaves nothing and calls nothing', async () => {
+    const items = await stack.itemCount();
+    const predictions = stack.simulator!.predictions.size;
+    const response = await submitJob(withFaults(new FaultPlan(1)))(submitEvent({ model: 'a/b', input: {} }));
+    expect(response.statusCode).toBe(500);
+    expect(JSON.parse(response.body).error.code).toBe('internal_error');
+    expect(await stack.itemCount()).toBe(items);
+    expect(stack.simulator!.predictions.size).toBe(predictions);
+  });
+
+  it('a webhook whose message cannot be queued answers 503, so Replicate retries it', async () => {
+    const plan = new FaultPlan(1);
+    const body = JSON.stringify({ id: 'p', status: 'succeeded' });
+    const timestamp = Math.floor(now / 1000);
+    const signature = signWebhook(parseSigningSecrets(stack.webhookSecret)[0], 'msg_1', timestamp, body);
+    const response = await receiveWebhook(withFaults(plan))({
+      ...submitEvent({}),
+      body,
+      path: '/webhooks/replicate',
+      headers: { 'webhook-id': 'msg_1', 'webhook-timestamp': String(timestamp), 'webhook-signature': signature },
+    });
+    expect(response.statusCode).toBe(503);
+    expect(JSON.parse(response.body).error.code).toBe('queue_unavailable');
+  });
+});

@@ -1,0 +1,60 @@
+import type { SQSRecord } from 'aws-lambda';
+import { consumePredictions } from '../../lambdas/handlers/consume-predictions';
+import { listDeadLetters, redriveDeadLetters } from '../../scripts/dead-letters';
+import { eventually, startTestStack, type TestStack } from '../support/local-stack';
+
+/** Poison messages: reported alone, redriven to the DLQ after the configured receives, listed and redriven by script. */
+describe('poison messages and the dead-letter queue (local stack)', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack({ visibilityTimeoutSeconds: 1, maxReceiveCount: 2 });
+  });
+  afterAll(() => stack.stop());
+
+  const record = (messageId: string, body: string): SQSRecord => ({
+    messageId,
+    receiptHandle: messageId,
+    body,
+    attributes: { ApproximateReceiveCount: '1' } as SQSRecord['attributes'],
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn',
+    awsRegion: 'us-east-1',
+  });
+
+  it('reports only the poison records of a batch; the rest take effect', async () => {
+    const job = await stack.submit({ model: 'a/b', input: { simulate: { webhooks: false, output: 'text' } } });
+    await eventually(() => stack.simulator!.predictions.get(job.predictionId!)!.status === 'succeeded');
+    const good = JSON.stringify({ source: 'webhook', receivedAt: new Date().toISOString(), body: JSON.stringify(stack.simulator!.predictions.get(job.predictionId!)) });
+    const result = await consumePredictions(stack.deps)({
+      Records: [
+        record('not-json', '{'),
+        record('not-a-prediction', JSON.stringify({ source: 'webhook', body: '{"hello":1}' })),
+        record('unknown-job', JSON.stringify({ source: 'webhook', body: JSON.stringify({ id: 'nobody', status: 'succeeded' }) })),
+        record('good', good),
+      ],
+    });
+    expect(result.batchItemFailures.map((failure) => failure.itemIdentifier).sort()).toEqual(['not-a-prediction', 'not-json', 'unknown-job']);
+    expect((await stack.waitFor(job.id)).status).toBe('succeeded');
+  });
+
+  it('moves a poison webhook to the DLQ after the configured receives; the script lists and redrives it', async () => {
+    const { dead: dlq, queue } = { dead: stack.emulators.resources.deadLetterQueueUrl, queue: stack.emulators.resources.queueUrl };
+    const sqs = stack.emulators.clients.sqs;
+    const prediction = stack.simulator!.predictions.values().next().value!;
+    const poison = JSON.stringify({ id: 'no-such-prediction', status: 'succeeded' });
+    expect(await stack.simulator!.sendWebhook(prediction.id, 'completed', { body: poison })).toBe(202);
+
+    let letters: Awaited<ReturnType<typeof listDeadLetters>> = [];
+    await eventually(async () => (letters = await listDeadLetters(sqs, dlq)).length === 1, 15_000);
+    expect(letters[0]).toMatchObject({ source: 'webhook', predictionId: 'no-such-prediction', webhookId: expect.stringMatching(/^msg_/) });
+    // Listing only peeks: the message is still there.
+    expect(await listDeadLetters(sqs, dlq)).toHaveLength(1);
+
+    expect(await redriveDeadLetters(sqs, dlq, queue)).toBe(1);
+    expect(await listDeadLetters(sqs, dlq)).toHaveLength(0);
+    // Still poison, it comes back to the DLQ after its receives: redriving never loses a message.
+    await eventually(async () => (await listDeadLetters(sqs, dlq)).length === 1, 15_000);
+  });
+});
