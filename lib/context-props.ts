@@ -18,15 +18,20 @@ export function propsFromContext(node: Node): ReplicateJobsProps {
     if (!Number.isFinite(parsed) || parsed <= 0) throw new Error(`Context ${key} must be a positive number`);
     return parsed;
   };
-  const seconds = number('consumerTimeoutSeconds');
-  const presign = number('presignedUrlSeconds');
+  const duration = (key: string) => {
+    const value = number(key);
+    return value === undefined ? undefined : Duration.seconds(value);
+  };
   return {
     outputHosts: text('outputHosts')?.split(',').map((host) => host.trim()).filter(Boolean),
     replicateApiBaseUrl: text('replicateApiBaseUrl'),
     publicUrl: text('publicUrl'),
-    consumerTimeout: seconds ? Duration.seconds(seconds) : undefined,
+    consumerTimeout: duration('consumerTimeoutSeconds'),
     consumerMaxConcurrency: number('consumerMaxConcurrency'),
-    presignedUrlExpiry: presign ? Duration.seconds(presign) : undefined,
+    presignedUrlExpiry: duration('presignedUrlSeconds'),
+    jobTimeout: duration('jobTimeoutSeconds'),
+    reconcileInterval: duration('reconcileIntervalSeconds'),
+    reconcileAfter: duration('reconcileAfterSeconds'),
     maxOutputBytes: number('maxOutputBytes'),
   };
 }

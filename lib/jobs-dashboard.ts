@@ -5,6 +5,8 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { METRIC, type MetricName } from '../lambdas/core/metrics';
+import { failuresByCode, jobMetric } from './job-metrics';
 
 export interface JobsDashboardProps {
   readonly api: apigateway.RestApi;
@@ -68,6 +70,25 @@ export class JobsDashboard extends Construct {
         width: 8,
         metrics: [props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period })],
       }),
+    );
+    const job = (name: MetricName, statistic?: string) => jobMetric(name, { statistic });
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Jobs',
+        width: 8,
+        left: [job(METRIC.jobsSubmitted), job(METRIC.jobsSucceeded), job(METRIC.jobsFailed), job(METRIC.jobsCanceled), job(METRIC.jobsTimedOut)],
+      }),
+      new cloudwatch.GraphWidget({ title: 'Failed jobs by error code', width: 8, left: failuresByCode(), stacked: true }),
+      new cloudwatch.GraphWidget({
+        title: 'Job duration (p50, p99 ms)',
+        width: 8,
+        left: [job(METRIC.jobDuration, 'p50'), job(METRIC.jobDuration, 'p99')],
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({ title: 'Output bytes stored', width: 8, left: [job(METRIC.outputBytes)] }),
+      new cloudwatch.GraphWidget({ title: 'Webhooks rejected (bad signature)', width: 8, left: [job(METRIC.webhookRejected)] }),
+      new cloudwatch.GraphWidget({ title: 'Jobs advanced by the reconciler (lost webhooks)', width: 8, left: [job(METRIC.reconciled)] }),
     );
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({

@@ -1,12 +1,15 @@
 import { CfnOutput, Duration, RemovalPolicy, SecretValue } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import * as path from 'node:path';
@@ -15,6 +18,7 @@ import { UNSET_SECRET } from '../lambdas/adapters/secrets';
 import { REPLICATE_OUTPUT_HOSTS } from '../lambdas/core/host-allowlist';
 import { API_FUNCTIONS, ROUTES, type ApiFunctionName } from '../lambdas/routes';
 import { DEFAULT_REPLICATE_API_BASE_URL, ENV } from '../lambdas/runtime/settings';
+import { JobsAlarms } from './jobs-alarms';
 import { JobsDashboard } from './jobs-dashboard';
 
 export interface ReplicateJobsProps {
@@ -33,6 +37,27 @@ export interface ReplicateJobsProps {
    * @default the URL each submit request came in on
    */
   readonly publicUrl?: string;
+  /**
+   * How long a job may stay unfinished before it is canceled at Replicate and failed with `timeout`
+   * (a job may set a shorter or longer `timeoutSeconds`).
+   * @default Duration.minutes(10)
+   */
+  readonly jobTimeout?: Duration;
+  /**
+   * How often the reconciler looks for quiet jobs.
+   * @default Duration.minutes(1)
+   */
+  readonly reconcileInterval?: Duration;
+  /**
+   * How long a job may go without an update before the reconciler polls Replicate for it.
+   * @default Duration.minutes(2)
+   */
+  readonly reconcileAfter?: Duration;
+  /**
+   * Where alarms notify. Subscribe an email, chat or pager endpoint to it.
+   * @default a new SNS topic
+   */
+  readonly alarmTopic?: sns.ITopic;
   /**
    * Timeout of the consumer, which streams outputs to S3. The queue's visibility timeout is six times this
    * (AWS's advice for SQS event sources), and a transfer lease lasts this long.
@@ -93,9 +118,11 @@ export class ReplicateJobs extends Construct {
   readonly deadLetterQueue: sqs.Queue;
   readonly apiTokenSecret: secretsmanager.Secret;
   readonly webhookSecret: secretsmanager.Secret;
-  readonly functions: Record<ApiFunctionName | 'consumer', nodejs.NodejsFunction>;
+  readonly functions: Record<ApiFunctionName | 'consumer' | 'reconciler', nodejs.NodejsFunction>;
   readonly usagePlan: apigateway.UsagePlan;
   readonly dashboard: JobsDashboard;
+  readonly alarms: JobsAlarms;
+  readonly alarmTopic: sns.ITopic;
 
   constructor(scope: Construct, id: string, props: ReplicateJobsProps = {}) {
     super(scope, id);
@@ -144,6 +171,8 @@ export class ReplicateJobs extends Construct {
       [ENV.presignedUrlSeconds]: String((props.presignedUrlExpiry ?? Duration.hours(1)).toSeconds()),
       [ENV.transferLeaseSeconds]: String(consumerTimeout.toSeconds()),
       [ENV.downloadTimeoutSeconds]: String(Math.max(30, consumerTimeout.toSeconds() - 30)),
+      [ENV.jobTimeoutSeconds]: String((props.jobTimeout ?? Duration.minutes(10)).toSeconds()),
+      [ENV.reconcileAfterSeconds]: String((props.reconcileAfter ?? Duration.minutes(2)).toSeconds()),
       POWERTOOLS_SERVICE_NAME: 'replicate-jobs',
       NODE_OPTIONS: '--enable-source-maps',
       ...(props.publicUrl ? { [ENV.publicUrl]: props.publicUrl } : {}),
@@ -169,11 +198,14 @@ export class ReplicateJobs extends Construct {
       API_FUNCTIONS.map((name) => [name, fn(`${capitalize(name)}Function`, name, 'api.ts')]),
     ) as Record<ApiFunctionName, nodejs.NodejsFunction>;
     const consumer = fn('ConsumerFunction', 'handler', 'consumer.ts', { timeout: consumerTimeout, memorySize: 1024 });
-    this.functions = { ...apiFunctions, consumer };
+    const reconciler = fn('ReconcilerFunction', 'handler', 'reconciler.ts', { timeout: Duration.minutes(1) });
+    this.functions = { ...apiFunctions, consumer, reconciler };
 
     // Least privilege: each function gets exactly the grants its handlers use.
     this.table.grantReadWriteData(apiFunctions.submit);
     this.apiTokenSecret.grantRead(apiFunctions.submit);
+    this.bucket.grantRead(apiFunctions.submit, 'outputs/*'); // presigned URLs in the answers of cancel
+    this.bucket.grantRead(apiFunctions.submit, 'results/*');
     this.table.grantReadData(apiFunctions.status);
     this.bucket.grantRead(apiFunctions.status, 'outputs/*');
     this.bucket.grantRead(apiFunctions.status, 'results/*');
@@ -184,6 +216,15 @@ export class ReplicateJobs extends Construct {
     this.bucket.grantPut(consumer, 'outputs/*');
     this.bucket.grantPut(consumer, 'results/*');
     this.bucket.grantRead(consumer, 'webhook-bodies/*');
+    this.table.grantReadWriteData(reconciler);
+    this.apiTokenSecret.grantRead(reconciler);
+    this.queue.grantSendMessages(reconciler);
+    this.bucket.grantPut(reconciler, 'webhook-bodies/*');
+    new events.Rule(this, 'ReconcileSchedule', {
+      description: 'Polls Replicate for jobs whose webhooks went quiet, and times out stuck jobs',
+      schedule: events.Schedule.rate(props.reconcileInterval ?? Duration.minutes(1)),
+      targets: [new targets.LambdaFunction(reconciler, { retryAttempts: 0 })],
+    });
     consumer.addEventSource(
       new SqsEventSource(this.queue, {
         batchSize: 10,
@@ -202,13 +243,10 @@ export class ReplicateJobs extends Construct {
     const defaultKey = this.api.addApiKey('DefaultApiKey', { description: 'First replicate-jobs client; add more per owner' });
     this.usagePlan.addApiKey(defaultKey);
 
-    this.dashboard = new JobsDashboard(this, 'Dashboard', {
-      api: this.api,
-      functions: this.functions,
-      queue: this.queue,
-      deadLetterQueue: this.deadLetterQueue,
-      table: this.table,
-    });
+    const observed = { api: this.api, functions: this.functions, queue: this.queue, deadLetterQueue: this.deadLetterQueue, table: this.table };
+    this.dashboard = new JobsDashboard(this, 'Dashboard', observed);
+    this.alarmTopic = props.alarmTopic ?? new sns.Topic(this, 'AlarmTopic', { displayName: 'replicate-jobs alarms', enforceSSL: true });
+    this.alarms = new JobsAlarms(this, 'Alarms', { ...observed, topic: this.alarmTopic });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url });
     new CfnOutput(this, 'WebhookUrl', { value: `${this.api.url}webhooks/replicate` });
@@ -218,6 +256,8 @@ export class ReplicateJobs extends Construct {
     new CfnOutput(this, 'WebhookSecretName', { value: this.webhookSecret.secretName });
     new CfnOutput(this, 'DefaultApiKeyId', { value: defaultKey.keyId });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'EventQueueUrl', { value: this.queue.queueUrl });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });
   }
 
   private createTable(removalPolicy: RemovalPolicy): dynamodb.Table {

@@ -22,6 +22,7 @@ import { parseSigningSecrets, signWebhook } from '../lambdas/core/webhook-signat
  *   tokens:     number of tokens for "tokens" output (default 5)
  *   flaky:      the first N requests for each file answer 503
  *   cutAfterBytes: the first request for each file is cut off after this many bytes
+ *   getFailures: the first N reads of the prediction (GET) answer 500
  *   webhookBeforeResponse: the prediction completes and its `completed` webhook is delivered before the
  *               create call answers (answering `responseDelayMs` later, default 300): the race where a
  *               webhook beats submit's own write
@@ -83,6 +84,7 @@ export async function startReplicateSimulator(options: SimulatorOptions): Promis
   const predictions = new Map<string, SimulatedPrediction>();
   const deliveries: WebhookDelivery[] = [];
   const downloads = new Map<string, number>();
+  const getFailures = new Map<string, number>();
   const timers = new Set<NodeJS.Timeout>();
   let url = '';
 
@@ -217,7 +219,13 @@ export async function startReplicateSimulator(options: SimulatorOptions): Promis
     const match = /^\/predictions\/([^/]+)(\/cancel)?$/.exec(path);
     const prediction = match ? predictions.get(match[1]) : undefined;
     if (!match || !prediction) return json(res, 404, { detail: 'Not found.' });
-    if (req.method === 'GET' && !match[2]) return json(res, 200, prediction);
+    if (req.method === 'GET' && !match[2]) {
+      const sim = simulation(prediction);
+      const failures = (getFailures.get(prediction.id) ?? 0) + 1;
+      getFailures.set(prediction.id, failures);
+      if (typeof sim.getFailures === 'number' && failures <= sim.getFailures) return json(res, 500, { detail: 'Internal error' });
+      return json(res, 200, prediction);
+    }
     if (req.method === 'POST' && match[2]) {
       if (!TERMINAL.has(prediction.status)) {
         prediction.status = 'canceled';

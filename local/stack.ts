@@ -1,15 +1,18 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { randomBytes } from 'node:crypto';
 import Replicate from 'replicate';
+import { MemoryMetrics } from '../lambdas/adapters/powertools-metrics';
 import { StaticSecrets } from '../lambdas/adapters/secrets';
 import type { Log } from '../lambdas/core/log';
 import { buildApiHandlers } from '../lambdas/handlers/api-function';
 import { consumePredictions } from '../lambdas/handlers/consume-predictions';
+import { reconcile } from '../lambdas/handlers/reconcile';
 import type { Dependencies } from '../lambdas/handlers/dependencies';
 import { createDependencies } from '../lambdas/runtime/create-dependencies';
 import { DEFAULT_REPLICATE_API_BASE_URL, ENV, readSettings, splitList } from '../lambdas/runtime/settings';
 import { startEmulators, type Emulators } from './emulators';
 import { startHttpServer } from './http-server';
+import { withProgress } from './progress';
 import { startQueuePoller } from './queue-poller';
 import { startReplicateSimulator, type ReplicateSimulator } from './replicate-simulator';
 
@@ -32,6 +35,10 @@ export interface LocalStackOptions {
   visibilityTimeoutSeconds?: number;
   /** Receives before a message goes to the dead-letter queue. */
   maxReceiveCount?: number;
+  /** How often the reconciler runs (`RECONCILE_INTERVAL_SECONDS`); 0 turns it off. */
+  reconcileIntervalSeconds?: number;
+  /** Prints a line per job status change (the `npm start` live view). */
+  progress?: (line: string) => void;
   log?: Log;
   /** Extra environment-style settings for the handlers (see lambdas/runtime/settings.ts). */
   env?: Record<string, string | undefined>;
@@ -45,6 +52,7 @@ export interface LocalStack {
   simulator?: ReplicateSimulator;
   emulators: Emulators;
   deps: Dependencies;
+  metrics: MemoryMetrics;
   stop(): Promise<void>;
 }
 
@@ -88,14 +96,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     [ENV.maxOutputBytes]: options.maxOutputBytes ? String(options.maxOutputBytes) : options.env?.[ENV.maxOutputBytes],
     [ENV.publicUrl]: options.publicUrl || server.url,
   });
+  const metrics = new MemoryMetrics();
   const deps = createDependencies({
     settings,
     clients: emulators.clients,
     secrets: new StaticSecrets({ apiToken: replicateApiToken, webhookSecret }),
     log,
+    metrics,
     allowHttpOutputs: true,
   });
+  if (options.progress) deps.jobs = withProgress(deps.jobs, options.progress);
   handlers = buildApiHandlers(deps);
+  const reconciler = startReconcilerTimer(deps, options.reconcileIntervalSeconds ?? 60);
   const poller = startQueuePoller({
     sqs: emulators.clients.sqs,
     queueUrl: emulators.resources.queueUrl,
@@ -111,11 +123,28 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     simulator,
     emulators,
     deps,
+    metrics,
     async stop() {
+      await reconciler.stop();
       await poller.stop();
       await server.stop();
       await simulator?.stop();
       await emulators.stop();
+    },
+  };
+}
+
+/** Runs the reconciler every `intervalSeconds`, never two runs at once (EventBridge's schedule, locally). */
+function startReconcilerTimer(deps: Dependencies, intervalSeconds: number): { stop(): Promise<void> } {
+  if (intervalSeconds <= 0) return { stop: async () => undefined };
+  let running: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    running = running.then(() => reconcile(deps)().catch((error) => deps.log.error('reconciler failed', { error })));
+  }, intervalSeconds * 1000);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
     },
   };
 }

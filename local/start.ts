@@ -16,6 +16,8 @@ async function main() {
     publicUrl: env.PUBLIC_URL,
     apiKeys: env.API_KEYS,
     outputHosts: env.OUTPUT_HOSTS,
+    reconcileIntervalSeconds: env.RECONCILE_INTERVAL_SECONDS ? Number(env.RECONCILE_INTERVAL_SECONDS) : undefined,
+    progress: (line) => process.stdout.write(`${line}\n`),
     env,
   });
   const example = JSON.stringify({ model: 'black-forest-labs/flux-schnell', input: { prompt: 'an astronaut riding a horse' } });

@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { TERMINAL_RANK, isTerminal, type Job, type JobError } from '../core/job';
-import type { CreateOutcome, JobRepository, JobResult, WriteOutcome } from '../core/ports';
+import { TERMINAL_RANK, isTerminal, type Job, type JobStatus } from '../core/job';
+import type { CreateOutcome, JobEnding, JobPage, JobRepository, JobResult, WriteOutcome } from '../core/ports';
 import type { JobPatch } from '../core/state-machine';
 
 /** Index names and key attributes: the CDK construct creates the table from these, so both agree. */
@@ -49,6 +49,8 @@ const isNewer = '#rank < :rank';
 const samePrediction = '(attribute_not_exists(predictionId) OR predictionId = :predictionId)';
 /** The clock of the writer is not behind the last write: `updatedAt` never goes backwards. */
 const notOlder = 'updatedAt <= :updatedAt';
+/** No prediction was created for the job (its submission never got that far). */
+const notSubmitted = 'attribute_not_exists(predictionId)';
 /** Nobody holds the transfer lease, it expired (its holder crashed or timed out), or we hold it. */
 const leaseFree = '(attribute_not_exists(transferLeaseUntil) OR transferLeaseUntil < :now OR transferLease = :holder)';
 
@@ -112,23 +114,52 @@ export class DynamoJobRepository implements JobRepository {
     );
   }
 
-  async failSubmission(id: string, error: JobError, now: string, retryable = false): Promise<WriteOutcome> {
+  async finish(id: string, ending: JobEnding, options: { unsubmittedOnly?: boolean; retryableSubmission?: boolean } = {}): Promise<WriteOutcome> {
     const job = await this.update({
       Key: { id },
       UpdateExpression:
-        'SET #status = :failed, #rank = :terminal, #error = :error, updatedAt = :now, completedAt = :now, submitRetryable = :retryable REMOVE activeShard',
-      ConditionExpression: '#rank = :queued AND attribute_not_exists(predictionId)',
+        'SET #status = :status, #rank = :terminal, #error = :error, updatedAt = :updatedAt, completedAt = :updatedAt, submitRetryable = :retryable REMOVE activeShard, transferLease, transferLeaseUntil',
+      ConditionExpression: `attribute_exists(id) AND #rank < :terminal AND ${notOlder}${options.unsubmittedOnly ? ` AND ${notSubmitted}` : ''}`,
       ExpressionAttributeNames: { '#status': 'status', '#rank': 'rank', '#error': 'error' },
       ExpressionAttributeValues: {
-        ':failed': 'failed',
+        ':status': ending.status,
         ':terminal': TERMINAL_RANK,
-        ':queued': 0,
-        ':error': error,
-        ':now': now,
-        ':retryable': retryable,
+        ':error': ending.error,
+        ':updatedAt': ending.updatedAt,
+        ':retryable': options.retryableSubmission ?? false,
       },
     });
     return job ? { applied: true, job } : { applied: false };
+  }
+
+  async listByOwner(owner: string, query: { status?: JobStatus; limit: number; cursor?: Record<string, unknown> }): Promise<JobPage> {
+    const result = await this.documents.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: JOBS_TABLE_SCHEMA.byOwner.indexName,
+        KeyConditionExpression: '#owner = :owner',
+        ...(query.status ? { FilterExpression: '#status = :status' } : {}),
+        ExpressionAttributeNames: { '#owner': 'owner', ...(query.status ? { '#status': 'status' } : {}) },
+        ExpressionAttributeValues: { ':owner': owner, ...(query.status ? { ':status': query.status } : {}) },
+        ScanIndexForward: false,
+        Limit: query.limit,
+        ExclusiveStartKey: query.cursor,
+      }),
+    );
+    return { jobs: (result.Items ?? []).map(fromItem), cursor: result.LastEvaluatedKey };
+  }
+
+  async listQuiet(before: string, limit: number): Promise<string[]> {
+    const result = await this.documents.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: JOBS_TABLE_SCHEMA.active.indexName,
+        KeyConditionExpression: 'activeShard = :active AND updatedAt < :before',
+        ExpressionAttributeValues: { ':active': 'active', ':before': before },
+        Limit: limit,
+      }),
+    );
+    return (result.Items ?? []).map((item) => item.id as string);
   }
 
   async advance(id: string, patch: JobPatch, result?: JobResult): Promise<WriteOutcome> {

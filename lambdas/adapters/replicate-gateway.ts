@@ -2,6 +2,7 @@ import Replicate from 'replicate';
 import { ReplicateFailure } from '../core/failures';
 import type { CreatePredictionRequest, ReplicateGateway } from '../core/ports';
 import { PredictionSchema, type Prediction } from '../core/prediction';
+import { withRetries, type RetryPolicy } from '../core/retry';
 
 /**
  * The `replicate` client retries a 429 by itself, five more times almost back to back, even for a POST
@@ -24,7 +25,11 @@ export interface ReplicateGatewayOptions {
   /** Per-request timeout: a hung Replicate must not hold the submit function until API Gateway gives up. */
   timeoutMs?: number;
   fetch?: typeof fetch;
+  /** Retries of idempotent calls (get, cancel) on 5xx, timeouts and network errors. */
+  retry?: RetryPolicy;
 }
+
+const isTransient = (error: unknown) => error instanceof ReplicateFailure && error.kind === 'unavailable';
 
 export class ReplicateHttpGateway implements ReplicateGateway {
   constructor(private readonly options: ReplicateGatewayOptions) {}
@@ -41,12 +46,21 @@ export class ReplicateHttpGateway implements ReplicateGateway {
     );
   }
 
+  /**
+   * Reading and canceling are idempotent, so a 5xx, a timeout or a network error is retried with jittered
+   * backoff. Creating is not retried: a 5xx may come after Replicate created the prediction, and a second
+   * one would run (and bill) twice; the client retries with its Idempotency-Key instead.
+   */
   async getPrediction(id: string): Promise<Prediction> {
-    return this.call((client, signal) => client.predictions.get(id, { signal }));
+    return this.retried(() => this.call((client, signal) => client.predictions.get(id, { signal })));
   }
 
   async cancelPrediction(id: string): Promise<Prediction> {
-    return this.call((client, signal) => client.predictions.cancel(id, { signal }));
+    return this.retried(() => this.call((client, signal) => client.predictions.cancel(id, { signal })));
+  }
+
+  private retried(operation: () => Promise<Prediction>): Promise<Prediction> {
+    return withRetries(operation, this.options.retry ?? { attempts: 3, baseDelayMs: 250 }, isTransient);
   }
 
   private async call(operation: (client: Replicate, signal: AbortSignal) => Promise<unknown>): Promise<Prediction> {

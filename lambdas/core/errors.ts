@@ -5,11 +5,13 @@
 export const API_ERRORS = {
   invalid_json: 400,
   invalid_idempotency_key: 400,
+  invalid_query: 400,
   unauthorized: 401,
   invalid_signature: 401,
   not_found: 404,
   method_not_allowed: 405,
   idempotency_key_reused: 409,
+  job_already_finished: 409,
   body_too_large: 413,
   validation_failed: 422,
   replicate_rejected_input: 422,

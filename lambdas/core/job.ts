@@ -47,6 +47,8 @@ export interface Job {
   input: Record<string, unknown>;
   metadata?: Record<string, unknown>;
   webhookEvents: WebhookEvent[];
+  /** Per-job limit on how long it may stay unfinished; the service default applies when absent. */
+  timeoutSeconds?: number;
   predictionId?: string;
   outputs: StoredOutput[];
   output?: unknown;

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { Job, JobError, StoredOutput } from './job';
+import type { Job, JobError, JobStatus, StoredOutput } from './job';
 import type { Prediction } from './prediction';
 import type { JobPatch } from './state-machine';
 import type { WebhookEvent } from './job';
@@ -16,6 +16,19 @@ export interface JobResult {
   outputKey?: string;
 }
 
+export interface JobEnding {
+  status: 'failed' | 'canceled';
+  error: JobError;
+  /** Not earlier than the job's own `updatedAt` (see `laterOf`). */
+  updatedAt: string;
+}
+
+export interface JobPage {
+  jobs: Job[];
+  /** Where the next page starts; absent on the last page. */
+  cursor?: Record<string, unknown>;
+}
+
 export type CreateOutcome = { created: true } | { created: false; existing: Job };
 export type WriteOutcome = { applied: true; job: Job } | { applied: false };
 
@@ -26,8 +39,16 @@ export interface JobRepository {
   findByPredictionId(predictionId: string): Promise<Job | undefined>;
   /** Records the prediction id submit got back, unless a webhook already recorded the same one. */
   recordPrediction(id: string, predictionId: string): Promise<Job | undefined>;
-  /** Submitting failed: `queued` goes straight to `failed`; `retryable` lets an Idempotency-Key retry try again. */
-  failSubmission(id: string, error: JobError, now: string, retryable?: boolean): Promise<WriteOutcome>;
+  /**
+   * Ends a job that is not terminal yet, whatever its prediction: cancel, timeout, a submission that failed.
+   * `unsubmittedOnly` ends it only while no prediction exists; `retryableSubmission` then lets an
+   * Idempotency-Key retry submit again.
+   */
+  finish(id: string, ending: JobEnding, options?: { unsubmittedOnly?: boolean; retryableSubmission?: boolean }): Promise<WriteOutcome>;
+  /** The owner's jobs, newest first, one page at a time. */
+  listByOwner(owner: string, query: { status?: JobStatus; limit: number; cursor?: Record<string, unknown> }): Promise<JobPage>;
+  /** Ids of unfinished jobs not updated since `before` (the sparse active index: no table scan). */
+  listQuiet(before: string, limit: number): Promise<string[]>;
   /** Applies a transition if it still raises the job's rank and the job is not terminal. */
   advance(id: string, patch: JobPatch, result?: JobResult): Promise<WriteOutcome>;
   /** Takes (or renews) the right to copy the job's outputs until `until`; false if another holder has it. */

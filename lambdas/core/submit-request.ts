@@ -7,6 +7,8 @@ export const MAX_SUBMIT_BODY_BYTES = 256 * 1024;
 export const MAX_METADATA_BYTES = 16 * 1024;
 /** DynamoDB nests documents at most 32 levels deep; the job item wraps input in one more. */
 export const MAX_INPUT_DEPTH = 30;
+/** Replicate stops any prediction after 30 minutes on public hardware; a day leaves room for deployments. */
+export const MAX_TIMEOUT_SECONDS = 24 * 3600;
 
 const MODEL_NAME = /^[a-z0-9](?:[a-z0-9_.-]{0,98}[a-z0-9_])?\/[a-z0-9](?:[a-z0-9_.-]{0,98}[a-z0-9_])?$/i;
 const VERSION_ID = /^[0-9a-f]{64}$/;
@@ -25,6 +27,8 @@ export const SubmitJobBody = z.strictObject({
   input: jsonObject,
   webhookEvents: z.array(z.enum(WEBHOOK_EVENTS)).min(1).max(4).optional(),
   metadata: jsonObject.optional(),
+  /** How long the job may stay unfinished before it is canceled and failed with `timeout`. */
+  timeoutSeconds: z.number().int().min(10).max(MAX_TIMEOUT_SECONDS).optional(),
 });
 export type SubmitJobBody = z.infer<typeof SubmitJobBody>;
 
@@ -35,6 +39,7 @@ export interface SubmitRequest {
   input: Record<string, unknown>;
   metadata?: Record<string, unknown>;
   webhookEvents: WebhookEvent[];
+  timeoutSeconds?: number;
 }
 
 /**
@@ -81,6 +86,7 @@ export function parseSubmitRequest(rawBody: string): SubmitRequest {
     input: body.input,
     metadata: body.metadata,
     webhookEvents: WEBHOOK_EVENTS.filter((event) => events.has(event)),
+    timeoutSeconds: body.timeoutSeconds,
   };
 }
 

@@ -1,7 +1,7 @@
 import { apiFunction } from '../handlers/api-function';
-import { awsDependencies } from '../runtime/aws';
+import { awsDependencies, withMetricsFlush } from '../runtime/aws';
 
 /** Lambda entry points of the API functions; the construct points each function at its export. */
-export const submit = apiFunction('submit', awsDependencies);
-export const status = apiFunction('status', awsDependencies);
-export const webhook = apiFunction('webhook', awsDependencies);
+export const submit = withMetricsFlush(apiFunction('submit', awsDependencies));
+export const status = withMetricsFlush(apiFunction('status', awsDependencies));
+export const webhook = withMetricsFlush(apiFunction('webhook', awsDependencies));

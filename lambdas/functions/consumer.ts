@@ -1,6 +1,6 @@
 import type { SQSEvent } from 'aws-lambda';
 import { consumePredictions } from '../handlers/consume-predictions';
-import { awsDependencies } from '../runtime/aws';
+import { awsDependencies, withMetricsFlush } from '../runtime/aws';
 
 /** Lambda entry point of the queue consumer. */
-export const handler = (event: SQSEvent) => consumePredictions(awsDependencies())(event);
+export const handler = withMetricsFlush((event: SQSEvent) => consumePredictions(awsDependencies())(event));

@@ -3,8 +3,10 @@ import { errorResponse, type HttpResponse } from '../core/http';
 import { ROUTES, type ApiFunctionName, type HandlerName } from '../routes';
 import type { ApiEvent } from './api-event';
 import type { Dependencies } from './dependencies';
+import { cancelJob } from './cancel-job';
 import { getJob } from './get-job';
 import { health } from './health';
+import { listJobs } from './list-jobs';
 import { submitJob } from './submit';
 import { receiveWebhook } from './webhook';
 
@@ -13,6 +15,8 @@ export type ApiHandler = (event: ApiEvent) => Promise<HttpResponse>;
 const FACTORIES: Record<HandlerName, (deps: Dependencies) => ApiHandler> = {
   submitJob,
   getJob,
+  listJobs,
+  cancelJob,
   receiveWebhook,
   health,
 };

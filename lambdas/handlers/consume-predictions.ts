@@ -1,6 +1,7 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { OutputFailure, PoisonMessage, TransferInProgress } from '../core/failures';
 import type { Job, StoredOutput } from '../core/job';
+import { recordJobEnd } from '../core/metrics';
 import { findOutputFiles } from '../core/outputs';
 import type { JobResult, QueueMessage } from '../core/ports';
 import { jobIdFromWebhookUrl, PredictionSchema, type Prediction } from '../core/prediction';
@@ -105,7 +106,10 @@ async function applyPrediction(deps: Dependencies, job: Job, prediction: Predict
   }
   if (transition.kind === 'advance' || transition.patch.status !== 'succeeded') {
     const outcome = await deps.jobs.advance(job.id, transition.patch);
-    if (outcome.applied) deps.log.info('job advanced', { ...context, to: transition.patch.status });
+    if (outcome.applied) {
+      deps.log.info('job advanced', { ...context, to: transition.patch.status });
+      if (transition.kind === 'finish') recordJobEnd(deps.metrics, outcome.job);
+    }
     return outcome.applied;
   }
   return succeed(deps, job, prediction, transition.patch, holder, now);
@@ -137,10 +141,15 @@ async function succeed(
     if (!(error instanceof OutputFailure) || !error.permanent) throw error;
     deps.log.warn('output cannot be copied; the job fails', { jobId: job.id, code: error.code, reason: error.message });
     const failed: JobPatch = { ...patch, status: 'failed', error: { code: error.code, message: error.message } };
-    return (await deps.jobs.advance(job.id, failed)).applied;
+    const outcome = await deps.jobs.advance(job.id, failed);
+    if (outcome.applied) recordJobEnd(deps.metrics, outcome.job);
+    return outcome.applied;
   }
   const outcome = await deps.jobs.advance(job.id, patch, await resultOf(deps, job, outputs, prediction.output ?? null));
-  if (outcome.applied) deps.log.info('job succeeded', { jobId: job.id, predictionId: prediction.id, outputs: outputs.length });
+  if (outcome.applied) {
+    deps.log.info('job succeeded', { jobId: job.id, predictionId: prediction.id, owner: job.owner, outputs: outputs.length });
+    recordJobEnd(deps.metrics, outcome.job);
+  }
   return outcome.applied;
 }
 

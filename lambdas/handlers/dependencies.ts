@@ -1,5 +1,6 @@
 import type { HostAllowlist } from '../core/host-allowlist';
 import type { Log } from '../core/log';
+import type { Metrics } from '../core/metrics';
 import type { JobQueue, JobRepository, ObjectStore, OutputSource, ReplicateGateway, Secrets } from '../core/ports';
 import type { Clock } from '../core/time';
 
@@ -13,6 +14,10 @@ export interface HandlerSettings {
   transferLeaseSeconds: number;
   /** How many output files one consumer copies at once. */
   transferConcurrency: number;
+  /** How long a job may stay unfinished unless it sets its own `timeoutSeconds`. */
+  jobTimeoutSeconds: number;
+  /** How long a job may be quiet (no update) before the reconciler polls Replicate for it. */
+  reconcileAfterSeconds: number;
   /** Attempts per output file, and the first backoff delay, for transient download errors. */
   downloadRetry: { attempts: number; baseDelayMs: number };
 }
@@ -29,4 +34,5 @@ export interface Dependencies {
   settings: HandlerSettings;
   clock: Clock;
   log: Log;
+  metrics: Metrics;
 }

@@ -3,6 +3,8 @@ import { ReplicateFailure } from '../core/failures';
 import { jsonResponse, type HttpResponse } from '../core/http';
 import { hashJson, IDEMPOTENCY_KEY, idempotentJobId, newJobId } from '../core/ids';
 import type { Job } from '../core/job';
+import { METRIC, recordJobEnd } from '../core/metrics';
+import { laterOf } from '../core/time';
 import { parseSubmitRequest, type SubmitRequest } from '../core/submit-request';
 import { apiBaseUrl, failureResponse, header, ownerOf, rawBodyOf, type ApiEvent } from './api-event';
 import type { Dependencies } from './dependencies';
@@ -37,7 +39,9 @@ export const submitJob =
         throw await failSubmission(deps, job, error);
       }
       const recorded = (await deps.jobs.recordPrediction(job.id, predictionId)) ?? { ...job, predictionId };
+      deps.metrics.count(METRIC.jobsSubmitted);
       deps.log.info('job submitted', { jobId: job.id, predictionId, owner, model: job.model });
+      if (recorded.status === 'canceled') await cancelOrphan(deps, job.id, predictionId);
       return await accepted(deps, recorded);
     } catch (error) {
       return failureResponse(deps.log, error);
@@ -55,6 +59,7 @@ function newJob(owner: string, request: SubmitRequest, idempotencyKey: string | 
     input: request.input,
     metadata: request.metadata,
     webhookEvents: request.webhookEvents,
+    timeoutSeconds: request.timeoutSeconds,
     outputs: [],
     error: null,
     requestHash: hashJson(request),
@@ -83,12 +88,12 @@ async function failSubmission(deps: Dependencies, job: Job, error: unknown): Pro
   const failure =
     error instanceof ReplicateFailure ? error : new ReplicateFailure('unavailable', 'Replicate could not be reached');
   if (!(error instanceof ReplicateFailure)) deps.log.error('creating the prediction failed', { jobId: job.id, error });
-  await deps.jobs.failSubmission(
+  const ended = await deps.jobs.finish(
     job.id,
-    { code: 'submit_failed', message: failure.message },
-    deps.clock().toISOString(),
-    RETRYABLE_SUBMIT_FAILURES.has(failure.kind),
+    { status: 'failed', error: { code: 'submit_failed', message: failure.message }, updatedAt: laterOf(deps.clock().toISOString(), job.updatedAt) },
+    { unsubmittedOnly: true, retryableSubmission: RETRYABLE_SUBMIT_FAILURES.has(failure.kind) },
   );
+  if (ended.applied) recordJobEnd(deps.metrics, ended.job);
   deps.log.warn('replicate refused the submission', { jobId: job.id, kind: failure.kind, status: failure.status });
   // The job id is in the details: the failed job can be read (and its Idempotency-Key retried).
   const details = { jobId: job.id, ...(failure.detail === undefined ? {} : { replicate: failure.detail }) };
@@ -102,5 +107,14 @@ async function failSubmission(deps: Dependencies, job: Job, error: unknown): Pro
       return new ApiError('replicate_auth_failed', 'The service could not authenticate to Replicate', details);
     default:
       return new ApiError('replicate_unavailable', failure.message, details);
+  }
+}
+
+/** The job was canceled while its prediction was being created: cancel the prediction too, so it costs nothing. */
+async function cancelOrphan(deps: Dependencies, jobId: string, predictionId: string): Promise<void> {
+  try {
+    await deps.replicate.cancelPrediction(predictionId);
+  } catch (error) {
+    deps.log.warn('could not cancel the prediction of a job canceled during submit', { jobId, predictionId, error });
   }
 }

@@ -1,5 +1,6 @@
 import { ApiError } from '../core/errors';
 import { errorResponse, jsonResponse, type HttpResponse } from '../core/http';
+import { METRIC } from '../core/metrics';
 import { verifyWebhook } from '../core/webhook-signature';
 import { rawBodyOf, type ApiEvent } from './api-event';
 import type { Dependencies } from './dependencies';
@@ -30,6 +31,7 @@ export const receiveWebhook =
     const now = deps.clock();
     const verification = verifyWebhook({ headers: event.headers, rawBody, keys, now });
     if (!verification.ok) {
+      deps.metrics.count(METRIC.webhookRejected);
       deps.log.warn('webhook rejected', { reason: verification.reason, jobId: event.queryStringParameters?.job });
       // The reason is logged, never told: a forger learns nothing from the answer.
       return errorResponse(new ApiError('invalid_signature', 'Invalid webhook signature'));

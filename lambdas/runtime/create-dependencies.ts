@@ -7,6 +7,7 @@ import { ReplicateHttpGateway } from '../adapters/replicate-gateway';
 import { S3ObjectStore } from '../adapters/s3-object-store';
 import { SqsJobQueue } from '../adapters/sqs-job-queue';
 import type { Log } from '../core/log';
+import type { Metrics } from '../core/metrics';
 import type { Secrets } from '../core/ports';
 import { systemClock, type Clock } from '../core/time';
 import type { Dependencies } from '../handlers/dependencies';
@@ -29,6 +30,7 @@ export function createDependencies(options: {
   log: Log;
   /** Plain-http output hosts: only the local stack, whose simulator serves files over http. */
   allowHttpOutputs?: boolean;
+  metrics: Metrics;
   clock?: Clock;
   fetch?: typeof fetch;
 }): Dependencies {
@@ -54,5 +56,6 @@ export function createDependencies(options: {
     settings,
     clock: options.clock ?? systemClock,
     log: options.log,
+    metrics: options.metrics,
   };
 }

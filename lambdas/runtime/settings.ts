@@ -19,6 +19,8 @@ export const ENV = {
   transferLeaseSeconds: 'TRANSFER_LEASE_SECONDS',
   publicUrl: 'PUBLIC_URL',
   downloadAttempts: 'DOWNLOAD_ATTEMPTS',
+  jobTimeoutSeconds: 'JOB_TIMEOUT_SECONDS',
+  reconcileAfterSeconds: 'RECONCILE_AFTER_SECONDS',
   downloadRetryBaseMs: 'DOWNLOAD_RETRY_BASE_MS',
 } as const;
 
@@ -72,6 +74,8 @@ export function readSettings(env: Env): RuntimeSettings {
     presignedUrlSeconds: positiveNumber(env, ENV.presignedUrlSeconds, 3600),
     transferLeaseSeconds: positiveNumber(env, ENV.transferLeaseSeconds, 900),
     transferConcurrency: 4,
+    jobTimeoutSeconds: positiveNumber(env, ENV.jobTimeoutSeconds, 600),
+    reconcileAfterSeconds: positiveNumber(env, ENV.reconcileAfterSeconds, 120),
     downloadRetry: {
       attempts: positiveNumber(env, ENV.downloadAttempts, 4),
       baseDelayMs: positiveNumber(env, ENV.downloadRetryBaseMs, 1000),

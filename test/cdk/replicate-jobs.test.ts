@@ -13,9 +13,9 @@ function synth(props?: ReplicateJobsProps, bundle = false): Template {
 describe('ReplicateJobs template', () => {
   const template = synth();
 
-  it('has the four functions on Node.js 22, arm64, traced, with JSON logs and retention', () => {
+  it('has the five functions on Node.js 22, arm64, traced, with JSON logs and retention', () => {
     const functions = template.findResources('AWS::Lambda::Function');
-    expect(Object.keys(functions)).toHaveLength(4);
+    expect(Object.keys(functions)).toHaveLength(5);
     for (const fn of Object.values(functions)) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -24,7 +24,7 @@ describe('ReplicateJobs template', () => {
         LoggingConfig: { LogFormat: 'JSON' },
       });
     }
-    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 5);
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 6);
     template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.handler', Timeout: 300, MemorySize: 1024 });
     for (const handler of ['index.submit', 'index.status', 'index.webhook']) {
       template.hasResourceProperties('AWS::Lambda::Function', { Handler: handler, Timeout: 29 });
@@ -135,6 +135,44 @@ describe('ReplicateJobs template', () => {
     for (const fn of Object.keys(template.findResources('AWS::Lambda::Function'))) expect(body).toContain(fn);
   });
 
+  it('runs the reconciler on a schedule', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('ReconcilerFunction'), 'Arn'] } })],
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.handler',
+      Environment: { Variables: Match.objectLike({ JOB_TIMEOUT_SECONDS: '600', RECONCILE_AFTER_SECONDS: '120' }) },
+    });
+  });
+
+  it('alarms to an SNS topic on DLQ, backlog, function errors and throttles, API 5xx, webhook rejections and timeouts', () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+    const described = (text: string) => alarms.filter((alarm) => alarm.Properties.AlarmDescription.includes(text));
+    expect(described('dead-letter queue')).toHaveLength(1);
+    expect(described('waiting too long')).toHaveLength(1);
+    expect(described('failed 5 or more times')).toHaveLength(5);
+    expect(described('was throttled')).toHaveLength(5);
+    expect(described('API requests answered 5xx')).toHaveLength(1);
+    expect(described('signature verification')).toHaveLength(1);
+    expect(described('timing out')).toHaveLength(1);
+    const topic = Object.keys(template.findResources('AWS::SNS::Topic'))[0];
+    for (const alarm of alarms) {
+      expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic }]);
+      expect(alarm.Properties.AlarmDescription).toMatch(/Runbook: /);
+    }
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'WebhookRejected', Namespace: 'ReplicateJobs' });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'JobsTimedOut', Namespace: 'ReplicateJobs' });
+  });
+
+  it('shows the job metrics on the dashboard, failures by code', () => {
+    const body = JSON.stringify(Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0].Properties.DashboardBody);
+    for (const name of ['JobsSubmitted', 'JobsSucceeded', 'JobsFailed', 'JobDuration', 'OutputBytes', 'WebhookRejected', 'Reconciled', 'JobsTimedOut']) {
+      expect(body).toContain(name);
+    }
+    expect(body).toContain('output_too_large');
+  });
+
   it('outputs the API URL, bucket, table and secret names', () => {
     const outputs = Object.keys(template.toJSON().Outputs);
     for (const name of ['ApiUrl', 'WebhookUrl', 'OutputBucketName', 'JobsTableName', 'ApiTokenSecretName', 'WebhookSecretName', 'DefaultApiKeyId']) {
@@ -160,6 +198,6 @@ describe('ReplicateJobs template', () => {
     const bundled = synth(undefined, true);
     const code = Object.values(bundled.findResources('AWS::Lambda::Function')).map((fn) => fn.Properties.Code.S3Key);
     expect(code.every((key) => typeof key === 'string' && key.endsWith('.zip'))).toBe(true);
-    expect(new Set(code).size).toBe(2); // the three API functions share one bundle; the consumer has its own
+    expect(new Set(code).size).toBe(3); // the three API functions share one bundle; consumer and reconciler have their own
   });
 });

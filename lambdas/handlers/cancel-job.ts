@@ -1,0 +1,60 @@
+import { ApiError } from '../core/errors';
+import { ReplicateFailure } from '../core/failures';
+import { jsonResponse, type HttpResponse } from '../core/http';
+import { isTerminal, type Job } from '../core/job';
+import { recordJobEnd } from '../core/metrics';
+import { laterOf } from '../core/time';
+import { failureResponse, type ApiEvent } from './api-event';
+import type { Dependencies } from './dependencies';
+import { ownedJob } from './owned-job';
+import { presentJob } from './present-job';
+
+/**
+ * `POST /jobs/{id}/cancel`: cancels the prediction at Replicate, then marks the job canceled. Idempotent:
+ * canceling a canceled job answers it again. A job that already ended otherwise answers 409.
+ */
+export const cancelJob =
+  (deps: Dependencies) =>
+  async (event: ApiEvent): Promise<HttpResponse> => {
+    try {
+      const job = await ownedJob(deps, event);
+      const canceled = isTerminal(job.status) ? job : await cancel(deps, job);
+      if (canceled.status !== 'canceled') {
+        throw new ApiError('job_already_finished', `The job already ended: it ${canceled.status}`, { status: canceled.status });
+      }
+      return jsonResponse(200, await presentJob(deps, canceled));
+    } catch (error) {
+      return failureResponse(deps.log, error);
+    }
+  };
+
+async function cancel(deps: Dependencies, job: Job): Promise<Job> {
+  if (job.predictionId) {
+    try {
+      await deps.replicate.cancelPrediction(job.predictionId);
+    } catch (error) {
+      // A prediction Replicate no longer knows cannot run on; anything else must not mark the job canceled
+      // while the prediction may still be running (and billing).
+      if (!(error instanceof ReplicateFailure) || error.kind !== 'not_found') throw asApiError(error);
+    }
+  }
+  const ending = { status: 'canceled' as const, error: { code: 'prediction_canceled' as const, message: 'Canceled by the client' } };
+  const outcome = await deps.jobs.finish(job.id, { ...ending, updatedAt: laterOf(deps.clock().toISOString(), job.updatedAt) });
+  if (outcome.applied) {
+    recordJobEnd(deps.metrics, outcome.job);
+    deps.log.info('job canceled', { jobId: job.id, predictionId: job.predictionId, owner: job.owner });
+    return outcome.job;
+  }
+  // It ended (or moved) meanwhile: answer with what it is now.
+  const fresh = await deps.jobs.get(job.id);
+  if (!fresh) throw new ApiError('not_found', 'No such job');
+  return isTerminal(fresh.status) ? fresh : cancel(deps, fresh);
+}
+
+function asApiError(error: unknown): unknown {
+  if (!(error instanceof ReplicateFailure)) return error;
+  if (error.kind === 'rate_limited') {
+    return new ApiError('replicate_rate_limited', error.message, undefined, { 'retry-after': String(error.retryAfterSeconds ?? 1) });
+  }
+  return new ApiError(error.kind === 'auth_failed' ? 'replicate_auth_failed' : 'replicate_unavailable', error.message);
+}

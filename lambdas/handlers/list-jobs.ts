@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { ApiError } from '../core/errors';
+import { jsonResponse, type HttpResponse } from '../core/http';
+import { JOB_STATUSES } from '../core/job';
+import { failureResponse, ownerOf, type ApiEvent } from './api-event';
+import type { Dependencies } from './dependencies';
+import { presentJob } from './present-job';
+
+export const ListJobsQuery = z.strictObject({
+  status: z.enum(JOB_STATUSES).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(2048).optional(),
+});
+
+/**
+ * `GET /jobs?status=&limit=&cursor=`: the owner's jobs, newest first. The status filter is applied to each
+ * page, so a page may hold fewer than `limit` jobs while `nextCursor` still points further.
+ */
+export const listJobs =
+  (deps: Dependencies) =>
+  async (event: ApiEvent): Promise<HttpResponse> => {
+    try {
+      const owner = ownerOf(event);
+      const parsed = ListJobsQuery.safeParse(event.queryStringParameters ?? {});
+      if (!parsed.success) {
+        const issues = parsed.error.issues.map((issue) => ({ path: issue.path.join('.') || '(query)', message: issue.message }));
+        throw new ApiError('invalid_query', `Invalid query: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
+      }
+      const { status, limit, cursor } = parsed.data;
+      const page = await deps.jobs.listByOwner(owner, { status, limit, cursor: cursor ? decodeCursor(cursor, owner) : undefined });
+      return jsonResponse(200, {
+        jobs: await Promise.all(page.jobs.map((job) => presentJob(deps, job))),
+        nextCursor: page.cursor ? Buffer.from(JSON.stringify(page.cursor)).toString('base64url') : null,
+      });
+    } catch (error) {
+      return failureResponse(deps.log, error);
+    }
+  };
+
+/** A cursor is the last key of the previous page; it must be the caller's own, or it could page another owner's jobs. */
+function decodeCursor(cursor: string, owner: string): Record<string, unknown> {
+  try {
+    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    const valid = key && typeof key === 'object' && key.owner === owner && typeof key.id === 'string' && typeof key.createdAt === 'string';
+    if (valid && Object.keys(key).length === 3) return key;
+  } catch {
+    // falls through to the error below
+  }
+  throw new ApiError('invalid_query', 'Invalid query: cursor: not a cursor this API gave you', [{ path: 'cursor', message: 'unknown cursor' }]);
+}
