@@ -2,6 +2,7 @@ import { CfnOutput, Duration, RemovalPolicy, SecretValue } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -14,11 +15,13 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import * as path from 'node:path';
 import { JOBS_TABLE_SCHEMA } from '../lambdas/adapters/dynamo-job-repository';
+import { WEBHOOK_RECEIPT_PREFIX } from '../lambdas/adapters/dynamo-webhook-receipts';
 import { UNSET_SECRET } from '../lambdas/adapters/secrets';
 import { REPLICATE_OUTPUT_HOSTS } from '../lambdas/core/host-allowlist';
 import { API_FUNCTIONS, ROUTES, type ApiFunctionName } from '../lambdas/routes';
 import { DEFAULT_REPLICATE_API_BASE_URL, ENV } from '../lambdas/runtime/settings';
 import { JobsAlarms } from './jobs-alarms';
+import { acknowledgeNagFindings } from './nag-acknowledgements';
 import { JobsDashboard } from './jobs-dashboard';
 
 export interface ReplicateJobsProps {
@@ -181,7 +184,7 @@ export class ReplicateJobs extends Construct {
       new nodejs.NodejsFunction(this, name, {
         entry: path.join(__dirname, '..', 'lambdas', 'functions', entry),
         handler,
-        runtime: lambda.Runtime.NODEJS_22_X,
+        runtime: lambda.Runtime.NODEJS_24_X,
         architecture: lambda.Architecture.ARM_64,
         memorySize: 256,
         timeout: Duration.seconds(29),
@@ -191,7 +194,7 @@ export class ReplicateJobs extends Construct {
         loggingFormat: lambda.LoggingFormat.JSON,
         projectRoot: path.join(__dirname, '..'),
         depsLockFilePath: path.join(__dirname, '..', 'package-lock.json'),
-        bundling: { minify: true, sourceMap: true, target: 'node22' },
+        bundling: { minify: true, sourceMap: true, target: 'node24' },
         ...overrides,
       });
     const apiFunctions = Object.fromEntries(
@@ -210,6 +213,14 @@ export class ReplicateJobs extends Construct {
     this.bucket.grantRead(apiFunctions.status, 'outputs/*');
     this.bucket.grantRead(apiFunctions.status, 'results/*');
     this.webhookSecret.grantRead(apiFunctions.webhook);
+    // The webhook function touches only its own receipts: items whose key starts with `webhook#`.
+    apiFunctions.webhook.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+        resources: [this.table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${WEBHOOK_RECEIPT_PREFIX}*`] } },
+      }),
+    );
     this.queue.grantSendMessages(apiFunctions.webhook);
     this.bucket.grantPut(apiFunctions.webhook, 'webhook-bodies/*');
     this.table.grantReadWriteData(consumer);
@@ -248,6 +259,8 @@ export class ReplicateJobs extends Construct {
     this.alarmTopic = props.alarmTopic ?? new sns.Topic(this, 'AlarmTopic', { displayName: 'replicate-jobs alarms', enforceSSL: true });
     this.alarms = new JobsAlarms(this, 'Alarms', { ...observed, topic: this.alarmTopic });
 
+    acknowledgeNagFindings(this, { table: this.table, bucket: this.bucket, functions: Object.values(this.functions) });
+
     new CfnOutput(this, 'ApiUrl', { value: this.api.url });
     new CfnOutput(this, 'WebhookUrl', { value: `${this.api.url}webhooks/replicate` });
     new CfnOutput(this, 'OutputBucketName', { value: this.bucket.bucketName });
@@ -269,6 +282,7 @@ export class ReplicateJobs extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
+      timeToLiveAttribute: s.timeToLive,
       removalPolicy,
     });
     table.addGlobalSecondaryIndex({
@@ -285,7 +299,8 @@ export class ReplicateJobs extends Construct {
       indexName: s.active.indexName,
       partitionKey: string(s.active.partitionKey),
       sortKey: string(s.active.sortKey),
-      projectionType: dynamodb.ProjectionType.KEYS_ONLY,
+      projectionType: dynamodb.ProjectionType.INCLUDE,
+      nonKeyAttributes: [...s.active.projected],
     });
     return table;
   }

@@ -60,13 +60,13 @@ async function createResources(
   const tableName = 'replicate-jobs';
   const bucketName = 'replicate-jobs-outputs';
   const s = JOBS_TABLE_SCHEMA;
-  const gsi = (name: string, partitionKey: string, sortKey?: string, projection: 'ALL' | 'KEYS_ONLY' = 'ALL') => ({
+  const gsi = (name: string, partitionKey: string, sortKey?: string, projection: 'ALL' | 'KEYS_ONLY' | string[] = 'ALL') => ({
     IndexName: name,
     KeySchema: [
       { AttributeName: partitionKey, KeyType: 'HASH' as const },
       ...(sortKey ? [{ AttributeName: sortKey, KeyType: 'RANGE' as const }] : []),
     ],
-    Projection: { ProjectionType: projection },
+    Projection: Array.isArray(projection) ? { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: projection } : { ProjectionType: projection },
   });
   await clients.dynamo.send(
     new CreateTableCommand({
@@ -80,7 +80,7 @@ async function createResources(
       GlobalSecondaryIndexes: [
         gsi(s.byPrediction.indexName, s.byPrediction.partitionKey, undefined, 'KEYS_ONLY'),
         gsi(s.byOwner.indexName, s.byOwner.partitionKey, s.byOwner.sortKey),
-        gsi(s.active.indexName, s.active.partitionKey, s.active.sortKey, 'KEYS_ONLY'),
+        gsi(s.active.indexName, s.active.partitionKey, s.active.sortKey, [...s.active.projected]),
       ],
     }),
   );

@@ -103,7 +103,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     secrets: new StaticSecrets({ apiToken: replicateApiToken, webhookSecret }),
     log,
     metrics,
-    allowHttpOutputs: true,
+    allowLocalOutputs: true,
   });
   if (options.progress) deps.jobs = withProgress(deps.jobs, options.progress);
   handlers = buildApiHandlers(deps);

@@ -9,8 +9,13 @@ export const JOBS_TABLE_SCHEMA = {
   partitionKey: 'id',
   byPrediction: { indexName: 'byPrediction', partitionKey: 'predictionId' },
   byOwner: { indexName: 'byOwner', partitionKey: 'owner', sortKey: 'createdAt' },
-  /** Sparse: only jobs that are not terminal carry `activeShard`, so the reconciler never scans finished jobs. */
-  active: { indexName: 'active', partitionKey: 'activeShard', sortKey: 'updatedAt' },
+  /**
+   * Sparse: only jobs that are not terminal carry `activeShard`, so the reconciler never scans finished jobs.
+   * Projects `owner` too, for counting an owner's unfinished jobs (quota repair).
+   */
+  active: { indexName: 'active', partitionKey: 'activeShard', sortKey: 'updatedAt', projected: ['owner'] },
+  /** Expiry (epoch seconds) of short-lived items: webhook receipts and daily quota counters. */
+  timeToLive: 'expiresAt',
 } as const;
 
 /**

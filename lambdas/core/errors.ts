@@ -15,6 +15,7 @@ export const API_ERRORS = {
   body_too_large: 413,
   validation_failed: 422,
   replicate_rejected_input: 422,
+  owner_limit_exceeded: 429,
   replicate_rate_limited: 429,
   internal_error: 500,
   replicate_unavailable: 502,

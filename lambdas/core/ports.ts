@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Job, JobError, JobStatus, StoredOutput } from './job';
 import type { Prediction } from './prediction';
+import type { QuotaDecision } from './owner-limits';
 import type { JobPatch } from './state-machine';
 import type { WebhookEvent } from './job';
 
@@ -110,4 +111,20 @@ export interface OpenedOutput {
 
 export interface OutputSource {
   open(url: string): Promise<OpenedOutput>;
+}
+
+/**
+ * Per-owner admission: conditional counters. `acquire` takes a slot (and a daily count) or says which
+ * limit is reached; `release` gives the slot back when the job ends, however it ends.
+ */
+export interface OwnerQuota {
+  acquire(owner: string, now: Date): Promise<QuotaDecision>;
+  release(owner: string, options?: { refundDaily?: boolean; now?: Date }): Promise<void>;
+}
+
+/** Webhook ids seen recently: a replayed delivery is acknowledged and ignored. */
+export interface WebhookReceipts {
+  /** Records the id; false if it was already recorded. */
+  remember(webhookId: string, now: Date): Promise<boolean>;
+  forget(webhookId: string): Promise<void>;
 }

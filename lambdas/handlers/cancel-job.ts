@@ -2,10 +2,10 @@ import { ApiError } from '../core/errors';
 import { ReplicateFailure } from '../core/failures';
 import { jsonResponse, type HttpResponse } from '../core/http';
 import { isTerminal, type Job } from '../core/job';
-import { recordJobEnd } from '../core/metrics';
 import { laterOf } from '../core/time';
 import { failureResponse, type ApiEvent } from './api-event';
 import type { Dependencies } from './dependencies';
+import { jobEnded } from './job-ended';
 import { ownedJob } from './owned-job';
 import { presentJob } from './present-job';
 
@@ -41,7 +41,7 @@ async function cancel(deps: Dependencies, job: Job): Promise<Job> {
   const ending = { status: 'canceled' as const, error: { code: 'prediction_canceled' as const, message: 'Canceled by the client' } };
   const outcome = await deps.jobs.finish(job.id, { ...ending, updatedAt: laterOf(deps.clock().toISOString(), job.updatedAt) });
   if (outcome.applied) {
-    recordJobEnd(deps.metrics, outcome.job);
+    await jobEnded(deps, outcome.job);
     deps.log.info('job canceled', { jobId: job.id, predictionId: job.predictionId, owner: job.owner });
     return outcome.job;
   }

@@ -1,13 +1,13 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { OutputFailure, PoisonMessage, TransferInProgress } from '../core/failures';
 import type { Job, StoredOutput } from '../core/job';
-import { recordJobEnd } from '../core/metrics';
 import { findOutputFiles } from '../core/outputs';
 import type { JobResult, QueueMessage } from '../core/ports';
 import { jobIdFromWebhookUrl, PredictionSchema, type Prediction } from '../core/prediction';
 import { decide, type JobPatch } from '../core/state-machine';
 import { copyOutputs } from './copy-outputs';
 import type { Dependencies } from './dependencies';
+import { jobEnded } from './job-ended';
 
 /** A write refused because another writer got there first is re-decided against the fresh job this often. */
 const MAX_ATTEMPTS = 3;
@@ -108,7 +108,7 @@ async function applyPrediction(deps: Dependencies, job: Job, prediction: Predict
     const outcome = await deps.jobs.advance(job.id, transition.patch);
     if (outcome.applied) {
       deps.log.info('job advanced', { ...context, to: transition.patch.status });
-      if (transition.kind === 'finish') recordJobEnd(deps.metrics, outcome.job);
+      if (transition.kind === 'finish') await jobEnded(deps, outcome.job);
     }
     return outcome.applied;
   }
@@ -142,13 +142,13 @@ async function succeed(
     deps.log.warn('output cannot be copied; the job fails', { jobId: job.id, code: error.code, reason: error.message });
     const failed: JobPatch = { ...patch, status: 'failed', error: { code: error.code, message: error.message } };
     const outcome = await deps.jobs.advance(job.id, failed);
-    if (outcome.applied) recordJobEnd(deps.metrics, outcome.job);
+    if (outcome.applied) await jobEnded(deps, outcome.job);
     return outcome.applied;
   }
   const outcome = await deps.jobs.advance(job.id, patch, await resultOf(deps, job, outputs, prediction.output ?? null));
   if (outcome.applied) {
     deps.log.info('job succeeded', { jobId: job.id, predictionId: prediction.id, owner: job.owner, outputs: outputs.length });
-    recordJobEnd(deps.metrics, outcome.job);
+    await jobEnded(deps, outcome.job);
   }
   return outcome.applied;
 }

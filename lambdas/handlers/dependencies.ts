@@ -1,7 +1,7 @@
 import type { HostAllowlist } from '../core/host-allowlist';
 import type { Log } from '../core/log';
 import type { Metrics } from '../core/metrics';
-import type { JobQueue, JobRepository, ObjectStore, OutputSource, ReplicateGateway, Secrets } from '../core/ports';
+import type { JobQueue, JobRepository, ObjectStore, OutputSource, OwnerQuota, ReplicateGateway, Secrets, WebhookReceipts } from '../core/ports';
 import type { Clock } from '../core/time';
 
 /** Settings the handlers read; the CDK construct's props and the local server's environment fill them. */
@@ -25,6 +25,8 @@ export interface HandlerSettings {
 /** Everything a handler talks to, built once per cold start (or once by the local server) and injected. */
 export interface Dependencies {
   jobs: JobRepository;
+  quota: OwnerQuota;
+  receipts: WebhookReceipts;
   objects: ObjectStore;
   queue: JobQueue;
   secrets: Secrets;

@@ -1,10 +1,11 @@
 import { ReplicateFailure } from '../core/failures';
 import { isTerminal, STATUS_RANK, type Job } from '../core/job';
-import { METRIC, recordJobEnd } from '../core/metrics';
+import { METRIC } from '../core/metrics';
 import type { JobEnding } from '../core/ports';
 import { jobStatusOf } from '../core/prediction';
 import { laterOf } from '../core/time';
 import type { Dependencies } from './dependencies';
+import { jobEnded } from './job-ended';
 import { enqueuePrediction } from './enqueue-prediction';
 
 /**
@@ -97,7 +98,7 @@ async function end(
 ): Promise<boolean> {
   const outcome = await deps.jobs.finish(job.id, { ...ending, updatedAt: laterOf(now.toISOString(), job.updatedAt) }, options);
   if (outcome.applied) {
-    recordJobEnd(deps.metrics, outcome.job);
+    await jobEnded(deps, outcome.job);
     deps.log.warn('reconciler ended a job', { jobId: job.id, predictionId: job.predictionId, owner: job.owner, code: ending.error.code });
   }
   return outcome.applied;

@@ -3,11 +3,12 @@ import { ReplicateFailure } from '../core/failures';
 import { jsonResponse, type HttpResponse } from '../core/http';
 import { hashJson, IDEMPOTENCY_KEY, idempotentJobId, newJobId } from '../core/ids';
 import type { Job } from '../core/job';
-import { METRIC, recordJobEnd } from '../core/metrics';
+import { METRIC } from '../core/metrics';
 import { laterOf } from '../core/time';
 import { parseSubmitRequest, type SubmitRequest } from '../core/submit-request';
 import { apiBaseUrl, failureResponse, header, ownerOf, rawBodyOf, type ApiEvent } from './api-event';
 import type { Dependencies } from './dependencies';
+import { jobEnded } from './job-ended';
 import { presentJob } from './present-job';
 
 /**
@@ -26,10 +27,26 @@ export const submitJob =
       if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
         throw new ApiError('invalid_idempotency_key', 'Idempotency-Key must be 1–255 printable ASCII characters');
       }
-      const job = newJob(owner, request, idempotencyKey, deps.clock().toISOString());
+      const now = deps.clock();
+      const job = newJob(owner, request, idempotencyKey, now.toISOString());
+      if (idempotencyKey) {
+        // A retry of a request already accepted answers from the record, before it could be refused for quota.
+        const existing = await deps.jobs.get(job.id);
+        if (existing && !(existing.status === 'failed' && existing.error?.code === 'submit_failed')) return await replay(deps, existing, job);
+      }
 
+      const quota = await deps.quota.acquire(owner, now);
+      if (!quota.granted) {
+        const what = quota.limit === 'daily' ? 'jobs per day' : 'jobs in flight';
+        throw new ApiError('owner_limit_exceeded', `Too many ${what} for this API key`, { limit: quota.limit }, {
+          'retry-after': String(quota.retryAfterSeconds),
+        });
+      }
       const outcome = await deps.jobs.create(job);
-      if (!outcome.created) return await replay(deps, outcome.existing, job);
+      if (!outcome.created) {
+        await deps.quota.release(owner, { refundDaily: true, now });
+        return await replay(deps, outcome.existing, job);
+      }
 
       const webhook = `${deps.settings.publicUrl ?? apiBaseUrl(event)}/webhooks/replicate?job=${job.id}`;
       let predictionId: string;
@@ -93,7 +110,8 @@ async function failSubmission(deps: Dependencies, job: Job, error: unknown): Pro
     { status: 'failed', error: { code: 'submit_failed', message: failure.message }, updatedAt: laterOf(deps.clock().toISOString(), job.updatedAt) },
     { unsubmittedOnly: true, retryableSubmission: RETRYABLE_SUBMIT_FAILURES.has(failure.kind) },
   );
-  if (ended.applied) recordJobEnd(deps.metrics, ended.job);
+  // Nothing ran at Replicate: the day's count is given back along with the in-flight slot.
+  if (ended.applied) await jobEnded(deps, ended.job, { refundDaily: true, now: deps.clock() });
   deps.log.warn('replicate refused the submission', { jobId: job.id, kind: failure.kind, status: failure.status });
   // The job id is in the details: the failed job can be read (and its Idempotency-Key retried).
   const details = { jobId: job.id, ...(failure.detail === undefined ? {} : { replicate: failure.detail }) };

@@ -36,6 +36,17 @@ export const receiveWebhook =
       // The reason is logged, never told: a forger learns nothing from the answer.
       return errorResponse(new ApiError('invalid_signature', 'Invalid webhook signature'));
     }
+    // A delivery seen before (a replay, or Replicate retrying one we already queued) is acknowledged and ignored.
+    // The receipt is written before queueing and taken back if queueing fails, so a retry is not mistaken for a replay.
+    try {
+      if (!(await deps.receipts.remember(verification.id, now))) {
+        deps.log.info('webhook already received; ignored', { webhookId: verification.id });
+        return jsonResponse(202, { received: true });
+      }
+    } catch (error) {
+      deps.log.error('webhook receipt could not be recorded', { webhookId: verification.id, error });
+      return errorResponse(new ApiError('queue_unavailable', 'Webhook could not be accepted now; retry later'));
+    }
     try {
       await enqueuePrediction(
         deps,
@@ -45,6 +56,7 @@ export const receiveWebhook =
       );
     } catch (error) {
       deps.log.error('webhook could not be queued', { webhookId: verification.id, error });
+      await deps.receipts.forget(verification.id).catch(() => undefined);
       return errorResponse(new ApiError('queue_unavailable', 'Webhook could not be queued; retry later'));
     }
     deps.log.debug('webhook queued', { webhookId: verification.id, jobId: event.queryStringParameters?.job });

@@ -2,6 +2,8 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoJobRepository } from '../adapters/dynamo-job-repository';
+import { DynamoOwnerQuota } from '../adapters/dynamo-owner-quota';
+import { DynamoWebhookReceipts } from '../adapters/dynamo-webhook-receipts';
 import { HttpOutputSource } from '../adapters/http-output-source';
 import { ReplicateHttpGateway } from '../adapters/replicate-gateway';
 import { S3ObjectStore } from '../adapters/s3-object-store';
@@ -28,16 +30,19 @@ export function createDependencies(options: {
   clients: AwsClients;
   secrets: Secrets;
   log: Log;
-  /** Plain-http output hosts: only the local stack, whose simulator serves files over http. */
-  allowHttpOutputs?: boolean;
+  /** Outputs over plain http from loopback/private addresses: only the local stack, whose simulator serves them. */
+  allowLocalOutputs?: boolean;
   metrics: Metrics;
   clock?: Clock;
   fetch?: typeof fetch;
 }): Dependencies {
   const { settings, clients, secrets } = options;
-  const allowlist = allowlistFor(settings, options.allowHttpOutputs ?? false);
+  const local = options.allowLocalOutputs ?? false;
+  const allowlist = allowlistFor(settings, local);
   return {
     jobs: new DynamoJobRepository(clients.dynamo, settings.tableName),
+    quota: new DynamoOwnerQuota(clients.dynamo, settings.tableName, settings.limitsOf),
+    receipts: new DynamoWebhookReceipts(clients.dynamo, settings.tableName),
     objects: new S3ObjectStore(clients.s3, settings.bucketName),
     queue: new SqsJobQueue(clients.sqs, settings.queueUrl),
     secrets,
@@ -48,6 +53,7 @@ export function createDependencies(options: {
     }),
     outputs: new HttpOutputSource({
       allowlist,
+      blockPrivateAddresses: !local,
       maxBytes: settings.maxOutputBytes,
       timeoutMs: settings.downloadTimeoutMs,
       fetch: options.fetch,

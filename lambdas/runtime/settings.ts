@@ -1,4 +1,5 @@
 import { HostAllowlist, REPLICATE_OUTPUT_HOSTS } from '../core/host-allowlist';
+import { parseOwnerLimits, type Limits } from '../core/owner-limits';
 import type { HandlerSettings } from '../handlers/dependencies';
 
 /**
@@ -21,6 +22,7 @@ export const ENV = {
   downloadAttempts: 'DOWNLOAD_ATTEMPTS',
   jobTimeoutSeconds: 'JOB_TIMEOUT_SECONDS',
   reconcileAfterSeconds: 'RECONCILE_AFTER_SECONDS',
+  ownerLimits: 'OWNER_LIMITS',
   downloadRetryBaseMs: 'DOWNLOAD_RETRY_BASE_MS',
 } as const;
 
@@ -34,6 +36,7 @@ export interface RuntimeSettings extends HandlerSettings {
   outputHosts: string[];
   maxOutputBytes: number;
   downloadTimeoutMs: number;
+  limitsOf: (owner: string) => Limits;
 }
 
 type Env = Record<string, string | undefined>;
@@ -81,6 +84,7 @@ export function readSettings(env: Env): RuntimeSettings {
       baseDelayMs: positiveNumber(env, ENV.downloadRetryBaseMs, 1000),
     },
     publicUrl: env[ENV.publicUrl]?.replace(/\/+$/, '') || undefined,
+    limitsOf: parseOwnerLimits(env[ENV.ownerLimits]),
   };
 }
 

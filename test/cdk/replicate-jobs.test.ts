@@ -13,12 +13,12 @@ function synth(props?: ReplicateJobsProps, bundle = false): Template {
 describe('ReplicateJobs template', () => {
   const template = synth();
 
-  it('has the five functions on Node.js 22, arm64, traced, with JSON logs and retention', () => {
+  it('has the five functions on Node.js 24, arm64, traced, with JSON logs and retention', () => {
     const functions = template.findResources('AWS::Lambda::Function');
     expect(Object.keys(functions)).toHaveLength(5);
     for (const fn of Object.values(functions)) {
       expect(fn.Properties).toMatchObject({
-        Runtime: 'nodejs22.x',
+        Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         TracingConfig: { Mode: 'Active' },
         LoggingConfig: { LogFormat: 'JSON' },

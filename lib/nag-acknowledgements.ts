@@ -1,0 +1,54 @@
+import { Stack, Validations, type CfnResource } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type { IConstruct } from 'constructs';
+
+/**
+ * The cdk-nag AwsSolutions findings this construct accepts, each with its reason, as narrowly as the finding
+ * ids allow. Anything else the checks report is a defect: `test/cdk/nag.test.ts` fails on it.
+ */
+const RULES: Record<string, string> = {
+  'AwsSolutions-APIG2':
+    'Requests are validated by the handlers with the one zod schema per body (precise 400/413/422 errors); ' +
+    'API Gateway request models would be a second copy of the schema.',
+  'AwsSolutions-APIG3':
+    'No WAF by default: each API key is throttled and capped by its usage plan and the webhook authenticates by ' +
+    'signature before any work. SECURITY.md says how to attach a web ACL for IP rate rules.',
+  'AwsSolutions-APIG4':
+    'The contract authenticates clients with API keys and usage plans (owner = API key id); the webhook is ' +
+    'authenticated by its Standard Webhooks signature and /health is public by design.',
+  'AwsSolutions-COG4': 'No Cognito: clients are services authenticated by API keys (see APIG4).',
+  'AwsSolutions-APIG6':
+    'Access logs are on (JSON, every request); execution logging needs an account-wide API Gateway CloudWatch ' +
+    'role, which a reusable construct must not create or replace.',
+  'AwsSolutions-SMG4':
+    'The Replicate API token and webhook secret are issued by Replicate, which offers no API to rotate them; ' +
+    'rotation is manual and without downtime (npm run secrets -- --rotate, see SECURITY.md).',
+};
+
+export function acknowledgeNagFindings(
+  scope: IConstruct,
+  resources: { table: dynamodb.Table; bucket: s3.Bucket; functions: lambda.Function[] },
+): void {
+  for (const [id, reason] of Object.entries(RULES)) Validations.of(scope).acknowledge({ id, reason });
+
+  const stack = Stack.of(scope);
+  const arnOf = (construct: IConstruct) => `<${stack.getLogicalId(construct.node.defaultChild as CfnResource)}.Arn>`;
+  const grants: Record<string, string> = {
+    'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]':
+      'The AWS-managed policy for a function writing its own logs; it grants nothing else.',
+    'AwsSolutions-IAM5[Resource::*]': 'X-Ray PutTraceSegments/PutTelemetryRecords have no resource-level permissions.',
+    [`AwsSolutions-IAM5[Resource::${arnOf(resources.table)}/index/*]`]: 'Queries on the indexes of our one jobs table.',
+    'AwsSolutions-IAM5[Action::s3:GetObject*]': 'CDK grantRead on one key prefix of our bucket.',
+    'AwsSolutions-IAM5[Action::s3:GetBucket*]': 'CDK grantRead on one key prefix of our bucket.',
+    'AwsSolutions-IAM5[Action::s3:List*]': 'CDK grantRead on one key prefix of our bucket.',
+    'AwsSolutions-IAM5[Action::s3:Abort*]': 'CDK grantPut: aborting our own multipart uploads.',
+  };
+  for (const prefix of ['outputs', 'results', 'webhook-bodies']) {
+    grants[`AwsSolutions-IAM5[Resource::${arnOf(resources.bucket)}/${prefix}/*]`] = `Objects under the ${prefix}/ prefix of our bucket only.`;
+  }
+  for (const fn of resources.functions) {
+    for (const [id, reason] of Object.entries(grants)) Validations.of(fn.role!).acknowledge({ id, reason });
+  }
+}
