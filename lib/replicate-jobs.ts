@@ -18,6 +18,7 @@ import { JOBS_TABLE_SCHEMA } from '../lambdas/adapters/dynamo-job-repository';
 import { WEBHOOK_RECEIPT_PREFIX } from '../lambdas/adapters/dynamo-webhook-receipts';
 import { UNSET_SECRET } from '../lambdas/adapters/secrets';
 import { REPLICATE_OUTPUT_HOSTS } from '../lambdas/core/host-allowlist';
+import { DEFAULT_LIMITS, OwnerLimitsSetting, type Limits } from '../lambdas/core/owner-limits';
 import { API_FUNCTIONS, ROUTES, type ApiFunctionName } from '../lambdas/routes';
 import { DEFAULT_REPLICATE_API_BASE_URL, ENV } from '../lambdas/runtime/settings';
 import { JobsAlarms } from './jobs-alarms';
@@ -56,6 +57,11 @@ export interface ReplicateJobsProps {
    * @default Duration.minutes(2)
    */
   readonly reconcileAfter?: Duration;
+  /**
+   * Per-owner limits: jobs in flight and jobs per UTC day, by default and per owner (API key id).
+   * @default 50 in flight and 10 000 a day for every owner
+   */
+  readonly ownerLimits?: { default: Limits; owners?: Record<string, Partial<Limits>> };
   /**
    * Where alarms notify. Subscribe an email, chat or pager endpoint to it.
    * @default a new SNS topic
@@ -176,6 +182,8 @@ export class ReplicateJobs extends Construct {
       [ENV.downloadTimeoutSeconds]: String(Math.max(30, consumerTimeout.toSeconds() - 30)),
       [ENV.jobTimeoutSeconds]: String((props.jobTimeout ?? Duration.minutes(10)).toSeconds()),
       [ENV.reconcileAfterSeconds]: String((props.reconcileAfter ?? Duration.minutes(2)).toSeconds()),
+      // Validated here, so a typo fails `cdk synth` instead of every submit.
+      [ENV.ownerLimits]: JSON.stringify(OwnerLimitsSetting.parse(props.ownerLimits ?? { default: DEFAULT_LIMITS })),
       POWERTOOLS_SERVICE_NAME: 'replicate-jobs',
       NODE_OPTIONS: '--enable-source-maps',
       ...(props.publicUrl ? { [ENV.publicUrl]: props.publicUrl } : {}),

@@ -12,8 +12,13 @@ import { JOBS_TABLE_SCHEMA } from './dynamo-job-repository';
  *
  * A process that dies between taking a slot and giving it back leaks the slot. When an owner is at the limit,
  * the in-flight count is therefore checked against the truth (the owner's unfinished jobs on the sparse
- * active index) and repaired before the request is refused.
+ * active index) and repaired before the request is refused, but only once no slot has been taken for
+ * REPAIR_GRACE_SECONDS: a submit that took a slot a moment ago may not have written its job yet, and
+ * counting without it would let concurrent submits pass the limit. At the limit no slot is taken, so a
+ * leak is repaired at most that long after it starts to matter.
  */
+export const REPAIR_GRACE_SECONDS = 60;
+
 export class DynamoOwnerQuota implements OwnerQuota {
   private readonly documents: DynamoDBDocumentClient;
 
@@ -27,7 +32,7 @@ export class DynamoOwnerQuota implements OwnerQuota {
 
   async acquire(owner: string, now: Date): Promise<QuotaDecision> {
     const limits = this.limitsOf(owner);
-    if (!(await this.takeInFlight(owner, limits.maxInFlight)) && !(await this.repairThenTake(owner, limits.maxInFlight))) {
+    if (!(await this.takeInFlight(owner, limits.maxInFlight, now)) && !(await this.repairThenTake(owner, limits.maxInFlight, now))) {
       return { granted: false, limit: 'in_flight', retryAfterSeconds: 10 };
     }
     if (!(await this.add(dailyKey(owner, now), 'accepted', 1, limits.maxPerDay, expiresAfterTwoDays(now)))) {
@@ -42,11 +47,11 @@ export class DynamoOwnerQuota implements OwnerQuota {
     if (options.refundDaily) await this.add(dailyKey(owner, options.now ?? new Date()), 'accepted', -1, undefined, undefined, 0);
   }
 
-  private takeInFlight(owner: string, max: number): Promise<boolean> {
-    return this.add(inFlightKey(owner), 'inFlight', 1, max);
+  private takeInFlight(owner: string, max: number, now: Date): Promise<boolean> {
+    return this.add(inFlightKey(owner), 'inFlight', 1, max, undefined, undefined, now);
   }
 
-  private async repairThenTake(owner: string, max: number): Promise<boolean> {
+  private async repairThenTake(owner: string, max: number, now: Date): Promise<boolean> {
     const actual = await this.countUnfinished(owner);
     if (actual >= max) return false;
     try {
@@ -55,14 +60,19 @@ export class DynamoOwnerQuota implements OwnerQuota {
           TableName: this.tableName,
           Key: { id: inFlightKey(owner) },
           UpdateExpression: 'SET inFlight = :actual',
-          ConditionExpression: 'inFlight >= :max',
-          ExpressionAttributeValues: { ':actual': actual, ':max': max },
+          ConditionExpression: 'inFlight >= :max AND (attribute_not_exists(lastAcquiredAt) OR lastAcquiredAt < :graceStart)',
+          ExpressionAttributeValues: {
+            ':actual': actual,
+            ':max': max,
+            ':graceStart': new Date(now.getTime() - REPAIR_GRACE_SECONDS * 1000).toISOString(),
+          },
         }),
       );
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return false;
     }
-    return this.takeInFlight(owner, max);
+    return this.takeInFlight(owner, max, now);
   }
 
   private async countUnfinished(owner: string): Promise<number> {
@@ -91,9 +101,18 @@ export class DynamoOwnerQuota implements OwnerQuota {
    * ADD `delta` to a counter, conditionally: below `max` before adding, or (releases) above `min`, so a
    * counter never passes its limit nor goes negative. Answers whether the write happened.
    */
-  private async add(id: string, attribute: string, delta: number, max?: number, expiresAt?: number, min?: number): Promise<boolean> {
+  private async add(
+    id: string,
+    attribute: string,
+    delta: number,
+    max?: number,
+    expiresAt?: number,
+    min?: number,
+    acquiredAt?: Date,
+  ): Promise<boolean> {
     const conditions: string[] = [];
     const values: Record<string, unknown> = { ':delta': delta };
+    const sets: string[] = [];
     if (max !== undefined) {
       conditions.push(`(attribute_not_exists(#counter) OR #counter < :max)`);
       values[':max'] = max;
@@ -102,13 +121,20 @@ export class DynamoOwnerQuota implements OwnerQuota {
       conditions.push(`#counter > :min`);
       values[':min'] = min;
     }
-    if (expiresAt !== undefined) values[':expiresAt'] = expiresAt;
+    if (expiresAt !== undefined) {
+      values[':expiresAt'] = expiresAt;
+      sets.push('expiresAt = :expiresAt');
+    }
+    if (acquiredAt !== undefined) {
+      values[':acquiredAt'] = acquiredAt.toISOString();
+      sets.push('lastAcquiredAt = :acquiredAt');
+    }
     try {
       await this.documents.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { id },
-          UpdateExpression: `ADD #counter :delta${expiresAt !== undefined ? ' SET expiresAt = :expiresAt' : ''}`,
+          UpdateExpression: `ADD #counter :delta${sets.length ? ` SET ${sets.join(', ')}` : ''}`,
           ConditionExpression: conditions.length ? conditions.join(' AND ') : undefined,
           ExpressionAttributeNames: { '#counter': attribute },
           ExpressionAttributeValues: values,

@@ -194,6 +194,35 @@ describe('ReplicateJobs template', () => {
     });
   });
 
+  it('passes owner limits to the functions, and refuses invalid ones at synth', () => {
+    const custom = synth({ ownerLimits: { default: { maxInFlight: 5, maxPerDay: 100 }, owners: { k1: { maxInFlight: 1 } } } });
+    custom.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ OWNER_LIMITS: JSON.stringify({ default: { maxInFlight: 5, maxPerDay: 100 }, owners: { k1: { maxInFlight: 1 } } }) }) },
+    });
+    expect(() => synth({ ownerLimits: { default: { maxInFlight: 0, maxPerDay: 1 } } })).toThrow();
+  });
+
+  it('lets the webhook function write only its own receipts in the table', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+            Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['webhook#*'] } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('uses wildcard resources only for X-Ray', () => {
+    for (const policy of Object.values(template.findResources('AWS::IAM::Policy'))) {
+      for (const statement of policy.Properties.PolicyDocument.Statement) {
+        if (statement.Resource === '*') expect([statement.Action].flat().every((action: string) => action.startsWith('xray:'))).toBe(true);
+      }
+    }
+  });
+
   it('bundles the handlers with esbuild, offline', () => {
     const bundled = synth(undefined, true);
     const code = Object.values(bundled.findResources('AWS::Lambda::Function')).map((fn) => fn.Properties.Code.S3Key);

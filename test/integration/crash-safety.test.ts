@@ -30,6 +30,8 @@ describe('crash safety', () => {
     outputs: plan.wrap('outputs', stack.deps.outputs),
     replicate: plan.wrap('replicate', stack.deps.replicate),
     queue: plan.wrap('queue', stack.deps.queue),
+    quota: plan.wrap('quota', stack.deps.quota),
+    receipts: plan.wrap('receipts', stack.deps.receipts),
   });
 
   const submitEvent = (body: unknown, headers: Record<string, string> = {}): ApiEvent => ({
@@ -74,14 +76,18 @@ describe('crash safety', () => {
     }
   }
 
-  // The consumer's adapter calls for a two-file output: get, lease, open+upload ×2, advance.
-  const CONSUMER_CALLS = 7;
+  // The consumer's adapter calls for a two-file output: get, lease, open+upload ×2, advance, release the slot.
+  const CONSUMER_CALLS = 8;
   it.each(Array.from({ length: CONSUMER_CALLS }, (_, i) => i + 1))('consumer killed before adapter call %i recovers on redelivery', async (crashAt) => {
     const { id, predictionId, record } = await completedJob();
     const plan = new FaultPlan(crashAt);
     const first = await consumePredictions(withFaults(plan))({ Records: [record] });
-    expect(first.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
+    // Dying before giving the owner's slot back does not fail the message (the leak is repaired by the quota);
+    // dying anywhere else leaves it unacknowledged. Either way SQS may deliver it again.
+    const lastCall = plan.calls[crashAt - 1];
+    expect(first.batchItemFailures).toEqual(lastCall === 'quota.release' ? [] : [{ itemIdentifier: record.messageId }]);
     expect(plan.dead).toBe(true);
+    expect(plan.calls).toHaveLength(crashAt); // the call it died before is recorded, never made
     const again = await consumePredictions(stack.deps)({ Records: [record] });
     expect(again.batchItemFailures).toEqual([]);
     await expectRightOnce(id, predictionId);
@@ -100,6 +106,7 @@ describe('crash safety', () => {
       'objects.upload',
       'objects.upload',
       'jobs.advance',
+      'quota.release',
     ]);
   });
 
@@ -137,10 +144,10 @@ describe('crash safety', () => {
   });
 
   it('submit killed between creating the prediction and recording its id: the webhook records it', async () => {
-    const plan = new FaultPlan(3); // jobs.create, replicate.createPrediction, ✗ jobs.recordPrediction
+    const plan = new FaultPlan(4); // quota.acquire, jobs.create, replicate.createPrediction, ✗ jobs.recordPrediction
     const response = await submitJob(withFaults(plan))(submitEvent({ model: 'a/b', input: { simulate: { webhooks: false, output: 'images', count: 2 } } }));
     expect(response.statusCode).toBe(500);
-    expect(plan.calls).toEqual(['jobs.create', 'replicate.createPrediction']);
+    expect(plan.calls).toEqual(['quota.acquire', 'jobs.create', 'replicate.createPrediction', 'jobs.recordPrediction']);
     const [prediction] = [...stack.simulator!.predictions.values()].slice(-1);
     const job = (await stack.deps.jobs.findByPredictionId(prediction.id)) ?? undefined;
     expect(job).toBeUndefined(); // the id was never recorded…
@@ -155,7 +162,7 @@ describe('crash safety', () => {
   it('submit killed before the job is written leaves nothing and calls nothing', async () => {
     const items = await stack.itemCount();
     const predictions = stack.simulator!.predictions.size;
-    const response = await submitJob(withFaults(new FaultPlan(1)))(submitEvent({ model: 'a/b', input: {} }));
+    const response = await submitJob(withFaults(new FaultPlan(2)))(submitEvent({ model: 'a/b', input: {} })); // quota.acquire, ✗ jobs.create
     expect(response.statusCode).toBe(500);
     expect(JSON.parse(response.body).error.code).toBe('internal_error');
     expect(await stack.itemCount()).toBe(items);
@@ -163,17 +170,22 @@ describe('crash safety', () => {
   });
 
   it('a webhook whose message cannot be queued answers 503, so Replicate retries it', async () => {
-    const plan = new FaultPlan(1);
+    const plan = new FaultPlan(2, true); // receipts.remember, ✗ queue.send (SQS fails once), receipts.forget
     const body = JSON.stringify({ id: 'p', status: 'succeeded' });
     const timestamp = Math.floor(now / 1000);
     const signature = signWebhook(parseSigningSecrets(stack.webhookSecret)[0], 'msg_1', timestamp, body);
-    const response = await receiveWebhook(withFaults(plan))({
+    const event = {
       ...submitEvent({}),
       body,
       path: '/webhooks/replicate',
       headers: { 'webhook-id': 'msg_1', 'webhook-timestamp': String(timestamp), 'webhook-signature': signature },
-    });
+    };
+    const response = await receiveWebhook(withFaults(plan))(event);
     expect(response.statusCode).toBe(503);
     expect(JSON.parse(response.body).error.code).toBe('queue_unavailable');
+    // Replicate's retry of the same delivery is queued, not mistaken for a replay: the receipt was taken back.
+    const retry = await receiveWebhook(stack.deps)({ ...event });
+    expect(retry.statusCode).toBe(202);
+    expect(stack.log.lines.some((line) => line.message === 'webhook already received; ignored' && line.extra.webhookId === 'msg_1')).toBe(false);
   });
 });

@@ -118,6 +118,21 @@ describe('requests, tenancy and idempotency (local stack)', () => {
       expect(stack.log.lines.some((line) => line.message === 'webhook could not be queued')).toBe(false);
     });
 
+    it('acknowledges a replayed delivery (same webhook-id) and ignores it', async () => {
+      const headers = sign(body);
+      const ignored = () => stack.log.lines.filter((line) => line.message === 'webhook already received; ignored' && line.extra.webhookId === headers['webhook-id']);
+      expect((await stack.request('/webhooks/replicate', { body, key: null, headers })).status).toBe(202);
+      expect(ignored()).toHaveLength(0);
+      expect((await stack.request('/webhooks/replicate', { body, key: null, headers })).status).toBe(202);
+      expect(ignored()).toHaveLength(1);
+    });
+
+    it('refuses a body over 10 MB with 413 and queues nothing', async () => {
+      const huge = JSON.stringify({ id: 'x', status: 'succeeded', output: 'y'.repeat(10 * 1024 * 1024) });
+      const response = await stack.request('/webhooks/replicate', { body: huge, key: null, headers: sign(huge) });
+      expect(response.status).toBe(413);
+    });
+
     it('needs no API key and answers 2xx once a signed body is queued', async () => {
       const response = await stack.request('/webhooks/replicate', { body, key: null, headers: sign(body) });
       expect(response.status).toBe(202);

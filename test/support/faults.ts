@@ -13,7 +13,14 @@ export class FaultPlan {
   readonly calls: string[] = [];
   dead = false;
 
-  constructor(private readonly crashBeforeCall?: number) {}
+  /**
+   * @param crashBeforeCall the 1-based adapter call before which the process dies
+   * @param failOnce instead of dying, only that one call fails (a passing fault: SQS answering 500 once)
+   */
+  constructor(
+    private readonly crashBeforeCall?: number,
+    private readonly failOnce = false,
+  ) {}
 
   wrap<T extends object>(name: string, target: T): T {
     return new Proxy(target, {
@@ -22,12 +29,13 @@ export class FaultPlan {
         if (typeof value !== 'function') return value;
         return (...args: unknown[]) => {
           const call = `${name}.${String(property)}`;
-          if (this.dead) throw new Crash(call);
-          if (this.calls.length + 1 === this.crashBeforeCall) {
-            this.dead = true;
-            throw new Crash(call);
-          }
+          // Adapter methods are async: faults surface as rejected promises, as real ones do.
+          if (this.dead) return Promise.reject(new Crash(call));
           this.calls.push(call);
+          if (this.calls.length === this.crashBeforeCall) {
+            this.dead = !this.failOnce;
+            return Promise.reject(new Crash(call));
+          }
           return value.apply(object, args);
         };
       },
