@@ -1,8 +1,8 @@
-import { pipeline, Readable, Transform } from 'node:stream';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { lookup, type LookupAddress, type LookupOptions } from 'node:dns';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
-import { Agent, fetch as undiciFetch } from 'undici';
+import { pipeline, Transform } from 'node:stream';
 import { isPublicAddress } from '../core/address-policy';
 import { OutputFailure } from '../core/failures';
 import type { HostAllowlist } from '../core/host-allowlist';
@@ -11,29 +11,29 @@ import type { OpenedOutput, OutputSource } from '../core/ports';
 export interface HttpOutputSourceOptions {
   allowlist: HostAllowlist;
   /**
-   * Refuse hosts that resolve to loopback, private or link-local addresses (checked at connect time, so DNS
-   * rebinding cannot get past it). Off only for the local stack, whose simulator listens on 127.0.0.1.
+   * Refuse hosts that resolve to loopback, private or link-local addresses (checked in the connection's own
+   * DNS lookup, so DNS rebinding cannot get past it). Off only for the local stack, whose simulator listens
+   * on 127.0.0.1.
    */
   blockPrivateAddresses?: boolean;
   /** Largest file we copy; a bigger one fails the job with `output_too_large` instead of filling the disk. */
   maxBytes: number;
   /** How long one download may take from request to last byte. */
   timeoutMs: number;
-  fetch?: typeof fetch;
 }
 
 const MAX_REDIRECTS = 3;
 
-/** Downloads output files from allowlisted hosts only, following redirects only to allowlisted hosts. */
+/**
+ * Downloads output files from allowlisted hosts only, following redirects only to allowlisted hosts. Built on
+ * Node's http/https (not fetch): the response is already a Node stream for the multipart upload, and the
+ * connection's DNS lookup can be replaced to refuse non-public addresses.
+ */
 export class HttpOutputSource implements OutputSource {
-  private readonly dispatcher?: Agent;
-  private readonly fetch: (url: string, init: { redirect: 'manual'; signal: AbortSignal }) => Promise<Response>;
+  private readonly blockPrivate: boolean;
 
   constructor(private readonly options: HttpOutputSourceOptions) {
-    if (options.blockPrivateAddresses ?? true) this.dispatcher = new Agent({ connect: { lookup: publicOnlyLookup } });
-    this.fetch = options.fetch
-      ? (url, init) => options.fetch!(url, init)
-      : (url, init) => undiciFetch(url, { ...init, dispatcher: this.dispatcher }) as unknown as Promise<Response>;
+    this.blockPrivate = options.blockPrivateAddresses ?? true;
   }
 
   async open(url: string): Promise<OpenedOutput> {
@@ -44,45 +44,54 @@ export class HttpOutputSource implements OutputSource {
         throw new OutputFailure('output_host_not_allowed', `Output URL host is not on the allowlist: ${safeHost(current)}`, true);
       }
       const literal = new URL(current).hostname.replace(/^\[|\]$/g, '');
-      if (this.dispatcher && isIP(literal) && !isPublicAddress(literal)) throw privateAddress(literal);
-      let response: Response;
-      try {
-        response = await this.fetch(current, { redirect: 'manual', signal });
-      } catch (error) {
-        if (causes(error).some((cause) => cause instanceof OutputFailure)) throw causes(error).find((cause) => cause instanceof OutputFailure);
-        throw new OutputFailure('output_download_failed', `Downloading an output failed: ${(error as Error).message}`, false);
-      }
-      const location = response.headers.get('location');
-      if (response.status >= 300 && response.status < 400 && location) {
-        await response.body?.cancel();
+      if (this.blockPrivate && isIP(literal) && !isPublicAddress(literal)) throw privateAddress(literal);
+      const response = await this.get(current, signal);
+      const status = response.statusCode ?? 0;
+      const location = response.headers.location;
+      if (status >= 300 && status < 400 && location) {
+        response.resume();
         if (redirects >= MAX_REDIRECTS) throw new OutputFailure('output_download_failed', 'Too many redirects', true);
         current = new URL(location, current).toString();
         continue;
       }
-      if (!response.ok || !response.body) {
-        await response.body?.cancel();
+      if (status < 200 || status >= 300) {
+        response.resume();
         // A 4xx will not get better (the file is gone or never was); a 5xx might.
-        const permanent = response.status >= 400 && response.status < 500 && response.status !== 429;
-        throw new OutputFailure('output_download_failed', `Downloading an output answered ${response.status}`, permanent);
+        const permanent = status >= 400 && status < 500 && status !== 429;
+        throw new OutputFailure('output_download_failed', `Downloading an output answered ${status}`, permanent);
       }
-      const declared = Number(response.headers.get('content-length') ?? NaN);
+      const declared = Number(response.headers['content-length'] ?? NaN);
       if (Number.isFinite(declared) && declared > this.options.maxBytes) {
-        await response.body.cancel();
+        response.destroy();
         throw tooLarge(this.options.maxBytes);
       }
       // pipeline (not pipe) so a connection reset mid-file errors the stream the uploader reads.
-      const body = pipeline(Readable.fromWeb(response.body as unknown as WebReadableStream), limitBytes(this.options.maxBytes), () => {});
+      const body = pipeline(response, limitBytes(this.options.maxBytes), () => {});
       return {
         body,
-        contentType: response.headers.get('content-type') ?? undefined,
+        contentType: response.headers['content-type'] ?? undefined,
         contentLength: Number.isFinite(declared) ? declared : undefined,
       };
     }
+  }
+
+  private get(url: string, signal: AbortSignal): Promise<IncomingMessage> {
+    const request = url.startsWith('https:') ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const outgoing = request(url, { signal, ...(this.blockPrivate ? { lookup: publicOnlyLookup } : {}) }, resolve);
+      outgoing.once('error', (error) => {
+        reject(error instanceof OutputFailure ? error : new OutputFailure('output_download_failed', `Downloading an output failed: ${error.message}`, false));
+      });
+      outgoing.end();
+    });
   }
 }
 
 const tooLarge = (maxBytes: number) =>
   new OutputFailure('output_too_large', `An output file is larger than the limit of ${maxBytes} bytes`, true);
+
+const privateAddress = (address: string) =>
+  new OutputFailure('output_host_not_allowed', `Output host resolves to a non-public address (${address})`, true);
 
 /** Fails the stream as soon as more than `maxBytes` have passed: a lying Content-Length cannot get past it. */
 function limitBytes(maxBytes: number): Transform {
@@ -95,28 +104,19 @@ function limitBytes(maxBytes: number): Transform {
   });
 }
 
-const privateAddress = (address: string) =>
-  new OutputFailure('output_host_not_allowed', `Output host resolves to a non-public address (${address})`, true);
-
-/** dns.lookup, refusing any answer that holds a non-public address. Node's connect calls it for host names. */
+/** dns.lookup, refusing any answer that holds a non-public address. The socket calls it for host names. */
 function publicOnlyLookup(
   hostname: string,
   options: LookupOptions,
-  callback: (error: Error | null, address: string | LookupAddress[], family?: number) => void,
+  callback: (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
 ): void {
   lookup(hostname, { ...options, all: true }, (error, addresses) => {
     if (error) return callback(error, []);
     const refused = addresses.find((entry) => !isPublicAddress(entry.address));
-    if (refused) return callback(privateAddress(refused.address), []);
+    if (refused) return callback(privateAddress(refused.address) as unknown as NodeJS.ErrnoException, []);
     if (options.all) return callback(null, addresses);
     callback(null, addresses[0].address, addresses[0].family);
   });
-}
-
-function causes(error: unknown): unknown[] {
-  const chain: unknown[] = [];
-  for (let current = error; current && chain.length < 5; current = (current as { cause?: unknown }).cause) chain.push(current);
-  return chain;
 }
 
 function safeHost(url: string): string {
@@ -126,3 +126,4 @@ function safeHost(url: string): string {
     return '(not a URL)';
   }
 }
+

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from './schema';
 
 /**
  * Per-owner limits: jobs in flight (submitted, not ended) and jobs accepted per UTC day. Every product
@@ -9,14 +9,12 @@ export interface Limits {
   maxPerDay: number;
 }
 
-const LimitsSchema = z.strictObject({
-  maxInFlight: z.number().int().min(1).max(1_000_000),
-  maxPerDay: z.number().int().min(1).max(100_000_000),
-});
+const count = (max: number) => z.number().check(z.int(), z.minimum(1), z.maximum(max));
+const LimitsSchema = z.strictObject({ maxInFlight: count(1_000_000), maxPerDay: count(100_000_000) });
 
 export const OwnerLimitsSetting = z.strictObject({
   default: LimitsSchema,
-  owners: z.record(z.string().min(1).max(128), LimitsSchema.partial()).default({}),
+  owners: z._default(z.record(z.string().check(z.minLength(1), z.maxLength(128)), z.partial(LimitsSchema)), {}),
 });
 export type OwnerLimitsSetting = z.infer<typeof OwnerLimitsSetting>;
 

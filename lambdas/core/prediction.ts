@@ -1,21 +1,22 @@
-import { z } from 'zod';
+import * as z from './schema';
 import type { JobStatus } from './job';
 
 /**
  * The parts of a Replicate prediction we act on. Replicate adds fields over time, so unknown fields pass
  * through (`looseObject`); what we read is checked, because a signed body is still input to be validated.
  */
+const optionalText = z.nullish(z.string());
 export const PredictionSchema = z.looseObject({
-  id: z.string().min(1).max(128),
-  status: z.string().max(32),
-  output: z.unknown().optional(),
-  error: z.unknown().optional(),
-  logs: z.string().nullish(),
-  metrics: z.record(z.string(), z.unknown()).nullish(),
-  created_at: z.string().nullish(),
-  started_at: z.string().nullish(),
-  completed_at: z.string().nullish(),
-  webhook: z.string().nullish(),
+  id: z.string().check(z.minLength(1), z.maxLength(128)),
+  status: z.string().check(z.maxLength(32)),
+  output: z.optional(z.unknown()),
+  error: z.optional(z.unknown()),
+  logs: optionalText,
+  metrics: z.nullish(z.record(z.string(), z.unknown())),
+  created_at: optionalText,
+  started_at: optionalText,
+  completed_at: optionalText,
+  webhook: optionalText,
 });
 export type Prediction = z.infer<typeof PredictionSchema>;
 

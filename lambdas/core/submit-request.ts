@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from './schema';
 import { ApiError } from './errors';
 import { WEBHOOK_EVENTS, type WebhookEvent } from './job';
 
@@ -16,19 +16,21 @@ const VERSION_ID = /^[0-9a-f]{64}$/;
 const jsonObject = z.record(z.string(), z.unknown());
 
 /** One schema for the body: validation, the TypeScript type and (later) the OpenAPI document come from it. */
+const MODEL_MESSAGE = 'must be "owner/name" or "owner/name:<64-hex version>"';
 export const SubmitJobBody = z.strictObject({
-  model: z
-    .string()
-    .max(300)
-    .regex(/^[^:]+(:[0-9a-f]{64})?$/, 'must be "owner/name" or "owner/name:<64-hex version>"')
-    .refine((value) => MODEL_NAME.test(value.split(':')[0]), 'must be "owner/name" or "owner/name:<64-hex version>"')
-    .optional(),
-  version: z.string().regex(VERSION_ID, 'must be 64 lowercase hex characters').optional(),
+  model: z.optional(
+    z.string().check(
+      z.maxLength(300),
+      z.regex(/^[^:]+(:[0-9a-f]{64})?$/, MODEL_MESSAGE),
+      z.refine((value) => MODEL_NAME.test(value.split(':')[0]), MODEL_MESSAGE),
+    ),
+  ),
+  version: z.optional(z.string().check(z.regex(VERSION_ID, 'must be 64 lowercase hex characters'))),
   input: jsonObject,
-  webhookEvents: z.array(z.enum(WEBHOOK_EVENTS)).min(1).max(4).optional(),
-  metadata: jsonObject.optional(),
+  webhookEvents: z.optional(z.array(z.enum(WEBHOOK_EVENTS)).check(z.minLength(1), z.maxLength(4))),
+  metadata: z.optional(jsonObject),
   /** How long the job may stay unfinished before it is canceled and failed with `timeout`. */
-  timeoutSeconds: z.number().int().min(10).max(MAX_TIMEOUT_SECONDS).optional(),
+  timeoutSeconds: z.optional(z.number().check(z.int(), z.minimum(10), z.maximum(MAX_TIMEOUT_SECONDS))),
 });
 export type SubmitJobBody = z.infer<typeof SubmitJobBody>;
 

@@ -1,15 +1,15 @@
-import { z } from 'zod';
 import { ApiError } from '../core/errors';
 import { jsonResponse, type HttpResponse } from '../core/http';
 import { JOB_STATUSES } from '../core/job';
+import * as z from '../core/schema';
 import { failureResponse, ownerOf, type ApiEvent } from './api-event';
 import type { Dependencies } from './dependencies';
 import { presentJob } from './present-job';
 
 export const ListJobsQuery = z.strictObject({
-  status: z.enum(JOB_STATUSES).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(2048).optional(),
+  status: z.optional(z.enum(JOB_STATUSES)),
+  limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), 20),
+  cursor: z.optional(z.string().check(z.maxLength(2048))),
 });
 
 /**

@@ -56,7 +56,6 @@ export function createDependencies(options: {
       blockPrivateAddresses: !local,
       maxBytes: settings.maxOutputBytes,
       timeoutMs: settings.downloadTimeoutMs,
-      fetch: options.fetch,
     }),
     allowlist,
     settings,

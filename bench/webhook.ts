@@ -1,0 +1,95 @@
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { StaticSecrets } from '../lambdas/adapters/secrets';
+import { MemoryMetrics } from '../lambdas/adapters/powertools-metrics';
+import type { Log } from '../lambdas/core/log';
+import { signWebhook, parseSigningSecrets } from '../lambdas/core/webhook-signature';
+import type { ApiEvent } from '../lambdas/handlers/api-event';
+import { receiveWebhook } from '../lambdas/handlers/webhook';
+import { createDependencies } from '../lambdas/runtime/create-dependencies';
+import { readSettings } from '../lambdas/runtime/settings';
+import { startEmulators } from '../local/emulators';
+import { ms, percentile, ratio, table } from './stats';
+
+/**
+ * Webhook path: the real handler (verify → receipt → SendMessage) against a floor of a bare HMAC verify +
+ * SendMessage to the same local SQS, interleaved in small blocks so both see the same machine noise.
+ * `npm run bench:webhook -- 3000`
+ */
+const quiet: Log = { debug() {}, info() {}, warn() {}, error() {} };
+
+async function main() {
+  const count = Number(process.argv[2] ?? 3000);
+  const emulators = await startEmulators();
+  const secret = 'whsec_YmVuY2htYXJrLXdlYmhvb2stc2VjcmV0LWtleQ==';
+  const key = parseSigningSecrets(secret)[0];
+  const { tableName, bucketName, queueUrl } = emulators.resources;
+  const deps = createDependencies({
+    settings: readSettings({ TABLE_NAME: tableName, BUCKET_NAME: bucketName, QUEUE_URL: queueUrl }),
+    clients: emulators.clients,
+    secrets: new StaticSecrets({ apiToken: 'x', webhookSecret: secret }),
+    log: quiet,
+    metrics: new MemoryMetrics(),
+  });
+  const handler = receiveWebhook(deps);
+  const withoutReceipts = receiveWebhook({ ...deps, receipts: { remember: async () => true, forget: async () => undefined } });
+  const body = JSON.stringify({ id: 'p', status: 'succeeded', output: ['https://replicate.delivery/a/out-0.png'], webhook: 'https://x/webhooks/replicate?job=job_1' });
+
+  const event = (i: number): ApiEvent => {
+    const id = `msg_${i}_${Math.random().toString(36).slice(2)}`;
+    const timestamp = Math.floor(Date.now() / 1000);
+    return {
+      body,
+      isBase64Encoded: false,
+      path: '/webhooks/replicate',
+      headers: { 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': signWebhook(key, id, timestamp, body) },
+      pathParameters: null,
+      queryStringParameters: null,
+      requestContext: { domainName: 'x', path: '/webhooks/replicate', stage: 'v1', identity: { apiKeyId: null } },
+    };
+  };
+  const floor = async (e: ApiEvent) => {
+    const headers = e.headers as Record<string, string>;
+    const expected = createHmac('sha256', key).update(`${headers['webhook-id']}.${headers['webhook-timestamp']}.${e.body}`).digest();
+    if (!timingSafeEqual(expected, Buffer.from(headers['webhook-signature'].slice(3), 'base64'))) throw new Error('bad signature');
+    await emulators.clients.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: e.body! }));
+  };
+  const ours = async (e: ApiEvent) => {
+    if ((await handler(e)).statusCode !== 202) throw new Error('not accepted');
+  };
+  const oursWithoutReceipts = async (e: ApiEvent) => {
+    if ((await withoutReceipts(e)).statusCode !== 202) throw new Error('not accepted');
+  };
+
+  const modes = { floor, ours, oursWithoutReceipts } as const;
+  const timings: Record<keyof typeof modes, number[]> = { floor: [], ours: [], oursWithoutReceipts: [] };
+  for (let i = 0; i < 200; i++) for (const run of Object.values(modes)) await run(event(i)); // warm up
+  for (let block = 0; block < count / 50; block++) {
+    for (const [name, run] of Object.entries(modes)) {
+      for (let i = 0; i < 50; i++) {
+        const e = event(i);
+        const started = process.hrtime.bigint();
+        await run(e);
+        timings[name as keyof typeof modes].push(Number(process.hrtime.bigint() - started) / 1e6);
+      }
+    }
+  }
+  await emulators.stop();
+  const p = (name: keyof typeof modes, q: number) => percentile(timings[name], q);
+  process.stdout.write(
+    `${table(
+      ['path', 'requests', 'p50', 'p99', 'p99 / floor p99'],
+      [
+        ['floor: HMAC verify + SendMessage', String(timings.floor.length), ms(p('floor', 50)), ms(p('floor', 99)), '1.00×'],
+        ['ours: verify + receipt (PutItem) + SendMessage', String(timings.ours.length), ms(p('ours', 50)), ms(p('ours', 99)), ratio(p('ours', 99), p('floor', 99), '≤ 1.2')],
+        ['ours, receipts in memory (code overhead alone)', String(timings.oursWithoutReceipts.length), ms(p('oursWithoutReceipts', 50)), ms(p('oursWithoutReceipts', 99)), ratio(p('oursWithoutReceipts', 99), p('floor', 99), '≤ 1.2')],
+      ],
+    )}\n`,
+  );
+}
+
+main().catch((error) => {
+  process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});
