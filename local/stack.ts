@@ -112,6 +112,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     sqs: emulators.clients.sqs,
     queueUrl: emulators.resources.queueUrl,
     consumer: consumePredictions(deps),
+    concurrency: 10, // the construct's default consumerMaxConcurrency
     onError: (error) => log.error('queue poller error', { error }),
   });
 

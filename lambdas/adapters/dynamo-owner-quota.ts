@@ -1,14 +1,16 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { secondsUntilNextDay, type Limits, type QuotaDecision } from '../core/owner-limits';
 import type { OwnerQuota } from '../core/ports';
 import { JOBS_TABLE_SCHEMA } from './dynamo-job-repository';
 
 /**
- * Owner counters, kept in the jobs table under keys no job id can take (`quota#…`):
- *   quota#<owner>               inFlight   +1 on acquire, −1 when a job ends
- *   quota#<owner>#<yyyy-mm-dd>  accepted   +1 on acquire (expires two days later)
- * Each change is one conditional ADD, so concurrent submits can never pass a limit together.
+ * One counter item per owner, in the jobs table under a key no job id can take (`quota#<owner>`):
+ *   inFlight   +1 on acquire, −1 when a job ends
+ *   day        the UTC day `accepted` counts
+ *   accepted   jobs accepted that day
+ * Acquiring is one conditional update (two on the first submit of a day, which also starts the day's count),
+ * so concurrent submits can never pass a limit together, and each submit writes the item once.
  *
  * A process that dies between taking a slot and giving it back leaks the slot. When an owner is at the limit,
  * the in-flight count is therefore checked against the truth (the owner's unfinished jobs on the sparse
@@ -18,6 +20,9 @@ import { JOBS_TABLE_SCHEMA } from './dynamo-job-repository';
  * leak is repaired at most that long after it starts to matter.
  */
 export const REPAIR_GRACE_SECONDS = 60;
+
+/** What one conditional update found: granted, a limit reached, or the mode to try next. */
+type Attempt = 'granted' | 'in_flight' | 'daily' | 'new_day' | 'same_day';
 
 export class DynamoOwnerQuota implements OwnerQuota {
   private readonly documents: DynamoDBDocumentClient;
@@ -32,33 +37,93 @@ export class DynamoOwnerQuota implements OwnerQuota {
 
   async acquire(owner: string, now: Date): Promise<QuotaDecision> {
     const limits = this.limitsOf(owner);
-    if (!(await this.takeInFlight(owner, limits.maxInFlight, now)) && !(await this.repairThenTake(owner, limits.maxInFlight, now))) {
-      return { granted: false, limit: 'in_flight', retryAfterSeconds: 10 };
+    let mode: 'same_day' | 'new_day' = 'same_day';
+    let repaired = false;
+    // A few rounds at most: concurrent first submits of a day race to start its count, and the losers
+    // continue in `same_day` mode; a leaked slot is repaired once.
+    for (let round = 0; round < 4; round++) {
+      const outcome = await this.take(owner, limits, now, mode);
+      if (outcome === 'granted') return { granted: true };
+      if (outcome === 'daily') return { granted: false, limit: 'daily', retryAfterSeconds: secondsUntilNextDay(now) };
+      if (outcome === 'in_flight') {
+        if (repaired || !(await this.repair(owner, limits.maxInFlight, now))) break;
+        repaired = true;
+        mode = 'same_day';
+      } else {
+        mode = outcome;
+      }
     }
-    if (!(await this.add(dailyKey(owner, now), 'accepted', 1, limits.maxPerDay, expiresAfterTwoDays(now)))) {
-      await this.add(inFlightKey(owner), 'inFlight', -1);
-      return { granted: false, limit: 'daily', retryAfterSeconds: secondsUntilNextDay(now) };
-    }
-    return { granted: true };
+    return { granted: false, limit: 'in_flight', retryAfterSeconds: 10 };
   }
 
   async release(owner: string, options: { refundDaily?: boolean; now?: Date } = {}): Promise<void> {
-    await this.add(inFlightKey(owner), 'inFlight', -1, undefined, undefined, 0);
-    if (options.refundDaily) await this.add(dailyKey(owner, options.now ?? new Date()), 'accepted', -1, undefined, undefined, 0);
+    const refund = options.refundDaily === true;
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id: quotaKey(owner) },
+          UpdateExpression: refund ? 'ADD inFlight :minusOne, accepted :minusOne' : 'ADD inFlight :minusOne',
+          // Never below zero; the day's count is refunded only on the day it was taken.
+          ConditionExpression: `inFlight > :zero${refund ? ' AND #day = :today AND accepted > :zero' : ''}`,
+          ExpressionAttributeNames: refund ? { '#day': 'day' } : undefined,
+          ExpressionAttributeValues: { ':minusOne': -1, ':zero': 0, ...(refund ? { ':today': dayOf(options.now ?? new Date()) } : {}) },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
 
-  private takeInFlight(owner: string, max: number, now: Date): Promise<boolean> {
-    return this.add(inFlightKey(owner), 'inFlight', 1, max, undefined, undefined, now);
+  /**
+   * One conditional update taking a slot and counting the job in today's total. `same_day` assumes the item
+   * already counts today; `new_day` starts today's count at 1. A refusal is explained by reading the item.
+   */
+  private async take(owner: string, limits: Limits, now: Date, mode: 'same_day' | 'new_day'): Promise<Attempt> {
+    const today = dayOf(now);
+    const hasRoom = '(attribute_not_exists(inFlight) OR inFlight < :maxInFlight)';
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id: quotaKey(owner) },
+          UpdateExpression:
+            mode === 'same_day'
+              ? 'ADD inFlight :one, accepted :one SET lastAcquiredAt = :now'
+              : 'ADD inFlight :one SET #day = :today, accepted = :one, lastAcquiredAt = :now',
+          ConditionExpression:
+            mode === 'same_day'
+              ? `${hasRoom} AND #day = :today AND accepted < :maxPerDay`
+              : `${hasRoom} AND (attribute_not_exists(#day) OR #day <> :today)`,
+          ExpressionAttributeNames: { '#day': 'day' },
+          ExpressionAttributeValues: {
+            ':one': 1,
+            ':today': today,
+            ':now': now.toISOString(),
+            ':maxInFlight': limits.maxInFlight,
+            ...(mode === 'same_day' ? { ':maxPerDay': limits.maxPerDay } : {}),
+          },
+        }),
+      );
+      return 'granted';
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+    const item = (await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { id: quotaKey(owner) }, ConsistentRead: true }))).Item;
+    if (item && item.inFlight >= limits.maxInFlight) return 'in_flight';
+    if (!item || item.day !== today) return 'new_day';
+    return item.accepted >= limits.maxPerDay ? 'daily' : 'same_day';
   }
 
-  private async repairThenTake(owner: string, max: number, now: Date): Promise<boolean> {
+  /** Recounts the owner's unfinished jobs and lowers a leaked counter; true if there is room now. */
+  private async repair(owner: string, max: number, now: Date): Promise<boolean> {
     const actual = await this.countUnfinished(owner);
     if (actual >= max) return false;
     try {
       await this.documents.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { id: inFlightKey(owner) },
+          Key: { id: quotaKey(owner) },
           UpdateExpression: 'SET inFlight = :actual',
           ConditionExpression: 'inFlight >= :max AND (attribute_not_exists(lastAcquiredAt) OR lastAcquiredAt < :graceStart)',
           ExpressionAttributeValues: {
@@ -68,11 +133,11 @@ export class DynamoOwnerQuota implements OwnerQuota {
           },
         }),
       );
+      return true;
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      return false;
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
     }
-    return this.takeInFlight(owner, max, now);
   }
 
   private async countUnfinished(owner: string): Promise<number> {
@@ -96,59 +161,8 @@ export class DynamoOwnerQuota implements OwnerQuota {
     } while (start);
     return count;
   }
-
-  /**
-   * ADD `delta` to a counter, conditionally: below `max` before adding, or (releases) above `min`, so a
-   * counter never passes its limit nor goes negative. Answers whether the write happened.
-   */
-  private async add(
-    id: string,
-    attribute: string,
-    delta: number,
-    max?: number,
-    expiresAt?: number,
-    min?: number,
-    acquiredAt?: Date,
-  ): Promise<boolean> {
-    const conditions: string[] = [];
-    const values: Record<string, unknown> = { ':delta': delta };
-    const sets: string[] = [];
-    if (max !== undefined) {
-      conditions.push(`(attribute_not_exists(#counter) OR #counter < :max)`);
-      values[':max'] = max;
-    }
-    if (min !== undefined) {
-      conditions.push(`#counter > :min`);
-      values[':min'] = min;
-    }
-    if (expiresAt !== undefined) {
-      values[':expiresAt'] = expiresAt;
-      sets.push('expiresAt = :expiresAt');
-    }
-    if (acquiredAt !== undefined) {
-      values[':acquiredAt'] = acquiredAt.toISOString();
-      sets.push('lastAcquiredAt = :acquiredAt');
-    }
-    try {
-      await this.documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { id },
-          UpdateExpression: `ADD #counter :delta${sets.length ? ` SET ${sets.join(', ')}` : ''}`,
-          ConditionExpression: conditions.length ? conditions.join(' AND ') : undefined,
-          ExpressionAttributeNames: { '#counter': attribute },
-          ExpressionAttributeValues: values,
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
-  }
 }
 
 /** `quota#` keys can never be job ids (`job_…`), so counters and jobs share the table without meeting. */
-const inFlightKey = (owner: string) => `quota#${owner}`;
-const dailyKey = (owner: string, now: Date) => `quota#${owner}#${now.toISOString().slice(0, 10)}`;
-const expiresAfterTwoDays = (now: Date) => Math.floor(now.getTime() / 1000) + 2 * 86400;
+const quotaKey = (owner: string) => `quota#${owner}`;
+const dayOf = (now: Date) => now.toISOString().slice(0, 10);

@@ -80,7 +80,9 @@ export function parseSubmitRequest(rawBody: string): SubmitRequest {
     if (depthOf(body.metadata) > 8) throw invalid('metadata', 'nests deeper than 8 levels');
   }
   // `completed` is always asked for: it is the only event Replicate retries, and the one that ends the job.
-  const events = new Set<WebhookEvent>(body.webhookEvents ?? ['start', 'completed']);
+  // It is also the default: every other event costs a webhook, a queue message and a consumer run, and the
+  // reconciler reports progress of quiet jobs anyway. Ask for `start` to see `starting` as it happens.
+  const events = new Set<WebhookEvent>(body.webhookEvents ?? ['completed']);
   events.add('completed');
   return {
     model: modelName,

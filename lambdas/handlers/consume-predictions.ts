@@ -5,6 +5,7 @@ import { findOutputFiles } from '../core/outputs';
 import type { JobResult, QueueMessage } from '../core/ports';
 import { jobIdFromWebhookUrl, PredictionSchema, type Prediction } from '../core/prediction';
 import { decide, type JobPatch } from '../core/state-machine';
+import { laterOf } from '../core/time';
 import { copyOutputs } from './copy-outputs';
 import type { Dependencies } from './dependencies';
 import { jobEnded } from './job-ended';
@@ -47,12 +48,18 @@ async function handleFailure(deps: Dependencies, record: SQSRecord, error: unkno
   }
 }
 
+/** What one message has done so far: outputs it already copied are not copied again when a write is retried. */
+interface Progress {
+  copied?: StoredOutput[];
+}
+
 async function consumeRecord(deps: Dependencies, record: SQSRecord): Promise<void> {
   const message = parseMessage(record.body);
   const prediction = await readPrediction(deps, message);
+  const progress: Progress = {};
   for (let attempt = 1; ; attempt++) {
     const job = await findJob(deps, message, prediction);
-    const done = await applyPrediction(deps, job, prediction, record.messageId);
+    const done = await applyPrediction(deps, job, prediction, record.messageId, progress);
     if (done || attempt >= MAX_ATTEMPTS) {
       if (!done) throw new Error(`Job ${job.id} kept changing under us; retrying the message`);
       return;
@@ -96,7 +103,7 @@ async function findJob(deps: Dependencies, message: QueueMessage, prediction: Pr
 }
 
 /** Answers true when the event is fully handled (applied or rightly ignored), false when a race lost the write. */
-async function applyPrediction(deps: Dependencies, job: Job, prediction: Prediction, holder: string): Promise<boolean> {
+async function applyPrediction(deps: Dependencies, job: Job, prediction: Prediction, holder: string, progress: Progress): Promise<boolean> {
   const now = deps.clock();
   const transition = decide(job, prediction, now);
   const context = { jobId: job.id, predictionId: prediction.id, owner: job.owner, status: prediction.status };
@@ -112,7 +119,7 @@ async function applyPrediction(deps: Dependencies, job: Job, prediction: Predict
     }
     return outcome.applied;
   }
-  return succeed(deps, job, prediction, transition.patch, holder, now);
+  return succeed(deps, job, prediction, transition.patch, holder, now, progress);
 }
 
 /** `succeeded` is written only after every output file is in the bucket. */
@@ -123,9 +130,10 @@ async function succeed(
   patch: JobPatch,
   holder: string,
   now: Date,
+  progress: Progress,
 ): Promise<boolean> {
   const files = findOutputFiles(prediction.output);
-  if (files.length > 0) {
+  if (files.length > 0 && !progress.copied) {
     const leaseSeconds = deps.settings.transferLeaseSeconds;
     const until = new Date(now.getTime() + leaseSeconds * 1000).toISOString();
     if (!(await deps.jobs.acquireTransferLease(job.id, holder, now.toISOString(), until))) {
@@ -134,9 +142,9 @@ async function succeed(
       throw new TransferInProgress(leaseSeconds);
     }
   }
-  let outputs;
+  let outputs: StoredOutput[];
   try {
-    outputs = await copyOutputs(deps, job, files);
+    outputs = progress.copied ??= await copyOutputs(deps, job, files);
   } catch (error) {
     if (!(error instanceof OutputFailure) || !error.permanent) throw error;
     deps.log.warn('output cannot be copied; the job fails', { jobId: job.id, code: error.code, reason: error.message });
@@ -145,7 +153,10 @@ async function succeed(
     if (outcome.applied) await jobEnded(deps, outcome.job);
     return outcome.applied;
   }
-  const outcome = await deps.jobs.advance(job.id, patch, await resultOf(deps, job, outputs, prediction.output ?? null));
+  // Copying takes time, and other events may have been written meanwhile: stamp the write with the time it
+  // is made, so `updatedAt` stays monotonic without losing the race to an event written during the copy.
+  const written: JobPatch = { ...patch, updatedAt: laterOf(deps.clock().toISOString(), patch.updatedAt) };
+  const outcome = await deps.jobs.advance(job.id, written, await resultOf(deps, job, outputs, prediction.output ?? null));
   if (outcome.applied) {
     deps.log.info('job succeeded', { jobId: job.id, predictionId: prediction.id, owner: job.owner, outputs: outputs.length });
     await jobEnded(deps, outcome.job);

@@ -143,6 +143,31 @@ describe('crash safety', () => {
     await expectRightOnce(id, predictionId);
   });
 
+  it('an event written while outputs are copied does not make the consumer copy them again', async () => {
+    const { id, predictionId, record } = await completedJob();
+    const prediction = stack.simulator!.predictions.get(predictionId)!;
+    const stale = recordFor(predictionId, `stale-${id}`);
+    stale.body = JSON.stringify({ source: 'webhook', receivedAt: new Date(now).toISOString(), body: JSON.stringify({ ...prediction, status: 'processing', output: null }) });
+    const opened: string[] = [];
+    const racing: Dependencies = {
+      ...stack.deps,
+      outputs: {
+        async open(url) {
+          opened.push(url);
+          if (opened.length === 1) {
+            now += 5_000; // the stale event is written later, mid-copy
+            expect((await consumePredictions(stack.deps)({ Records: [stale] })).batchItemFailures).toEqual([]);
+            now -= 5_000; // and this consumer's clock is behind
+          }
+          return stack.deps.outputs.open(url);
+        },
+      },
+    };
+    expect((await consumePredictions(racing)({ Records: [record] })).batchItemFailures).toEqual([]);
+    expect(opened).toHaveLength(2); // two files, each opened once
+    await expectRightOnce(id, predictionId);
+  });
+
   it('submit killed between creating the prediction and recording its id: the webhook records it', async () => {
     const plan = new FaultPlan(4); // quota.acquire, jobs.create, replicate.createPrediction, ✗ jobs.recordPrediction
     const response = await submitJob(withFaults(plan))(submitEvent({ model: 'a/b', input: { simulate: { webhooks: false, output: 'images', count: 2 } } }));

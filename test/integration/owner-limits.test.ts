@@ -82,6 +82,14 @@ describe('owner limits (local stack)', () => {
     expect(responses.filter((r) => r.status === 429)).toHaveLength(8);
   });
 
+  it('grants concurrent first submits of a day for a new owner, up to the limit', async () => {
+    await stack.stop();
+    stack = await startTestStack({ apiKeys: 'dave=key-dave', reconcileIntervalSeconds: 0, env: { OWNER_LIMITS: JSON.stringify({ default: { maxInFlight: 8, maxPerDay: 100 } }) } });
+    const responses = await Promise.all(Array.from({ length: 12 }, () => submit('key-dave')));
+    expect(responses.filter((r) => r.status === 202)).toHaveLength(8);
+    expect(responses.filter((r) => r.status === 429).every((r) => r.json.error.details.limit === 'in_flight')).toBe(true);
+  });
+
   it('answers an Idempotency-Key retry from the record even at the limit', async () => {
     const first = await submit('key-alice', STUCK, { 'idempotency-key': 'k1' });
     await submit();

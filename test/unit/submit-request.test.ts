@@ -18,7 +18,7 @@ describe('submit request validation', () => {
       version: undefined,
       input: { prompt: 'x' },
       metadata: undefined,
-      webhookEvents: ['start', 'completed'],
+      webhookEvents: ['completed'],
     });
   });
 

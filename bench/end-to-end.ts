@@ -1,0 +1,102 @@
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+import type { Log } from '../lambdas/core/log';
+import { startLocalStack } from '../local/stack';
+import { countRequests } from './request-counter';
+import { ms, percentile, ratio, table } from './stats';
+
+/**
+ * End to end on the local stack with the simulator answering at once: submits N jobs (one image output each)
+ * from C concurrent clients, and measures sustained jobs per second, submit → succeeded latency, where the
+ * time goes, and the AWS requests one successful job costs. The floor is the simulator's own part of each
+ * job (create → completed webhook sent): what any system on top of Replicate must wait for.
+ * `npm run bench:e2e -- 2000 20`
+ */
+const quiet: Log = { debug() {}, info() {}, warn() {}, error() {} };
+
+async function main() {
+  const jobs = Number(process.argv[2] ?? 2000);
+  const concurrency = Number(process.argv[3] ?? 20);
+  const stack = await startLocalStack({ port: 0, log: quiet, simulatorStepMs: 0, reconcileIntervalSeconds: 0, apiKeys: 'bench=bench-key', env: { OWNER_LIMITS: JSON.stringify({ default: { maxInFlight: 100_000, maxPerDay: 1_000_000 } }) } });
+  const counts = countRequests(stack.emulators.clients);
+  const submittedAt = new Map<string, number>();
+  const submitDone = new Map<string, number>();
+  const queuedAt = new Map<string, number>();
+  const succeededAt = new Map<string, number>();
+  const jobsRepo = stack.deps.jobs;
+  const advance = jobsRepo.advance.bind(jobsRepo);
+  jobsRepo.advance = async (id, patch, result) => {
+    const outcome = await advance(id, patch, result);
+    if (outcome.applied && outcome.job.status === 'succeeded') succeededAt.set(id, performance.now());
+    return outcome;
+  };
+  const send = stack.deps.queue.send.bind(stack.deps.queue);
+  stack.deps.queue.send = async (message) => {
+    await send(message);
+    const job = message.body ? /job=(job_[a-z0-9]+)/.exec(message.body)?.[1] : undefined;
+    if (job && !queuedAt.has(job)) queuedAt.set(job, performance.now());
+  };
+
+  const started = performance.now();
+  let next = 0;
+  const client = async () => {
+    while (next++ < jobs) {
+      const t0 = performance.now();
+      const response = await fetch(`${stack.url}/jobs`, {
+        method: 'POST',
+        headers: { 'x-api-key': 'bench-key', 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'bench/model', input: { prompt: 'x' } }),
+      });
+      const job = (await response.json()) as { id: string };
+      if (response.status !== 202) throw new Error(`submit answered ${response.status}`);
+      submittedAt.set(job.id, t0);
+      submitDone.set(job.id, performance.now());
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, client));
+  const deadline = Date.now() + 120_000;
+  while (succeededAt.size < jobs && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  const elapsed = (performance.now() - started) / 1000;
+
+  const ids = [...submittedAt.keys()];
+  const latency = ids.filter((id) => succeededAt.has(id)).map((id) => succeededAt.get(id)! - submittedAt.get(id)!);
+  const simulated = [...stack.simulator!.predictions.values()].map((p) => Date.parse(p.completed_at!) - Date.parse(p.created_at));
+  const segment = (from: Map<string, number>, to: Map<string, number>) =>
+    percentile(ids.filter((id) => from.has(id) && to.has(id)).map((id) => to.get(id)! - from.get(id)!), 50);
+  const lost = jobs - succeededAt.size;
+  await stack.stop();
+
+  const perJob = [...counts.entries()].sort().map(([operation, { count, ms: spent }]) => [operation, (count / jobs).toFixed(2), `${(spent / count).toFixed(1)} ms`]);
+  const total = [...counts.values()].reduce((a, b) => a + b.count, 0) / jobs;
+  process.stdout.write(
+    [
+      table(
+        ['figure', 'ours', 'floor (simulated Replicate: create → completed)', 'ratio'],
+        [
+          ['jobs', `${jobs} submitted, ${succeededAt.size} succeeded, ${lost} lost`, '', ''],
+          ['sustained throughput', `${(succeededAt.size / elapsed).toFixed(0)} jobs/s (${concurrency} clients)`, '', ''],
+          ['submit → succeeded p50', ms(percentile(latency, 50)), ms(percentile(simulated, 50)), ratio(percentile(latency, 50), Math.max(1, percentile(simulated, 50)), 'report')],
+          ['submit → succeeded p99', ms(percentile(latency, 99)), ms(percentile(simulated, 99)), ratio(percentile(latency, 99), Math.max(1, percentile(simulated, 99)), 'report')],
+        ],
+      ),
+      '',
+      'Where the time goes (p50 per job):',
+      table(
+        ['segment', 'p50'],
+        [
+          ['submit request (validate, put job, create prediction, record id)', ms(segment(submittedAt, submitDone))],
+          ['submit sent → completed webhook queued (simulated run + delivery + verify; overlaps the submit)', ms(segment(submittedAt, queuedAt))],
+          ['queued → succeeded (queue wait, consumer: read job, lease, copy output, write)', ms(segment(queuedAt, succeededAt))],
+        ],
+      ),
+      '',
+      `AWS requests per successful job: ${total.toFixed(2)}`,
+      table(['operation', 'per job', 'mean time in the emulator'], perJob),
+    ].join('\n') + '\n',
+  );
+  if (lost > 0) process.exitCode = 1;
+}
+
+main().catch((error) => {
+  process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});
