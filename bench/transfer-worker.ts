@@ -25,7 +25,8 @@ async function main() {
     await upload.done();
     bytes = Number(response.headers.get('content-length'));
   } else {
-    const source = new HttpOutputSource({ allowlist: new HostAllowlist([new URL(url).host], true), maxBytes: 8 * 1024 ** 3, timeoutMs: 600_000 });
+    // The local server is on loopback, which the AWS configuration refuses: allow it here, as the local stack does.
+    const source = new HttpOutputSource({ allowlist: new HostAllowlist([new URL(url).host], true), blockPrivateAddresses: false, maxBytes: 8 * 1024 ** 3, timeoutMs: 600_000 });
     const opened = await source.open(url);
     ({ size: bytes } = await new S3ObjectStore(s3, bucket).upload(`bench/ours-${Date.now()}`, opened.body, 'application/octet-stream'));
   }

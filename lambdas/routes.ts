@@ -5,7 +5,7 @@
 export const API_FUNCTIONS = ['submit', 'status', 'webhook'] as const;
 export type ApiFunctionName = (typeof API_FUNCTIONS)[number];
 
-export const HANDLER_NAMES = ['submitJob', 'getJob', 'listJobs', 'cancelJob', 'receiveWebhook', 'health'] as const;
+export const HANDLER_NAMES = ['submitJob', 'getJob', 'listJobs', 'cancelJob', 'receiveWebhook', 'health', 'openapi'] as const;
 export type HandlerName = (typeof HANDLER_NAMES)[number];
 
 export interface Route {
@@ -26,6 +26,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'POST', path: '/jobs/{id}/cancel', function: 'submit', handler: 'cancelJob', apiKeyRequired: true },
   { method: 'POST', path: '/webhooks/replicate', function: 'webhook', handler: 'receiveWebhook', apiKeyRequired: false },
   { method: 'GET', path: '/health', function: 'status', handler: 'health', apiKeyRequired: false },
+  { method: 'GET', path: '/openapi.json', function: 'status', handler: 'openapi', apiKeyRequired: false },
 ];
 
 export interface RouteMatch {

@@ -1,5 +1,6 @@
 import type { Job } from './job';
 import { mapOutputFiles } from './outputs';
+import * as z from './schema';
 
 /** The public shape of a job (the API contract); internal fields never leave the service. */
 export interface JobView {
@@ -46,4 +47,25 @@ export function toJobView(job: Job, urls: string[]): JobView {
     startedAt: job.startedAt ?? null,
     completedAt: job.completedAt ?? null,
   };
+}
+
+/** The same shape as a schema, for the OpenAPI document (kept beside the interface it describes). */
+export function jobViewSchema() {
+  const nullableString = z.nullable(z.string());
+  return z.object({
+    id: z.string(),
+    status: z.enum(['queued', 'starting', 'processing', 'succeeded', 'failed', 'canceled']),
+    model: z.string(),
+    version: nullableString,
+    predictionId: nullableString,
+    metadata: z.nullable(z.record(z.string(), z.unknown())),
+    outputs: z.array(z.object({ key: z.string(), url: z.string(), contentType: z.string(), size: z.number() })),
+    output: z.unknown(),
+    error: z.nullable(z.object({ code: z.string(), message: z.string() })),
+    metrics: z.nullable(z.record(z.string(), z.unknown())),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    startedAt: nullableString,
+    completedAt: nullableString,
+  });
 }

@@ -5,7 +5,7 @@ import type { ApiEvent } from './api-event';
 import type { Dependencies } from './dependencies';
 import { cancelJob } from './cancel-job';
 import { getJob } from './get-job';
-import { health } from './health';
+import { health, openapi } from './health';
 import { listJobs } from './list-jobs';
 import { submitJob } from './submit';
 import { receiveWebhook } from './webhook';
@@ -19,6 +19,7 @@ const FACTORIES: Record<HandlerName, (deps: Dependencies) => ApiHandler> = {
   cancelJob,
   receiveWebhook,
   health,
+  openapi,
 };
 
 /** The handlers of every route, built once over one set of dependencies. */

@@ -25,7 +25,7 @@ describe('ReplicateJobs template', () => {
       });
     }
     template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 6);
-    template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.handler', Timeout: 300, MemorySize: 1024 });
+    template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.handler', Timeout: 300, MemorySize: 512 });
     for (const handler of ['index.submit', 'index.status', 'index.webhook']) {
       template.hasResourceProperties('AWS::Lambda::Function', { Handler: handler, Timeout: 29 });
     }

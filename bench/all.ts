@@ -1,0 +1,14 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+
+/** `npm run bench`: every benchmark in turn, each printing its ratios against a floor measured in the same run. */
+const runs: Array<[string, string[]]> = [
+  ['Webhook path', ['webhook.ts', '3000']],
+  ['Bundles and cold start', ['bundles.ts']],
+  ['Transfers', ['transfer.ts', '100', '1024']],
+  ['End to end', ['end-to-end.ts', '2000', '20']],
+];
+for (const [title, [file, ...args]] of runs) {
+  process.stdout.write(`\n## ${title}\n\n`);
+  execFileSync(process.execPath, ['--import', 'tsx', join(__dirname, file), ...args], { stdio: 'inherit' });
+}

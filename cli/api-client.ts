@@ -1,0 +1,59 @@
+/** A small client of the replicate-jobs REST API, for the CLI (and usable from scripts). */
+export interface JobView {
+  id: string;
+  status: string;
+  model: string;
+  predictionId: string | null;
+  outputs: Array<{ key: string; url: string; contentType: string; size: number }>;
+  output: unknown;
+  error: { code: string; message: string } | null;
+  createdAt: string;
+  completedAt: string | null;
+}
+
+export class ApiFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly retryAfter?: string,
+  ) {
+    super(message);
+  }
+}
+
+export class JobsClient {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly apiKey: string,
+  ) {}
+
+  async request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+    const response = await fetch(`${this.baseUrl.replace(/\/+$/, '')}${path}`, {
+      method,
+      headers: { 'x-api-key': this.apiKey, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    const json = text ? JSON.parse(text) : undefined;
+    if (!response.ok) {
+      const error = json?.error ?? { code: 'http_error', message: `HTTP ${response.status}` };
+      throw new ApiFailure(response.status, error.code, error.message, response.headers.get('retry-after') ?? undefined);
+    }
+    return json as T;
+  }
+
+  submit(body: unknown, idempotencyKey?: string) {
+    return this.request<JobView>('POST', '/jobs', body, idempotencyKey ? { 'idempotency-key': idempotencyKey } : {});
+  }
+  get(id: string) {
+    return this.request<JobView>('GET', `/jobs/${encodeURIComponent(id)}`);
+  }
+  cancel(id: string) {
+    return this.request<JobView>('POST', `/jobs/${encodeURIComponent(id)}/cancel`);
+  }
+  list(query: { status?: string; limit?: number; cursor?: string }) {
+    const params = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
+    return this.request<{ jobs: JobView[]; nextCursor: string | null }>('GET', `/jobs${params.size ? `?${params}` : ''}`);
+  }
+}

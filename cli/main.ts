@@ -1,0 +1,197 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { parseArgs } from 'node:util';
+import { ApiFailure, JobsClient, type JobView } from './api-client';
+
+const USAGE = `replicate-jobs <command> [options]
+
+  submit <model> [key=value ...] [--input JSON] [--metadata JSON] [--idempotency-key K] [--watch]
+  status <job-id>
+  watch <job-id>                     live status and elapsed time until the job ends
+  download <job-id> [--out DIR]      the job's output files, with progress
+  list [--status S] [--limit N] [--cursor C]
+  cancel <job-id>
+
+Options: --url (or REPLICATE_JOBS_URL, default http://127.0.0.1:3000), --key (or REPLICATE_JOBS_API_KEY),
+         --json (machine-readable output), --interval MS (watch polling, default 1000)
+Exit codes: 0 done (job succeeded), 1 the job failed or was canceled, 2 usage error, 3 the API refused.`;
+
+const EXIT = { ok: 0, jobFailed: 1, usage: 2, api: 3 } as const;
+const TERMINAL = ['succeeded', 'failed', 'canceled'];
+
+class UsageError extends Error {}
+
+/** `key=value` pairs become input fields; values that parse as JSON (numbers, true, arrays) are taken as JSON. */
+export function parsePairs(pairs: string[]): Record<string, unknown> {
+  return Object.fromEntries(
+    pairs.map((pair) => {
+      const at = pair.indexOf('=');
+      if (at <= 0) throw new UsageError(`not a key=value pair: ${pair}`);
+      const raw = pair.slice(at + 1);
+      let value: unknown = raw;
+      try {
+        value = JSON.parse(raw);
+      } catch {
+        // plain text
+      }
+      return [pair.slice(0, at), value];
+    }),
+  );
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      url: { type: 'string' },
+      key: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      input: { type: 'string' },
+      metadata: { type: 'string' },
+      'idempotency-key': { type: 'string' },
+      watch: { type: 'boolean', default: false },
+      out: { type: 'string', default: '.' },
+      status: { type: 'string' },
+      limit: { type: 'string' },
+      cursor: { type: 'string' },
+      interval: { type: 'string', default: '1000' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [command, ...rest] = positionals;
+  if (values.help || !command) {
+    process.stdout.write(`${USAGE}\n`);
+    return values.help ? EXIT.ok : EXIT.usage;
+  }
+  const key = values.key ?? process.env.REPLICATE_JOBS_API_KEY;
+  if (!key) throw new UsageError('an API key is needed: --key or REPLICATE_JOBS_API_KEY');
+  const client = new JobsClient(values.url ?? process.env.REPLICATE_JOBS_URL ?? 'http://127.0.0.1:3000', key);
+  const print = (job: JobView, human: string) => process.stdout.write(values.json ? `${JSON.stringify(job)}\n` : `${human}\n`);
+  const needId = () => rest[0] ?? (() => { throw new UsageError(`${command} needs a job id`); })();
+  const interval = Number(values.interval);
+
+  switch (command) {
+    case 'submit': {
+      const [model, ...pairs] = rest;
+      if (!model) throw new UsageError('submit needs a model: owner/name[:version]');
+      const input = { ...(values.input ? JSON.parse(values.input) : {}), ...parsePairs(pairs) };
+      const job = await client.submit({ model, input, ...(values.metadata ? { metadata: JSON.parse(values.metadata) } : {}) }, values['idempotency-key']);
+      if (!values.watch) {
+        print(job, `${job.id} ${job.status}`);
+        return EXIT.ok;
+      }
+      return watch(client, job.id, values.json, interval);
+    }
+    case 'status': {
+      const job = await client.get(needId());
+      print(job, describe(job));
+      return exitFor(job);
+    }
+    case 'watch':
+      return watch(client, needId(), values.json, interval);
+    case 'download':
+      return download(client, needId(), values.out, values.json);
+    case 'list': {
+      const page = await client.list({ status: values.status, limit: values.limit ? Number(values.limit) : undefined, cursor: values.cursor });
+      if (values.json) process.stdout.write(`${JSON.stringify(page)}\n`);
+      else {
+        for (const job of page.jobs) process.stdout.write(`${job.id}  ${job.status.padEnd(10)} ${job.model}  ${job.createdAt}\n`);
+        if (page.nextCursor) process.stdout.write(`more: --cursor ${page.nextCursor}\n`);
+      }
+      return EXIT.ok;
+    }
+    case 'cancel': {
+      const job = await client.cancel(needId());
+      print(job, `${job.id} ${job.status}`);
+      return EXIT.ok;
+    }
+    default:
+      throw new UsageError(`unknown command: ${command}`);
+  }
+}
+
+function describe(job: JobView): string {
+  const lines = [`${job.id}  ${job.status}  ${job.model}`];
+  if (job.error) lines.push(`error: ${job.error.code}: ${job.error.message}`);
+  for (const output of job.outputs) lines.push(`  ${output.key}  ${output.contentType}  ${output.size} bytes`);
+  if (job.outputs.length === 0 && job.output !== null && job.status === 'succeeded') lines.push(`output: ${JSON.stringify(job.output).slice(0, 500)}`);
+  return lines.join('\n');
+}
+
+const exitFor = (job: JobView) => (job.status === 'succeeded' || !TERMINAL.includes(job.status) ? EXIT.ok : EXIT.jobFailed);
+
+/** Polls until the job ends: a spinner line on a terminal, one line per change otherwise (or JSON lines). */
+async function watch(client: JobsClient, id: string, json: boolean, intervalMs: number): Promise<number> {
+  const started = Date.now();
+  const tty = process.stdout.isTTY && !json;
+  const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+  let last = '';
+  for (let tick = 0; ; tick++) {
+    const job = await client.get(id);
+    const elapsed = ((Date.now() - started) / 1000).toFixed(1);
+    if (json) {
+      if (job.status !== last) process.stdout.write(`${JSON.stringify(job)}\n`);
+    } else if (tty) {
+      process.stdout.write(`\r${frames[tick % frames.length]} ${id}  ${job.status.padEnd(10)} ${elapsed} s   `);
+    } else if (job.status !== last) {
+      process.stdout.write(`${id}  ${job.status}  ${elapsed} s\n`);
+    }
+    last = job.status;
+    if (TERMINAL.includes(job.status)) {
+      if (tty) process.stdout.write(`\r${job.status === 'succeeded' ? '✔' : '✖'} ${describe(job)}\n`);
+      else if (!json) process.stdout.write(`${describe(job)}\n`);
+      return exitFor(job);
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/** Downloads every output of a succeeded job into `dir`, named after its key, with a progress line each. */
+async function download(client: JobsClient, id: string, dir: string, json: boolean): Promise<number> {
+  const job = await client.get(id);
+  if (job.status !== 'succeeded') {
+    process.stderr.write(`job ${id} is ${job.status}: nothing to download yet\n`);
+    return TERMINAL.includes(job.status) ? EXIT.jobFailed : EXIT.usage;
+  }
+  await mkdir(dir, { recursive: true });
+  const files: string[] = [];
+  for (const output of job.outputs) {
+    const file = join(dir, output.key.split('/').slice(-2).join('-'));
+    const response = await fetch(output.url);
+    if (!response.ok || !response.body) throw new ApiFailure(response.status, 'download_failed', `downloading ${output.key} answered ${response.status}`);
+    let received = 0;
+    const progress = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        received += chunk.length;
+        if (!json && process.stdout.isTTY) process.stdout.write(`\r${file}  ${Math.floor((100 * received) / Math.max(1, output.size))}%`);
+        done(null, chunk);
+      },
+    });
+    await pipeline(Readable.fromWeb(response.body as unknown as WebReadableStream), progress, createWriteStream(file));
+    if (!json) process.stdout.write(`${process.stdout.isTTY ? '\r' : ''}${file}  ${received} bytes\n`);
+    files.push(file);
+  }
+  if (json) process.stdout.write(`${JSON.stringify({ id, files })}\n`);
+  return EXIT.ok;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error) => {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`${error.message}\n\n${USAGE}\n`);
+      process.exit(EXIT.usage);
+    }
+    if (error instanceof ApiFailure) {
+      process.stderr.write(`${error.status} ${error.code}: ${error.message}${error.retryAfter ? ` (retry after ${error.retryAfter} s)` : ''}\n`);
+      process.exit(EXIT.api);
+    }
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(EXIT.api);
+  },
+);
