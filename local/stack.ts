@@ -1,5 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
 import Replicate from 'replicate';
 import { MemoryMetrics } from '../lambdas/adapters/powertools-metrics';
 import { StaticSecrets } from '../lambdas/adapters/secrets';
@@ -85,6 +88,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     apiKeys,
     port: options.port ?? 3000,
     host,
+    extra: serveConsole,
   });
   const settings = readSettings({
     ...options.env,
@@ -133,6 +137,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await emulators.stop();
     },
   };
+}
+
+/** The job console (a static page over the same API), local only: GET /console. */
+const CONSOLE_PAGE = readFileSync(join(__dirname, 'console.html'));
+function serveConsole(req: IncomingMessage, res: ServerResponse): boolean {
+  if (req.method !== 'GET' || new URL(req.url ?? '/', 'http://local').pathname !== '/console') return false;
+  res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'self'; img-src * data:; media-src *; script-src 'unsafe-inline'; style-src 'unsafe-inline'" });
+  res.end(CONSOLE_PAGE);
+  return true;
 }
 
 /** Runs the reconciler every `intervalSeconds`, never two runs at once (EventBridge's schedule, locally). */

@@ -29,6 +29,7 @@ async function main() {
         ? `Replicate: built-in simulator at ${stack.simulator.apiBaseUrl} (set REPLICATE_API_TOKEN to use the real one)`
         : `Replicate: ${env.REPLICATE_API_BASE_URL ?? 'https://api.replicate.com/v1'}`,
       `API keys: ${[...stack.apiKeys.entries()].map(([key, owner]) => `${owner}=${key}`).join(', ')}`,
+      `Job console: ${stack.url}/console?key=${stack.devApiKey}`,
       '',
       'Try it:',
       `  curl -s -X POST ${stack.url}/jobs -H 'x-api-key: ${stack.devApiKey}' -H 'content-type: application/json' \\`,

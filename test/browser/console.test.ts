@@ -1,0 +1,74 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { startTestStack, type TestStack } from '../support/local-stack';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SCREENSHOT = join(__dirname, '..', '..', 'test-output', 'console.png');
+
+/** The job console in headless Chromium (Debian's), driving the real local stack as a person would. */
+describe('job console (headless Chromium)', () => {
+  let stack: TestStack;
+  let browser: Browser;
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`Chromium is needed at ${CHROMIUM} (apt-get install chromium; .ci/run installs it)`);
+    stack = await startTestStack({ simulatorStepMs: 150 });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  it('submits a job, shows it going to succeeded, previews its image output, and lists only the owner\'s jobs', async () => {
+    const other = await stack.submit({ model: 'bob/secret-model', input: {} }, { key: 'key-bob' });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(`${stack.url}/console?key=key-alice`);
+    await page.fill('#model', 'black-forest-labs/flux-schnell');
+    await page.fill('#input', JSON.stringify({ prompt: 'a lighthouse', simulate: { output: 'images', count: 2 } }));
+    await page.click('button[type=submit]');
+    await page.waitForSelector('#message:has-text("Submitted job_")');
+    const id = (await page.textContent('#message'))!.replace('Submitted ', '');
+
+    await page.waitForSelector(`tr[data-job="${id}"][data-status="succeeded"]`, { timeout: 15_000 });
+    await page.click(`tr[data-job="${id}"]`);
+    await page.waitForFunction(() => {
+      const images = [...document.querySelectorAll('#detail img')] as HTMLImageElement[];
+      return images.length === 2 && images.every((image) => image.complete && image.naturalWidth > 0);
+    });
+    expect(await page.textContent('#detail')).toContain('succeeded');
+    expect(await page.$(`tr[data-job="${other.id}"]`)).toBeNull();
+
+    // Input that is not JSON is caught on the page; a model the API refuses shows the API's error code.
+    await page.fill('#input', '{"prompt": ');
+    await page.click('button[type=submit]');
+    await page.waitForSelector('#message.error');
+    await page.fill('#input', '{}');
+    await page.fill('#model', 'not a model');
+    await page.click('button[type=submit]');
+    await page.waitForSelector('#message.error:has-text("validation_failed")');
+
+    mkdirSync(join(SCREENSHOT, '..'), { recursive: true });
+    await page.fill('#input', JSON.stringify({ prompt: 'a lighthouse' }));
+    await page.click(`tr[data-job="${id}"]`);
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    process.stdout.write(`console screenshot: ${SCREENSHOT}\n`);
+    expect(existsSync(SCREENSHOT)).toBe(true);
+  }, 60_000);
+
+  it('shows hostile text from the API as text, never as HTML', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${stack.url}/console?key=key-alice`);
+    await page.fill('#input', JSON.stringify({ simulate: { fail: '<img src=x onerror="document.body.dataset.pwned=1">' } }));
+    await page.click('button[type=submit]');
+    const id = (await (await page.waitForSelector('#message:has-text("Submitted")')).textContent())!.replace('Submitted ', '');
+    await page.waitForSelector(`tr[data-job="${id}"][data-status="failed"]`, { timeout: 15_000 });
+    await page.click(`tr[data-job="${id}"]`);
+    await page.waitForSelector('#detail .error');
+    expect(await page.textContent('#detail .error')).toContain('<img src=x');
+    expect(await page.evaluate(() => document.body.dataset.pwned)).toBeUndefined();
+  }, 60_000);
+});
