@@ -1,4 +1,5 @@
 import type { JobErrorCode } from './errors';
+import type { SubmitRequest } from './submit-request';
 
 export const JOB_STATUSES = ['queued', 'starting', 'processing', 'succeeded', 'failed', 'canceled'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
@@ -36,19 +37,15 @@ export interface StoredOutput {
   size: number;
 }
 
-/** The job record as stored. Timestamps are ISO-8601 strings (they sort as text). */
-export interface Job {
+/**
+ * The job record as stored: the validated request (model, version, input, metadata, webhook events, timeout)
+ * plus what the service keeps about it. Timestamps are ISO-8601 strings (they sort as text).
+ */
+export interface Job extends SubmitRequest {
   id: string;
   owner: string;
   status: JobStatus;
   rank: number;
-  model: string;
-  version?: string;
-  input: Record<string, unknown>;
-  metadata?: Record<string, unknown>;
-  webhookEvents: WebhookEvent[];
-  /** Per-job limit on how long it may stay unfinished; the service default applies when absent. */
-  timeoutSeconds?: number;
   predictionId?: string;
   outputs: StoredOutput[];
   output?: unknown;

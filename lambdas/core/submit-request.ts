@@ -41,6 +41,7 @@ export interface SubmitRequest {
   input: Record<string, unknown>;
   metadata?: Record<string, unknown>;
   webhookEvents: WebhookEvent[];
+  /** Per-job limit on how long it may stay unfinished; the service default applies when absent. */
   timeoutSeconds?: number;
 }
 

@@ -57,14 +57,11 @@ async function consumeRecord(deps: Dependencies, record: SQSRecord): Promise<voi
   const message = parseMessage(record.body);
   const prediction = await readPrediction(deps, message);
   const progress: Progress = {};
-  for (let attempt = 1; ; attempt++) {
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const job = await findJob(deps, message, prediction);
-    const done = await applyPrediction(deps, job, prediction, record.messageId, progress);
-    if (done || attempt >= MAX_ATTEMPTS) {
-      if (!done) throw new Error(`Job ${job.id} kept changing under us; retrying the message`);
-      return;
-    }
+    if (await applyPrediction(deps, job, prediction, record.messageId, progress)) return;
   }
+  throw new Error(`The job of prediction ${prediction.id} kept changing under us; retrying the message`);
 }
 
 function parseMessage(body: string): QueueMessage {
