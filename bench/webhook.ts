@@ -26,7 +26,7 @@ async function main() {
   const key = parseSigningSecrets(secret)[0];
   const { tableName, bucketName, queueUrl } = emulators.resources;
   const deps = createDependencies({
-    settings: readSettings({ TABLE_NAME: tableName, BUCKET_NAME: bucketName, QUEUE_URL: queueUrl }),
+    settings: readSettings({ TABLE_NAME: tableName, BUCKET_NAME: bucketName, QUEUE_URL: queueUrl, CALLBACK_QUEUE_URL: emulators.resources.callbackQueueUrl }),
     clients: emulators.clients,
     secrets: new StaticSecrets({ apiToken: 'x', webhookSecret: secret }),
     log: quiet,

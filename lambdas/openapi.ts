@@ -11,7 +11,7 @@ import { ROUTES, type HandlerName } from './routes';
  */
 interface Operation {
   summary: string;
-  success: { status: number; description: string; schema?: 'job' | 'jobList' | 'health' | 'accepted' | 'openapi' };
+  success: { status: number; description: string; schema?: 'job' | 'jobList' | 'health' | 'accepted' | 'openapi' | 'secret' };
   errors: ApiErrorCode[];
   body?: unknown;
   query?: boolean;
@@ -43,6 +43,11 @@ export const OPERATIONS: Record<HandlerName, Operation> = {
     success: { status: 200, description: 'The canceled job', schema: 'job' },
     errors: ['unauthorized', 'not_found', 'job_already_finished', ...REPLICATE_ERRORS, 'internal_error'],
   },
+  callbackSecret: {
+    summary: "The caller's callback signing secret (whsec_…), to verify callbacks with any Standard Webhooks library",
+    success: { status: 200, description: 'The secret', schema: 'secret' },
+    errors: ['unauthorized', 'internal_error'],
+  },
   receiveWebhook: {
     summary: "Replicate's webhook receiver (Standard Webhooks signature, no API key)",
     success: { status: 202, description: 'Queued (or a replay, acknowledged and ignored)', schema: 'accepted' },
@@ -60,6 +65,7 @@ const SUCCESS_SCHEMAS = {
   health: { type: 'object', properties: { status: { const: 'ok' } }, required: ['status'] },
   accepted: { type: 'object', properties: { received: { const: true } } },
   openapi: { type: 'object' },
+  secret: { type: 'object', properties: { secret: { type: 'string' } }, required: ['secret'] },
 };
 
 /** Strips the `$schema` key zod puts at the top of each generated schema (OpenAPI embeds them). */

@@ -5,7 +5,7 @@
 export const API_FUNCTIONS = ['submit', 'status', 'webhook'] as const;
 export type ApiFunctionName = (typeof API_FUNCTIONS)[number];
 
-export const HANDLER_NAMES = ['submitJob', 'getJob', 'listJobs', 'cancelJob', 'receiveWebhook', 'health', 'openapi'] as const;
+export const HANDLER_NAMES = ['submitJob', 'getJob', 'listJobs', 'cancelJob', 'callbackSecret', 'receiveWebhook', 'health', 'openapi'] as const;
 export type HandlerName = (typeof HANDLER_NAMES)[number];
 
 export interface Route {
@@ -24,6 +24,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/jobs', function: 'status', handler: 'listJobs', apiKeyRequired: true },
   { method: 'GET', path: '/jobs/{id}', function: 'status', handler: 'getJob', apiKeyRequired: true },
   { method: 'POST', path: '/jobs/{id}/cancel', function: 'submit', handler: 'cancelJob', apiKeyRequired: true },
+  { method: 'GET', path: '/callbacks/secret', function: 'status', handler: 'callbackSecret', apiKeyRequired: true },
   { method: 'POST', path: '/webhooks/replicate', function: 'webhook', handler: 'receiveWebhook', apiKeyRequired: false },
   { method: 'GET', path: '/health', function: 'status', handler: 'health', apiKeyRequired: false },
   { method: 'GET', path: '/openapi.json', function: 'status', handler: 'openapi', apiKeyRequired: false },

@@ -14,6 +14,7 @@ export interface JobsAlarmsProps {
   readonly functions: Record<string, lambda.IFunction>;
   readonly queue: sqs.IQueue;
   readonly deadLetterQueue: sqs.IQueue;
+  readonly callbackDeadLetterQueue: sqs.IQueue;
   readonly topic: sns.ITopic;
   /**
    * Oldest event-queue message age that raises the alarm.
@@ -46,6 +47,8 @@ export class JobsAlarms extends Construct {
 
     add('DeadLetters', props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }), 1,
       'Messages the consumer could not process are in the dead-letter queue.');
+    add('CallbackDeadLetters', props.callbackDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }), 1,
+      'A client callback could not be delivered after all its attempts.');
     add('QueueBacklog', props.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: 'Maximum' }),
       (props.maxMessageAge ?? Duration.minutes(15)).toSeconds(), 'Webhook events are waiting too long for the consumer.');
     for (const [name, fn] of Object.entries(props.functions)) {

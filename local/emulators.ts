@@ -14,7 +14,14 @@ import type { AwsClients } from '../lambdas/runtime/create-dependencies';
  */
 export interface Emulators {
   clients: AwsClients;
-  resources: { tableName: string; bucketName: string; queueUrl: string; deadLetterQueueUrl: string };
+  resources: {
+    tableName: string;
+    bucketName: string;
+    queueUrl: string;
+    deadLetterQueueUrl: string;
+    callbackQueueUrl: string;
+    callbackDeadLetterQueueUrl: string;
+  };
   /** The S3/SQS endpoint, for presigned URLs and tools. */
   awsEndpoint: string;
   stop(): Promise<void>;
@@ -85,20 +92,36 @@ async function createResources(
     }),
   );
   await clients.s3.send(new CreateBucketCommand({ Bucket: bucketName }));
-  const dlq = await clients.sqs.send(new CreateQueueCommand({ QueueName: 'replicate-jobs-dlq' }));
+  const events = await createQueueWithDlq(clients, 'replicate-jobs-events', visibilityTimeoutSeconds, maxReceiveCount);
+  const callbacks = await createQueueWithDlq(clients, 'replicate-jobs-callbacks', visibilityTimeoutSeconds, CALLBACK_MAX_RECEIVE_COUNT);
+  return {
+    tableName,
+    bucketName,
+    queueUrl: events.queueUrl,
+    deadLetterQueueUrl: events.deadLetterQueueUrl,
+    callbackQueueUrl: callbacks.queueUrl,
+    callbackDeadLetterQueueUrl: callbacks.deadLetterQueueUrl,
+  };
+}
+
+/** Attempts at a client callback before it rests in its DLQ: with doubling backoff, about a day. */
+export const CALLBACK_MAX_RECEIVE_COUNT = 8;
+
+async function createQueueWithDlq(clients: AwsClients, name: string, visibilityTimeoutSeconds: number, maxReceiveCount: number) {
+  const dlq = await clients.sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
   const dlqArn = (
     await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))
   ).Attributes!.QueueArn!;
   const queue = await clients.sqs.send(
     new CreateQueueCommand({
-      QueueName: 'replicate-jobs-events',
+      QueueName: name,
       Attributes: {
         VisibilityTimeout: String(visibilityTimeoutSeconds),
         RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount }),
       },
     }),
   );
-  return { tableName, bucketName, queueUrl: queue.QueueUrl!, deadLetterQueueUrl: dlq.QueueUrl! };
+  return { queueUrl: queue.QueueUrl!, deadLetterQueueUrl: dlq.QueueUrl! };
 }
 
 /** Starts fauxqs in a child process (see fauxqs-process.mjs) and answers once it listens. */

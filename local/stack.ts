@@ -9,6 +9,7 @@ import { StaticSecrets } from '../lambdas/adapters/secrets';
 import type { Log } from '../lambdas/core/log';
 import { buildApiHandlers } from '../lambdas/handlers/api-function';
 import { consumePredictions } from '../lambdas/handlers/consume-predictions';
+import { deliverCallbacks } from '../lambdas/handlers/deliver-callbacks';
 import { reconcile } from '../lambdas/handlers/reconcile';
 import type { Dependencies } from '../lambdas/handlers/dependencies';
 import { createDependencies } from '../lambdas/runtime/create-dependencies';
@@ -95,6 +96,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     [ENV.tableName]: emulators.resources.tableName,
     [ENV.bucketName]: emulators.resources.bucketName,
     [ENV.queueUrl]: emulators.resources.queueUrl,
+    [ENV.callbackQueueUrl]: emulators.resources.callbackQueueUrl,
+    // Locally, callbacks may go to plain http on this machine (a test receiver, a dev server).
+    [ENV.callbackHttpsOnly]: 'false',
     [ENV.replicateBaseUrl]: simulator?.apiBaseUrl ?? options.replicateApiBaseUrl,
     [ENV.outputHosts]: options.outputHosts,
     [ENV.maxOutputBytes]: options.maxOutputBytes ? String(options.maxOutputBytes) : options.env?.[ENV.maxOutputBytes],
@@ -104,7 +108,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const deps = createDependencies({
     settings,
     clients: emulators.clients,
-    secrets: new StaticSecrets({ apiToken: replicateApiToken, webhookSecret }),
+    secrets: new StaticSecrets({
+      apiToken: replicateApiToken,
+      webhookSecret,
+      callbackKey: options.env?.CALLBACK_SIGNING_KEY || randomBytes(32).toString('base64'),
+    }),
     log,
     metrics,
     allowLocalOutputs: true,
@@ -119,6 +127,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     concurrency: 10, // the construct's default consumerMaxConcurrency
     onError: (error) => log.error('queue poller error', { error }),
   });
+  const callbackPoller = startQueuePoller({
+    sqs: emulators.clients.sqs,
+    queueUrl: emulators.resources.callbackQueueUrl,
+    consumer: deliverCallbacks(deps),
+    onError: (error) => log.error('callback poller error', { error }),
+  });
 
   return {
     url: server.url,
@@ -132,6 +146,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     async stop() {
       await reconciler.stop();
       await poller.stop();
+      await callbackPoller.stop();
       await server.stop();
       await simulator?.stop();
       await emulators.stop();

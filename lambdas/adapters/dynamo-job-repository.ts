@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { TERMINAL_RANK, isTerminal, type Job, type JobStatus } from '../core/job';
+import { MAX_CALLBACK_LOG, TERMINAL_RANK, isTerminal, type CallbackDelivery, type Job, type JobStatus } from '../core/job';
 import type { CreateOutcome, JobEnding, JobPage, JobRepository, JobResult, WriteOutcome } from '../core/ports';
 import type { JobPatch } from '../core/state-machine';
 
@@ -201,6 +201,25 @@ export class DynamoJobRepository implements JobRepository {
       ExpressionAttributeValues: values,
     });
     return job ? { applied: true, job } : { applied: false };
+  }
+
+  async recordCallbackDelivery(id: string, delivery: CallbackDelivery): Promise<void> {
+    const job = await this.update({
+      Key: { id },
+      UpdateExpression: 'SET callbackDeliveries = list_append(if_not_exists(callbackDeliveries, :none), :delivery)',
+      ConditionExpression: 'attribute_exists(id)',
+      ExpressionAttributeValues: { ':none': [], ':delivery': [delivery] },
+    });
+    // Keep the log bounded: past the limit, drop the oldest entries (a rare second write).
+    const log = job?.callbackDeliveries ?? [];
+    if (log.length > MAX_CALLBACK_LOG) {
+      await this.update({
+        Key: { id },
+        UpdateExpression: `REMOVE ${Array.from({ length: log.length - MAX_CALLBACK_LOG }, (_, i) => `callbackDeliveries[${i}]`).join(', ')}`,
+        ConditionExpression: 'size(callbackDeliveries) = :seen',
+        ExpressionAttributeValues: { ':seen': log.length },
+      });
+    }
   }
 
   async acquireTransferLease(id: string, holder: string, now: string, until: string): Promise<boolean> {

@@ -1,4 +1,3 @@
-import { lookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
@@ -7,6 +6,7 @@ import { isPublicAddress } from '../core/address-policy';
 import { OutputFailure } from '../core/failures';
 import type { HostAllowlist } from '../core/host-allowlist';
 import type { OpenedOutput, OutputSource } from '../core/ports';
+import { publicOnlyLookupRefusingWith } from './public-only-lookup';
 
 export interface HttpOutputSourceOptions {
   allowlist: HostAllowlist;
@@ -92,6 +92,7 @@ const tooLarge = (maxBytes: number) =>
 
 const privateAddress = (address: string) =>
   new OutputFailure('output_host_not_allowed', `Output host resolves to a non-public address (${address})`, true);
+const publicOnlyLookup = publicOnlyLookupRefusingWith(privateAddress);
 
 /** Fails the stream as soon as more than `maxBytes` have passed: a lying Content-Length cannot get past it. */
 function limitBytes(maxBytes: number): Transform {
@@ -101,21 +102,6 @@ function limitBytes(maxBytes: number): Transform {
       seen += chunk.length;
       done(seen > maxBytes ? tooLarge(maxBytes) : null, chunk);
     },
-  });
-}
-
-/** dns.lookup, refusing any answer that holds a non-public address. The socket calls it for host names. */
-function publicOnlyLookup(
-  hostname: string,
-  options: LookupOptions,
-  callback: (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
-): void {
-  lookup(hostname, { ...options, all: true }, (error, addresses) => {
-    if (error) return callback(error, []);
-    const refused = addresses.find((entry) => !isPublicAddress(entry.address));
-    if (refused) return callback(privateAddress(refused.address) as unknown as NodeJS.ErrnoException, []);
-    if (options.all) return callback(null, addresses);
-    callback(null, addresses[0].address, addresses[0].family);
   });
 }
 

@@ -36,6 +36,12 @@ class CachedValue {
 abstract class ParsedSecrets implements Secrets {
   protected abstract readToken(): Promise<string>;
   protected abstract readSigningSecrets(): Promise<string>;
+  protected abstract readCallbackKey(): Promise<string>;
+  async callbackMasterKey(): Promise<Buffer> {
+    const key = (await this.readCallbackKey()).trim();
+    if (key.length < 16) throw new SecretNotConfigured('callback signing key');
+    return Buffer.from(key, 'utf8');
+  }
   async replicateApiToken(): Promise<string> {
     const token = (await this.readToken()).trim();
     if (!token || token === UNSET_SECRET) throw new SecretNotConfigured('Replicate API token');
@@ -52,12 +58,17 @@ abstract class ParsedSecrets implements Secrets {
 export class SecretsManagerSecrets extends ParsedSecrets {
   private readonly token: CachedValue;
   private readonly signing: CachedValue;
-  constructor(client: SecretsManagerClient, ids: { apiToken: string; webhookSecret: string }, maxAgeMs = 5 * 60_000) {
+  private readonly callbackKey: CachedValue;
+  constructor(client: SecretsManagerClient, ids: { apiToken: string; webhookSecret: string; callbackKey?: string }, maxAgeMs = 5 * 60_000) {
     super();
     const read = (id: string) => async () =>
       (await client.send(new GetSecretValueCommand({ SecretId: id }))).SecretString ?? '';
     this.token = new CachedValue(read(ids.apiToken), maxAgeMs);
     this.signing = new CachedValue(read(ids.webhookSecret), maxAgeMs);
+    this.callbackKey = new CachedValue(ids.callbackKey ? read(ids.callbackKey) : async () => '', maxAgeMs);
+  }
+  protected readCallbackKey() {
+    return this.callbackKey.get();
   }
   protected readToken() {
     return this.token.get();
@@ -69,8 +80,11 @@ export class SecretsManagerSecrets extends ParsedSecrets {
 
 /** The local stack's secrets: plain values from its environment. */
 export class StaticSecrets extends ParsedSecrets {
-  constructor(private readonly values: { apiToken: string; webhookSecret: string }) {
+  constructor(private readonly values: { apiToken: string; webhookSecret: string; callbackKey?: string }) {
     super();
+  }
+  protected async readCallbackKey() {
+    return this.values.callbackKey ?? '';
   }
   protected async readToken() {
     return this.values.apiToken;

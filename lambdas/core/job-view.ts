@@ -1,4 +1,4 @@
-import type { Job } from './job';
+import type { CallbackDelivery, Job } from './job';
 import { mapOutputFiles } from './outputs';
 import * as z from './schema';
 
@@ -13,6 +13,8 @@ export interface JobView {
   outputs: Array<{ key: string; url: string; contentType: string; size: number }>;
   output: unknown;
   error: Job['error'];
+  /** The client callback, when the job asked for one, with its delivery log. */
+  callback: { url: string; deliveries: CallbackDelivery[] } | null;
   metrics: Record<string, unknown> | null;
   createdAt: string;
   updatedAt: string;
@@ -41,6 +43,7 @@ export function toJobView(job: Job, urls: string[]): JobView {
     })),
     output: stored ? mapOutputFiles(job.output ?? null, (file) => urls[file.index] ?? null) : null,
     error: job.error,
+    callback: job.callbackUrl ? { url: job.callbackUrl, deliveries: job.callbackDeliveries ?? [] } : null,
     metrics: job.metrics ?? null,
     createdAt: job.createdAt,
     updatedAt: job.updatedAt,
@@ -62,6 +65,12 @@ export function jobViewSchema() {
     outputs: z.array(z.object({ key: z.string(), url: z.string(), contentType: z.string(), size: z.number() })),
     output: z.unknown(),
     error: z.nullable(z.object({ code: z.string(), message: z.string() })),
+    callback: z.nullable(
+      z.object({
+        url: z.string(),
+        deliveries: z.array(z.object({ at: z.string(), attempt: z.number(), status: z.number(), error: z.optional(z.string()) })),
+      }),
+    ),
     metrics: z.nullable(z.record(z.string(), z.unknown())),
     createdAt: z.string(),
     updatedAt: z.string(),

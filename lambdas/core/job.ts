@@ -29,6 +29,15 @@ export interface JobError {
   message: string;
 }
 
+/** One attempt to deliver a job's callback: when, which attempt, and what the endpoint answered. */
+export interface CallbackDelivery {
+  at: string;
+  attempt: number;
+  /** The HTTP status, or 0 when no answer came (refused, timed out, blocked). */
+  status: number;
+  error?: string;
+}
+
 /** A file output copied into our bucket. `index` is its place in the output's depth-first order. */
 export interface StoredOutput {
   index: number;
@@ -51,6 +60,8 @@ export interface Job extends SubmitRequest {
   output?: unknown;
   /** Where the output JSON is stored when it is too large to keep in the job item (long text outputs). */
   outputKey?: string;
+  /** The client callback's delivery log, newest last (at most the last MAX_CALLBACK_LOG attempts). */
+  callbackDeliveries?: CallbackDelivery[];
   error: JobError | null;
   metrics?: Record<string, unknown>;
   /** Hash of the validated request: tells a retried Idempotency-Key request from a conflicting one. */
@@ -61,3 +72,5 @@ export interface Job extends SubmitRequest {
   startedAt?: string;
   completedAt?: string;
 }
+
+export const MAX_CALLBACK_LOG = 20;

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { Job, JobError, JobStatus, StoredOutput } from './job';
+import type { CallbackDelivery, Job, JobError, JobStatus, StoredOutput } from './job';
 import type { Prediction } from './prediction';
 import type { QuotaDecision } from './owner-limits';
 import type { JobPatch } from './state-machine';
@@ -52,6 +52,8 @@ export interface JobRepository {
   listQuiet(before: string, limit: number): Promise<string[]>;
   /** Applies a transition if it still raises the job's rank and the job is not terminal. */
   advance(id: string, patch: JobPatch, result?: JobResult): Promise<WriteOutcome>;
+  /** Appends one callback delivery attempt to the job's delivery log (kept to its last entries). */
+  recordCallbackDelivery(id: string, delivery: CallbackDelivery): Promise<void>;
   /** Takes (or renews) the right to copy the job's outputs until `until`; false if another holder has it. */
   acquireTransferLease(id: string, holder: string, now: string, until: string): Promise<boolean>;
 }
@@ -76,13 +78,24 @@ export interface QueueMessage {
   bodyKey?: string;
 }
 
-export interface JobQueue {
-  send(message: QueueMessage): Promise<void>;
+/** A queue of messages of one kind: prediction events, or callbacks to deliver. */
+export interface Queue<Message> {
+  send(message: Message): Promise<void>;
   /** Makes a received message visible again after `seconds` (a message that should be retried later). */
   retryLater(receiptHandle: string, seconds: number): Promise<void>;
 }
 
+export type JobQueue = Queue<QueueMessage>;
+
+/** A job that ended and has a `callbackUrl`: its callback is delivered (and retried) from its own queue. */
+export interface CallbackMessage {
+  jobId: string;
+}
+export type CallbackQueue = Queue<CallbackMessage>;
+
 export interface Secrets {
+  /** The key each owner's callback signing secret is derived from. */
+  callbackMasterKey(): Promise<Buffer>;
   replicateApiToken(): Promise<string>;
   /** The webhook signing keys in force: more than one while a secret is being rotated. */
   webhookSigningKeys(): Promise<Buffer[]>;
@@ -127,4 +140,9 @@ export interface WebhookReceipts {
   /** Records the id; false if it was already recorded. */
   remember(webhookId: string, now: Date): Promise<boolean>;
   forget(webhookId: string): Promise<void>;
+}
+
+/** A client's callback endpoint: one POST, answered by its status (0 when no answer came). */
+export interface CallbackEndpoint {
+  post(url: string, body: string, headers: Record<string, string>): Promise<{ status: number; error?: string }>;
 }

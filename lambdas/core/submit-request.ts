@@ -31,7 +31,18 @@ export const SubmitJobBody = z.strictObject({
   metadata: z.optional(jsonObject),
   /** How long the job may stay unfinished before it is canceled and failed with `timeout`. */
   timeoutSeconds: z.optional(z.number().check(z.int(), z.minimum(10), z.maximum(MAX_TIMEOUT_SECONDS))),
+  /** Where the job is POSTed, signed, when it ends. */
+  callbackUrl: z.optional(z.string().check(z.maxLength(2048), z.refine(isHttpUrl, 'must be an absolute http(s) URL'))),
 });
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && !url.username && !url.password;
+  } catch {
+    return false;
+  }
+}
 export type SubmitJobBody = z.infer<typeof SubmitJobBody>;
 
 /** A validated request, resolved to what Replicate is asked for. */
@@ -43,13 +54,14 @@ export interface SubmitRequest {
   webhookEvents: WebhookEvent[];
   /** Per-job limit on how long it may stay unfinished; the service default applies when absent. */
   timeoutSeconds?: number;
+  callbackUrl?: string;
 }
 
 /**
  * Parses and validates the raw body of `POST /jobs`. Throws `ApiError` with a precise code and message;
  * nothing has been written when it throws.
  */
-export function parseSubmitRequest(rawBody: string): SubmitRequest {
+export function parseSubmitRequest(rawBody: string, options: { callbackHttpsOnly?: boolean } = {}): SubmitRequest {
   if (Buffer.byteLength(rawBody, 'utf8') > MAX_SUBMIT_BODY_BYTES) {
     throw new ApiError('body_too_large', `The request body must be at most ${MAX_SUBMIT_BODY_BYTES} bytes`);
   }
@@ -80,6 +92,9 @@ export function parseSubmitRequest(rawBody: string): SubmitRequest {
     }
     if (depthOf(body.metadata) > 8) throw invalid('metadata', 'nests deeper than 8 levels');
   }
+  if (body.callbackUrl && options.callbackHttpsOnly && !body.callbackUrl.startsWith('https:')) {
+    throw invalid('callbackUrl', 'must be an https URL');
+  }
   // `completed` is always asked for: it is the only event Replicate retries, and the one that ends the job.
   // It is also the default: every other event costs a webhook, a queue message and a consumer run, and the
   // reconciler reports progress of quiet jobs anyway. Ask for `start` to see `starting` as it happens.
@@ -92,6 +107,7 @@ export function parseSubmitRequest(rawBody: string): SubmitRequest {
     metadata: body.metadata,
     webhookEvents: WEBHOOK_EVENTS.filter((event) => events.has(event)),
     timeoutSeconds: body.timeoutSeconds,
+    callbackUrl: body.callbackUrl,
   };
 }
 

@@ -5,7 +5,7 @@ import type { ApiEvent } from './api-event';
 import type { Dependencies } from './dependencies';
 import { cancelJob } from './cancel-job';
 import { getJob } from './get-job';
-import { health, openapi } from './health';
+import { callbackSecret, health, openapi } from './health';
 import { listJobs } from './list-jobs';
 import { submitJob } from './submit';
 import { receiveWebhook } from './webhook';
@@ -17,6 +17,7 @@ const FACTORIES: Record<HandlerName, (deps: Dependencies) => ApiHandler> = {
   getJob,
   listJobs,
   cancelJob,
+  callbackSecret,
   receiveWebhook,
   health,
   openapi,

@@ -6,9 +6,22 @@ import type { Dependencies } from './dependencies';
  * Everything that follows a job's terminal write, whichever path made it (webhook, poll, cancel, timeout,
  * failed submission). Only the writer whose conditional write succeeded calls this, so it runs once per job.
  * A crash before the slot is given back leaks it; the quota repairs leaks when an owner reaches the limit.
+ * A crash before the callback is queued loses the callback (the job record is unaffected).
  */
-export async function jobEnded(deps: Pick<Dependencies, 'metrics' | 'quota' | 'log'>, job: Job, options: { refundDaily?: boolean; now?: Date } = {}) {
+export async function jobEnded(
+  deps: Pick<Dependencies, 'metrics' | 'quota' | 'log' | 'callbacks'>,
+  job: Job,
+  options: { refundDaily?: boolean; now?: Date } = {},
+) {
   recordJobEnd(deps.metrics, job);
+  if (job.callbackUrl) {
+    try {
+      await deps.callbacks.send({ jobId: job.id });
+    } catch (error) {
+      // The job itself is recorded; GET /jobs/{id} stays the source of truth if a callback is lost.
+      deps.log.error('could not queue the job\'s callback', { jobId: job.id, owner: job.owner, error });
+    }
+  }
   try {
     await deps.quota.release(job.owner, options);
   } catch (error) {

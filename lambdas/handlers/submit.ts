@@ -22,7 +22,7 @@ export const submitJob =
   async (event: ApiEvent): Promise<HttpResponse> => {
     try {
       const owner = ownerOf(event);
-      const request = parseSubmitRequest(rawBodyOf(event));
+      const request = parseSubmitRequest(rawBodyOf(event), { callbackHttpsOnly: deps.settings.callbacks.httpsOnly });
       const idempotencyKey = header(event, 'idempotency-key');
       if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
         throw new ApiError('invalid_idempotency_key', 'Idempotency-Key must be 1–255 printable ASCII characters');

@@ -22,7 +22,7 @@ function build() {
   if (cached) return cached;
   const env = process.env;
   const settings = readSettings(env);
-  const secretIds = { apiToken: env[ENV.apiTokenSecret] ?? '', webhookSecret: env[ENV.webhookSecret] ?? '' };
+  const secretIds = { apiToken: env[ENV.apiTokenSecret] ?? '', webhookSecret: env[ENV.webhookSecret] ?? '', callbackKey: env[ENV.callbackKeySecret] };
   // X-Ray: each AWS SDK call becomes a subsegment of the function's trace.
   const tracer = new Tracer({ serviceName: SERVICE });
   const traced = <T>(client: T): T => tracer.captureAWSv3Client(client);

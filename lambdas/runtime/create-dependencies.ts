@@ -4,10 +4,11 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoJobRepository } from '../adapters/dynamo-job-repository';
 import { DynamoOwnerQuota } from '../adapters/dynamo-owner-quota';
 import { DynamoWebhookReceipts } from '../adapters/dynamo-webhook-receipts';
+import { HttpCallbackEndpoint } from '../adapters/http-callback-endpoint';
 import { HttpOutputSource } from '../adapters/http-output-source';
 import { ReplicateHttpGateway } from '../adapters/replicate-gateway';
 import { S3ObjectStore } from '../adapters/s3-object-store';
-import { SqsJobQueue } from '../adapters/sqs-job-queue';
+import { SqsQueue } from '../adapters/sqs-queue';
 import type { Log } from '../core/log';
 import type { Metrics } from '../core/metrics';
 import type { Secrets } from '../core/ports';
@@ -44,7 +45,9 @@ export function createDependencies(options: {
     quota: new DynamoOwnerQuota(clients.dynamo, settings.tableName, settings.limitsOf),
     receipts: new DynamoWebhookReceipts(clients.dynamo, settings.tableName),
     objects: new S3ObjectStore(clients.s3, settings.bucketName),
-    queue: new SqsJobQueue(clients.sqs, settings.queueUrl),
+    queue: new SqsQueue(clients.sqs, settings.queueUrl),
+    callbacks: new SqsQueue(clients.sqs, settings.callbackQueueUrl),
+    callbackEndpoint: new HttpCallbackEndpoint({ blockPrivateAddresses: !local, timeoutMs: 10_000 }),
     secrets,
     replicate: new ReplicateHttpGateway({
       token: () => secrets.replicateApiToken(),

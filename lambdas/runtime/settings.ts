@@ -10,6 +10,10 @@ export const ENV = {
   tableName: 'TABLE_NAME',
   bucketName: 'BUCKET_NAME',
   queueUrl: 'QUEUE_URL',
+  callbackQueueUrl: 'CALLBACK_QUEUE_URL',
+  callbackKeySecret: 'CALLBACK_SIGNING_KEY_SECRET_ARN',
+  callbackHttpsOnly: 'CALLBACK_HTTPS_ONLY',
+  callbackRetryBaseSeconds: 'CALLBACK_RETRY_BASE_SECONDS',
   apiTokenSecret: 'REPLICATE_API_TOKEN_SECRET_ARN',
   webhookSecret: 'REPLICATE_WEBHOOK_SECRET_ARN',
   replicateBaseUrl: 'REPLICATE_API_BASE_URL',
@@ -32,6 +36,7 @@ export interface RuntimeSettings extends HandlerSettings {
   tableName: string;
   bucketName: string;
   queueUrl: string;
+  callbackQueueUrl: string;
   replicateBaseUrl: string;
   outputHosts: string[];
   maxOutputBytes: number;
@@ -70,6 +75,11 @@ export function readSettings(env: Env): RuntimeSettings {
     tableName: required(env, ENV.tableName),
     bucketName: required(env, ENV.bucketName),
     queueUrl: required(env, ENV.queueUrl),
+    callbackQueueUrl: required(env, ENV.callbackQueueUrl),
+    callbacks: {
+      httpsOnly: env[ENV.callbackHttpsOnly] !== 'false',
+      retryBaseSeconds: positiveNumber(env, ENV.callbackRetryBaseSeconds, 10),
+    },
     replicateBaseUrl,
     outputHosts: hosts.length > 0 ? hosts : defaultOutputHosts(replicateBaseUrl),
     maxOutputBytes: positiveNumber(env, ENV.maxOutputBytes, 5 * 1024 ** 3),

@@ -13,9 +13,9 @@ function synth(props?: ReplicateJobsProps, bundle = false): Template {
 describe('ReplicateJobs template', () => {
   const template = synth();
 
-  it('has the five functions on Node.js 24, arm64, traced, with JSON logs and retention', () => {
+  it('has the six functions on Node.js 24, arm64, traced, with JSON logs and retention', () => {
     const functions = template.findResources('AWS::Lambda::Function');
-    expect(Object.keys(functions)).toHaveLength(5);
+    expect(Object.keys(functions)).toHaveLength(6);
     for (const fn of Object.values(functions)) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -24,7 +24,7 @@ describe('ReplicateJobs template', () => {
         LoggingConfig: { LogFormat: 'JSON' },
       });
     }
-    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 6);
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 7);
     template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.handler', Timeout: 300, MemorySize: 512 });
     for (const handler of ['index.submit', 'index.status', 'index.webhook']) {
       template.hasResourceProperties('AWS::Lambda::Function', { Handler: handler, Timeout: 29 });
@@ -71,6 +71,11 @@ describe('ReplicateJobs template', () => {
     });
   });
 
+  it('delivers client callbacks from their own queue, with a DLQ after 8 attempts', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 8 } });
+    template.resourcePropertiesCountIs('AWS::Lambda::EventSourceMapping', { FunctionResponseTypes: ['ReportBatchItemFailures'] }, 2);
+  });
+
   it('feeds the consumer with partial batch failures and a maximum concurrency', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionResponseTypes: ['ReportBatchItemFailures'],
@@ -105,9 +110,10 @@ describe('ReplicateJobs template', () => {
     });
   });
 
-  it('creates the two secrets without a value and gives functions only their ARNs', () => {
-    const secrets = template.findResources('AWS::SecretsManager::Secret');
-    expect(Object.values(secrets).map((s) => s.Properties.SecretString)).toEqual(['UNSET', 'UNSET']);
+  it('creates the Replicate secrets without a value, generates the callback key at deploy, and gives functions only ARNs', () => {
+    const secrets = Object.values(template.findResources('AWS::SecretsManager::Secret'));
+    expect(secrets.map((s) => s.Properties.SecretString).filter(Boolean)).toEqual(['UNSET', 'UNSET']);
+    expect(secrets.filter((s) => s.Properties.GenerateSecretString)).toHaveLength(1);
     for (const fn of Object.values(template.findResources('AWS::Lambda::Function'))) {
       const variables = fn.Properties.Environment.Variables;
       expect(Object.keys(variables)).not.toContain('REPLICATE_API_TOKEN');
@@ -151,8 +157,9 @@ describe('ReplicateJobs template', () => {
     const described = (text: string) => alarms.filter((alarm) => alarm.Properties.AlarmDescription.includes(text));
     expect(described('dead-letter queue')).toHaveLength(1);
     expect(described('waiting too long')).toHaveLength(1);
-    expect(described('failed 5 or more times')).toHaveLength(5);
-    expect(described('was throttled')).toHaveLength(5);
+    expect(described('failed 5 or more times')).toHaveLength(6);
+    expect(described('was throttled')).toHaveLength(6);
+    expect(described('client callback could not be delivered')).toHaveLength(1);
     expect(described('API requests answered 5xx')).toHaveLength(1);
     expect(described('signature verification')).toHaveLength(1);
     expect(described('timing out')).toHaveLength(1);
@@ -227,6 +234,6 @@ describe('ReplicateJobs template', () => {
     const bundled = synth(undefined, true);
     const code = Object.values(bundled.findResources('AWS::Lambda::Function')).map((fn) => fn.Properties.Code.S3Key);
     expect(code.every((key) => typeof key === 'string' && key.endsWith('.zip'))).toBe(true);
-    expect(new Set(code).size).toBe(3); // the three API functions share one bundle; consumer and reconciler have their own
+    expect(new Set(code).size).toBe(4); // the three API functions share one bundle; consumer, reconciler and callbacks have their own
   });
 });

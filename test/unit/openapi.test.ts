@@ -52,7 +52,7 @@ describe('OpenAPI document', () => {
   it('describes the submit body with the same schema the handler validates with', () => {
     const body = document.paths['/jobs'].post.requestBody.content['application/json'].schema;
     expect(body.additionalProperties).toBe(false);
-    expect(Object.keys(body.properties).sort()).toEqual(['input', 'metadata', 'model', 'timeoutSeconds', 'version', 'webhookEvents']);
+    expect(Object.keys(body.properties).sort()).toEqual(['callbackUrl', 'input', 'metadata', 'model', 'timeoutSeconds', 'version', 'webhookEvents']);
     expect(body.required).toEqual(['input']);
     expect(body.properties.webhookEvents.items.enum).toEqual(['start', 'output', 'logs', 'completed']);
     expect(document.paths['/jobs'].get.parameters.map((p: any) => p.name).sort()).toEqual(['cursor', 'limit', 'status']);

@@ -1,13 +1,14 @@
 import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { JobQueue, QueueMessage } from '../core/ports';
+import type { Queue } from '../core/ports';
 
-export class SqsJobQueue implements JobQueue {
+/** One SQS queue carrying JSON messages of one kind. */
+export class SqsQueue<Message> implements Queue<Message> {
   constructor(
     private readonly sqs: SQSClient,
     private readonly queueUrl: string,
   ) {}
 
-  async send(message: QueueMessage): Promise<void> {
+  async send(message: Message): Promise<void> {
     await this.sqs.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(message) }));
   }
 
