@@ -9,30 +9,24 @@ import { laterOf } from '../core/time';
 import { copyOutputs } from './copy-outputs';
 import type { Dependencies } from './dependencies';
 import { jobEnded } from './job-ended';
+import { processBatch } from './sqs-batch';
 
 /** A write refused because another writer got there first is re-decided against the fresh job this often. */
 const MAX_ATTEMPTS = 3;
 
-/**
- * The SQS consumer: applies each prediction event to its job. Records are independent; one that fails is
- * reported alone (`ReportBatchItemFailures`), so the rest of its batch is not run again.
- */
+/** The SQS consumer: applies each prediction event to its job; a record that fails is retried alone. */
 export const consumePredictions =
   (deps: Dependencies) =>
-  async (event: SQSEvent): Promise<SQSBatchResponse> => {
-    const failures: SQSBatchResponse['batchItemFailures'] = [];
-    await Promise.all(
-      event.Records.map(async (record) => {
-        try {
-          await consumeRecord(deps, record);
-        } catch (error) {
-          failures.push({ itemIdentifier: record.messageId });
-          await handleFailure(deps, record, error);
-        }
-      }),
-    );
-    return { batchItemFailures: failures };
-  };
+  (event: SQSEvent): Promise<SQSBatchResponse> =>
+    processBatch(event, async (record) => {
+      try {
+        await consumeRecord(deps, record);
+        return true;
+      } catch (error) {
+        await handleFailure(deps, record, error);
+        return false;
+      }
+    });
 
 async function handleFailure(deps: Dependencies, record: SQSRecord, error: unknown): Promise<void> {
   const context = { messageId: record.messageId, receiveCount: record.attributes?.ApproximateReceiveCount };

@@ -4,6 +4,7 @@ import type { CallbackMessage } from '../core/ports';
 import { parseSigningSecrets, signWebhook } from '../core/webhook-signature';
 import type { Dependencies } from './dependencies';
 import { presentJob } from './present-job';
+import { processBatch } from './sqs-batch';
 
 /** SQS keeps a message hidden for at most 12 hours; callbacks back off up to 15 minutes between attempts. */
 const MAX_BACKOFF_SECONDS = 900;
@@ -16,15 +17,8 @@ const MAX_BACKOFF_SECONDS = 900;
  */
 export const deliverCallbacks =
   (deps: Dependencies) =>
-  async (event: SQSEvent): Promise<SQSBatchResponse> => {
-    const failures: SQSBatchResponse['batchItemFailures'] = [];
-    await Promise.all(
-      event.Records.map(async (record) => {
-        if (!(await deliver(deps, record))) failures.push({ itemIdentifier: record.messageId });
-      }),
-    );
-    return { batchItemFailures: failures };
-  };
+  (event: SQSEvent): Promise<SQSBatchResponse> =>
+    processBatch(event, (record) => deliver(deps, record));
 
 async function deliver(deps: Dependencies, record: SQSRecord): Promise<boolean> {
   const attempt = Number(record.attributes?.ApproximateReceiveCount ?? 1);
