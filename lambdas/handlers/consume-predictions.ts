@@ -1,5 +1,6 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { OutputFailure, PoisonMessage, TransferInProgress } from '../core/failures';
+import { JOB_ID } from '../core/ids';
 import type { Job, StoredOutput } from '../core/job';
 import { findOutputFiles } from '../core/outputs';
 import type { JobResult, QueueMessage } from '../core/ports';
@@ -88,7 +89,8 @@ async function readPrediction(deps: Dependencies, message: QueueMessage): Promis
  */
 async function findJob(deps: Dependencies, message: QueueMessage, prediction: Prediction): Promise<Job> {
   const jobId = message.jobId ?? jobIdFromWebhookUrl(prediction.webhook);
-  const job = (jobId ? await deps.jobs.get(jobId) : undefined) ?? (await deps.jobs.findByPredictionId(prediction.id));
+  // Only a well-formed id is looked up: anything else is no job of ours (and could not be a table key).
+  const job = (jobId && JOB_ID.test(jobId) ? await deps.jobs.get(jobId) : undefined) ?? (await deps.jobs.findByPredictionId(prediction.id));
   if (!job) throw new PoisonMessage(`No job for prediction ${prediction.id}`);
   return job;
 }

@@ -32,10 +32,14 @@ describe('poison messages and the dead-letter queue (local stack)', () => {
         record('not-json', '{'),
         record('not-a-prediction', JSON.stringify({ source: 'webhook', body: '{"hello":1}' })),
         record('unknown-job', JSON.stringify({ source: 'webhook', body: JSON.stringify({ id: 'nobody', status: 'succeeded' }) })),
+        record('odd-job-id', JSON.stringify({ source: 'webhook', body: JSON.stringify({ id: 'nobody', status: 'succeeded', webhook: `https://x/webhooks/replicate?job=${'a'.repeat(5000)}` }) })),
         record('good', good),
       ],
     });
-    expect(result.batchItemFailures.map((failure) => failure.itemIdentifier).sort()).toEqual(['not-a-prediction', 'not-json', 'unknown-job']);
+    expect(result.batchItemFailures.map((failure) => failure.itemIdentifier).sort()).toEqual(['not-a-prediction', 'not-json', 'odd-job-id', 'unknown-job']);
+    // Each is known to be poison (never retried in vain as an unexpected error).
+    const poison = stack.log.lines.filter((line) => line.message.startsWith('message can never succeed')).map((line) => line.extra.messageId);
+    expect(poison.sort()).toEqual(['not-a-prediction', 'not-json', 'odd-job-id', 'unknown-job']);
     expect((await stack.waitFor(job.id)).status).toBe('succeeded');
   });
 
