@@ -1,0 +1,95 @@
+import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type { Limits } from '../lambdas/core/owner-limits';
+
+/** Everything `ReplicateJobs` can be told; every prop is optional and its default is the production choice. */
+export interface ReplicateJobsProps {
+  /**
+   * Hosts the consumer may download output files from (`host`, `host:port` or `*.domain`), https only.
+   * @default Replicate's file-delivery hosts: `replicate.delivery` and `*.replicate.delivery`
+   */
+  readonly outputHosts?: string[];
+  /**
+   * Base URL of the Replicate API.
+   * @default https://api.replicate.com/v1
+   */
+  readonly replicateApiBaseUrl?: string;
+  /**
+   * The base URL Replicate sends webhooks to (a custom domain in front of the API, say).
+   * @default the URL each submit request came in on
+   */
+  readonly publicUrl?: string;
+  /**
+   * How long a job may stay unfinished before it is canceled at Replicate and failed with `timeout`
+   * (a job may set a shorter or longer `timeoutSeconds`).
+   * @default Duration.minutes(10)
+   */
+  readonly jobTimeout?: Duration;
+  /**
+   * How often the reconciler looks for quiet jobs.
+   * @default Duration.minutes(1)
+   */
+  readonly reconcileInterval?: Duration;
+  /**
+   * How long a job may go without an update before the reconciler polls Replicate for it.
+   * @default Duration.minutes(2)
+   */
+  readonly reconcileAfter?: Duration;
+  /**
+   * Per-owner limits: jobs in flight and jobs per UTC day, by default and per owner (API key id).
+   * @default 50 in flight and 10 000 a day for every owner
+   */
+  readonly ownerLimits?: { default: Limits; owners?: Record<string, Partial<Limits>> };
+  /**
+   * Where alarms notify. Subscribe an email, chat or pager endpoint to it.
+   * @default a new SNS topic
+   */
+  readonly alarmTopic?: sns.ITopic;
+  /**
+   * Timeout of the consumer, which streams outputs to S3. The queue's visibility timeout is six times this
+   * (AWS's advice for SQS event sources), and a transfer lease lasts this long.
+   * @default Duration.minutes(5)
+   */
+  readonly consumerTimeout?: Duration;
+  /**
+   * Most consumer instances at once: bounds the load on Replicate's file hosts and on the table.
+   * @default 10
+   */
+  readonly consumerMaxConcurrency?: number;
+  /**
+   * Lifetime of the presigned output URLs `GET /jobs/{id}` answers with.
+   * @default Duration.hours(1)
+   */
+  readonly presignedUrlExpiry?: Duration;
+  /**
+   * Largest output file copied; a larger one fails the job with `output_too_large`.
+   * @default 5 GiB
+   */
+  readonly maxOutputBytes?: number;
+  /**
+   * Receives of a message before it goes to the dead-letter queue.
+   * @default 5
+   */
+  readonly maxReceiveCount?: number;
+  /**
+   * Steady-state requests per second and burst allowed per API key by the usage plan.
+   * @default { rateLimit: 20, burstLimit: 40 }
+   */
+  readonly throttle?: { rateLimit: number; burstLimit: number };
+  /**
+   * Requests per day allowed per API key.
+   * @default 100000
+   */
+  readonly dailyQuota?: number;
+  /**
+   * What happens to the table, buckets and secrets when the stack is deleted.
+   * @default RemovalPolicy.RETAIN (job records and outputs outlive the stack)
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * How long function and API access logs are kept.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
