@@ -26,7 +26,7 @@ const TERMINAL = ['succeeded', 'failed', 'canceled'];
 class UsageError extends Error {}
 
 /** `key=value` pairs become input fields; values that parse as JSON (numbers, true, arrays) are taken as JSON. */
-export function parsePairs(pairs: string[]): Record<string, unknown> {
+function parsePairs(pairs: string[]): Record<string, unknown> {
   return Object.fromEntries(
     pairs.map((pair) => {
       const at = pair.indexOf('=');
