@@ -2,12 +2,12 @@ import { ApiError } from '../core/errors';
 import { ReplicateFailure } from '../core/failures';
 import { jsonResponse, type HttpResponse } from '../core/http';
 import { isTerminal, type Job } from '../core/job';
-import { laterOf } from '../core/time';
 import { failureResponse, type ApiEvent } from './api-event';
 import type { Dependencies } from './dependencies';
-import { jobEnded } from './job-ended';
+import { endJob } from './job-ended';
 import { ownedJob } from './owned-job';
 import { presentJob } from './present-job';
+import { replicateApiError } from './replicate-api-error';
 
 /**
  * `POST /jobs/{id}/cancel`: cancels the prediction at Replicate, then marks the job canceled. Idempotent:
@@ -35,13 +35,12 @@ async function cancel(deps: Dependencies, job: Job): Promise<Job> {
     } catch (error) {
       // A prediction Replicate no longer knows cannot run on; anything else must not mark the job canceled
       // while the prediction may still be running (and billing).
-      if (!(error instanceof ReplicateFailure) || error.kind !== 'not_found') throw asApiError(error);
+      if (!(error instanceof ReplicateFailure)) throw error;
+      if (error.kind !== 'not_found') throw replicateApiError(error);
     }
   }
-  const ending = { status: 'canceled' as const, error: { code: 'prediction_canceled' as const, message: 'Canceled by the client' } };
-  const outcome = await deps.jobs.finish(job.id, { ...ending, updatedAt: laterOf(deps.clock().toISOString(), job.updatedAt) });
+  const outcome = await endJob(deps, job, { status: 'canceled', error: { code: 'prediction_canceled', message: 'Canceled by the client' } });
   if (outcome.applied) {
-    await jobEnded(deps, outcome.job);
     deps.log.info('job canceled', { jobId: job.id, predictionId: job.predictionId, owner: job.owner });
     return outcome.job;
   }
@@ -49,12 +48,4 @@ async function cancel(deps: Dependencies, job: Job): Promise<Job> {
   const fresh = await deps.jobs.get(job.id);
   if (!fresh) throw new ApiError('not_found', 'No such job');
   return isTerminal(fresh.status) ? fresh : cancel(deps, fresh);
-}
-
-function asApiError(error: unknown): unknown {
-  if (!(error instanceof ReplicateFailure)) return error;
-  if (error.kind === 'rate_limited') {
-    return new ApiError('replicate_rate_limited', error.message, undefined, { 'retry-after': String(error.retryAfterSeconds ?? 1) });
-  }
-  return new ApiError(error.kind === 'auth_failed' ? 'replicate_auth_failed' : 'replicate_unavailable', error.message);
 }

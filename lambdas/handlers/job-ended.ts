@@ -1,4 +1,6 @@
 import type { Job } from '../core/job';
+import type { JobEnding, WriteOutcome } from '../core/ports';
+import { laterOf } from '../core/time';
 import { recordJobEnd } from '../core/metrics';
 import type { Dependencies } from './dependencies';
 
@@ -27,4 +29,21 @@ export async function jobEnded(
   } catch (error) {
     deps.log.warn('could not release the owner\'s in-flight slot; it is repaired when the owner reaches the limit', { jobId: job.id, owner: job.owner, error });
   }
+}
+
+/**
+ * Ends a job that is not terminal yet (cancel, timeout, a failed submission): the conditional terminal write,
+ * stamped no earlier than the job's last update, then what follows it. Answers the write's outcome.
+ */
+export async function endJob(
+  deps: Pick<Dependencies, 'jobs' | 'clock' | 'metrics' | 'quota' | 'log' | 'callbacks'>,
+  job: Job,
+  ending: Omit<JobEnding, 'updatedAt'>,
+  options: { unsubmittedOnly?: boolean; retryableSubmission?: boolean; refundDaily?: boolean } = {},
+): Promise<WriteOutcome> {
+  const now = deps.clock();
+  const { refundDaily, ...finishOptions } = options;
+  const outcome = await deps.jobs.finish(job.id, { ...ending, updatedAt: laterOf(now.toISOString(), job.updatedAt) }, finishOptions);
+  if (outcome.applied) await jobEnded(deps, outcome.job, { refundDaily, now });
+  return outcome;
 }

@@ -3,9 +3,8 @@ import { isTerminal, STATUS_RANK, type Job } from '../core/job';
 import { METRIC } from '../core/metrics';
 import type { JobEnding } from '../core/ports';
 import { jobStatusOf } from '../core/prediction';
-import { laterOf } from '../core/time';
 import type { Dependencies } from './dependencies';
-import { jobEnded } from './job-ended';
+import { endJob } from './job-ended';
 import { enqueuePrediction } from './enqueue-prediction';
 
 /**
@@ -65,7 +64,7 @@ async function reconcileJob(deps: Dependencies, job: Job, now: Date, report: Rec
 
   if (ageSeconds > timeoutSeconds) {
     if (job.predictionId) await cancelQuietly(deps, job);
-    const ended = await end(deps, job, now, { status: 'failed', error: { code: 'timeout', message: `The job did not finish within ${timeoutSeconds} s` } });
+    const ended = await end(deps, job, { status: 'failed', error: { code: 'timeout', message: `The job did not finish within ${timeoutSeconds} s` } });
     if (ended) {
       report.timedOut++;
       deps.metrics.count(METRIC.jobsTimedOut);
@@ -75,7 +74,7 @@ async function reconcileJob(deps: Dependencies, job: Job, now: Date, report: Rec
   if (!job.predictionId) {
     if (ageSeconds < SUBMIT_GRACE_SECONDS) return;
     const message = 'The submission did not complete; retry with the same Idempotency-Key';
-    const ended = await end(deps, job, now, { status: 'failed', error: { code: 'submit_failed', message } }, { unsubmittedOnly: true, retryableSubmission: true });
+    const ended = await end(deps, job, { status: 'failed', error: { code: 'submit_failed', message } }, { unsubmittedOnly: true, retryableSubmission: true });
     if (ended) report.abandoned++;
     return;
   }
@@ -92,13 +91,11 @@ async function reconcileJob(deps: Dependencies, job: Job, now: Date, report: Rec
 async function end(
   deps: Dependencies,
   job: Job,
-  now: Date,
   ending: Omit<JobEnding, 'updatedAt'>,
   options?: { unsubmittedOnly?: boolean; retryableSubmission?: boolean },
 ): Promise<boolean> {
-  const outcome = await deps.jobs.finish(job.id, { ...ending, updatedAt: laterOf(now.toISOString(), job.updatedAt) }, options);
+  const outcome = await endJob(deps, job, ending, options);
   if (outcome.applied) {
-    await jobEnded(deps, outcome.job);
     deps.log.warn('reconciler ended a job', { jobId: job.id, predictionId: job.predictionId, owner: job.owner, code: ending.error.code });
   }
   return outcome.applied;

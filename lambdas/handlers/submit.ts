@@ -4,11 +4,11 @@ import { jsonResponse, type HttpResponse } from '../core/http';
 import { hashJson, IDEMPOTENCY_KEY, idempotentJobId, newJobId } from '../core/ids';
 import type { Job } from '../core/job';
 import { METRIC } from '../core/metrics';
-import { laterOf } from '../core/time';
 import { parseSubmitRequest, type SubmitRequest } from '../core/submit-request';
 import { apiBaseUrl, failureResponse, header, ownerOf, rawBodyOf, type ApiEvent } from './api-event';
 import type { Dependencies } from './dependencies';
-import { jobEnded } from './job-ended';
+import { endJob } from './job-ended';
+import { replicateApiError } from './replicate-api-error';
 import { presentJob } from './present-job';
 
 /**
@@ -100,27 +100,18 @@ async function failSubmission(deps: Dependencies, job: Job, error: unknown): Pro
   const failure =
     error instanceof ReplicateFailure ? error : new ReplicateFailure('unavailable', 'Replicate could not be reached');
   if (!(error instanceof ReplicateFailure)) deps.log.error('creating the prediction failed', { jobId: job.id, error });
-  const ended = await deps.jobs.finish(
-    job.id,
-    { status: 'failed', error: { code: 'submit_failed', message: failure.message }, updatedAt: laterOf(deps.clock().toISOString(), job.updatedAt) },
-    { unsubmittedOnly: true, retryableSubmission: RETRYABLE_SUBMIT_FAILURES.has(failure.kind) },
-  );
   // Nothing ran at Replicate: the day's count is given back along with the in-flight slot.
-  if (ended.applied) await jobEnded(deps, ended.job, { refundDaily: true, now: deps.clock() });
+  await endJob(
+    deps,
+    job,
+    { status: 'failed', error: { code: 'submit_failed', message: failure.message } },
+    { unsubmittedOnly: true, retryableSubmission: RETRYABLE_SUBMIT_FAILURES.has(failure.kind), refundDaily: true },
+  );
   deps.log.warn('replicate refused the submission', { jobId: job.id, kind: failure.kind, status: failure.status });
   // The job id is in the details: the failed job can be read (and its Idempotency-Key retried).
   const details = { jobId: job.id, ...(failure.detail === undefined ? {} : { replicate: failure.detail }) };
-  switch (failure.kind) {
-    case 'rejected':
-    case 'not_found':
-      return new ApiError('replicate_rejected_input', failure.message, details);
-    case 'rate_limited':
-      return new ApiError('replicate_rate_limited', failure.message, details, { 'retry-after': String(failure.retryAfterSeconds ?? 1) });
-    case 'auth_failed':
-      return new ApiError('replicate_auth_failed', 'The service could not authenticate to Replicate', details);
-    default:
-      return new ApiError('replicate_unavailable', failure.message, details);
-  }
+  if (failure.kind === 'rejected' || failure.kind === 'not_found') return new ApiError('replicate_rejected_input', failure.message, details);
+  return replicateApiError(failure, details);
 }
 
 /** The job was canceled while its prediction was being created: cancel the prediction too, so it costs nothing. */
