@@ -43,9 +43,13 @@ async function handleFailure(deps: Dependencies, record: SQSRecord, error: unkno
   }
 }
 
-/** What one message has done so far: outputs it already copied are not copied again when a write is retried. */
+/**
+ * What one message has done so far. When its final write loses a race and is retried, outputs it already
+ * copied are not copied again, and a copy that already failed for good is not tried again.
+ */
 interface Progress {
   copied?: StoredOutput[];
+  failed?: OutputFailure;
 }
 
 async function consumeRecord(deps: Dependencies, record: SQSRecord): Promise<void> {
@@ -126,30 +130,35 @@ async function succeed(
   progress: Progress,
 ): Promise<boolean> {
   const files = findOutputFiles(prediction.output);
-  if (files.length > 0 && !progress.copied) {
-    const leaseSeconds = deps.settings.transferLeaseSeconds;
-    const until = new Date(now.getTime() + leaseSeconds * 1000).toISOString();
-    if (!(await deps.jobs.acquireTransferLease(job.id, holder, now.toISOString(), until))) {
-      const fresh = await deps.jobs.get(job.id);
-      if (fresh && fresh.rank > job.rank) return false; // it moved on (finished): re-decide, which ignores it
-      throw new TransferInProgress(leaseSeconds);
+  if (!progress.copied && !progress.failed) {
+    if (files.length > 0) {
+      const leaseSeconds = deps.settings.transferLeaseSeconds;
+      const until = new Date(now.getTime() + leaseSeconds * 1000).toISOString();
+      if (!(await deps.jobs.acquireTransferLease(job.id, holder, now.toISOString(), until))) {
+        const fresh = await deps.jobs.get(job.id);
+        if (fresh && fresh.rank > job.rank) return false; // it moved on (finished): re-decide, which ignores it
+        throw new TransferInProgress(leaseSeconds);
+      }
+    }
+    try {
+      progress.copied = await copyOutputs(deps, job, files);
+    } catch (error) {
+      if (!(error instanceof OutputFailure) || !error.permanent) throw error;
+      deps.log.warn('output cannot be copied; the job fails', { jobId: job.id, code: error.code, reason: error.message });
+      progress.failed = error;
     }
   }
-  let outputs: StoredOutput[];
-  try {
-    outputs = progress.copied ??= await copyOutputs(deps, job, files);
-  } catch (error) {
-    if (!(error instanceof OutputFailure) || !error.permanent) throw error;
-    deps.log.warn('output cannot be copied; the job fails', { jobId: job.id, code: error.code, reason: error.message });
-    const failed: JobPatch = { ...patch, status: 'failed', error: { code: error.code, message: error.message } };
-    const outcome = await deps.jobs.advance(job.id, failed);
+  // Copying takes time, and other events may have been written meanwhile: each write after it is stamped
+  // with the time it is made, so `updatedAt` stays monotonic without losing the race to such an event.
+  const stamped = (written: JobPatch): JobPatch => ({ ...written, updatedAt: laterOf(deps.clock().toISOString(), written.updatedAt) });
+  if (progress.failed) {
+    const { code, message } = progress.failed;
+    const outcome = await deps.jobs.advance(job.id, stamped({ ...patch, status: 'failed', error: { code, message } }));
     if (outcome.applied) await jobEnded(deps, outcome.job);
     return outcome.applied;
   }
-  // Copying takes time, and other events may have been written meanwhile: stamp the write with the time it
-  // is made, so `updatedAt` stays monotonic without losing the race to an event written during the copy.
-  const written: JobPatch = { ...patch, updatedAt: laterOf(deps.clock().toISOString(), patch.updatedAt) };
-  const outcome = await deps.jobs.advance(job.id, written, await resultOf(deps, job, outputs, prediction.output ?? null));
+  const outputs = progress.copied!;
+  const outcome = await deps.jobs.advance(job.id, stamped(patch), await resultOf(deps, job, outputs, prediction.output ?? null));
   if (outcome.applied) {
     deps.log.info('job succeeded', { jobId: job.id, predictionId: prediction.id, owner: job.owner, outputs: outputs.length });
     await jobEnded(deps, outcome.job);

@@ -8,6 +8,7 @@ import { parseSigningSecrets, signWebhook } from '../../lambdas/core/webhook-sig
 import type { ApiEvent } from '../../lambdas/handlers/api-event';
 import { startTestStack, storedKeys, eventually, type TestStack } from '../support/local-stack';
 import { Crash, FaultPlan } from '../support/faults';
+import { OutputFailure } from '../../lambdas/core/failures';
 
 /**
  * Crash safety: the handlers run against the real emulators with a fault plan that kills them before each
@@ -166,6 +167,34 @@ describe('crash safety', () => {
     expect((await consumePredictions(racing)({ Records: [record] })).batchItemFailures).toEqual([]);
     expect(opened).toHaveLength(2); // two files, each opened once
     await expectRightOnce(id, predictionId);
+  });
+
+  it('an event written while a doomed copy runs does not make the consumer download again before failing the job', async () => {
+    const { id, predictionId, record } = await completedJob();
+    const prediction = stack.simulator!.predictions.get(predictionId)!;
+    const stale = recordFor(predictionId, `stale-fail-${id}`);
+    stale.body = JSON.stringify({ source: 'webhook', receivedAt: new Date(now).toISOString(), body: JSON.stringify({ ...prediction, status: 'processing', output: null }) });
+    let opened = 0;
+    let staleWritten: Promise<unknown> | undefined;
+    const racing: Dependencies = {
+      ...stack.deps,
+      outputs: {
+        async open() {
+          opened++;
+          // The stale event is written later, mid-copy, before any download gives up.
+          staleWritten ??= (async () => {
+            now += 5_000;
+            expect((await consumePredictions(stack.deps)({ Records: [stale] })).batchItemFailures).toEqual([]);
+            now -= 5_000;
+          })();
+          await staleWritten;
+          throw new OutputFailure('output_too_large', 'too large', true);
+        },
+      },
+    };
+    expect((await consumePredictions(racing)({ Records: [record] })).batchItemFailures).toEqual([]);
+    expect(await stack.deps.jobs.get(id)).toMatchObject({ status: 'failed', error: { code: 'output_too_large' } });
+    expect(opened).toBeLessThanOrEqual(2); // one copy attempt (two files at most), never a second round
   });
 
   it('submit killed between creating the prediction and recording its id: the webhook records it', async () => {
