@@ -5,5 +5,6 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }] },
   setupFiles: ['<rootDir>/test/setup-env.ts'],
-  testTimeout: 30000,
+  // A test stack's first start synthesizes the app (about 10 s, then cached by a hash of the sources).
+  testTimeout: 60000,
 };

@@ -1,10 +1,11 @@
 import { Duration } from 'aws-cdk-lib';
 import type { Node } from 'constructs';
+import { OwnerLimitsSetting } from '../lambdas/core/owner-limits';
 import type { ReplicateJobsProps } from './replicate-jobs';
 
 /**
- * The local server's settings as CDK context (`cdk deploy -c outputHosts=a,b -c publicUrl=https://…`), so
- * the same knobs exist in both places.
+ * The construct's props as CDK context (`cdk deploy -c outputHosts=a,b -c publicUrl=https://…`). The local
+ * stack synthesizes the same app with these too, so everything it runs is configured by the template.
  */
 export function propsFromContext(node: Node): ReplicateJobsProps {
   const text = (key: string): string | undefined => {
@@ -18,20 +19,53 @@ export function propsFromContext(node: Node): ReplicateJobsProps {
     if (!Number.isFinite(parsed) || parsed <= 0) throw new Error(`Context ${key} must be a positive number`);
     return parsed;
   };
-  const duration = (key: string) => {
+  const duration = (key: string, unit: (amount: number) => Duration = Duration.seconds) => {
     const value = number(key);
-    return value === undefined ? undefined : Duration.seconds(value);
+    return value === undefined ? undefined : unit(value);
   };
+  const flag = (key: string): boolean | undefined => {
+    const value = text(key);
+    if (value === undefined) return undefined;
+    if (value !== 'true' && value !== 'false') throw new Error(`Context ${key} must be true or false`);
+    return value === 'true';
+  };
+  const json = (key: string): unknown => {
+    const value = text(key);
+    if (value === undefined) return undefined;
+    try {
+      return JSON.parse(value);
+    } catch {
+      throw new Error(`Context ${key} must be JSON`);
+    }
+  };
+  const ownerLimits = json('ownerLimits');
+  const downloadAttempts = number('downloadAttempts');
+  const downloadRetryBase = duration('downloadRetryBaseMs', Duration.millis);
+  const rateLimit = number('throttleRateLimit');
+  const burstLimit = number('throttleBurstLimit');
+  const allowPlainHttp = flag('allowPlainHttp');
+  const allowPrivateAddresses = flag('allowPrivateAddresses');
   return {
     outputHosts: text('outputHosts')?.split(',').map((host) => host.trim()).filter(Boolean),
     replicateApiBaseUrl: text('replicateApiBaseUrl'),
     publicUrl: text('publicUrl'),
     consumerTimeout: duration('consumerTimeoutSeconds'),
     consumerMaxConcurrency: number('consumerMaxConcurrency'),
+    eventQueueVisibilityTimeout: duration('eventQueueVisibilitySeconds'),
+    maxReceiveCount: number('maxReceiveCount'),
     presignedUrlExpiry: duration('presignedUrlSeconds'),
     jobTimeout: duration('jobTimeoutSeconds'),
     reconcileInterval: duration('reconcileIntervalSeconds'),
     reconcileAfter: duration('reconcileAfterSeconds'),
     maxOutputBytes: number('maxOutputBytes'),
+    ownerLimits: ownerLimits === undefined ? undefined : OwnerLimitsSetting.parse(ownerLimits),
+    downloadRetry:
+      downloadAttempts === undefined && downloadRetryBase === undefined
+        ? undefined
+        : { attempts: downloadAttempts ?? 4, baseDelay: downloadRetryBase ?? Duration.seconds(1) },
+    callbackRetryBase: duration('callbackRetryBaseSeconds'),
+    throttle: rateLimit === undefined || burstLimit === undefined ? undefined : { rateLimit, burstLimit },
+    dailyQuota: number('dailyQuota'),
+    localNetwork: allowPlainHttp || allowPrivateAddresses ? { allowPlainHttp, allowPrivateAddresses } : undefined,
   };
 }

@@ -7,7 +7,8 @@ import type { Limits } from '../lambdas/core/owner-limits';
 export interface ReplicateJobsProps {
   /**
    * Hosts the consumer may download output files from (`host`, `host:port` or `*.domain`), https only.
-   * @default Replicate's file-delivery hosts: `replicate.delivery` and `*.replicate.delivery`
+   * @default Replicate's file-delivery hosts, `replicate.delivery` and `*.replicate.delivery`, plus the host of
+   * `replicateApiBaseUrl`
    */
   readonly outputHosts?: string[];
   /**
@@ -67,6 +68,30 @@ export interface ReplicateJobsProps {
    * @default 5 GiB
    */
   readonly maxOutputBytes?: number;
+  /**
+   * How long a received event stays invisible before SQS delivers it again (after a consumer failure).
+   * @default six times `consumerTimeout` (AWS's advice for SQS event sources)
+   */
+  readonly eventQueueVisibilityTimeout?: Duration;
+  /**
+   * Attempts per output file at a transient download error (5xx, a cut connection), and the first delay of
+   * the jittered exponential backoff between them.
+   * @default { attempts: 4, baseDelay: Duration.seconds(1) }
+   */
+  readonly downloadRetry?: { attempts: number; baseDelay: Duration };
+  /**
+   * First delay before a failed client callback is tried again; it doubles per attempt, at most 15 min.
+   * @default Duration.seconds(10)
+   */
+  readonly callbackRetryBase?: Duration;
+  /**
+   * Turns network guards OFF, for running the stack on one machine (the local stack sets this; it shows in
+   * the template as `ALLOW_PLAIN_HTTP` / `ALLOW_PRIVATE_ADDRESSES`). `allowPlainHttp` lets output downloads
+   * and client callbacks use http; `allowPrivateAddresses` lets them reach loopback, private and link-local
+   * addresses. Never set it for a deployed stack.
+   * @default every guard on: https only, public addresses only
+   */
+  readonly localNetwork?: { allowPlainHttp?: boolean; allowPrivateAddresses?: boolean };
   /**
    * Receives of a message before it goes to the dead-letter queue.
    * @default 5

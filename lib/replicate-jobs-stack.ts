@@ -1,16 +1,25 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnParameter, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { DEFAULT_REPLICATE_API_BASE_URL } from '../lambdas/runtime/settings';
 import { ReplicateJobs, type ReplicateJobsProps } from './replicate-jobs';
 
 export interface ReplicateJobsStackProps extends StackProps {
   readonly jobs?: ReplicateJobsProps;
 }
 
-/** The deployable stack: nothing but the reusable construct. */
+/** The deployable stack: the reusable construct, plus the one value that may change at each deploy. */
 export class ReplicateJobsStack extends Stack {
   readonly jobs: ReplicateJobs;
   constructor(scope: Construct, id: string, props: ReplicateJobsStackProps = {}) {
     super(scope, id, props);
-    this.jobs = new ReplicateJobs(this, 'ReplicateJobs', props.jobs);
+    // A parameter, not a synth-time value: pointing the stack at another Replicate-compatible API (a staging
+    // proxy; locally, the simulator on whatever port it got) needs no new synth.
+    const replicateApiBaseUrl = new CfnParameter(this, 'ReplicateApiBaseUrl', {
+      type: 'String',
+      default: props.jobs?.replicateApiBaseUrl ?? DEFAULT_REPLICATE_API_BASE_URL,
+      description: 'Base URL of the Replicate API (or a compatible one)',
+      allowedPattern: '^https?://.+',
+    });
+    this.jobs = new ReplicateJobs(this, 'ReplicateJobs', { ...props.jobs, replicateApiBaseUrl: replicateApiBaseUrl.valueAsString });
   }
 }

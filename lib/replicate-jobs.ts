@@ -17,7 +17,6 @@ import * as path from 'node:path';
 import { JOBS_TABLE_SCHEMA } from '../lambdas/adapters/dynamo-job-repository';
 import { WEBHOOK_RECEIPT_PREFIX } from '../lambdas/adapters/dynamo-webhook-receipts';
 import { UNSET_SECRET } from '../lambdas/adapters/secrets';
-import { REPLICATE_OUTPUT_HOSTS } from '../lambdas/core/host-allowlist';
 import { DEFAULT_LIMITS, OwnerLimitsSetting } from '../lambdas/core/owner-limits';
 import { API_FUNCTIONS, ROUTES, type ApiFunctionName } from '../lambdas/routes';
 import { DEFAULT_REPLICATE_API_BASE_URL, ENV } from '../lambdas/runtime/settings';
@@ -62,7 +61,7 @@ export class ReplicateJobs extends Construct {
       enforceSSL: true,
     });
     this.queue = new sqs.Queue(this, 'EventQueue', {
-      visibilityTimeout: Duration.seconds(consumerTimeout.toSeconds() * 6),
+      visibilityTimeout: props.eventQueueVisibilityTimeout ?? Duration.seconds(consumerTimeout.toSeconds() * 6),
       retentionPeriod: Duration.days(4),
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -110,18 +109,24 @@ export class ReplicateJobs extends Construct {
       [ENV.apiTokenSecret]: this.apiTokenSecret.secretArn,
       [ENV.webhookSecret]: this.webhookSecret.secretArn,
       [ENV.replicateBaseUrl]: replicateApiBaseUrl,
-      [ENV.outputHosts]: (props.outputHosts ?? REPLICATE_OUTPUT_HOSTS).join(','),
       [ENV.maxOutputBytes]: String(props.maxOutputBytes ?? 5 * 1024 ** 3),
       [ENV.presignedUrlSeconds]: String((props.presignedUrlExpiry ?? Duration.hours(1)).toSeconds()),
       [ENV.transferLeaseSeconds]: String(consumerTimeout.toSeconds()),
       [ENV.downloadTimeoutSeconds]: String(Math.max(30, consumerTimeout.toSeconds() - 30)),
-      [ENV.jobTimeoutSeconds]: String((props.jobTimeout ?? Duration.minutes(10)).toSeconds()),
-      [ENV.reconcileAfterSeconds]: String((props.reconcileAfter ?? Duration.minutes(2)).toSeconds()),
+      [ENV.jobTimeoutSeconds]: String((props.jobTimeout ?? Duration.minutes(10)).toSeconds({ integral: false })),
+      [ENV.reconcileAfterSeconds]: String((props.reconcileAfter ?? Duration.minutes(2)).toSeconds({ integral: false })),
+      [ENV.downloadAttempts]: String(props.downloadRetry?.attempts ?? 4),
+      [ENV.downloadRetryBaseMs]: String((props.downloadRetry?.baseDelay ?? Duration.seconds(1)).toMilliseconds()),
+      [ENV.callbackRetryBaseSeconds]: String((props.callbackRetryBase ?? Duration.seconds(10)).toSeconds({ integral: false })),
       // Validated here, so a typo fails `cdk synth` instead of every submit.
       [ENV.ownerLimits]: JSON.stringify(OwnerLimitsSetting.parse(props.ownerLimits ?? { default: DEFAULT_LIMITS })),
       POWERTOOLS_SERVICE_NAME: 'replicate-jobs',
       NODE_OPTIONS: '--enable-source-maps',
+      // Unset, the functions allow Replicate's file hosts plus the API base URL's host (settings.ts).
+      ...(props.outputHosts ? { [ENV.outputHosts]: props.outputHosts.join(',') } : {}),
       ...(props.publicUrl ? { [ENV.publicUrl]: props.publicUrl } : {}),
+      ...(props.localNetwork?.allowPlainHttp ? { [ENV.allowPlainHttp]: 'true' } : {}),
+      ...(props.localNetwork?.allowPrivateAddresses ? { [ENV.allowPrivateAddresses]: 'true' } : {}),
     };
     const fn = (name: string, handler: string, entry: string, overrides: Partial<nodejs.NodejsFunctionProps> = {}) =>
       new nodejs.NodejsFunction(this, name, {

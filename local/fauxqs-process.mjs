@@ -3,7 +3,8 @@
 // Prints {"port":N} once listening; exits when its parent closes stdin (so it never outlives it).
 import { startFauxqs } from 'fauxqs';
 
-const server = await startFauxqs({ port: Number(process.env.FAUXQS_PORT ?? 0), host: '127.0.0.1', logger: false });
+// Queue URLs are http://sqs.<region>.localhost:<port>/<account>/<name> (fauxqs's default host): see emulators.ts.
+const server = await startFauxqs({ port: Number(process.env.FAUXQS_PORT ?? 0), logger: false });
 process.stdout.write(`${JSON.stringify({ port: server.port })}\n`);
 const stop = async () => {
   await server.stop().catch(() => undefined);

@@ -1,38 +1,24 @@
-import type { Job } from '../lambdas/core/job';
-import type { JobRepository } from '../lambdas/core/ports';
+import { JOB_STATUS_CHANGED } from '../lambdas/adapters/logged-job-repository';
 
 /**
  * `npm start`'s live view: one line each time a job's status changes, with its path so far, e.g.
  *   job_8c… alice  queued → starting → processing → succeeded  2 outputs, 1.4 s
- * It wraps the jobs repository and watches what each write answers, so it sees every path (webhook, poll,
- * cancel, timeout) without the handlers knowing about it.
+ * It reads the functions' own `job status changed` log lines, so it sees every path (webhook, poll, cancel,
+ * timeout) exactly as CloudWatch Logs would.
  */
-export function withProgress(jobs: JobRepository, write: (line: string) => void): JobRepository {
+export function progressView(write: (line: string) => void): (record: Record<string, any>) => void {
   const paths = new Map<string, string[]>();
-  const seen = (job: Job | undefined) => {
-    if (!job) return;
-    const path = paths.get(job.id) ?? [];
-    if (path[path.length - 1] === job.status) return;
-    path.push(job.status);
-    paths.set(job.id, path);
+  return (record) => {
+    if (record.message !== JOB_STATUS_CHANGED || typeof record.jobId !== 'string') return;
+    const path = paths.get(record.jobId) ?? [];
+    if (path[path.length - 1] === record.status) return;
+    path.push(record.status);
+    paths.set(record.jobId, path);
     const details: string[] = [];
-    if (job.status === 'succeeded') details.push(`${job.outputs.length} output${job.outputs.length === 1 ? '' : 's'}`);
-    if (job.error) details.push(`${job.error.code}: ${job.error.message.slice(0, 80)}`);
-    if (job.completedAt) details.push(`${((Date.parse(job.completedAt) - Date.parse(job.createdAt)) / 1000).toFixed(1)} s`);
-    write(`${job.id} ${job.owner}  ${path.join(' → ')}${details.length ? `  ${details.join(', ')}` : ''}`);
-    if (['succeeded', 'failed', 'canceled'].includes(job.status)) paths.delete(job.id);
+    if (record.status === 'succeeded') details.push(`${record.outputs} output${record.outputs === 1 ? '' : 's'}`);
+    if (record.errorCode) details.push(`${record.errorCode}: ${String(record.errorMessage ?? '').slice(0, 80)}`);
+    if (record.completedAt) details.push(`${((Date.parse(record.completedAt) - Date.parse(record.createdAt)) / 1000).toFixed(1)} s`);
+    write(`${record.jobId} ${record.owner}  ${path.join(' → ')}${details.length ? `  ${details.join(', ')}` : ''}`);
+    if (['succeeded', 'failed', 'canceled'].includes(record.status)) paths.delete(record.jobId);
   };
-  return new Proxy(jobs, {
-    get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver);
-      if (typeof value !== 'function') return value;
-      return async (...args: unknown[]) => {
-        const result = await value.apply(target, args);
-        if (property === 'create' && result?.created) seen(args[0] as Job);
-        if (property === 'recordPrediction') seen(result as Job | undefined);
-        if ((property === 'advance' || property === 'finish') && result?.applied) seen(result.job);
-        return result;
-      };
-    },
-  });
 }

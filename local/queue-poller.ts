@@ -1,50 +1,64 @@
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { EventSourceModel } from './cloud/app-model';
 
 /**
- * What Lambda's SQS event source does, locally: receive batches, hand them to the consumer as an SQS event,
- * delete the records it did not report as failed. Failed ones reappear after their visibility timeout and
- * go to the dead-letter queue after the redrive policy's receives.
+ * Lambda's SQS event source mapping, as the template configures it: up to `MaximumConcurrency` pollers, each
+ * gathering up to `BatchSize` messages for at most `MaximumBatchingWindowInSeconds`, invoking the function,
+ * then deleting what succeeded. With `ReportBatchItemFailures` only the reported records stay; a function
+ * error keeps the whole batch. Kept records reappear after the visibility timeout and go to the dead-letter
+ * queue after the redrive policy's receives. It polls with the function's own credentials, as Lambda does
+ * with the execution role, so those grants are checked too.
  */
 export function startQueuePoller(options: {
+  mapping: EventSourceModel;
   sqs: SQSClient;
   queueUrl: string;
-  queueArn?: string;
-  consumer: (event: SQSEvent) => Promise<SQSBatchResponse>;
-  /** Batches processed at once (Lambda's maximum concurrency). */
-  concurrency?: number;
+  queueArn: string;
+  region: string;
+  invoke: (event: SQSEvent) => Promise<unknown>;
   onError?: (error: unknown) => void;
 }): { stop(): Promise<void> } {
+  const { mapping } = options;
   const abort = new AbortController();
   let running = true;
+
+  async function gather(): Promise<Message[]> {
+    const messages: Message[] = [];
+    const deadline = Date.now() + mapping.maxBatchingWindowSeconds * 1000;
+    do {
+      const received = await options.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: options.queueUrl,
+          MaxNumberOfMessages: Math.min(10, mapping.batchSize - messages.length),
+          // Long-poll for the first message; then only as long as the batching window has left.
+          WaitTimeSeconds: messages.length === 0 ? 1 : Math.max(0, Math.floor((deadline - Date.now()) / 1000)),
+          MessageSystemAttributeNames: ['All'],
+          MessageAttributeNames: ['All'],
+        }),
+        { abortSignal: abort.signal },
+      );
+      messages.push(...(received.Messages ?? []));
+      if (messages.length === 0) return messages;
+      if (!received.Messages?.length) await new Promise((resolve) => setTimeout(resolve, 20));
+    } while (running && messages.length < mapping.batchSize && Date.now() < deadline);
+    return messages;
+  }
 
   async function loop() {
     while (running) {
       try {
-        const received = await options.sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: options.queueUrl,
-            MaxNumberOfMessages: 10,
-            WaitTimeSeconds: 1,
-            MessageSystemAttributeNames: ['All'],
-          }),
-          { abortSignal: abort.signal },
-        );
-        const messages = received.Messages ?? [];
+        const messages = await gather();
         if (messages.length === 0) continue;
-        const records: SQSRecord[] = messages.map((message) => ({
-          messageId: message.MessageId!,
-          receiptHandle: message.ReceiptHandle!,
-          body: message.Body ?? '',
-          attributes: message.Attributes as unknown as SQSRecord['attributes'],
-          messageAttributes: {},
-          md5OfBody: message.MD5OfBody ?? '',
-          eventSource: 'aws:sqs',
-          eventSourceARN: options.queueArn ?? 'arn:aws:sqs:us-east-1:000000000000:local',
-          awsRegion: 'us-east-1',
-        }));
-        const result = await options.consumer({ Records: records });
-        const failed = new Set(result.batchItemFailures.map((failure) => failure.itemIdentifier));
+        const records = messages.map((message) => toRecord(message, options.queueArn, options.region));
+        let failed: Set<string>;
+        try {
+          const result = (await options.invoke({ Records: records })) as SQSBatchResponse | undefined;
+          failed = new Set(mapping.reportBatchItemFailures ? (result?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier) : []);
+        } catch (error) {
+          options.onError?.(error);
+          continue; // the function failed: every record stays, to come back after its visibility timeout
+        }
         const done = records.filter((record) => !failed.has(record.messageId));
         if (done.length > 0) {
           await options.sqs.send(
@@ -62,12 +76,31 @@ export function startQueuePoller(options: {
     }
   }
 
-  const loops = Array.from({ length: options.concurrency ?? 2 }, loop);
+  const loops = Array.from({ length: mapping.maxConcurrency ?? 5 }, loop);
   return {
     async stop() {
       running = false;
       abort.abort();
       await Promise.allSettled(loops);
     },
+  };
+}
+
+function toRecord(message: Message, queueArn: string, region: string): SQSRecord {
+  return {
+    messageId: message.MessageId!,
+    receiptHandle: message.ReceiptHandle!,
+    body: message.Body ?? '',
+    attributes: message.Attributes as unknown as SQSRecord['attributes'],
+    messageAttributes: Object.fromEntries(
+      Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
+        name,
+        { stringValue: value.StringValue, binaryValue: value.BinaryValue ? Buffer.from(value.BinaryValue).toString('base64') : undefined, stringListValues: [], binaryListValues: [], dataType: value.DataType! },
+      ]),
+    ),
+    md5OfBody: message.MD5OfBody ?? '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: queueArn,
+    awsRegion: region,
   };
 }

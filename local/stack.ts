@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -7,20 +8,25 @@ import Replicate from 'replicate';
 import { MemoryMetrics } from '../lambdas/adapters/powertools-metrics';
 import { StaticSecrets } from '../lambdas/adapters/secrets';
 import type { Log } from '../lambdas/core/log';
-import { buildApiHandlers } from '../lambdas/handlers/api-function';
-import { consumePredictions } from '../lambdas/handlers/consume-predictions';
-import { deliverCallbacks } from '../lambdas/handlers/deliver-callbacks';
-import { reconcile } from '../lambdas/handlers/reconcile';
 import type { Dependencies } from '../lambdas/handlers/dependencies';
 import { createDependencies } from '../lambdas/runtime/create-dependencies';
 import { DEFAULT_REPLICATE_API_BASE_URL, ENV, readSettings, splitList } from '../lambdas/runtime/settings';
-import { startEmulators, type Emulators } from './emulators';
-import { startHttpServer } from './http-server';
-import { withProgress } from './progress';
+import { startApiGateway } from './api-gateway';
+import { readAppModel, type AppModel, type FunctionModel } from './cloud/app-model';
+import { createLocalResources, type LocalResources } from './cloud/local-resources';
+import { STACK_NAME, synthesize, type CloudAssembly } from './cloud/synthesize';
+import { EMULATOR_CREDENTIALS, startEmulators, REGION, type Emulators } from './emulators';
+import { functionLogSink } from './function-logs';
+import { startIamProxy, type IamProxyOptions, type RequestRecord } from './iam/iam-proxy';
+import { startLocalFunction, type LocalFunction } from './lambda/local-function';
+import { localContext, type LocalContextOptions } from './local-context';
+import { progressView } from './progress';
 import { startQueuePoller } from './queue-poller';
 import { startReplicateSimulator, type ReplicateSimulator } from './replicate-simulator';
+import { startSchedule } from './scheduler';
+import { startSecretsManager } from './secrets-manager';
 
-/** The local stack's settings: the contract's environment variables (DESIGN.md "Local default"). */
+/** The local stack's settings: the contract's environment variables (README, "Configuration"). */
 export interface LocalStackOptions {
   port?: number;
   host?: string;
@@ -35,16 +41,21 @@ export interface LocalStackOptions {
   maxOutputBytes?: number;
   /** Time between the simulator's status changes. */
   simulatorStepMs?: number;
-  /** Seconds a failed message waits before it is received again. */
+  /** Seconds a failed message waits before it is received again (the template's visibility timeout). */
   visibilityTimeoutSeconds?: number;
   /** Receives before a message goes to the dead-letter queue. */
   maxReceiveCount?: number;
-  /** How often the reconciler runs (`RECONCILE_INTERVAL_SECONDS`); 0 turns it off. */
+  /** How often the reconciler's schedule fires (`RECONCILE_INTERVAL_SECONDS`); 0 turns it off. Default: the template's rate. */
   reconcileIntervalSeconds?: number;
+  /** Keep production's network guards (https only, public addresses only) in the template. */
+  productionNetworkGuards?: boolean;
+  /** The usage plan's limits (generous locally unless given). */
+  throttle?: LocalContextOptions['throttle'];
   /** Prints a line per job status change (the `npm start` live view). */
   progress?: (line: string) => void;
+  /** Where the functions' log records go; without it, their lines are printed as they come. */
   log?: Log;
-  /** Extra environment-style settings for the handlers (see lambdas/runtime/settings.ts). */
+  /** Environment-style settings (README, "Configuration"), turned into the app's context. */
   env?: Record<string, string | undefined>;
 }
 
@@ -54,17 +65,43 @@ export interface LocalStack {
   devApiKey: string;
   webhookSecret: string;
   simulator?: ReplicateSimulator;
-  emulators: Emulators;
+  emulators: Emulators & { resources: StackResources };
+  /** The cloud assembly the functions run from, and what the local runtime read from its template. */
+  assembly: CloudAssembly;
+  model: AppModel;
+  /** Each function's execution environments, by the template's logical id. */
+  functions: Map<string, LocalFunction>;
+  /** Every AWS request the functions made, as the IAM proxy saw and judged it. */
+  awsRequests: RequestRecord[];
+  /**
+   * The handlers' dependencies built in this process over the same resources and settings, for tests that
+   * inject faults or move the clock between two adapter calls (which a separate process cannot offer).
+   */
   deps: Dependencies;
+  /** Metric totals from the functions' EMF lines (and from `deps`). */
   metrics: MemoryMetrics;
   stop(): Promise<void>;
 }
 
-export const DEV_OWNER = 'dev';
+export interface StackResources {
+  tableName: string;
+  bucketName: string;
+  queueUrl: string;
+  deadLetterQueueUrl: string;
+  callbackQueueUrl: string;
+  callbackDeadLetterQueueUrl: string;
+}
 
-/** Starts everything `npm start` runs: emulators, simulator, HTTP API and queue poller, all in this process. */
+export const DEV_OWNER = 'dev';
+const ACCOUNT_ID = '000000000000';
+
+/**
+ * Starts what `npm start` runs: synthesizes the CDK app (cached by a hash of the sources and settings), creates
+ * its resources in the emulators, and runs each function's bundle from `cdk.out` on Node.js 24 behind an API
+ * Gateway, SQS event sources and a schedule read from the template, every AWS call checked against the
+ * function's own role by the IAM proxy.
+ */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
-  const log = options.log ?? new Logger({ serviceName: 'replicate-jobs-local' });
   const host = options.host ?? '127.0.0.1';
   const apiKeys = parseApiKeys(options.apiKeys);
   const useSimulator = !options.replicateApiToken && !options.replicateApiBaseUrl;
@@ -74,84 +111,238 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     (useSimulator
       ? `whsec_${randomBytes(24).toString('base64')}`
       : await fetchWebhookSecret(replicateApiToken, options.replicateApiBaseUrl));
-  const emulators = await startEmulators({
-    visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 5,
-    maxReceiveCount: options.maxReceiveCount,
-  });
-  const simulator = useSimulator
-    ? await startReplicateSimulator({ webhookSecret, host, stepMs: options.simulatorStepMs })
-    : undefined;
+  const settingsEnv: Record<string, string | undefined> = {
+    ...options.env,
+    ...(options.outputHosts ? { OUTPUT_HOSTS: options.outputHosts } : {}),
+    ...(options.maxOutputBytes ? { MAX_OUTPUT_BYTES: String(options.maxOutputBytes) } : {}),
+    ...(options.publicUrl ? { PUBLIC_URL: options.publicUrl } : {}),
+  };
+  const assembly = await synthesize(
+    localContext({
+      env: settingsEnv,
+      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 5,
+      maxReceiveCount: options.maxReceiveCount,
+      productionNetworkGuards: options.productionNetworkGuards,
+      throttle: options.throttle,
+    }),
+  );
+  const model = readAppModel(assembly);
 
-  // The API's port must be known before the handlers are built (it is the webhook's base URL), so listen first.
-  let handlers: ReturnType<typeof buildApiHandlers> | undefined;
-  const server = await startHttpServer({
-    handlers: new Proxy({} as ReturnType<typeof buildApiHandlers>, { get: (_, name: string) => handlers![name as keyof typeof handlers] }),
+  const emulators = await startEmulators();
+  const secretsManager = await startSecretsManager();
+  const simulator = useSimulator ? await startReplicateSimulator({ webhookSecret, host, stepMs: options.simulatorStepMs }) : undefined;
+  const replicateApiBaseUrl = simulator?.apiBaseUrl ?? options.replicateApiBaseUrl;
+  const secretValues: Record<string, string> = {
+    [ENV.apiTokenSecret]: replicateApiToken,
+    [ENV.webhookSecret]: webhookSecret,
+    ...(options.env?.CALLBACK_SIGNING_KEY ? { [ENV.callbackKeySecret]: options.env.CALLBACK_SIGNING_KEY } : {}),
+  };
+  const log = options.log;
+  const metrics = new MemoryMetrics();
+  const onLog = functionLogSink({
+    log,
+    metrics,
+    observe: options.progress ? progressView(options.progress) : undefined,
+    print: log ? undefined : (line) => process.stdout.write(`${line}\n`),
+  });
+  const platformLog: Log = log ?? new Logger({ serviceName: 'replicate-jobs-local' });
+
+  // The IAM proxy listens first: queue URLs name its address. Each function's principal is added once the
+  // template's references can be resolved.
+  const principals: IamProxyOptions['principals'] = new Map();
+  const proxy = await startIamProxy({
+    upstreams: { dynamodb: emulators.dynamoEndpoint, sqs: emulators.awsEndpoint, s3: emulators.awsEndpoint, secretsmanager: secretsManager.endpoint },
+    principals,
+    context: { region: REGION, accountId: ACCOUNT_ID, tables: tableKeysOf(model) },
+    trustedKeys: new Set([EMULATOR_CREDENTIALS.accessKeyId]),
+    sqsQueueUrlOrigin: emulators.queueUrlOrigin,
+    onDenied: (denied) => platformLog.error('access denied', { ...denied }),
+  });
+  // Queue URLs name the proxy, so the local tooling's SQS client goes through it too (unchecked: its own key).
+  emulators.clients.sqs.destroy();
+  emulators.clients.sqs = new SQSClient({ region: REGION, endpoint: proxy.url, credentials: EMULATOR_CREDENTIALS });
+  const resources = await createLocalResources({
+    assembly,
+    model,
+    clients: emulators.clients,
+    env: { region: REGION, accountId: ACCOUNT_ID, stackName: STACK_NAME },
+    sqsEndpoint: proxy.url,
+    parameters: replicateApiBaseUrl ? { ReplicateApiBaseUrl: replicateApiBaseUrl } : {},
+    putSecret: (arn, value) => secretsManager.values.set(arn, value),
+    secretValue: (logicalId) => {
+      const variable = environmentVariableReferencing(model, logicalId);
+      return variable ? secretValues[variable] : undefined;
+    },
+  });
+
+  const credentials = new Map(model.functions.map((fn) => [fn.logicalId, { accessKeyId: `LOCAL${fn.logicalId}`, secretAccessKey: randomBytes(20).toString('hex') }]));
+  for (const fn of model.functions) {
+    principals.set(credentials.get(fn.logicalId)!.accessKeyId, {
+      name: resources.functionName(fn.logicalId),
+      roleArn: resources.roleArn(fn.roleLogicalId),
+      policies: fn.policies.map((policy) => ({ name: policy.name, policy: resources.resolve(policy.document) })),
+    });
+  }
+
+  const functions = new Map<string, LocalFunction>();
+  for (const fn of model.functions) {
+    const { accessKeyId, secretAccessKey } = credentials.get(fn.logicalId)!;
+    functions.set(
+      fn.logicalId,
+      startLocalFunction(
+        {
+          name: resources.functionName(fn.logicalId),
+          codeDir: fn.codeDir,
+          handler: fn.handler,
+          environment: resources.resolve(fn.environment),
+          timeoutSeconds: fn.timeoutSeconds,
+          memoryMb: fn.memoryMb,
+        },
+        {
+          maxEnvironments: fn.reservedConcurrency ?? concurrencyOf(model, fn),
+          onLog: onLog,
+          region: REGION,
+          accountId: ACCOUNT_ID,
+          // What Lambda gives every function: its role's credentials. Locally also the SDK's standard endpoint
+          // variables, pointing every AWS call at the IAM proxy.
+          platformEnvironment: {
+            AWS_ACCESS_KEY_ID: accessKeyId,
+            AWS_SECRET_ACCESS_KEY: secretAccessKey,
+            AWS_SESSION_TOKEN: `local-session-${fn.logicalId}`,
+            AWS_ENDPOINT_URL_DYNAMODB: proxy.url,
+            AWS_ENDPOINT_URL_SQS: proxy.url,
+            AWS_ENDPOINT_URL_S3: proxy.url,
+            AWS_ENDPOINT_URL_SECRETS_MANAGER: proxy.url,
+            ...(fn.logFormat ? { AWS_LAMBDA_LOG_FORMAT: fn.logFormat } : {}),
+            ...(fn.logLevel ? { AWS_LAMBDA_LOG_LEVEL: fn.logLevel } : {}),
+            AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
+            AWS_XRAY_DAEMON_ADDRESS: '127.0.0.1:2000',
+          },
+        },
+      ),
+    );
+  }
+  const invoke = (logicalId: string, event: unknown) => functions.get(logicalId)!.invoke(event);
+
+  const gateway = await startApiGateway({
+    routes: model.routes,
+    usagePlan: model.usagePlan,
+    stageName: stageNameOf(assembly),
     apiKeys,
+    invoke,
     port: options.port ?? 3000,
     host,
     extra: serveConsole,
   });
-  const settings = readSettings({
-    ...options.env,
-    [ENV.tableName]: emulators.resources.tableName,
-    [ENV.bucketName]: emulators.resources.bucketName,
-    [ENV.queueUrl]: emulators.resources.queueUrl,
-    [ENV.callbackQueueUrl]: emulators.resources.callbackQueueUrl,
-    // Locally, callbacks may go to plain http on this machine (a test receiver, a dev server).
-    [ENV.callbackHttpsOnly]: 'false',
-    [ENV.replicateBaseUrl]: simulator?.apiBaseUrl ?? options.replicateApiBaseUrl,
-    [ENV.outputHosts]: options.outputHosts,
-    [ENV.maxOutputBytes]: options.maxOutputBytes ? String(options.maxOutputBytes) : options.env?.[ENV.maxOutputBytes],
-    [ENV.publicUrl]: options.publicUrl || server.url,
+
+  const pollers = model.eventSources.map((mapping) => {
+    const { accessKeyId, secretAccessKey } = credentials.get(mapping.functionLogicalId)!;
+    const sqs = new SQSClient({ region: REGION, endpoint: proxy.url, credentials: { accessKeyId, secretAccessKey } });
+    const poller = startQueuePoller({
+      mapping,
+      sqs,
+      queueUrl: resources.queueUrl(mapping.queueLogicalId),
+      queueArn: resources.resolve({ 'Fn::GetAtt': [mapping.queueLogicalId, 'Arn'] }),
+      region: REGION,
+      invoke: (event) => invoke(mapping.functionLogicalId, event),
+      onError: (error) => platformLog.error('event source mapping: invocation failed', { function: mapping.functionLogicalId, error }),
+    });
+    return { stop: async () => (await poller.stop(), sqs.destroy()) };
   });
-  const metrics = new MemoryMetrics();
-  const deps = createDependencies({
-    settings,
-    clients: emulators.clients,
-    secrets: new StaticSecrets({
-      apiToken: replicateApiToken,
-      webhookSecret,
-      callbackKey: options.env?.CALLBACK_SIGNING_KEY || randomBytes(32).toString('base64'),
+  const schedules = model.schedules.map((schedule) =>
+    startSchedule({
+      intervalSeconds: schedule.enabled ? (options.reconcileIntervalSeconds ?? schedule.rateSeconds) : 0,
+      ruleArn: `arn:aws:events:${REGION}:${ACCOUNT_ID}:rule/${schedule.functionLogicalId}`,
+      region: REGION,
+      accountId: ACCOUNT_ID,
+      invoke: (event) => invoke(schedule.functionLogicalId, event),
+      onError: (error) => platformLog.error('scheduled invocation failed', { function: schedule.functionLogicalId, error }),
     }),
-    log,
+  );
+
+  const consumer = model.eventSources[0]?.functionLogicalId ?? model.functions[0].logicalId;
+  const consumerEnvironment = resources.resolve(model.functions.find((fn) => fn.logicalId === consumer)!.environment);
+  const deps = createDependencies({
+    settings: readSettings(consumerEnvironment),
+    clients: emulators.clients,
+    secrets: new StaticSecrets({ apiToken: replicateApiToken, webhookSecret, callbackKey: secretsManager.values.get(consumerEnvironment[ENV.callbackKeySecret])! }),
+    log: platformLog,
     metrics,
-    allowLocalOutputs: true,
-  });
-  if (options.progress) deps.jobs = withProgress(deps.jobs, options.progress);
-  handlers = buildApiHandlers(deps);
-  const reconciler = startReconcilerTimer(deps, options.reconcileIntervalSeconds ?? 60);
-  const poller = startQueuePoller({
-    sqs: emulators.clients.sqs,
-    queueUrl: emulators.resources.queueUrl,
-    consumer: consumePredictions(deps),
-    concurrency: 10, // the construct's default consumerMaxConcurrency
-    onError: (error) => log.error('queue poller error', { error }),
-  });
-  const callbackPoller = startQueuePoller({
-    sqs: emulators.clients.sqs,
-    queueUrl: emulators.resources.callbackQueueUrl,
-    consumer: deliverCallbacks(deps),
-    onError: (error) => log.error('callback poller error', { error }),
   });
 
   return {
-    url: server.url,
+    url: gateway.url,
     apiKeys,
     devApiKey: [...apiKeys.entries()].find(([, owner]) => owner === DEV_OWNER)?.[0] ?? [...apiKeys.keys()][0],
     webhookSecret,
     simulator,
-    emulators,
+    emulators: { ...emulators, resources: stackResources(model, resources, consumerEnvironment) },
+    assembly,
+    model,
+    functions,
+    awsRequests: proxy.records,
     deps,
     metrics,
     async stop() {
-      await reconciler.stop();
-      await poller.stop();
-      await callbackPoller.stop();
-      await server.stop();
+      await Promise.all(schedules.map((schedule) => schedule.stop()));
+      await Promise.all(pollers.map((poller) => poller.stop()));
+      await gateway.stop();
+      await Promise.all([...functions.values()].map((fn) => fn.stop()));
+      await proxy.stop();
       await simulator?.stop();
+      await secretsManager.stop();
       await emulators.stop();
     },
   };
+}
+
+/** The names tests and tools look for, read from what the functions are told. */
+function stackResources(model: AppModel, resources: LocalResources, environment: Record<string, string>): StackResources {
+  const deadLetterQueueOf = (queueUrl: string) => {
+    const queue = model.queues.find((q) => resources.queueUrl(q.logicalId) === queueUrl);
+    return queue?.redrive ? resources.queueUrl(queue.redrive.deadLetterQueueLogicalId) : '';
+  };
+  return {
+    tableName: environment[ENV.tableName],
+    bucketName: environment[ENV.bucketName],
+    queueUrl: environment[ENV.queueUrl],
+    deadLetterQueueUrl: deadLetterQueueOf(environment[ENV.queueUrl]),
+    callbackQueueUrl: environment[ENV.callbackQueueUrl],
+    callbackDeadLetterQueueUrl: deadLetterQueueOf(environment[ENV.callbackQueueUrl]),
+  };
+}
+
+/** The environment variable through which functions find a secret: it tells which value the secret holds. */
+function environmentVariableReferencing(model: AppModel, logicalId: string): string | undefined {
+  for (const fn of model.functions) {
+    for (const [name, value] of Object.entries(fn.environment)) if ((value as { Ref?: string })?.Ref === logicalId) return name;
+  }
+  return undefined;
+}
+
+/** Execution environments a function may have at once: its event source's maximum concurrency, else 10. */
+function concurrencyOf(model: AppModel, fn: FunctionModel): number {
+  return model.eventSources.find((mapping) => mapping.functionLogicalId === fn.logicalId)?.maxConcurrency ?? 10;
+}
+
+/** Each table's partition keys (the table's and its indexes'), which `dynamodb:LeadingKeys` is about. */
+function tableKeysOf(model: AppModel): IamProxyOptions['context']['tables'] {
+  const hashOf = (keySchema: Array<{ AttributeName: string; KeyType: string }>) => keySchema.find((key) => key.KeyType === 'HASH')!.AttributeName;
+  // Local table names are their logical ids (local-resources.ts).
+  return Object.fromEntries(
+    model.tables.map(({ logicalId, properties }) => [
+      logicalId,
+      {
+        partitionKey: hashOf(properties.KeySchema),
+        indexes: Object.fromEntries((properties.GlobalSecondaryIndexes ?? []).map((index: any) => [index.IndexName, hashOf(index.KeySchema)])),
+      },
+    ]),
+  );
+}
+
+function stageNameOf(assembly: CloudAssembly): string {
+  const stage = Object.values(assembly.template.Resources).find((resource) => resource.Type === 'AWS::ApiGateway::Stage');
+  return stage?.Properties?.StageName ?? 'prod';
 }
 
 /** The job console (a static page over the same API), local only: GET /console. */
@@ -161,21 +352,6 @@ function serveConsole(req: IncomingMessage, res: ServerResponse): boolean {
   res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'self'; img-src * data:; media-src *; script-src 'unsafe-inline'; style-src 'unsafe-inline'" });
   res.end(CONSOLE_PAGE);
   return true;
-}
-
-/** Runs the reconciler every `intervalSeconds`, never two runs at once (EventBridge's schedule, locally). */
-function startReconcilerTimer(deps: Dependencies, intervalSeconds: number): { stop(): Promise<void> } {
-  if (intervalSeconds <= 0) return { stop: async () => undefined };
-  let running: Promise<unknown> = Promise.resolve();
-  const timer = setInterval(() => {
-    running = running.then(() => reconcile(deps)().catch((error) => deps.log.error('reconciler failed', { error })));
-  }, intervalSeconds * 1000);
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
 }
 
 /** With a real Replicate and no REPLICATE_WEBHOOK_SECRET, the account's signing secret is asked for once. */

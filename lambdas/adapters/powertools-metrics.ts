@@ -18,7 +18,8 @@ export class PowertoolsMetrics implements Metrics {
     this.client.addMetric(name, MetricUnit.Bytes, value);
   }
   flush(): void {
-    this.client.publishStoredMetrics();
+    // Publishing nothing would print Powertools' "No application metrics to publish" warning every invocation.
+    if (this.client.hasStoredMetrics()) this.client.publishStoredMetrics();
   }
 }
 

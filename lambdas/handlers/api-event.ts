@@ -27,12 +27,14 @@ export const header = (event: ApiEvent, name: string): string | undefined => hea
 
 /**
  * The API's base URL as the client reached it (stage prefix and custom-domain base path included): the
- * request path in the context is the full one, the event's path is the route's.
+ * request path in the context is the full one, the event's path is the route's. The scheme is the one API
+ * Gateway reports in `X-Forwarded-Proto` (always https there; plain http only from a local gateway).
  */
 export function apiBaseUrl(event: ApiEvent): string {
   const fullPath = event.requestContext.path ?? event.path;
   const prefix = fullPath.endsWith(event.path) ? fullPath.slice(0, fullPath.length - event.path.length) : '';
-  return `https://${event.requestContext.domainName}${prefix}`;
+  const scheme = header(event, 'x-forwarded-proto') === 'http' ? 'http' : 'https';
+  return `${scheme}://${event.requestContext.domainName}${prefix}`;
 }
 
 /** The error answer every API handler gives; an error we did not expect is logged, its detail kept from the client. */

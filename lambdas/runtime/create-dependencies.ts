@@ -2,6 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoJobRepository } from '../adapters/dynamo-job-repository';
+import { withLoggedTransitions } from '../adapters/logged-job-repository';
 import { DynamoOwnerQuota } from '../adapters/dynamo-owner-quota';
 import { DynamoWebhookReceipts } from '../adapters/dynamo-webhook-receipts';
 import { HttpCallbackEndpoint } from '../adapters/http-callback-endpoint';
@@ -31,23 +32,21 @@ export function createDependencies(options: {
   clients: AwsClients;
   secrets: Secrets;
   log: Log;
-  /** Outputs over plain http from loopback/private addresses: only the local stack, whose simulator serves them. */
-  allowLocalOutputs?: boolean;
   metrics: Metrics;
   clock?: Clock;
   fetch?: typeof fetch;
 }): Dependencies {
   const { settings, clients, secrets } = options;
-  const local = options.allowLocalOutputs ?? false;
-  const allowlist = allowlistFor(settings, local);
+  const allowlist = allowlistFor(settings);
+  const blockPrivateAddresses = !settings.network.allowPrivateAddresses;
   return {
-    jobs: new DynamoJobRepository(clients.dynamo, settings.tableName),
+    jobs: withLoggedTransitions(new DynamoJobRepository(clients.dynamo, settings.tableName), options.log),
     quota: new DynamoOwnerQuota(clients.dynamo, settings.tableName, settings.limitsOf),
     receipts: new DynamoWebhookReceipts(clients.dynamo, settings.tableName),
     objects: new S3ObjectStore(clients.s3, settings.bucketName),
     queue: new SqsQueue(clients.sqs, settings.queueUrl),
     callbacks: new SqsQueue(clients.sqs, settings.callbackQueueUrl),
-    callbackEndpoint: new HttpCallbackEndpoint({ blockPrivateAddresses: !local, timeoutMs: 10_000 }),
+    callbackEndpoint: new HttpCallbackEndpoint({ blockPrivateAddresses, timeoutMs: 10_000 }),
     secrets,
     replicate: new ReplicateHttpGateway({
       token: () => secrets.replicateApiToken(),
@@ -56,7 +55,7 @@ export function createDependencies(options: {
     }),
     outputs: new HttpOutputSource({
       allowlist,
-      blockPrivateAddresses: !local,
+      blockPrivateAddresses,
       maxBytes: settings.maxOutputBytes,
       timeoutMs: settings.downloadTimeoutMs,
     }),

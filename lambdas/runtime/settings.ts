@@ -12,7 +12,8 @@ export const ENV = {
   queueUrl: 'QUEUE_URL',
   callbackQueueUrl: 'CALLBACK_QUEUE_URL',
   callbackKeySecret: 'CALLBACK_SIGNING_KEY_SECRET_ARN',
-  callbackHttpsOnly: 'CALLBACK_HTTPS_ONLY',
+  allowPlainHttp: 'ALLOW_PLAIN_HTTP',
+  allowPrivateAddresses: 'ALLOW_PRIVATE_ADDRESSES',
   callbackRetryBaseSeconds: 'CALLBACK_RETRY_BASE_SECONDS',
   apiTokenSecret: 'REPLICATE_API_TOKEN_SECRET_ARN',
   webhookSecret: 'REPLICATE_WEBHOOK_SECRET_ARN',
@@ -42,6 +43,11 @@ export interface RuntimeSettings extends HandlerSettings {
   maxOutputBytes: number;
   downloadTimeoutMs: number;
   limitsOf: (owner: string) => Limits;
+  /**
+   * What output downloads and client callbacks may reach. Both off unless the template turns them on (the
+   * construct's `localNetwork` prop, which only the local stack sets): https only, public addresses only.
+   */
+  network: { allowPlainHttp: boolean; allowPrivateAddresses: boolean };
 }
 
 type Env = Record<string, string | undefined>;
@@ -71,13 +77,14 @@ export const splitList = (value: string | undefined): string[] =>
 export function readSettings(env: Env): RuntimeSettings {
   const replicateBaseUrl = env[ENV.replicateBaseUrl] || DEFAULT_REPLICATE_API_BASE_URL;
   const hosts = splitList(env[ENV.outputHosts]);
+  const allowPlainHttp = env[ENV.allowPlainHttp] === 'true';
   return {
     tableName: required(env, ENV.tableName),
     bucketName: required(env, ENV.bucketName),
     queueUrl: required(env, ENV.queueUrl),
     callbackQueueUrl: required(env, ENV.callbackQueueUrl),
     callbacks: {
-      httpsOnly: env[ENV.callbackHttpsOnly] !== 'false',
+      httpsOnly: !allowPlainHttp,
       retryBaseSeconds: positiveNumber(env, ENV.callbackRetryBaseSeconds, 10),
     },
     replicateBaseUrl,
@@ -95,7 +102,8 @@ export function readSettings(env: Env): RuntimeSettings {
     },
     publicUrl: env[ENV.publicUrl]?.replace(/\/+$/, '') || undefined,
     limitsOf: parseOwnerLimits(env[ENV.ownerLimits]),
+    network: { allowPlainHttp, allowPrivateAddresses: env[ENV.allowPrivateAddresses] === 'true' },
   };
 }
 
-export const allowlistFor = (settings: RuntimeSettings, allowHttp: boolean) => new HostAllowlist(settings.outputHosts, allowHttp);
+export const allowlistFor = (settings: RuntimeSettings) => new HostAllowlist(settings.outputHosts, settings.network.allowPlainHttp);

@@ -230,6 +230,24 @@ describe('ReplicateJobs template', () => {
     }
   });
 
+  it('keeps every network guard on by default; only the localNetwork prop turns them off, visibly', () => {
+    for (const fn of Object.values(template.findResources('AWS::Lambda::Function'))) {
+      expect(fn.Properties.Environment.Variables).not.toHaveProperty('ALLOW_PLAIN_HTTP');
+      expect(fn.Properties.Environment.Variables).not.toHaveProperty('ALLOW_PRIVATE_ADDRESSES');
+    }
+    const local = synth({ localNetwork: { allowPlainHttp: true, allowPrivateAddresses: true } });
+    local.allResourcesProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ ALLOW_PLAIN_HTTP: 'true', ALLOW_PRIVATE_ADDRESSES: 'true' }) },
+    });
+  });
+
+  it('takes the Replicate API base URL as a deploy-time parameter, defaulting to Replicate', () => {
+    template.hasParameter('ReplicateApiBaseUrl', { Type: 'String', Default: 'https://api.replicate.com/v1' });
+    template.allResourcesProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ REPLICATE_API_BASE_URL: { Ref: 'ReplicateApiBaseUrl' } }) },
+    });
+  });
+
   it('bundles the handlers with esbuild, offline', () => {
     const bundled = synth(undefined, true);
     const code = Object.values(bundled.findResources('AWS::Lambda::Function')).map((fn) => fn.Properties.Code.S3Key);

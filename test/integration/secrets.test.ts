@@ -3,16 +3,16 @@ import { randomBytes } from 'node:crypto';
 import { SecretsManagerSecrets, UNSET_SECRET } from '../../lambdas/adapters/secrets';
 import { startReplicateSimulator, type ReplicateSimulator } from '../../local/replicate-simulator';
 import { setSecrets } from '../../scripts/set-secrets';
-import { startSecretsManagerStub } from '../support/secrets-manager-stub';
+import { startSecretsManager } from '../../local/secrets-manager';
 
 describe('secrets: the setup script and the runtime reader', () => {
   const webhookSecret = `whsec_${randomBytes(24).toString('base64')}`;
   let simulator: ReplicateSimulator;
-  let stub: Awaited<ReturnType<typeof startSecretsManagerStub>>;
+  let stub: Awaited<ReturnType<typeof startSecretsManager>>;
   let client: SecretsManagerClient;
   beforeAll(async () => {
     simulator = await startReplicateSimulator({ webhookSecret });
-    stub = await startSecretsManagerStub({ token: UNSET_SECRET, webhook: UNSET_SECRET });
+    stub = await startSecretsManager({ token: UNSET_SECRET, webhook: UNSET_SECRET });
     client = new SecretsManagerClient({ endpoint: stub.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
   });
   afterAll(async () => {

@@ -2,10 +2,10 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
- * No Secrets Manager emulator exists on the registry, so this is the smallest one that speaks its JSON
+ * The local Secrets Manager. No emulator exists on the registry, so this is the smallest one that speaks its JSON
  * protocol for the two calls the project makes (GetSecretValue, PutSecretValue). The real SDK client talks to it.
  */
-export async function startSecretsManagerStub(initial: Record<string, string> = {}) {
+export async function startSecretsManager(initial: Record<string, string> = {}) {
   const values = new Map(Object.entries(initial));
   const server = createServer(async (req, res) => {
     let body = '';

@@ -1,0 +1,219 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApiError } from '../lambdas/core/errors';
+import { errorResponse, type HttpResponse } from '../lambdas/core/http';
+import type { AppModel, RouteModel } from './cloud/app-model';
+import { FunctionError } from './lambda/local-function';
+
+/** API Gateway's payload limit: bigger requests never reach a function there, so they don't here either. */
+const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+
+export interface ApiGatewayOptions {
+  routes: RouteModel[];
+  usagePlan: AppModel['usagePlan'];
+  /** The stage the template deploys (its name is in the request context, as in AWS). */
+  stageName: string;
+  /** API key value → API key id (the owner). */
+  apiKeys: Map<string, string>;
+  invoke(functionLogicalId: string, event: unknown): Promise<unknown>;
+  port: number;
+  host: string;
+  /** Pages the local stack serves itself (none of the API's). */
+  extra?: (req: IncomingMessage, res: ServerResponse) => boolean;
+}
+
+/**
+ * The REST API as the template declares it: its resources and methods, `ApiKeyRequired`, the usage plan's
+ * throttle and quota per key, and AWS_PROXY integrations that invoke the function named in each method's
+ * integration URI with a proxy event shaped like API Gateway's. Locally a missing key answers the
+ * documented `401 unauthorized` (API Gateway says 403), and an unknown route `404`/`405`.
+ */
+export async function startApiGateway(options: ApiGatewayOptions) {
+  const limiter = usagePlanLimiter(options.usagePlan);
+  const server = createServer((req, res) => {
+    if (options.extra?.(req, res)) return;
+    serve(req, res).catch(() => send(res, errorResponse(new Error('unexpected'))));
+  });
+
+  async function serve(req: IncomingMessage, res: ServerResponse) {
+    const url = new URL(req.url ?? '/', 'http://local');
+    const match = matchRoute(options.routes, req.method ?? 'GET', url.pathname);
+    if (match === undefined) return send(res, errorResponse(new ApiError('not_found', 'No such route')));
+    if (match === 'method_not_allowed') {
+      await drain(req);
+      return send(res, errorResponse(new ApiError('method_not_allowed', `${req.method} is not allowed on ${url.pathname}`)));
+    }
+    const apiKey = typeof req.headers['x-api-key'] === 'string' ? req.headers['x-api-key'] : undefined;
+    const apiKeyId = apiKey ? options.apiKeys.get(apiKey) : undefined;
+    if (match.route.apiKeyRequired) {
+      if (!apiKeyId) {
+        await drain(req);
+        return send(res, errorResponse(new ApiError('unauthorized', 'A valid x-api-key header is required')));
+      }
+      const refused = limiter(apiKeyId);
+      if (refused) {
+        await drain(req);
+        return send(res, { statusCode: 429, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: refused }) });
+      }
+    }
+    const body = await readBody(req);
+    if (body === undefined) return send(res, errorResponse(new ApiError('body_too_large', 'Request body too large')), true);
+    const event = proxyEvent(req, url, match, body, match.route.apiKeyRequired ? apiKeyId : undefined, options.stageName);
+    try {
+      send(res, (await options.invoke(match.route.functionLogicalId, event)) as HttpResponse);
+    } catch (error) {
+      // What API Gateway answers when the integration fails: the function's error never reaches the client.
+      const timedOut = error instanceof FunctionError && error.errorType === 'Sandbox.Timedout';
+      const message = timedOut ? 'Endpoint request timed out' : 'Internal server error';
+      send(res, { statusCode: timedOut ? 504 : 502, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message }) });
+    }
+  }
+
+  await new Promise<void>((resolve) => server.listen(options.port, options.host, resolve));
+  const address = server.address() as AddressInfo;
+  return {
+    server,
+    url: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${address.port}`,
+    async stop() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+interface RouteMatch {
+  route: RouteModel;
+  pathParameters: Record<string, string>;
+}
+
+/** Matches a concrete path against the declared resources: `{name}` takes one non-empty segment. */
+export function matchRoute(routes: RouteModel[], method: string, path: string): RouteMatch | 'method_not_allowed' | undefined {
+  let pathMatched = false;
+  for (const route of routes) {
+    const pathParameters = matchPath(route.path, path);
+    if (!pathParameters) continue;
+    pathMatched = true;
+    if (route.method === method || route.method === 'ANY') return { route, pathParameters };
+  }
+  return pathMatched ? 'method_not_allowed' : undefined;
+}
+
+function matchPath(template: string, path: string): Record<string, string> | undefined {
+  const want = template.split('/');
+  const got = path.split('/');
+  if (want.length !== got.length) return undefined;
+  const parameters: Record<string, string> = {};
+  for (let i = 0; i < want.length; i++) {
+    const param = /^\{(\w+)\}$/.exec(want[i]);
+    if (param) {
+      if (!got[i]) return undefined;
+      try {
+        parameters[param[1]] = decodeURIComponent(got[i]);
+      } catch {
+        parameters[param[1]] = got[i];
+      }
+    } else if (want[i] !== got[i]) {
+      return undefined;
+    }
+  }
+  return parameters;
+}
+
+/** The REST API proxy integration's event (payload format 1.0), served at the root as on a custom domain. */
+function proxyEvent(req: IncomingMessage, url: URL, match: RouteMatch, body: Buffer, apiKeyId: string | undefined, stage: string) {
+  const headers: Record<string, string> = {};
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const [name, value] = [req.rawHeaders[i], req.rawHeaders[i + 1]];
+    if (/^x-forwarded-(proto|port|for)$/i.test(name)) continue; // API Gateway sets these itself
+    headers[name] = value;
+    (multiValueHeaders[name] ??= []).push(value);
+  }
+  // API Gateway adds these; the scheme tells the functions how the client reached the API.
+  const forwarded = { 'X-Forwarded-Proto': 'http', 'X-Forwarded-Port': String(req.socket.localPort), 'X-Forwarded-For': req.socket.remoteAddress ?? '' };
+  for (const [name, value] of Object.entries(forwarded)) {
+    headers[name] = value;
+    multiValueHeaders[name] = [value];
+  }
+  const query: Record<string, string> = {};
+  const multiValueQuery: Record<string, string[]> = {};
+  for (const [name, value] of url.searchParams) {
+    query[name] = value;
+    (multiValueQuery[name] ??= []).push(value);
+  }
+  const now = new Date();
+  const hasQuery = Object.keys(query).length > 0;
+  return {
+    resource: match.route.path,
+    path: url.pathname,
+    httpMethod: req.method,
+    headers,
+    multiValueHeaders,
+    queryStringParameters: hasQuery ? query : null,
+    multiValueQueryStringParameters: hasQuery ? multiValueQuery : null,
+    pathParameters: Object.keys(match.pathParameters).length ? match.pathParameters : null,
+    stageVariables: null,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      resourcePath: match.route.path,
+      httpMethod: req.method,
+      path: url.pathname,
+      stage,
+      requestId: randomUUID(),
+      requestTime: now.toUTCString(),
+      requestTimeEpoch: now.getTime(),
+      domainName: req.headers.host ?? 'localhost',
+      protocol: `HTTP/${req.httpVersion}`,
+      identity: { apiKeyId: apiKeyId ?? null, sourceIp: req.socket.remoteAddress ?? '', userAgent: req.headers['user-agent'] ?? null },
+    },
+    body: body.length ? body.toString('utf8') : null,
+    isBase64Encoded: false,
+  };
+}
+
+/**
+ * The usage plan per API key: a token bucket (steady rate, burst) and a request quota per period, each
+ * refusal answered 429 with API Gateway's own message.
+ */
+function usagePlanLimiter(plan: AppModel['usagePlan']): (apiKeyId: string) => string | undefined {
+  const buckets = new Map<string, { tokens: number; at: number; used: number; period: number }>();
+  const periodMs = { DAY: 86_400_000, WEEK: 7 * 86_400_000, MONTH: 30 * 86_400_000 }[plan?.quotaPeriod ?? 'DAY'];
+  return (apiKeyId) => {
+    if (!plan) return undefined;
+    const now = Date.now();
+    const burst = plan.burstLimit ?? Infinity;
+    const bucket = buckets.get(apiKeyId) ?? { tokens: burst, at: now, used: 0, period: Math.floor(now / periodMs) };
+    buckets.set(apiKeyId, bucket);
+    bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) / 1000) * (plan.rateLimit ?? Infinity));
+    bucket.at = now;
+    if (Math.floor(now / periodMs) !== bucket.period) Object.assign(bucket, { used: 0, period: Math.floor(now / periodMs) });
+    if (plan.quotaLimit !== undefined && bucket.used >= plan.quotaLimit) return 'Limit Exceeded';
+    if (bucket.tokens < 1) return 'Too Many Requests';
+    bucket.tokens -= 1;
+    bucket.used += 1;
+    return undefined;
+  };
+}
+
+function send(res: ServerResponse, response: HttpResponse & { isBase64Encoded?: boolean }, close = false) {
+  res.writeHead(response.statusCode, { ...response.headers, ...(close ? { connection: 'close' } : {}) });
+  res.end(response.isBase64Encoded ? Buffer.from(response.body, 'base64') : response.body);
+}
+
+/** Reads the body, or answers undefined once it passes the limit (without buffering the rest). */
+async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_REQUEST_BYTES) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+async function drain(req: IncomingMessage) {
+  for await (const _ of req) void _;
+}

@@ -1,0 +1,324 @@
+import { randomUUID } from 'node:crypto';
+import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { pipeline } from 'node:stream/promises';
+import { describeAwsRequest, needsBody, s3Address, serviceOf, type AwsRequestContext, type AwsService } from './aws-request';
+import { checkAuthorization } from './policy-check';
+import { accessKeyIdOf, assumedRoleArn, type Principal } from './principal';
+
+/**
+ * IAM in front of the local emulators. Every request from a function process is mapped to the IAM action(s),
+ * resource(s) and condition keys AWS would authorize (aws-request.ts), judged against that function's role
+ * policies (policy-check.ts), and either forwarded to the emulator or refused the way the AWS service refuses it,
+ * so a missing grant fails locally exactly as it would in AWS. One port serves all four services: the request
+ * itself says which (X-Amz-Target, else S3).
+ *
+ * S3 bodies (objects up to GiBs, multipart parts) stream through both ways, never buffered; only the small JSON
+ * bodies are read, because the mapping needs them. A request with `Expect: 100-continue` is authorized before its
+ * body is asked for, so a denied upload is refused without being sent.
+ */
+
+export interface RequestRecord {
+  /** The function (principal name), or `unknown:<access key id>` / `anonymous`. */
+  function: string;
+  service: AwsService;
+  operation: string;
+  action: string;
+  resource: string;
+  /** The DynamoDB partition-key value, or the S3 object key, when there is one. */
+  key?: string;
+  /** From the request's arrival to the end of the upstream's response (or of the refusal). */
+  latencyMs: number;
+  /** The HTTP status the caller got. */
+  status: number;
+  /** This authorization's decision (a request is forwarded only when all of its authorizations are allowed). */
+  allowed: boolean;
+  /** Epoch ms of the request's arrival. */
+  at: number;
+}
+
+export interface DeniedEntry {
+  function: string;
+  action: string;
+  resource: string;
+  /** The message AWS would give (for S3, which answers only "Access Denied", the detailed one). */
+  message: string;
+  /** The evaluator's reason: the denying statement, or what no policy allows. */
+  reason: string;
+}
+
+export interface IamProxyOptions {
+  upstreams: Record<AwsService, string>;
+  /** Access key id → the function it belongs to. */
+  principals: Map<string, Principal>;
+  /** Local tooling/admin keys: forwarded unchecked and not recorded. */
+  trustedKeys?: Set<string>;
+  /** Where the SQS emulator's queue URLs point (default: its endpoint); queue URLs naming the proxy are translated to it. */
+  sqsQueueUrlOrigin?: string;
+  context: AwsRequestContext;
+  /** Called once per refused request, with its first denied authorization: for a log line. */
+  onDenied?: (entry: DeniedEntry) => void;
+  /** Default 127.0.0.1 (an IP: the S3 client then addresses buckets path-style). */
+  host?: string;
+  /** Default 0 (any free port). */
+  port?: number;
+}
+
+export interface IamProxy {
+  url: string;
+  records: RequestRecord[];
+  stop(): Promise<void>;
+}
+
+/** The JSON bodies are small (DynamoDB's largest, BatchWriteItem, is 16 MB). */
+const MAX_JSON_BODY_BYTES = 32 * 1024 * 1024;
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'expect'];
+
+export async function startIamProxy(options: IamProxyOptions): Promise<IamProxy> {
+  const records: RequestRecord[] = [];
+  const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+  const upstreams = Object.fromEntries(Object.entries(options.upstreams).map(([service, url]) => [service, new URL(url)])) as Record<AwsService, URL>;
+
+  const handle = async (req: IncomingMessage, res: ServerResponse, expectsContinue: boolean) => {
+    const started = performance.now();
+    const at = Date.now();
+    const rawUrl = req.url ?? '/';
+    const queryStart = rawUrl.indexOf('?');
+    const path = queryStart < 0 ? rawUrl : rawUrl.slice(0, queryStart);
+    const search = queryStart < 0 ? '' : rawUrl.slice(queryStart);
+    const headers = flatten(req.headers);
+    const request = { method: req.method ?? 'GET', path, query: new URLSearchParams(search), headers };
+    const service = serviceOf(headers);
+    const keyId = accessKeyIdOf(request);
+    const upstreamPath = () => (service === 's3' ? (s3Address(request, options.context).upstreamPath ?? path) : path) + search;
+
+    if (keyId !== undefined && options.trustedKeys?.has(keyId)) {
+      if (expectsContinue) res.writeContinue();
+      const trustedBody = service === 'sqs' ? await readBody(req, MAX_JSON_BODY_BYTES) : undefined;
+      await forward(req, res, service, upstreamPath(), trustedBody);
+      return;
+    }
+
+    const principal = keyId === undefined ? undefined : options.principals.get(keyId);
+    let body: Buffer | undefined;
+    if (needsBody(request)) {
+      if (principal && expectsContinue) res.writeContinue();
+      if (principal || !expectsContinue) body = await readBody(req, MAX_JSON_BODY_BYTES);
+      if (body === undefined && principal) return void res.destroy(); // over the limit: no AWS JSON request is this large
+    }
+    const description = describeAwsRequest({ ...request, body }, options.context);
+    const record = (fn: string, allowed: boolean[], status: number) => {
+      const latencyMs = Math.round((performance.now() - started) * 100) / 100;
+      description.authorizations.forEach((authorization, index) =>
+        records.push({
+          function: fn,
+          service,
+          operation: description.operation,
+          action: authorization.action,
+          resource: authorization.resource,
+          ...(authorization.key !== undefined ? { key: authorization.key } : {}),
+          latencyMs,
+          status,
+          allowed: allowed[index],
+          at,
+        }),
+      );
+    };
+
+    if (!principal) {
+      const name = keyId === undefined ? 'anonymous' : `unknown:${keyId}`;
+      const answer = keyId === undefined && service === 's3' ? denial(service, 'Access Denied', req.method) : invalidKey(service, keyId ?? '', req.method);
+      refuse(res, answer.status, answer.headers, answer.body, expectsContinue);
+      record(name, description.authorizations.map(() => false), answer.status);
+      const first = description.authorizations[0];
+      options.onDenied?.({
+        function: name,
+        action: first?.action ?? '',
+        resource: first?.resource ?? '',
+        message: keyId === undefined ? 'Unsigned request' : 'The security token included in the request is invalid.',
+        reason: keyId === undefined ? 'the request is not signed' : `access key id ${keyId} belongs to no function`,
+      });
+      return;
+    }
+
+    const results = await Promise.all(description.authorizations.map((authorization) => checkAuthorization(principal, authorization)));
+    const deniedAt = results.findIndex((result) => !result.allowed);
+    if (deniedAt >= 0) {
+      const { action, resource } = description.authorizations[deniedAt];
+      const because =
+        results[deniedAt].decision === 'ExplicitlyDenied'
+          ? 'with an explicit deny in an identity-based policy'
+          : `because no identity-based policy allows the ${action} action`;
+      const message = `User: ${assumedRoleArn(principal, options.context.accountId)} is not authorized to perform: ${action} on resource: ${resource} ${because}`;
+      const answer = denial(service, message, req.method);
+      // An unread S3 body: drained when it is coming anyway; when it waits for 100 Continue, the connection is closed instead.
+      refuse(res, answer.status, answer.headers, answer.body, expectsContinue);
+      record(principal.name, results.map((result) => result.allowed), answer.status);
+      options.onDenied?.({ function: principal.name, action, resource, message, reason: results[deniedAt].reason });
+      return;
+    }
+
+    if (expectsContinue && body === undefined) res.writeContinue();
+    const status = await forward(req, res, service, description.upstreamPath !== undefined ? description.upstreamPath + search : path + search, body);
+    record(principal.name, results.map(() => true), status);
+  };
+
+  /** Sends the request on (the buffered body, or the request stream itself) and streams the answer back; resolves with its status once it has ended. */
+  const forward = async (req: IncomingMessage, res: ServerResponse, service: AwsService, path: string, body: Buffer | undefined): Promise<number> => {
+    const target = upstreams[service];
+    // Queue URLs name this proxy (the SDK sends a queue's requests to its URL's host, as in AWS, where that is
+    // the SQS endpoint); the emulator knows each queue by the URL it gave it, so the proxy translates.
+    if (service === 'sqs' && body !== undefined && req.headers.host) {
+      body = Buffer.from(body.toString('utf8').replaceAll(`"http://${req.headers.host}/`, `"${options.sqsQueueUrlOrigin ?? target.origin}/`));
+    }
+    const headers: IncomingHttpHeaders = { ...req.headers, host: target.host };
+    for (const name of HOP_BY_HOP) delete headers[name];
+    if (body !== undefined) headers['content-length'] = String(body.length);
+    const transport = target.protocol === 'https:' ? https : http;
+    const upstream = transport.request({
+      protocol: target.protocol,
+      hostname: target.hostname,
+      port: target.port,
+      method: req.method,
+      path: target.pathname.replace(/\/$/, '') + path,
+      headers,
+      agent: target.protocol === 'https:' ? agents.https : agents.http,
+    });
+    const response = new Promise<IncomingMessage>((resolve, reject) => {
+      upstream.once('response', resolve);
+      upstream.once('error', reject);
+    });
+    res.once('close', () => {
+      if (!res.writableFinished) upstream.destroy(); // the caller went away: stop the upload/download
+    });
+    const sending = body !== undefined ? Promise.resolve(upstream.end(body)) : pipeline(req, upstream);
+    sending.catch(() => undefined);
+    try {
+      const answer = await response;
+      const status = answer.statusCode ?? 502;
+      const answerHeaders = { ...answer.headers };
+      for (const name of HOP_BY_HOP) delete answerHeaders[name];
+      res.writeHead(status, answerHeaders);
+      await pipeline(answer, res);
+      return status;
+    } catch (error) {
+      if (!res.headersSent) {
+        res.writeHead(502, { 'content-type': 'text/plain' });
+        res.end(`iam-proxy: upstream ${service} failed: ${(error as Error).message}`);
+        return 502;
+      }
+      res.destroy();
+      return res.statusCode;
+    }
+  };
+
+  const server = http.createServer((req, res) => {
+    handle(req, res, false).catch((error) => failed(res, error));
+  });
+  // Authorize before asking for the body: a refused upload is never sent.
+  server.on('checkContinue', (req, res) => {
+    handle(req, res, true).catch((error) => failed(res, error));
+  });
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+  const { address, port } = server.address() as AddressInfo;
+  return {
+    url: `http://${address.includes(':') ? `[${address}]` : address}:${port}`,
+    records,
+    async stop() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      agents.http.destroy();
+      agents.https.destroy();
+      await closed;
+    },
+  };
+}
+
+function failed(res: ServerResponse, error: unknown) {
+  if (!res.headersSent) {
+    res.writeHead(500, { 'content-type': 'text/plain' });
+    res.end(`iam-proxy: ${(error as Error).message}`);
+  } else res.destroy();
+}
+
+interface Answer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** AccessDenied, as each service words it on the wire (the SDK clients name the error from these). */
+function denial(service: AwsService, message: string, method: string | undefined): Answer {
+  const requestId = randomUUID();
+  switch (service) {
+    case 'dynamodb':
+      return json(400, '1.0', { __type: 'com.amazon.coral.service#AccessDeniedException', Message: message }, { 'x-amzn-requestid': requestId });
+    case 'sqs':
+      return json(400, '1.0', { __type: 'com.amazonaws.sqs#AccessDenied', message }, { 'x-amzn-requestid': requestId, 'x-amzn-query-error': 'AccessDenied;Sender' });
+    case 'secretsmanager':
+      return json(400, '1.1', { __type: 'AccessDeniedException', Message: message }, { 'x-amzn-requestid': requestId });
+    case 's3':
+      // S3 says only "Access Denied"; the detail goes to onDenied.
+      return s3Error(403, 'AccessDenied', 'Access Denied', requestId, method);
+  }
+}
+
+/** An access key id that belongs to no function: what each service answers for a key it does not know. */
+function invalidKey(service: AwsService, keyId: string, method: string | undefined): Answer {
+  const requestId = randomUUID();
+  const message = 'The security token included in the request is invalid.';
+  switch (service) {
+    case 'dynamodb':
+      return json(400, '1.0', { __type: 'com.amazon.coral.service#UnrecognizedClientException', message }, { 'x-amzn-requestid': requestId });
+    case 'sqs':
+      return json(403, '1.0', { __type: 'com.amazonaws.sqs#InvalidClientTokenId', message }, { 'x-amzn-requestid': requestId, 'x-amzn-query-error': 'InvalidClientTokenId;Sender' });
+    case 'secretsmanager':
+      return json(400, '1.1', { __type: 'UnrecognizedClientException', message }, { 'x-amzn-requestid': requestId });
+    case 's3':
+      return s3Error(403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.', requestId, method, `<AWSAccessKeyId>${xml(keyId)}</AWSAccessKeyId>`);
+  }
+}
+
+function json(status: number, version: '1.0' | '1.1', payload: unknown, headers: Record<string, string>): Answer {
+  return { status, headers: { 'content-type': `application/x-amz-json-${version}`, ...headers }, body: JSON.stringify(payload) };
+}
+
+function s3Error(status: number, code: string, message: string, requestId: string, method: string | undefined, extra = ''): Answer {
+  const body =
+    method === 'HEAD' // HEAD answers carry no body: the SDK names the error from the status
+      ? ''
+      : `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${xml(message)}</Message>${extra}<RequestId>${requestId}</RequestId><HostId>iam-proxy</HostId></Error>`;
+  return { status, headers: { 'content-type': 'application/xml', 'x-amz-request-id': requestId }, body };
+}
+
+/**
+ * Answers without having read the request body. With `close`, the connection is closed after the answer (the client
+ * may be waiting for 100 Continue, so the body may never come); otherwise the body is read and dropped, keeping the
+ * connection usable.
+ */
+function refuse(res: ServerResponse, status: number, headers: Record<string, string>, body: string, close: boolean) {
+  const req = res.req;
+  res.writeHead(status, { ...headers, 'content-length': String(Buffer.byteLength(body)), ...(close ? { connection: 'close' } : {}) });
+  res.end(body);
+  if (!req.readableEnded) req.resume();
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function flatten(headers: IncomingHttpHeaders): Record<string, string | undefined> {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : value]));
+}
+
+function xml(text: string): string {
+  return text.replace(/[<>&'"]/g, (char) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[char]!);
+}

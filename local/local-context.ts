@@ -1,0 +1,57 @@
+/**
+ * The local stack's settings as the CDK context its app is synthesized with: every knob reaches the functions
+ * through the template, as a deploy would. Each environment variable of `npm start` maps to one context key
+ * (lib/context-props.ts reads them).
+ */
+const ENV_TO_CONTEXT: Record<string, string> = {
+  OUTPUT_HOSTS: 'outputHosts',
+  MAX_OUTPUT_BYTES: 'maxOutputBytes',
+  PRESIGNED_URL_SECONDS: 'presignedUrlSeconds',
+  TRANSFER_LEASE_SECONDS: 'consumerTimeoutSeconds',
+  RECONCILE_AFTER_SECONDS: 'reconcileAfterSeconds',
+  JOB_TIMEOUT_SECONDS: 'jobTimeoutSeconds',
+  DOWNLOAD_ATTEMPTS: 'downloadAttempts',
+  DOWNLOAD_RETRY_BASE_MS: 'downloadRetryBaseMs',
+  CALLBACK_RETRY_BASE_SECONDS: 'callbackRetryBaseSeconds',
+  OWNER_LIMITS: 'ownerLimits',
+  PUBLIC_URL: 'publicUrl',
+};
+
+export const LOCAL_THROTTLE = { rateLimit: 10_000, burstLimit: 20_000, dailyQuota: 100_000_000 };
+
+export interface LocalContextOptions {
+  env: Record<string, string | undefined>;
+  /** Seconds before a failed event is received again: short locally (AWS: six times the consumer timeout). */
+  visibilityTimeoutSeconds: number;
+  maxReceiveCount?: number;
+  /**
+   * The usage plan's limits per API key. Locally generous by default (a dev loop or a test suite polls far
+   * faster than a client in production should); API Gateway's throttling is still enforced from the template.
+   */
+  throttle?: { rateLimit: number; burstLimit: number; dailyQuota: number };
+  /**
+   * The production network guards stay on (https only, public addresses only): for tests that check the
+   * deployed bundles refuse what production must refuse. Off by default locally, where the simulator serves
+   * outputs over http on loopback and callbacks may go to a dev server on this machine.
+   */
+  productionNetworkGuards?: boolean;
+}
+
+export function localContext(options: LocalContextOptions): Record<string, string> {
+  const context: Record<string, string> = {};
+  for (const [name, key] of Object.entries(ENV_TO_CONTEXT)) {
+    const value = options.env[name];
+    if (value !== undefined && value !== '') context[key] = value;
+  }
+  context.eventQueueVisibilitySeconds = String(options.visibilityTimeoutSeconds);
+  if (options.maxReceiveCount) context.maxReceiveCount = String(options.maxReceiveCount);
+  const throttle = options.throttle ?? LOCAL_THROTTLE;
+  context.throttleRateLimit = String(throttle.rateLimit);
+  context.throttleBurstLimit = String(throttle.burstLimit);
+  context.dailyQuota = String(throttle.dailyQuota);
+  if (!options.productionNetworkGuards) {
+    context.allowPlainHttp = 'true';
+    context.allowPrivateAddresses = 'true';
+  }
+  return context;
+}

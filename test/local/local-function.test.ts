@@ -1,0 +1,238 @@
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  FunctionError,
+  startLocalFunction,
+  type FunctionSpec,
+  type LocalFunction,
+  type LocalFunctionOptions,
+} from '../../local/lambda/local-function';
+
+// Real processes: each function below runs in Node 24 under the official Runtime Interface Client.
+
+const MARKER = 'LOCAL_FUNCTION_TEST_MARKER';
+let root: string;
+const started: LocalFunction[] = [];
+
+beforeAll(() => {
+  process.env[MARKER] = 'from the test process';
+  // realpath: the handler's cwd is reported resolved, and tmpdir() may be a symlink.
+  root = realpathSync(mkdtempSync(join(tmpdir(), 'local-function-')));
+});
+
+afterAll(async () => {
+  await Promise.all(started.map((fn) => fn.stop()));
+  rmSync(root, { recursive: true, force: true });
+  delete process.env[MARKER];
+});
+
+/** Writes `code` as the function's index file and starts it. */
+function start(
+  name: string,
+  code: string,
+  spec: Partial<FunctionSpec> = {},
+  options: LocalFunctionOptions & { file?: string } = {},
+): LocalFunction {
+  const codeDir = join(root, name);
+  mkdirSync(codeDir);
+  writeFileSync(join(codeDir, options.file ?? 'index.js'), code);
+  const fn = startLocalFunction(
+    { name, codeDir, handler: 'index.handler', environment: {}, timeoutSeconds: 3, memoryMb: 128, ...spec },
+    options,
+  );
+  started.push(fn);
+  return fn;
+}
+
+async function failure(promise: Promise<unknown>): Promise<FunctionError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(FunctionError);
+  return error as FunctionError;
+}
+
+/** Sleeps `event.sleepMs`, then answers its pid. */
+const SLEEPER = `
+exports.handler = async (event) => {
+  await new Promise((resolve) => setTimeout(resolve, event.sleepMs ?? 0));
+  if (event.exit !== undefined) process.exit(event.exit);
+  return process.pid;
+};`;
+
+test("runs on Node 24 with Lambda's environment and context, and none of this process's", async () => {
+  const fn = start(
+    'Environment',
+    `
+const v8 = require('node:v8');
+exports.handler = async (event, context) => ({
+  event,
+  version: process.version,
+  cwd: process.cwd(),
+  taskRoot: process.env.LAMBDA_TASK_ROOT,
+  fromSpec: process.env.FROM_SPEC,
+  fromPlatform: process.env.AWS_ACCESS_KEY_ID,
+  marker: process.env.${MARKER} ?? null,
+  region: process.env.AWS_REGION,
+  logGroup: process.env.AWS_LAMBDA_LOG_GROUP_NAME,
+  traceId: process.env._X_AMZN_TRACE_ID,
+  heapMb: v8.getHeapStatistics().heap_size_limit / 2 ** 20,
+  memoryLimitInMB: context.memoryLimitInMB,
+  functionName: context.functionName,
+  invokedFunctionArn: context.invokedFunctionArn,
+  awsRequestId: context.awsRequestId,
+  remaining: context.getRemainingTimeInMillis(),
+});`,
+    { environment: { FROM_SPEC: 'spec value' } },
+    { platformEnvironment: { AWS_ACCESS_KEY_ID: 'AKIDLOCAL' }, region: 'eu-west-1', accountId: '123456789012' },
+  );
+
+  const result = (await fn.invoke({ hello: 'world' })) as Record<string, unknown>;
+
+  expect(result.event).toEqual({ hello: 'world' });
+  expect(result.version).toMatch(/^v24\./);
+  expect(result.cwd).toBe(join(root, 'Environment'));
+  expect(result.taskRoot).toBe(join(root, 'Environment'));
+  expect(result.fromSpec).toBe('spec value');
+  expect(result.fromPlatform).toBe('AKIDLOCAL');
+  expect(result.marker).toBeNull();
+  expect(result.region).toBe('eu-west-1');
+  expect(result.logGroup).toBe('/aws/lambda/Environment');
+  expect(result.traceId).toMatch(/^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0$/);
+  expect(result.heapMb).toBeLessThan(256); // V8's default would be gigabytes: MemorySize bounds the heap
+  expect(result.memoryLimitInMB).toBe('128'); // a string, as the runtime reads it from the environment
+  expect(result.functionName).toBe('Environment');
+  expect(result.invokedFunctionArn).toBe('arn:aws:lambda:eu-west-1:123456789012:function:Environment');
+  expect(result.awsRequestId).toMatch(/^[0-9a-f-]{36}$/);
+  expect(result.remaining).toBeGreaterThan(2000);
+  expect(result.remaining).toBeLessThanOrEqual(3000);
+});
+
+test('runs an ES module handler', async () => {
+  const code = 'export const handler = async () => ({ esm: typeof require === "undefined" });';
+  const fn = start('Esm', code, {}, { file: 'index.mjs' });
+  expect(await fn.invoke({})).toEqual({ esm: true });
+});
+
+test('keeps an environment warm for sequential invocations', async () => {
+  const fn = start('Warm', SLEEPER);
+  const first = await fn.invoke({});
+  const second = await fn.invoke({});
+  expect(second).toBe(first);
+  expect(fn.coldStarts).toBe(1);
+});
+
+test('starts one environment per concurrent invocation, up to maxEnvironments', async () => {
+  const fn = start('Concurrent', SLEEPER, {}, { maxEnvironments: 2 });
+  const pids = await Promise.all([fn.invoke({ sleepMs: 300 }), fn.invoke({ sleepMs: 300 })]);
+  expect(new Set(pids).size).toBe(2);
+  expect(fn.coldStarts).toBe(2);
+});
+
+test('queues invocations beyond maxEnvironments', async () => {
+  const fn = start('Queued', SLEEPER, {}, { maxEnvironments: 1 });
+  const began = Date.now();
+  const pids = await Promise.all([fn.invoke({ sleepMs: 300 }), fn.invoke({ sleepMs: 300 })]);
+  expect(Date.now() - began).toBeGreaterThanOrEqual(600);
+  expect(pids[1]).toBe(pids[0]);
+  expect(fn.coldStarts).toBe(1);
+});
+
+test("reports a handler's error as the runtime posted it, and stays warm", async () => {
+  const fn = start(
+    'Throws',
+    `
+class ValidationError extends Error { name = 'ValidationError'; }
+exports.handler = async (event) => {
+  if (event.fail) throw new ValidationError('bad input');
+  return process.pid;
+};`,
+  );
+  const pid = await fn.invoke({});
+
+  const error = await failure(fn.invoke({ fail: true }));
+  expect(error.errorType).toBe('ValidationError');
+  expect(error.errorMessage).toBe('bad input');
+  expect(error.trace?.[0]).toBe('ValidationError: bad input');
+
+  expect(await fn.invoke({})).toBe(pid);
+  expect(fn.coldStarts).toBe(1);
+});
+
+test('times out as Lambda does, and the next invocation starts a fresh environment', async () => {
+  const fn = start('Slow', SLEEPER, { timeoutSeconds: 1 });
+  const pid = await fn.invoke({});
+
+  const began = Date.now();
+  const error = await failure(fn.invoke({ sleepMs: 5000 }));
+  expect(Date.now() - began).toBeLessThan(1500);
+  expect(error.errorType).toBe('Sandbox.Timedout');
+  expect(error.errorMessage).toBe('Task timed out after 1.00 seconds');
+
+  expect(await fn.invoke({})).not.toBe(pid);
+  expect(fn.coldStarts).toBe(2);
+});
+
+test('reports a process that exits mid-invocation as Runtime.ExitError', async () => {
+  const fn = start('Exits', SLEEPER);
+  const error = await failure(fn.invoke({ exit: 3 }));
+  expect(error.errorType).toBe('Runtime.ExitError');
+  expect(error.errorMessage).toMatch(/^RequestId: [0-9a-f-]{36} Error: Runtime exited with error: exit status 3$/);
+
+  expect(typeof (await fn.invoke({}))).toBe('number');
+  expect(fn.coldStarts).toBe(2);
+});
+
+test("reports init errors with the runtime's error type", async () => {
+  const missingExport = start('NoHandler', 'exports.other = async () => 1;');
+  const notFound = await failure(missingExport.invoke({}));
+  expect(notFound.errorType).toBe('Runtime.HandlerNotFound');
+  expect(notFound.errorMessage).toBe('index.handler is undefined or not exported');
+
+  const missingModule = start('NoModule', 'exports.handler = async () => 1;', { handler: 'missing.handler' });
+  expect((await failure(missingModule.invoke({}))).errorType).toBe('Runtime.ImportModuleError');
+});
+
+test('gives every line the function writes to onLog, none lost at stop', async () => {
+  const lines: string[] = [];
+  const fn = start(
+    'Logs',
+    `
+console.log('at init');
+exports.handler = async (event, context) => {
+  console.log('hello %s', 'world');
+  console.error('two\\nlines');
+  process.stdout.write('raw line\\n');
+  process.stdout.write('no newline at the end');
+  return context.awsRequestId;
+};`,
+    {},
+    { onLog: (line, name) => lines.push(`${name} ${line}`) },
+  );
+  const requestId = await fn.invoke({});
+  await fn.stop();
+
+  expect(lines).toEqual([
+    expect.stringMatching(/^Logs \S+Z\t-\tINFO\tat init$/),
+    expect.stringMatching(new RegExp(`^Logs \\S+Z\\t${requestId}\\tINFO\\thello world$`)),
+    // The runtime keeps a message whole by turning its newlines into \r, as in CloudWatch.
+    expect.stringMatching(new RegExp(`^Logs \\S+Z\\t${requestId}\\tERROR\\ttwo\\rlines$`)),
+    'Logs raw line',
+    'Logs no newline at the end',
+  ]);
+});
+
+test('stop() ends running invocations and rejects queued ones', async () => {
+  const fn = start('Stopped', SLEEPER, {}, { maxEnvironments: 1 });
+  // Outcomes caught at once: both settle during stop(), before they are awaited.
+  const running = failure(fn.invoke({ sleepMs: 5000 }));
+  const queued = fn.invoke({}).catch((error: unknown) => error);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await fn.stop();
+
+  expect((await running).errorType).toBe('Runtime.ExitError');
+  expect(await queued).toEqual(new Error('Function Stopped stopped'));
+  await expect(fn.invoke({})).rejects.toThrow('Function Stopped stopped');
+});
