@@ -69,7 +69,8 @@ export interface ReplicateJobsProps {
    */
   readonly maxOutputBytes?: number;
   /**
-   * How long a received event stays invisible before SQS delivers it again (after a consumer failure).
+   * How long a received event stays invisible before SQS delivers it again (after a consumer failure). At
+   * least `consumerTimeout` (AWS refuses less, and the synth fails).
    * @default six times `consumerTimeout` (AWS's advice for SQS event sources)
    */
   readonly eventQueueVisibilityTimeout?: Duration;

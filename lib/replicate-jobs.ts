@@ -60,8 +60,14 @@ export class ReplicateJobs extends Construct {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
     });
+    const visibilityTimeout = props.eventQueueVisibilityTimeout ?? Duration.seconds(consumerTimeout.toSeconds() * 6);
+    // AWS refuses an SQS event source whose queue hides a message for less than the function may run; worse, a
+    // message that reappears mid-copy would be copied twice. Fail the synth instead of the deploy.
+    if (visibilityTimeout.toSeconds() < consumerTimeout.toSeconds()) {
+      throw new Error(`eventQueueVisibilityTimeout (${visibilityTimeout.toSeconds()} s) must be at least consumerTimeout (${consumerTimeout.toSeconds()} s)`);
+    }
     this.queue = new sqs.Queue(this, 'EventQueue', {
-      visibilityTimeout: props.eventQueueVisibilityTimeout ?? Duration.seconds(consumerTimeout.toSeconds() * 6),
+      visibilityTimeout,
       retentionPeriod: Duration.days(4),
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,

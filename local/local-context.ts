@@ -21,8 +21,14 @@ export const LOCAL_THROTTLE = { rateLimit: 10_000, burstLimit: 20_000, dailyQuot
 
 export interface LocalContextOptions {
   env: Record<string, string | undefined>;
-  /** Seconds before a failed event is received again: short locally (AWS: six times the consumer timeout). */
-  visibilityTimeoutSeconds: number;
+  /**
+   * The consumer's timeout, and so how long a transfer lease lasts (`TRANSFER_LEASE_SECONDS` sets it too).
+   * Short locally, so a failed event comes back soon: the queue's visibility timeout is this (AWS's minimum;
+   * the deployed default is six times a 5-minute timeout).
+   */
+  consumerTimeoutSeconds: number;
+  /** Seconds before a failed event is received again; at least the consumer's timeout. */
+  visibilityTimeoutSeconds?: number;
   maxReceiveCount?: number;
   /**
    * The usage plan's limits per API key. Locally generous by default (a dev loop or a test suite polls far
@@ -43,7 +49,8 @@ export function localContext(options: LocalContextOptions): Record<string, strin
     const value = options.env[name];
     if (value !== undefined && value !== '') context[key] = value;
   }
-  context.eventQueueVisibilitySeconds = String(options.visibilityTimeoutSeconds);
+  context.consumerTimeoutSeconds ??= String(options.consumerTimeoutSeconds);
+  context.eventQueueVisibilitySeconds = String(options.visibilityTimeoutSeconds ?? context.consumerTimeoutSeconds);
   if (options.maxReceiveCount) context.maxReceiveCount = String(options.maxReceiveCount);
   const throttle = options.throttle ?? LOCAL_THROTTLE;
   context.throttleRateLimit = String(throttle.rateLimit);

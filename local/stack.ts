@@ -41,7 +41,9 @@ export interface LocalStackOptions {
   maxOutputBytes?: number;
   /** Time between the simulator's status changes. */
   simulatorStepMs?: number;
-  /** Seconds a failed message waits before it is received again (the template's visibility timeout). */
+  /** The consumer's timeout (default 30 s locally), which is also the transfer lease and the least visibility timeout. */
+  consumerTimeoutSeconds?: number;
+  /** Seconds a failed message waits before it is received again (default: the consumer's timeout). */
   visibilityTimeoutSeconds?: number;
   /** Receives before a message goes to the dead-letter queue. */
   maxReceiveCount?: number;
@@ -57,6 +59,11 @@ export interface LocalStackOptions {
   log?: Log;
   /** Environment-style settings (README, "Configuration"), turned into the app's context. */
   env?: Record<string, string | undefined>;
+  /**
+   * Tests only: edits a copy of the synthesized template before it is "deployed" (to remove one grant, or
+   * change one setting, and see the deployed bundles notice). The cached cloud assembly is not touched.
+   */
+  editTemplate?: (template: CloudAssembly['template']) => void;
 }
 
 export interface LocalStack {
@@ -120,13 +127,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const assembly = await synthesize(
     localContext({
       env: settingsEnv,
-      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 5,
+      consumerTimeoutSeconds: options.consumerTimeoutSeconds ?? 30,
+      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
       maxReceiveCount: options.maxReceiveCount,
       productionNetworkGuards: options.productionNetworkGuards,
       throttle: options.throttle,
     }),
   );
+  if (options.editTemplate) {
+    assembly.template = structuredClone(assembly.template);
+    options.editTemplate(assembly.template);
+  }
   const model = readAppModel(assembly);
+  checkEventSources(model);
 
   const emulators = await startEmulators();
   const secretsManager = await startSecretsManager();
@@ -310,6 +323,19 @@ function stackResources(model: AppModel, resources: LocalResources, environment:
     callbackQueueUrl: environment[ENV.callbackQueueUrl],
     callbackDeadLetterQueueUrl: deadLetterQueueOf(environment[ENV.callbackQueueUrl]),
   };
+}
+
+/** What Lambda checks when it creates an SQS event source mapping (CloudFormation's deploy would fail). */
+function checkEventSources(model: AppModel) {
+  for (const mapping of model.eventSources) {
+    const queue = model.queues.find((q) => q.logicalId === mapping.queueLogicalId)!;
+    const fn = model.functions.find((f) => f.logicalId === mapping.functionLogicalId)!;
+    if (queue.visibilityTimeoutSeconds < fn.timeoutSeconds) {
+      throw new Error(
+        `Invalid request provided: Queue visibility timeout: ${queue.visibilityTimeoutSeconds} seconds is less than Function timeout: ${fn.timeoutSeconds} seconds (${mapping.functionLogicalId})`,
+      );
+    }
+  }
 }
 
 /** The environment variable through which functions find a secret: it tells which value the secret holds. */

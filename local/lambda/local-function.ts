@@ -59,6 +59,8 @@ export interface LocalFunction {
   invoke(event: unknown): Promise<unknown>;
   /** Cold starts so far (one per execution environment started). */
   readonly coldStarts: number;
+  /** The OS processes of the execution environments now running: what a test inspects to see what really runs. */
+  processIds(): number[];
   stop(): Promise<void>;
 }
 
@@ -110,6 +112,10 @@ class EnvironmentPool implements LocalFunction {
     else this.retire(environment);
     if (!result.ok) throw new FunctionError(result.error);
     return JSON.parse(result.payload);
+  }
+
+  processIds(): number[] {
+    return [...this.live].filter((environment) => !environment.retired).flatMap((environment) => (environment.pid === undefined ? [] : [environment.pid]));
   }
 
   async stop(): Promise<void> {
@@ -243,6 +249,10 @@ class Environment {
   private exited = false;
   private drained = false;
   private markClosed!: () => void;
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
 
   private constructor(config: EnvironmentConfig) {
     this.config = config;

@@ -7,7 +7,7 @@ import { eventually, startTestStack, type TestStack } from '../support/local-sta
 describe('poison messages and the dead-letter queue (local stack)', () => {
   let stack: TestStack;
   beforeAll(async () => {
-    stack = await startTestStack({ visibilityTimeoutSeconds: 1, maxReceiveCount: 2 });
+    stack = await startTestStack({ consumerTimeoutSeconds: 1, visibilityTimeoutSeconds: 1, maxReceiveCount: 2 });
   });
   afterAll(() => stack.stop());
 

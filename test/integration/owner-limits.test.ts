@@ -108,7 +108,13 @@ describe('owner limits (local stack)', () => {
       ExpressionAttributeValues: { ':two': 2 },
     }));
     expect((await submit()).status).toBe(429); // within the grace, a recent slot may belong to a submit still running
-    offsetMs = 61_000;
+    // The deployed submit reads the real clock: age the last slot taken past the grace instead of moving time.
+    await documents.send(new UpdateCommand({
+      TableName: stack.emulators.resources.tableName,
+      Key: { id: 'quota#alice' },
+      UpdateExpression: 'SET lastAcquiredAt = :old',
+      ExpressionAttributeValues: { ':old': new Date(Date.now() - 61_000).toISOString() },
+    }));
     expect((await submit()).status).toBe(202); // one real job in flight: the second slot is free
     expect((await submit()).status).toBe(429);
   });
