@@ -39,11 +39,6 @@ export function acknowledgeNagFindings(
     'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]':
       'The AWS-managed policy for a function writing its own logs; it grants nothing else.',
     'AwsSolutions-IAM5[Resource::*]': 'X-Ray PutTraceSegments/PutTelemetryRecords have no resource-level permissions.',
-    [`AwsSolutions-IAM5[Resource::${arnOf(resources.table)}/index/*]`]: 'Queries on the indexes of our one jobs table.',
-    'AwsSolutions-IAM5[Action::s3:GetObject*]': 'CDK grantRead on one key prefix of our bucket.',
-    'AwsSolutions-IAM5[Action::s3:GetBucket*]': 'CDK grantRead on one key prefix of our bucket.',
-    'AwsSolutions-IAM5[Action::s3:List*]': 'CDK grantRead on one key prefix of our bucket.',
-    'AwsSolutions-IAM5[Action::s3:Abort*]': 'CDK grantPut: aborting our own multipart uploads.',
   };
   for (const prefix of ['outputs', 'results', 'webhook-bodies']) {
     grants[`AwsSolutions-IAM5[Resource::${arnOf(resources.bucket)}/${prefix}/*]`] = `Objects under the ${prefix}/ prefix of our bucket only.`;

@@ -2,10 +2,8 @@ import { CfnOutput, Duration, RemovalPolicy, SecretValue } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -15,11 +13,11 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import * as path from 'node:path';
 import { JOBS_TABLE_SCHEMA } from '../lambdas/adapters/dynamo-job-repository';
-import { WEBHOOK_RECEIPT_PREFIX } from '../lambdas/adapters/dynamo-webhook-receipts';
 import { UNSET_SECRET } from '../lambdas/adapters/secrets';
 import { DEFAULT_LIMITS, OwnerLimitsSetting } from '../lambdas/core/owner-limits';
 import { API_FUNCTIONS, ROUTES, type ApiFunctionName } from '../lambdas/routes';
 import { DEFAULT_REPLICATE_API_BASE_URL, ENV } from '../lambdas/runtime/settings';
+import { grantFunctions, sqsEventSource } from './function-grants';
 import { JobsAlarms } from './jobs-alarms';
 import type { ReplicateJobsProps } from './replicate-jobs-props';
 export type { ReplicateJobsProps } from './replicate-jobs-props';
@@ -160,54 +158,19 @@ export class ReplicateJobs extends Construct {
     const callbacks = fn('CallbackFunction', 'handler', 'callbacks.ts', { timeout: Duration.seconds(30) });
     this.functions = { ...apiFunctions, consumer, reconciler, callbacks };
 
-    // Least privilege: each function gets exactly the grants its handlers use.
-    this.table.grantReadWriteData(apiFunctions.submit);
-    this.apiTokenSecret.grantRead(apiFunctions.submit);
-    this.bucket.grantRead(apiFunctions.submit, 'outputs/*'); // presigned URLs in the answers of cancel
-    this.bucket.grantRead(apiFunctions.submit, 'results/*');
-    this.table.grantReadData(apiFunctions.status);
-    this.bucket.grantRead(apiFunctions.status, 'outputs/*');
-    this.bucket.grantRead(apiFunctions.status, 'results/*');
-    this.webhookSecret.grantRead(apiFunctions.webhook);
-    // The webhook function touches only its own receipts: items whose key starts with `webhook#`.
-    apiFunctions.webhook.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
-        resources: [this.table.tableArn],
-        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${WEBHOOK_RECEIPT_PREFIX}*`] } },
-      }),
-    );
-    this.queue.grantSendMessages(apiFunctions.webhook);
-    this.bucket.grantPut(apiFunctions.webhook, 'webhook-bodies/*');
-    this.table.grantReadWriteData(consumer);
-    this.bucket.grantPut(consumer, 'outputs/*');
-    this.bucket.grantPut(consumer, 'results/*');
-    this.bucket.grantRead(consumer, 'webhook-bodies/*');
-    // Every function that can end a job queues its callback; the status function hands out callback secrets.
-    for (const ender of [apiFunctions.submit, consumer, reconciler]) this.callbackQueue.grantSendMessages(ender);
-    this.callbackSigningKey.grantRead(apiFunctions.status);
-    this.callbackSigningKey.grantRead(callbacks);
-    this.table.grantReadWriteData(callbacks);
-    this.bucket.grantRead(callbacks, 'outputs/*');
-    this.bucket.grantRead(callbacks, 'results/*');
-    callbacks.addEventSource(new SqsEventSource(this.callbackQueue, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: 5 }));
-    this.table.grantReadWriteData(reconciler);
-    this.apiTokenSecret.grantRead(reconciler);
-    this.queue.grantSendMessages(reconciler);
-    this.bucket.grantPut(reconciler, 'webhook-bodies/*');
+    grantFunctions(this.functions, this);
+    sqsEventSource(callbacks, this.callbackQueue, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: 5 });
     new events.Rule(this, 'ReconcileSchedule', {
       description: 'Polls Replicate for jobs whose webhooks went quiet, and times out stuck jobs',
       schedule: events.Schedule.rate(props.reconcileInterval ?? Duration.minutes(1)),
       targets: [new targets.LambdaFunction(reconciler, { retryAttempts: 0 })],
     });
-    consumer.addEventSource(
-      new SqsEventSource(this.queue, {
-        batchSize: 10,
-        maxBatchingWindow: Duration.seconds(1),
-        reportBatchItemFailures: true,
-        maxConcurrency: props.consumerMaxConcurrency ?? 10,
-      }),
-    );
+    sqsEventSource(consumer, this.queue, {
+      batchSize: 10,
+      maxBatchingWindow: Duration.seconds(1),
+      reportBatchItemFailures: true,
+      maxConcurrency: props.consumerMaxConcurrency ?? 10,
+    });
 
     this.api = this.createApi(apiFunctions, logRetention);
     this.usagePlan = this.api.addUsagePlan('UsagePlan', {

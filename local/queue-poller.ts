@@ -1,4 +1,4 @@
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { EventSourceModel } from './cloud/app-model';
 
@@ -76,7 +76,14 @@ export function startQueuePoller(options: {
     }
   }
 
-  const loops = Array.from({ length: mapping.maxConcurrency ?? 5 }, loop);
+  // Lambda reads the queue's attributes when the mapping is created (and fails to create it without the grant).
+  const started = options.sqs
+    .send(new GetQueueAttributesCommand({ QueueUrl: options.queueUrl, AttributeNames: ['VisibilityTimeout'] }))
+    .then(
+      () => true,
+      (error) => (options.onError?.(error), false),
+    );
+  const loops = Array.from({ length: mapping.maxConcurrency ?? 5 }, async () => (await started) && loop());
   return {
     async stop() {
       running = false;

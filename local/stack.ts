@@ -18,6 +18,7 @@ import { STACK_NAME, synthesize, type CloudAssembly } from './cloud/synthesize';
 import { EMULATOR_CREDENTIALS, startEmulators, REGION, type Emulators } from './emulators';
 import { functionLogSink } from './function-logs';
 import { startIamProxy, type IamProxyOptions, type RequestRecord } from './iam/iam-proxy';
+import type { Principal } from './iam/principal';
 import { startLocalFunction, type LocalFunction } from './lambda/local-function';
 import { localContext, type LocalContextOptions } from './local-context';
 import { progressView } from './progress';
@@ -80,6 +81,8 @@ export interface LocalStack {
   functions: Map<string, LocalFunction>;
   /** Every AWS request the functions made, as the IAM proxy saw and judged it. */
   awsRequests: RequestRecord[];
+  /** Each function's role policies as the IAM proxy evaluates them (references resolved), by function name. */
+  policies: Map<string, Principal['policies']>;
   /**
    * The handlers' dependencies built in this process over the same resources and settings, for tests that
    * inject faults or move the clock between two adapter calls (which a separate process cannot offer).
@@ -294,6 +297,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     model,
     functions,
     awsRequests: proxy.records,
+    policies: new Map([...principals.values()].map((principal) => [principal.name, principal.policies])),
     deps,
     metrics,
     async stop() {

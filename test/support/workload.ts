@@ -1,0 +1,91 @@
+import { UpdateCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { eventually, type TestStack } from './local-stack';
+
+/**
+ * Every path through the deployed functions that touches AWS: submit (fresh, idempotent replay, refused at
+ * the limit, the limit's repair), status, list, cancel, the callback secret, webhooks (small and carried
+ * through S3), outputs (files, a result kept in S3), presigned downloads, polling for lost webhooks,
+ * timeouts, and client callbacks. What it makes the functions do is what the least-privilege test grants.
+ * The stack needs `OWNER_LIMITS` with owner `quota` limited to 1 in flight, JOB_TIMEOUT_SECONDS short and
+ * the reconciler running.
+ */
+export async function runWorkload(stack: TestStack): Promise<void> {
+  const received: any[] = [];
+  let refused = 0;
+  const receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => (body += chunk));
+    req.on('end', () => {
+      // The first callback fails: its retry is scheduled by changing the message's visibility.
+      if (refused++ === 0) return void res.writeHead(500).end();
+      received.push(JSON.parse(body));
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const callbackUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/done`;
+  try {
+    // Files copied, a callback, presigned downloads from the status answer and from the callback.
+    const images = await stack.submit({ model: 'a/b', input: { simulate: { output: 'images' } }, callbackUrl }, { headers: { 'idempotency-key': 'workload-1' } });
+    await stack.request('/jobs', { body: { model: 'a/b', input: { simulate: { output: 'images' } }, callbackUrl }, headers: { 'idempotency-key': 'workload-1' } });
+    const done = await stack.waitFor(images.id, undefined, { timeoutMs: 20_000 });
+    await Promise.all(done.outputs.map(async (output) => expectOk(await fetch(output.url!))));
+    await eventually(() => received.some((callback) => callback.job.id === images.id), 20_000);
+    const callback = received.find((c) => c.job.id === images.id);
+    await Promise.all(callback.job.outputs.map(async (output: { url: string }) => expectOk(await fetch(output.url))));
+
+    // A webhook too large for SQS (through S3), a result too large for the item (kept in S3, read back).
+    const tokens = await stack.submit({ model: 'a/b', input: { simulate: { output: 'tokens', tokens: 40_000 } }, callbackUrl });
+    await stack.waitFor(tokens.id, (job) => job.status === 'succeeded', { timeoutMs: 20_000 });
+    await eventually(() => received.some((callback) => callback.job.id === tokens.id), 20_000);
+
+    // A signed webhook for a prediction no job knows (it names no job): looked up by prediction id.
+    const known = stack.simulator!.predictions.keys().next().value!;
+    await stack.simulator!.sendWebhook(known, 'completed', { body: JSON.stringify({ id: 'unknown-prediction', status: 'succeeded' }), retry: false });
+
+    // Lost webhooks: the reconciler polls, and carries a large prediction through S3 too.
+    const quiet = await stack.submit({ model: 'a/b', input: { simulate: { output: 'tokens', tokens: 40_000, webhooks: false } } });
+    await stack.waitFor(quiet.id, (job) => job.status === 'succeeded', { timeoutMs: 20_000 });
+
+    // A job that never ends: timed out by the reconciler (canceled at Replicate), its callback queued.
+    const stuck = await stack.submit({ model: 'a/b', input: { simulate: { webhooks: false, stepMs: 3_600_000 } }, callbackUrl });
+    await stack.waitFor(stuck.id, (job) => job.status === 'failed', { timeoutMs: 20_000 });
+
+    // Cancel, list, the callback secret.
+    const running = await stack.submit({ model: 'a/b', input: { simulate: { webhooks: false, stepMs: 3_600_000 } }, callbackUrl });
+    expectStatus(await stack.request(`/jobs/${running.id}/cancel`, { method: 'POST' }), 200);
+    await eventually(() => received.some((callback) => callback.job.id === running.id), 20_000);
+    expectStatus(await stack.request('/jobs?limit=5'), 200);
+    expectStatus(await stack.request('/callbacks/secret'), 200);
+
+    // An owner at its limit: refused; then its leaked slot is repaired from the active index.
+    const first = await stack.request('/jobs', { key: 'key-quota', body: { model: 'a/b', input: { simulate: { webhooks: false, stepMs: 3_600_000 } } } });
+    expectStatus(first, 202);
+    const documents = DynamoDBDocumentClient.from(stack.emulators.clients.dynamo);
+    await documents.send(
+      new UpdateCommand({
+        TableName: stack.emulators.resources.tableName,
+        Key: { id: 'quota#quota' },
+        UpdateExpression: 'SET lastAcquiredAt = :old',
+        ExpressionAttributeValues: { ':old': new Date(Date.now() - 120_000).toISOString() },
+      }),
+    );
+    await stack.request(`/jobs/${first.json.id}/cancel`, { key: 'key-quota', method: 'POST' });
+    await documents.send(
+      new UpdateCommand({ TableName: stack.emulators.resources.tableName, Key: { id: 'quota#quota' }, UpdateExpression: 'ADD inFlight :one', ExpressionAttributeValues: { ':one': 1 } }),
+    );
+    expectStatus(await stack.request('/jobs', { key: 'key-quota', body: { model: 'a/b', input: { simulate: { output: 'text' } } } }), 202);
+  } finally {
+    receiver.closeAllConnections();
+    await new Promise<void>((resolve) => receiver.close(() => resolve()));
+  }
+}
+
+function expectOk(response: Response) {
+  if (!response.ok) throw new Error(`${response.url} answered ${response.status}`);
+}
+function expectStatus(response: { status: number; json: unknown }, status: number) {
+  if (response.status !== status) throw new Error(`expected ${status}, got ${response.status}: ${JSON.stringify(response.json)}`);
+}
