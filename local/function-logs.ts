@@ -5,16 +5,17 @@ import type { Log } from '../lambdas/core/log';
 /**
  * What CloudWatch would do with the functions' output, locally: Powertools' JSON log lines go to the local
  * log (level, message, the rest as fields), Embedded Metric Format lines become metric totals, and every
- * structured record is offered to `observe` (the live view). Other lines (the runtime's own) are passed on.
+ * structured record is offered to `observe` (the live view). Other lines (the runtime's own) are logged as
+ * `function output`.
  */
 export function functionLogSink(options: {
   log?: Log;
   metrics: MemoryMetrics;
   observe?: (record: Record<string, any>) => void;
-  /** Lines that are not JSON records, and records when no `log` is given (npm start prints them). */
+  /** Every line when no `log` is given (npm start prints them as they come). */
   print?: (line: string) => void;
 }): (line: string, functionName: string) => void {
-  return (line) => {
+  return (line, functionName) => {
     let record: Record<string, any> | undefined;
     try {
       const parsed = JSON.parse(line);
@@ -22,13 +23,14 @@ export function functionLogSink(options: {
     } catch {
       // not JSON: a line of the runtime's, or a stray console.log
     }
-    if (!record) return options.print?.(line);
-    if (record._aws?.CloudWatchMetrics) return addMetrics(options.metrics, record);
-    options.observe?.(record);
-    if (!options.log || typeof record.message !== 'string' || typeof record.level !== 'string') return options.print?.(line);
+    if (record?._aws?.CloudWatchMetrics) return addMetrics(options.metrics, record);
+    if (record) options.observe?.(record);
+    if (!options.log) return options.print?.(line);
+    if (!record || typeof record.level !== 'string') return options.log.info('function output', { function: functionName, line });
+    // Powertools' records have a string message; the runtime's own (JSON log format) may carry an object.
     const { level, message, timestamp: _timestamp, service: _service, ...extra } = record;
     const method = String(level).toLowerCase() as 'debug' | 'info' | 'warn' | 'error';
-    (options.log[method] ?? options.log.info)(message, extra);
+    (options.log[method] ?? options.log.info)(typeof message === 'string' ? message : JSON.stringify(message), { function: functionName, ...extra });
   };
 }
 
