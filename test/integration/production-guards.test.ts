@@ -15,7 +15,7 @@ describe('production guards, enforced by the deployed bundles', () => {
   let trapPort = 0;
 
   beforeAll(async () => {
-    trap = createServer((req, res) => {
+    trap = createServer((_req, res) => {
       trapHits++;
       res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/' }).end();
     });
