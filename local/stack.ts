@@ -197,6 +197,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       name: resources.functionName(fn.logicalId),
       roleArn: resources.roleArn(fn.roleLogicalId),
       policies: fn.policies.map((policy) => ({ name: policy.name, policy: resources.resolve(policy.document) })),
+      secretAccessKey: credentials.get(fn.logicalId)!.secretAccessKey,
     });
   }
 

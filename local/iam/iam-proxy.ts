@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import { describeAwsRequest, needsBody, s3Address, serviceOf, type AwsRequestContext, type AwsService } from './aws-request';
 import { checkAuthorization } from './policy-check';
+import { verifySignature } from './signature';
 import { accessKeyIdOf, assumedRoleArn, type Principal } from './principal';
 
 /**
@@ -142,6 +143,18 @@ export async function startIamProxy(options: IamProxyOptions): Promise<IamProxy>
       return;
     }
 
+    if (principal.secretAccessKey) {
+      const verdict = verifySignature({ ...request, body }, principal.secretAccessKey);
+      if (!verdict.valid) {
+        const answer = badSignature(service, verdict.code, verdict.reason, req.method);
+        refuse(res, answer.status, answer.headers, answer.body, expectsContinue);
+        record(principal.name, description.authorizations.map(() => false), answer.status);
+        const first = description.authorizations[0];
+        options.onDenied?.({ function: principal.name, action: first?.action ?? '', resource: first?.resource ?? '', message: verdict.reason, reason: verdict.code });
+        return;
+      }
+    }
+
     const results = await Promise.all(description.authorizations.map((authorization) => checkAuthorization(principal, authorization)));
     const deniedAt = results.findIndex((result) => !result.allowed);
     if (deniedAt >= 0) {
@@ -261,6 +274,23 @@ function denial(service: AwsService, message: string, method: string | undefined
     case 's3':
       // S3 says only "Access Denied"; the detail goes to onDenied.
       return s3Error(403, 'AccessDenied', 'Access Denied', requestId, method);
+  }
+}
+
+/** A signature that does not verify, or a presigned URL past its expiry: what each service answers. */
+function badSignature(service: AwsService, code: 'SignatureDoesNotMatch' | 'RequestExpired', message: string, method: string | undefined): Answer {
+  const requestId = randomUUID();
+  switch (service) {
+    case 'dynamodb':
+      return json(400, '1.0', { __type: 'com.amazon.coral.service#InvalidSignatureException', message }, { 'x-amzn-requestid': requestId });
+    case 'sqs':
+      return json(403, '1.0', { __type: 'com.amazonaws.sqs#SignatureDoesNotMatch', message }, { 'x-amzn-requestid': requestId, 'x-amzn-query-error': 'SignatureDoesNotMatch;Sender' });
+    case 'secretsmanager':
+      return json(400, '1.1', { __type: 'InvalidSignatureException', Message: message }, { 'x-amzn-requestid': requestId });
+    case 's3':
+      return code === 'RequestExpired'
+        ? s3Error(403, 'AccessDenied', 'Request has expired', requestId, method)
+        : s3Error(403, 'SignatureDoesNotMatch', message, requestId, method);
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * Who is calling. Each local function process signs with an access key id of its own, so the key id names the
- * function (and through it, its role's policies). The signature itself is not verified: the proxy stands for IAM's
- * authorization, not for authentication, and every caller here is on this machine.
+ * function (and through it, its role's policies). With its secret key known, the proxy also verifies the
+ * signature (signature.ts), as AWS authenticates before it authorizes.
  */
 
 export interface Principal {
@@ -11,6 +11,8 @@ export interface Principal {
   roleArn: string;
   /** The role's identity policies (plain IAM policy documents). Treated as immutable: decisions are cached per principal object. */
   policies: Array<{ name: string; policy: unknown }>;
+  /** The secret key the principal signs with: when given, every request's SigV4 signature is verified. */
+  secretAccessKey?: string;
 }
 
 /**

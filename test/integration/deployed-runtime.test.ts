@@ -103,6 +103,16 @@ describe('the local stack runs the synthesized app', () => {
     }
   });
 
+  it('checks presigned URLs as AWS does: an edited key or expiry is refused', async () => {
+    const job = await stack.waitFor((await stack.submit({ model: 'a/b', input: { simulate: { output: 'images' } } })).id);
+    const url = job.outputs[0].url!;
+    expect((await fetch(url)).status).toBe(200);
+    const bobs = await fetch(url.replace('/outputs/alice/', '/outputs/bob/'));
+    expect(bobs.status).toBe(403);
+    expect(await bobs.text()).toContain('SignatureDoesNotMatch');
+    expect((await fetch(url.replace(/X-Amz-Expires=\d+/, 'X-Amz-Expires=604800'))).status).toBe(403);
+  });
+
   it('sends webhooks to the URL each request came in on (API Gateway\'s X-Forwarded-Proto and Host)', async () => {
     const job = await stack.submit({ model: 'a/b', input: {} });
     const prediction = stack.simulator!.predictions.get(job.predictionId!)!;

@@ -65,6 +65,17 @@ const PRINCIPALS: Record<string, Principal> = {
     ),
   },
   AKIANOREAD: { name: 'writer', roleArn: role('Writer'), policies: policy(allow('s3:PutObject', `arn:aws:s3:::${BUCKET}/outputs/*`)) },
+  // A principal whose secret key the proxy knows: its signatures are verified, as AWS verifies them.
+  AKIASIGNED: {
+    name: 'signed',
+    roleArn: role('Signed'),
+    secretAccessKey: 'the-real-secret',
+    policies: policy(
+      allow('dynamodb:GetItem', TABLE_ARN),
+      allow(['s3:GetObject', 's3:PutObject'], `arn:aws:s3:::${BUCKET}/outputs/*`),
+      allow('sqs:SendMessage', queueArn('events')),
+    ),
+  },
 };
 
 let emulators: Emulators;
@@ -79,10 +90,10 @@ function client<T extends { destroy(): void }>(made: T): T {
   clients.push(made);
   return made;
 }
-const credentials = (accessKeyId: string) => ({ accessKeyId, secretAccessKey: 'not-checked' });
+const credentials = (accessKeyId: string, secretAccessKey = accessKeyId === 'AKIASIGNED' ? 'the-real-secret' : 'not-checked') => ({ accessKeyId, secretAccessKey });
 // No `endpoint`: the AWS_ENDPOINT_URL_* variables point them at the proxy, as in the local stack.
-const dynamo = (key: string) => client(new DynamoDBClient({ region: REGION, credentials: credentials(key), maxAttempts: 1 }));
-const s3 = (key: string) => client(new S3Client({ region: REGION, credentials: credentials(key), maxAttempts: 1 }));
+const dynamo = (key: string, secret?: string) => client(new DynamoDBClient({ region: REGION, credentials: credentials(key, secret), maxAttempts: 1 }));
+const s3 = (key: string, secret?: string) => client(new S3Client({ region: REGION, credentials: credentials(key, secret), maxAttempts: 1 }));
 // useQueueUrlAsEndpoint: without an explicit `endpoint`, the SQS client sends to the QueueUrl's own host (fauxqs),
 // past the proxy. fauxqs matches QueueUrl exactly, so the URL cannot be rewritten to the proxy's host instead.
 const sqs = (key: string) => client(new SQSClient({ region: REGION, credentials: credentials(key), maxAttempts: 1, useQueueUrlAsEndpoint: false }));
@@ -335,6 +346,41 @@ test('an access key id that belongs to no function is refused the way each servi
   const admin = client(new DynamoDBClient({ region: REGION, credentials: credentials('local'), maxAttempts: 1 }));
   expect((await admin.send(new GetItemCommand({ TableName: TABLE, Key: { id: { S: 'job_123' } } }))).Item).toBeUndefined();
   expect(proxy.records.length).toBe(trusted);
+});
+
+describe('signatures are verified for a principal whose secret key the proxy knows', () => {
+  it('accepts requests signed with the right key, over every protocol, streamed uploads included', async () => {
+    await dynamo('AKIASIGNED').send(new GetItemCommand({ TableName: TABLE, Key: { id: { S: 'job_1' } } }));
+    await sqs('AKIASIGNED').send(new SendMessageCommand({ QueueUrl: queues.events, MessageBody: 'signed' }));
+    const bytes = randomBytes(6 * 1024 * 1024);
+    await new Upload({ client: s3('AKIASIGNED'), params: { Bucket: BUCKET, Key: 'outputs/signed.bin', Body: Readable.from([bytes]) } }).done();
+    const url = await getSignedUrl(s3('AKIASIGNED'), new GetObjectCommand({ Bucket: BUCKET, Key: 'outputs/signed.bin' }), { expiresIn: 60 });
+    expect(sha256(new Uint8Array(await (await fetch(url)).arrayBuffer()))).toBe(sha256(bytes));
+  });
+
+  it('refuses a request signed with another secret key, as each service does', async () => {
+    const error = await rejection(dynamo('AKIASIGNED', 'a-guessed-secret').send(new GetItemCommand({ TableName: TABLE, Key: { id: { S: 'job_1' } } })));
+    expect([error.name, error.$metadata.httpStatusCode]).toEqual(['InvalidSignatureException', 400]);
+    const fromS3 = await rejection(s3('AKIASIGNED', 'a-guessed-secret').send(new GetObjectCommand({ Bucket: BUCKET, Key: 'outputs/signed.bin' })));
+    expect([fromS3.name, fromS3.$metadata.httpStatusCode]).toEqual(['SignatureDoesNotMatch', 403]);
+  });
+
+  it('refuses a presigned URL whose key, method or expiry was edited, and one past its expiry', async () => {
+    await s3('AKIASIGNED').send(new PutObjectCommand({ Bucket: BUCKET, Key: 'outputs/other-owner.txt', Body: 'not yours' }));
+    const url = await getSignedUrl(s3('AKIASIGNED'), new GetObjectCommand({ Bucket: BUCKET, Key: 'outputs/signed.bin' }), { expiresIn: 60 });
+    expect((await fetch(url)).status).toBe(200);
+    const otherKey = url.replace('/outputs/signed.bin', '/outputs/other-owner.txt');
+    const edited = await fetch(otherKey);
+    expect(edited.status).toBe(403);
+    expect(await edited.text()).toContain('<Code>SignatureDoesNotMatch</Code>');
+    expect((await fetch(url.replace('X-Amz-Expires=60', 'X-Amz-Expires=600'))).status).toBe(403);
+    expect((await fetch(url, { method: 'DELETE' })).status).toBe(403);
+    const shortLived = await getSignedUrl(s3('AKIASIGNED'), new GetObjectCommand({ Bucket: BUCKET, Key: 'outputs/signed.bin' }), { expiresIn: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    const expired = await fetch(shortLived);
+    expect(expired.status).toBe(403);
+    expect(await expired.text()).toContain('Request has expired');
+  });
 });
 
 describe('streaming, against a fake S3 upstream', () => {
