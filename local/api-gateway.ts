@@ -63,6 +63,9 @@ export async function startApiGateway(options: ApiGatewayOptions) {
     try {
       send(res, (await options.invoke(match.route.functionLogicalId, event)) as HttpResponse);
     } catch (error) {
+      if (error instanceof FunctionError && error.errorType === 'RequestEntityTooLargeException') {
+        return send(res, errorResponse(new ApiError('body_too_large', 'Request too large for a Lambda invocation (6 MB)')));
+      }
       // What API Gateway answers when the integration fails: the function's error never reaches the client.
       const timedOut = error instanceof FunctionError && error.errorType === 'Sandbox.Timedout';
       const message = timedOut ? 'Endpoint request timed out' : 'Internal server error';

@@ -2,7 +2,7 @@ import type { QueueMessage } from '../core/ports';
 import type { Dependencies } from './dependencies';
 
 /**
- * SQS takes at most 256 KiB a message; webhook bodies reach 10 MB (a language model's long output). A body
+ * SQS takes at most 256 KiB a message; webhook bodies reach 6 MB, Lambda's payload limit (a language model's long output). A body
  * over this size goes to S3 first and the message carries its key; the consumer reads it back.
  */
 export const MAX_INLINE_BODY_BYTES = 200 * 1024;

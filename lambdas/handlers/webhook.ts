@@ -6,8 +6,11 @@ import { rawBodyOf, type ApiEvent } from './api-event';
 import type { Dependencies } from './dependencies';
 import { enqueuePrediction } from './enqueue-prediction';
 
-/** API Gateway's own payload limit; anything larger is not Replicate's. */
-export const MAX_WEBHOOK_BODY_BYTES = 10 * 1024 * 1024;
+/**
+ * Lambda's payload limit (6 MiB for the whole API Gateway event, body included): a larger body never reaches
+ * the function in AWS. Checked here too, so the limit holds wherever the handler runs.
+ */
+export const MAX_WEBHOOK_BODY_BYTES = 6 * 1024 * 1024;
 
 /**
  * `POST /webhooks/replicate`: verify the signature, put the body on the queue, answer 2xx. Nothing slow

@@ -64,6 +64,9 @@ export interface LocalFunction {
   stop(): Promise<void>;
 }
 
+/** Lambda's cap on a synchronous invocation's payload (the event, as JSON). */
+export const MAX_REQUEST_BYTES = 6_291_456;
+
 /** Lambda's init phase limit; an init running past it is retried under the function's own timeout. */
 const INIT_LIMIT_MS = 10_000;
 
@@ -106,6 +109,13 @@ class EnvironmentPool implements LocalFunction {
     // Serialized before taking an environment, so a payload that isn't JSON can't strand one; Lambda hands an
     // empty payload to the function as {}.
     const payload = JSON.stringify(event) ?? '{}';
+    if (Buffer.byteLength(payload) > MAX_REQUEST_BYTES) {
+      // Lambda refuses it before any environment sees it (API Gateway's 10 MB would let it through).
+      throw new FunctionError({
+        errorType: 'RequestEntityTooLargeException',
+        errorMessage: `Request must be smaller than ${MAX_REQUEST_BYTES} bytes for the InvokeFunction operation`,
+      });
+    }
     const environment = await this.acquire();
     const result = await environment.invoke(randomUUID(), payload);
     if (result.ok || !result.fatal) this.release(environment);

@@ -127,10 +127,12 @@ describe('requests, tenancy and idempotency (local stack)', () => {
       expect(ignored()).toHaveLength(1);
     });
 
-    it('refuses a body over 10 MB with 413 and queues nothing', async () => {
-      const huge = JSON.stringify({ id: 'x', status: 'succeeded', output: 'y'.repeat(10 * 1024 * 1024) });
-      const response = await stack.request('/webhooks/replicate', { body: huge, key: null, headers: sign(huge) });
-      expect(response.status).toBe(413);
+    it('refuses a body over 10 MB (API Gateway) and one over 6 MB (Lambda\'s payload limit) with 413, and queues nothing', async () => {
+      for (const size of [10 * 1024 * 1024, 6.5 * 1024 * 1024]) {
+        const huge = JSON.stringify({ id: 'x', status: 'succeeded', output: 'y'.repeat(size) });
+        const response = await stack.request('/webhooks/replicate', { body: huge, key: null, headers: sign(huge) });
+        expect(response).toMatchObject({ status: 413, json: { error: { code: 'body_too_large' } } });
+      }
     });
 
     it('needs no API key and answers 2xx once a signed body is queued', async () => {

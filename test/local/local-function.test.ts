@@ -175,6 +175,14 @@ test('times out as Lambda does, and the next invocation starts a fresh environme
   expect(fn.coldStarts).toBe(2);
 });
 
+test("refuses an event over Lambda's 6 MB payload limit before any environment starts", async () => {
+  const fn = start('Payload', SLEEPER);
+  const error = await failure(fn.invoke({ body: 'x'.repeat(6_291_456) }));
+  expect(error.errorType).toBe('RequestEntityTooLargeException');
+  expect(fn.coldStarts).toBe(0);
+  expect(typeof (await fn.invoke({ body: 'x'.repeat(6_000_000) }))).toBe('number');
+});
+
 test('reports a process that exits mid-invocation as Runtime.ExitError', async () => {
   const fn = start('Exits', SLEEPER);
   const error = await failure(fn.invoke({ exit: 3 }));
