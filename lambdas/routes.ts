@@ -1,6 +1,7 @@
 /**
- * The one route table: the CDK construct builds API Gateway's resources and methods from it, the local
- * server matches requests with it, and each API function dispatches on it. Pure data, no imports.
+ * The one route table: the CDK construct builds API Gateway's resources and methods from it, and each API
+ * function dispatches on it (the local gateway reads the routes back from the synthesized template). Pure
+ * data, no imports.
  */
 export const API_FUNCTIONS = ['submit', 'status', 'webhook'] as const;
 export type ApiFunctionName = (typeof API_FUNCTIONS)[number];
@@ -29,41 +30,3 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/health', function: 'status', handler: 'health', apiKeyRequired: false },
   { method: 'GET', path: '/openapi.json', function: 'status', handler: 'openapi', apiKeyRequired: false },
 ];
-
-export interface RouteMatch {
-  route: Route;
-  pathParameters: Record<string, string>;
-}
-
-/** Matches a concrete path against the table: `{name}` takes one non-empty segment. */
-export function matchRoute(method: string, path: string): RouteMatch | 'method_not_allowed' | undefined {
-  let pathMatched = false;
-  for (const route of ROUTES) {
-    const pathParameters = matchPath(route.path, path);
-    if (!pathParameters) continue;
-    pathMatched = true;
-    if (route.method === method) return { route, pathParameters };
-  }
-  return pathMatched ? 'method_not_allowed' : undefined;
-}
-
-function matchPath(template: string, path: string): Record<string, string> | undefined {
-  const want = template.split('/');
-  const got = path.split('/');
-  if (want.length !== got.length) return undefined;
-  const parameters: Record<string, string> = {};
-  for (let i = 0; i < want.length; i++) {
-    const param = /^\{(\w+)\}$/.exec(want[i]);
-    if (param) {
-      if (!got[i]) return undefined;
-      try {
-        parameters[param[1]] = decodeURIComponent(got[i]);
-      } catch {
-        parameters[param[1]] = got[i];
-      }
-    } else if (want[i] !== got[i]) {
-      return undefined;
-    }
-  }
-  return parameters;
-}

@@ -5,6 +5,7 @@ import { ApiError } from '../lambdas/core/errors';
 import { errorResponse, type HttpResponse } from '../lambdas/core/http';
 import type { AppModel, RouteModel } from './cloud/app-model';
 import { FunctionError } from './lambda/local-function';
+import { readBody } from './read-body';
 
 /** API Gateway's payload limit: bigger requests never reach a function there, so they don't here either. */
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
@@ -57,7 +58,7 @@ export async function startApiGateway(options: ApiGatewayOptions) {
         return send(res, { statusCode: 429, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: refused }) });
       }
     }
-    const body = await readBody(req);
+    const body = await readBody(req, MAX_REQUEST_BYTES);
     if (body === undefined) return send(res, errorResponse(new ApiError('body_too_large', 'Request body too large')), true);
     const event = proxyEvent(req, url, match, body, match.route.apiKeyRequired ? apiKeyId : undefined, options.stageName);
     try {
@@ -203,18 +204,6 @@ function usagePlanLimiter(plan: AppModel['usagePlan']): (apiKeyId: string) => st
 function send(res: ServerResponse, response: HttpResponse & { isBase64Encoded?: boolean }, close = false) {
   res.writeHead(response.statusCode, { ...response.headers, ...(close ? { connection: 'close' } : {}) });
   res.end(response.isBase64Encoded ? Buffer.from(response.body, 'base64') : response.body);
-}
-
-/** Reads the body, or answers undefined once it passes the limit (without buffering the rest). */
-async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_REQUEST_BYTES) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
 }
 
 async function drain(req: IncomingMessage) {

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import { describeAwsRequest, needsBody, s3Address, serviceOf, type AwsRequestContext, type AwsService } from './aws-request';
 import { checkAuthorization } from './policy-check';
+import { readBody } from '../read-body';
 import { verifySignature } from './signature';
 import { accessKeyIdOf, assumedRoleArn, type Principal } from './principal';
 
@@ -332,17 +333,6 @@ function refuse(res: ServerResponse, status: number, headers: Record<string, str
   res.writeHead(status, { ...headers, 'content-length': String(Buffer.byteLength(body)), ...(close ? { connection: 'close' } : {}) });
   res.end(body);
   if (!req.readableEnded) req.resume();
-}
-
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
 }
 
 function flatten(headers: IncomingHttpHeaders): Record<string, string | undefined> {
