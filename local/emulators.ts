@@ -3,6 +3,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import dynalite from 'dynalite';
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { AwsClients } from '../lambdas/runtime/create-dependencies';
@@ -24,8 +25,11 @@ export interface Emulators {
 }
 
 export const REGION = 'us-east-1';
-/** The local tooling's own credentials: the IAM proxy forwards them unchecked and unrecorded. */
-export const EMULATOR_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+/**
+ * The local tooling's own credentials: the IAM proxy verifies their signature, then forwards unauthorized and
+ * unrecorded. The secret is new each run, so nobody else can sign with the well-known key id.
+ */
+export const EMULATOR_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: randomBytes(24).toString('hex') };
 
 export async function startEmulators(): Promise<Emulators> {
   const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });

@@ -170,7 +170,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     upstreams: { dynamodb: emulators.dynamoEndpoint, sqs: emulators.awsEndpoint, s3: emulators.awsEndpoint, secretsmanager: secretsManager.endpoint },
     principals,
     context: { region: REGION, accountId: ACCOUNT_ID, tables: tableKeysOf(model) },
-    trustedKeys: new Set([EMULATOR_CREDENTIALS.accessKeyId]),
+    trustedKeys: new Map([[EMULATOR_CREDENTIALS.accessKeyId, EMULATOR_CREDENTIALS.secretAccessKey]]),
     sqsQueueUrlOrigin: emulators.queueUrlOrigin,
     onDenied: (denied) => platformLog.error('access denied', { ...denied }),
   });

@@ -283,6 +283,13 @@ function describeS3(request: AwsRequest, context: AwsRequestContext): AwsRequest
   };
 
   if (!bucket) return method === 'GET' ? result('ListBuckets', [{ action: 's3:ListAllMyBuckets', resource: '*', context: {} }]) : unknown('Bucket');
+  // S3 refuses an empty uploadId or a bad partNumber (InvalidArgument). Treated as a multipart request, an empty
+  // one would be authorized as a PutObject while an emulator may read it as something else (a DeleteObjects).
+  const uploadId = query.get('uploadId');
+  const partNumber = query.get('partNumber');
+  if (uploadId === '' || (partNumber !== null && !/^[1-9]\d{0,4}$/.test(partNumber))) {
+    return result('InvalidArgument', [{ action: 's3:InvalidArgument', resource: key === undefined ? bucketArn : objectArn, context: {} }]);
+  }
 
   if (key === undefined) {
     if ((method === 'GET' || method === 'HEAD') && !sub) {
@@ -306,7 +313,7 @@ function describeS3(request: AwsRequest, context: AwsRequestContext): AwsRequest
 
   if (method === 'GET' || method === 'HEAD') {
     if (method === 'GET' && sub === 'uploadId') return result('ListParts', [onObject('ListMultipartUploadParts')]);
-    if (!sub) return result(method === 'HEAD' ? 'HeadObject' : 'GetObject', [onObject('GetObject')]);
+    if (!sub) return result(method === 'HEAD' ? 'HeadObject' : 'GetObject', [onObject(query.has('versionId') ? 'GetObjectVersion' : 'GetObject')]);
     return unknown('Object');
   }
   if (method === 'PUT') {
@@ -317,7 +324,9 @@ function describeS3(request: AwsRequest, context: AwsRequestContext): AwsRequest
       return [{ action: 's3:GetObject', resource: `arn:aws:s3:::${source}`, context: {}, key: source.slice(source.indexOf('/') + 1) }];
     };
     if (sub === 'uploadId' && query.has('partNumber')) return result(copySource ? 'UploadPartCopy' : 'UploadPart', [onObject('PutObject'), ...readSource()]);
-    if (!sub) return result(copySource ? 'CopyObject' : 'PutObject', [onObject('PutObject'), ...readSource()]);
+    // Tags and ACLs sent with the object need their own permissions, as in AWS.
+    const extras = [header(request.headers, 'x-amz-tagging') ? [onObject('PutObjectTagging')] : [], header(request.headers, 'x-amz-acl') ? [onObject('PutObjectAcl')] : []].flat();
+    if (!sub) return result(copySource ? 'CopyObject' : 'PutObject', [onObject('PutObject'), ...extras, ...readSource()]);
     return unknown('Object');
   }
   if (method === 'POST') {
@@ -327,7 +336,7 @@ function describeS3(request: AwsRequest, context: AwsRequestContext): AwsRequest
   }
   if (method === 'DELETE') {
     if (sub === 'uploadId') return result('AbortMultipartUpload', [onObject('AbortMultipartUpload')]);
-    if (!sub) return result('DeleteObject', [onObject('DeleteObject')]);
+    if (!sub) return result('DeleteObject', [onObject(query.has('versionId') ? 'DeleteObjectVersion' : 'DeleteObject')]);
   }
   return unknown('Object');
 }

@@ -54,8 +54,8 @@ export interface IamProxyOptions {
   upstreams: Record<AwsService, string>;
   /** Access key id → the function it belongs to. */
   principals: Map<string, Principal>;
-  /** Local tooling/admin keys: forwarded unchecked and not recorded. */
-  trustedKeys?: Set<string>;
+  /** Local tooling's keys (key id → secret key): signatures verified, then forwarded unauthorized and unrecorded. */
+  trustedKeys?: Map<string, string>;
   /** Where the SQS emulator's queue URLs point (default: its endpoint); queue URLs naming the proxy are translated to it. */
   sqsQueueUrlOrigin?: string;
   context: AwsRequestContext;
@@ -79,6 +79,8 @@ const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-en
 
 export async function startIamProxy(options: IamProxyOptions): Promise<IamProxy> {
   const records: RequestRecord[] = [];
+  /** This proxy's own origin, which queue URLs name (known once it listens). */
+  let ownOrigin = '';
   const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
   const upstreams = Object.fromEntries(Object.entries(options.upstreams).map(([service, url]) => [service, new URL(url)])) as Record<AwsService, URL>;
 
@@ -95,9 +97,16 @@ export async function startIamProxy(options: IamProxyOptions): Promise<IamProxy>
     const keyId = accessKeyIdOf(request);
     const upstreamPath = () => (service === 's3' ? (s3Address(request, options.context).upstreamPath ?? path) : path) + search;
 
-    if (keyId !== undefined && options.trustedKeys?.has(keyId)) {
+    const trustedSecret = keyId === undefined ? undefined : options.trustedKeys?.get(keyId);
+    if (trustedSecret !== undefined) {
+      // The local tooling's own key: authenticated like any other (anyone can name a key id), never authorized.
       if (expectsContinue) res.writeContinue();
-      const trustedBody = service === 'sqs' ? await readBody(req, MAX_JSON_BODY_BYTES) : undefined;
+      const trustedBody = needsBody(request) ? await readBody(req, MAX_JSON_BODY_BYTES) : undefined;
+      const verdict = verifySignature({ ...request, body: trustedBody }, trustedSecret);
+      if (!verdict.valid) {
+        const answer = badSignature(service, verdict.code, verdict.reason, req.method);
+        return refuse(res, answer.status, answer.headers, answer.body, false);
+      }
       await forward(req, res, service, upstreamPath(), trustedBody);
       return;
     }
@@ -183,9 +192,7 @@ export async function startIamProxy(options: IamProxyOptions): Promise<IamProxy>
     const target = upstreams[service];
     // Queue URLs name this proxy (the SDK sends a queue's requests to its URL's host, as in AWS, where that is
     // the SQS endpoint); the emulator knows each queue by the URL it gave it, so the proxy translates.
-    if (service === 'sqs' && body !== undefined && req.headers.host) {
-      body = Buffer.from(body.toString('utf8').replaceAll(`"http://${req.headers.host}/`, `"${options.sqsQueueUrlOrigin ?? target.origin}/`));
-    }
+    if (service === 'sqs' && body !== undefined) body = translateQueueUrl(body, ownOrigin, options.sqsQueueUrlOrigin ?? target.origin);
     const headers: IncomingHttpHeaders = { ...req.headers, host: target.host };
     for (const name of HOP_BY_HOP) delete headers[name];
     if (body !== undefined) headers['content-length'] = String(body.length);
@@ -236,6 +243,7 @@ export async function startIamProxy(options: IamProxyOptions): Promise<IamProxy>
   });
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
   const { address, port } = server.address() as AddressInfo;
+  ownOrigin = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
   return {
     url: `http://${address.includes(':') ? `[${address}]` : address}:${port}`,
     records,
@@ -333,6 +341,22 @@ function refuse(res: ServerResponse, status: number, headers: Record<string, str
   res.writeHead(status, { ...headers, 'content-length': String(Buffer.byteLength(body)), ...(close ? { connection: 'close' } : {}) });
   res.end(body);
   if (!req.readableEnded) req.resume();
+}
+
+/**
+ * The one field that names a queue, moved from this proxy's origin to the emulator's. Only the parsed
+ * `QueueUrl` value is touched, and only when it names this proxy: nothing a caller sends (a Host header, another
+ * field) can change which queue the request reaches after it was authorized.
+ */
+function translateQueueUrl(body: Buffer, from: string, to: string): Buffer {
+  let parsed: { QueueUrl?: unknown };
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    return body; // not JSON: the emulator refuses it as SQS would
+  }
+  if (typeof parsed?.QueueUrl !== 'string' || !parsed.QueueUrl.startsWith(`${from}/`)) return body;
+  return Buffer.from(JSON.stringify({ ...parsed, QueueUrl: `${to}${parsed.QueueUrl.slice(from.length)}` }));
 }
 
 function flatten(headers: IncomingHttpHeaders): Record<string, string | undefined> {

@@ -8,14 +8,16 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { CreateQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
+import { connect } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import { startEmulators, type Emulators } from '../../local/emulators';
+import { EMULATOR_CREDENTIALS, startEmulators, type Emulators } from '../../local/emulators';
 import { startIamProxy, type DeniedEntry, type IamProxy } from '../../local/iam/iam-proxy';
 import type { Principal } from '../../local/iam/principal';
 import { startSecretsManager } from '../../local/secrets-manager';
@@ -140,7 +142,8 @@ beforeAll(async () => {
       secretsmanager: secrets.endpoint,
     },
     principals: new Map(Object.entries(PRINCIPALS)),
-    trustedKeys: new Set(['local']),
+    trustedKeys: new Map([[EMULATOR_CREDENTIALS.accessKeyId, EMULATOR_CREDENTIALS.secretAccessKey]]),
+    sqsQueueUrlOrigin: emulators.queueUrlOrigin,
     context: { region: REGION, accountId: ACCOUNT, tables: { [TABLE]: { partitionKey: 'id', indexes: { byPrediction: 'predictionId' } } } },
     onDenied: (entry) => denied.push(entry),
   });
@@ -341,11 +344,60 @@ test('an access key id that belongs to no function is refused the way each servi
   const fromSecrets = await rejection(secretsManager('AKIAUNKNOWN').send(new GetSecretValueCommand({ SecretId: SECRET_ARN })));
   expect([fromSecrets.name, fromSecrets.$metadata.httpStatusCode]).toEqual(['UnrecognizedClientException', 400]);
   expect(recordsSince(before).every((record) => record.function === 'unknown:AKIAUNKNOWN' && !record.allowed)).toBe(true);
-  // The emulators' own key is trusted: forwarded, not recorded.
+  // The emulators' own key is trusted once its signature verifies: forwarded, not recorded.
   const trusted = proxy.records.length;
-  const admin = client(new DynamoDBClient({ region: REGION, credentials: credentials('local'), maxAttempts: 1 }));
+  const admin = client(new DynamoDBClient({ region: REGION, credentials: EMULATOR_CREDENTIALS, maxAttempts: 1 }));
   expect((await admin.send(new GetItemCommand({ TableName: TABLE, Key: { id: { S: 'job_123' } } }))).Item).toBeUndefined();
   expect(proxy.records.length).toBe(trusted);
+  // Anyone can name the well-known key id; without its secret the request is refused.
+  const forger = client(new DynamoDBClient({ region: REGION, credentials: { accessKeyId: EMULATOR_CREDENTIALS.accessKeyId, secretAccessKey: 'local' }, maxAttempts: 1 }));
+  const forged = await rejection(forger.send(new GetItemCommand({ TableName: TABLE, Key: { id: { S: 'job_123' } } })));
+  expect([forged.name, forged.$metadata.httpStatusCode]).toEqual(['InvalidSignatureException', 400]);
+  const listing = await fetch(`${proxy.url}/${BUCKET}?list-type=2&X-Amz-Credential=local%2F20260101%2Fus-east-1%2Fs3%2Faws4_request`);
+  expect(listing.status).toBe(403);
+});
+
+test('a Host header cannot move an authorized SendMessage to another queue', async () => {
+  // Found by an attack: the queue URL was translated by text replacement keyed on the Host header, so a crafted
+  // Host turned a body authorized for "events" (the last of two QueueUrl keys) into one sent to "other".
+  const host = `a","QueueUrl":"${proxy.url}/000000000000/events","x":"b`;
+  const body = `{"MessageBody":"forged-${Date.now()}","QueueUrl":"http://${host}/000000000000/other"}`;
+  const status = await new Promise<number>((resolve, reject) => {
+    const request = http.request(proxy.url, { method: 'POST', headers: { host, 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AmazonSQS.SendMessage', authorization: 'AWS4-HMAC-SHA256 Credential=AKIAWEBHOOK/20260101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=00' } }, (response) => {
+      response.resume();
+      resolve(response.statusCode!);
+    });
+    request.once('error', reject);
+    request.end(body);
+  });
+  expect(status).toBe(200); // authorized for "events", and sent there
+  const other = await emulators.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: queues.other, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+  expect((other.Messages ?? []).map((message) => message.Body)).not.toContainEqual(expect.stringContaining('forged'));
+});
+
+test('an empty uploadId is not a multipart request: refused, never a DeleteObjects in disguise', async () => {
+  await s3('AKIACONSUMER').send(new PutObjectCommand({ Bucket: BUCKET, Key: 'outputs/keep.txt', Body: 'keep' }));
+  const body = '<Delete><Object><Key>outputs/keep.txt</Key></Object></Delete>';
+  const response = await fetch(`${proxy.url}/${BUCKET}/outputs/x?uploadId=`, {
+    method: 'POST',
+    headers: { authorization: 'AWS4-HMAC-SHA256 Credential=AKIANOREAD/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00', 'content-type': 'application/xml' },
+    body,
+  });
+  expect(response.status).toBe(403);
+  expect((await s3('AKIACONSUMER').send(new GetObjectCommand({ Bucket: BUCKET, Key: 'outputs/keep.txt' }))).Body).toBeDefined();
+});
+
+test('the emulators and the proxy listen on loopback only', async () => {
+  const external = Object.values(networkInterfaces()).flat().find((address) => address && address.family === 'IPv4' && !address.internal);
+  if (!external) return; // nothing but loopback on this machine: nothing else can reach them anyway
+  for (const endpoint of [emulators.awsEndpoint, emulators.dynamoEndpoint, proxy.url]) {
+    const port = Number(new URL(endpoint).port);
+    const reached = await new Promise<boolean>((resolve) => {
+      const socket = connect({ host: external.address, port }, () => (socket.destroy(), resolve(true)));
+      socket.once('error', () => resolve(false));
+    });
+    expect({ endpoint, reached }).toEqual({ endpoint, reached: false });
+  }
 });
 
 describe('signatures are verified for a principal whose secret key the proxy knows', () => {
