@@ -32,37 +32,42 @@ export interface ApiGatewayOptions {
  */
 export async function startApiGateway(options: ApiGatewayOptions) {
   const limiter = usagePlanLimiter(options.usagePlan);
+  // The API's own domain, as API Gateway puts it in every event: never the client's Host header, which would
+  // let a client choose the webhook URL submit hands Replicate.
+  let domainName = '';
   const server = createServer((req, res) => {
     if (options.extra?.(req, res)) return;
-    serve(req, res).catch(() => send(res, errorResponse(new Error('unexpected'))));
+    serve(req, res).catch(() => {
+      if (!res.headersSent) send(res, errorResponse(new Error('unexpected')));
+      else res.destroy();
+    });
   });
 
   async function serve(req: IncomingMessage, res: ServerResponse) {
     const url = new URL(req.url ?? '/', 'http://local');
-    const match = matchRoute(options.routes, req.method ?? 'GET', url.pathname);
-    if (match === undefined) return send(res, errorResponse(new ApiError('not_found', 'No such route')));
+    // Matched on the path as sent: no dot-segment or backslash normalization (API Gateway does none).
+    const path = (req.url ?? '/').split('?')[0];
+    const match = matchRoute(options.routes, req.method ?? 'GET', path);
+    // Refusals close the connection instead of reading a body nobody will use.
+    if (match === undefined) return send(res, errorResponse(new ApiError('not_found', 'No such route')), true);
     if (match === 'method_not_allowed') {
-      await drain(req);
-      return send(res, errorResponse(new ApiError('method_not_allowed', `${req.method} is not allowed on ${url.pathname}`)));
+      return send(res, errorResponse(new ApiError('method_not_allowed', `${req.method} is not allowed on ${path}`)), true);
     }
     const apiKey = typeof req.headers['x-api-key'] === 'string' ? req.headers['x-api-key'] : undefined;
     const apiKeyId = apiKey ? options.apiKeys.get(apiKey) : undefined;
     if (match.route.apiKeyRequired) {
-      if (!apiKeyId) {
-        await drain(req);
-        return send(res, errorResponse(new ApiError('unauthorized', 'A valid x-api-key header is required')));
-      }
+      if (!apiKeyId) return send(res, errorResponse(new ApiError('unauthorized', 'A valid x-api-key header is required')), true);
       const refused = limiter(apiKeyId);
-      if (refused) {
-        await drain(req);
-        return send(res, { statusCode: 429, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: refused }) });
-      }
+      if (refused) return send(res, { statusCode: 429, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: refused }) }, true);
     }
     const body = await readBody(req, MAX_REQUEST_BYTES);
     if (body === undefined) return send(res, errorResponse(new ApiError('body_too_large', 'Request body too large')), true);
-    const event = proxyEvent(req, url, match, body, match.route.apiKeyRequired ? apiKeyId : undefined, options.stageName);
+    const event = proxyEvent(req, url, path, match, body, { apiKeyId: match.route.apiKeyRequired ? apiKeyId : undefined, stage: options.stageName, domainName });
     try {
-      send(res, (await options.invoke(match.route.functionLogicalId, event)) as HttpResponse);
+      const response = await options.invoke(match.route.functionLogicalId, event);
+      // A proxy response API Gateway cannot use is its 502, not the function's answer.
+      if (!isProxyResponse(response)) return send(res, { statusCode: 502, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: 'Internal server error' }) });
+      send(res, response);
     } catch (error) {
       if (error instanceof FunctionError && error.errorType === 'RequestEntityTooLargeException') {
         return send(res, errorResponse(new ApiError('body_too_large', 'Request too large for a Lambda invocation (6 MB)')));
@@ -76,6 +81,8 @@ export async function startApiGateway(options: ApiGatewayOptions) {
 
   await new Promise<void>((resolve) => server.listen(options.port, options.host, resolve));
   const address = server.address() as AddressInfo;
+  const reachable = ['0.0.0.0', '::'].includes(options.host) ? '127.0.0.1' : options.host;
+  domainName = `${reachable.includes(':') ? `[${reachable}]` : reachable}:${address.port}`;
   return {
     server,
     url: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${address.port}`,
@@ -125,7 +132,14 @@ function matchPath(template: string, path: string): Record<string, string> | und
 }
 
 /** The REST API proxy integration's event (payload format 1.0), served at the root as on a custom domain. */
-function proxyEvent(req: IncomingMessage, url: URL, match: RouteMatch, body: Buffer, apiKeyId: string | undefined, stage: string) {
+function proxyEvent(
+  req: IncomingMessage,
+  url: URL,
+  path: string,
+  match: RouteMatch,
+  body: Buffer,
+  context: { apiKeyId: string | undefined; stage: string; domainName: string },
+) {
   const headers: Record<string, string> = {};
   const multiValueHeaders: Record<string, string[]> = {};
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
@@ -150,7 +164,7 @@ function proxyEvent(req: IncomingMessage, url: URL, match: RouteMatch, body: Buf
   const hasQuery = Object.keys(query).length > 0;
   return {
     resource: match.route.path,
-    path: url.pathname,
+    path,
     httpMethod: req.method,
     headers,
     multiValueHeaders,
@@ -163,14 +177,14 @@ function proxyEvent(req: IncomingMessage, url: URL, match: RouteMatch, body: Buf
       apiId: 'local',
       resourcePath: match.route.path,
       httpMethod: req.method,
-      path: url.pathname,
-      stage,
+      path,
+      stage: context.stage,
       requestId: randomUUID(),
       requestTime: now.toUTCString(),
       requestTimeEpoch: now.getTime(),
-      domainName: req.headers.host ?? 'localhost',
+      domainName: context.domainName,
       protocol: `HTTP/${req.httpVersion}`,
-      identity: { apiKeyId: apiKeyId ?? null, sourceIp: req.socket.remoteAddress ?? '', userAgent: req.headers['user-agent'] ?? null },
+      identity: { apiKeyId: context.apiKeyId ?? null, sourceIp: req.socket.remoteAddress ?? '', userAgent: req.headers['user-agent'] ?? null },
     },
     body: body.length ? body.toString('utf8') : null,
     isBase64Encoded: false,
@@ -203,9 +217,19 @@ function usagePlanLimiter(plan: AppModel['usagePlan']): (apiKeyId: string) => st
 
 function send(res: ServerResponse, response: HttpResponse & { isBase64Encoded?: boolean }, close = false) {
   res.writeHead(response.statusCode, { ...response.headers, ...(close ? { connection: 'close' } : {}) });
-  res.end(response.isBase64Encoded ? Buffer.from(response.body, 'base64') : response.body);
+  const body = response.body ?? '';
+  res.end(response.isBase64Encoded ? Buffer.from(body, 'base64') : body);
 }
 
-async function drain(req: IncomingMessage) {
-  for await (const _ of req) void _;
+/** What a Lambda proxy integration must return: a status code, string headers, and a string body (or none). */
+function isProxyResponse(value: unknown): value is HttpResponse & { isBase64Encoded?: boolean } {
+  if (!value || typeof value !== 'object') return false;
+  const { statusCode, headers, body } = value as Record<string, unknown>;
+  return (
+    Number.isInteger(statusCode) &&
+    (statusCode as number) >= 100 &&
+    (statusCode as number) <= 599 &&
+    (body === undefined || body === null || typeof body === 'string') &&
+    (headers === undefined || (typeof headers === 'object' && headers !== null && Object.values(headers).every((v) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')))
+  );
 }

@@ -172,7 +172,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     context: { region: REGION, accountId: ACCOUNT_ID, tables: tableKeysOf(model) },
     trustedKeys: new Map([[EMULATOR_CREDENTIALS.accessKeyId, EMULATOR_CREDENTIALS.secretAccessKey]]),
     sqsQueueUrlOrigin: emulators.queueUrlOrigin,
-    onDenied: (denied) => platformLog.error('access denied', { ...denied }),
+    // `message` is a reserved key of Powertools' logger: AWS's wording goes in `detail`.
+    onDenied: ({ message, ...denied }) => platformLog.error('access denied', { ...denied, detail: message }),
   });
   // Queue URLs name the proxy, so the local tooling's SQS client goes through it too (unchecked: its own key).
   emulators.clients.sqs.destroy();

@@ -443,25 +443,44 @@ class Environment {
   }
 
   /** Lambda's log shipper cuts at \n only (the RIC turns a message's own newlines into \r to keep it whole). */
+  /**
+   * Splits output into log lines as CloudWatch Logs receives them: a line over 256 KB is cut there (Lambda
+   * truncates such events), and only the newest chunk is scanned for newlines, so a long line costs linear time.
+   */
   private pipeLines(stream: NodeJS.ReadableStream | null): Promise<void> {
     return new Promise((resolve) => {
       if (!stream) return resolve();
       const emit = (line: string) => this.config.onLog?.(line, this.config.spec.name);
-      let rest = '';
+      let pending: string[] = [];
+      let pendingLength = 0;
       stream.setEncoding('utf8');
       stream.on('data', (chunk: string) => {
-        const lines = (rest + chunk).split('\n');
-        rest = lines.pop()!;
-        for (const line of lines) emit(line);
+        let start = 0;
+        for (let newline = chunk.indexOf('\n'); newline >= 0; newline = chunk.indexOf('\n', start)) {
+          pending.push(chunk.slice(start, newline));
+          emit(pending.join('').slice(0, MAX_LOG_LINE));
+          pending = [];
+          pendingLength = 0;
+          start = newline + 1;
+        }
+        // Keep at most what a log event can hold of the unfinished line; the rest of it is dropped.
+        if (pendingLength < MAX_LOG_LINE && start < chunk.length) {
+          const kept = chunk.slice(start, start + MAX_LOG_LINE - pendingLength);
+          pending.push(kept);
+          pendingLength += kept.length;
+        }
       });
       stream.once('end', () => {
-        if (rest) emit(rest);
+        if (pendingLength > 0) emit(pending.join(''));
         resolve();
       });
       stream.once('error', () => resolve());
     });
   }
 }
+
+/** CloudWatch Logs' largest event: Lambda cuts a longer line there. */
+const MAX_LOG_LINE = 256 * 1024;
 
 /** An X-Ray trace header, so tracing libraries find `_X_AMZN_TRACE_ID` as in Lambda (unsampled: nothing sent). */
 function traceHeader(): string {

@@ -27,7 +27,7 @@ describe('least privilege, measured on the deployed bundles', () => {
   function expectDenied(stack: TestStack, fn: string, action: string, resource: RegExp) {
     const line = stack.log.lines.find((l) => l.message === 'access denied' && String(l.extra.function).startsWith(`ReplicateJobs${fn}Function`) && l.extra.action === action);
     expect(line?.extra).toMatchObject({ resource: expect.stringMatching(resource) });
-    expect(String(line!.extra.message)).toContain(`is not authorized to perform: ${action} on resource: ${line!.extra.resource}`);
+    expect(String(line!.extra.detail)).toContain(`is not authorized to perform: ${action} on resource: ${line!.extra.resource}`);
     expect(stack.awsRequests.some((r) => !r.allowed && r.action === action && resource.test(r.resource))).toBe(true);
   }
   const TABLE = /^arn:aws:dynamodb:us-east-1:000000000000:table\/ReplicateJobsJobsTable[^/]*$/;

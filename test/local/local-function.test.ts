@@ -232,6 +232,17 @@ exports.handler = async (event, context) => {
   ]);
 });
 
+test('cuts a line over 256 KB as CloudWatch Logs does, in linear time', async () => {
+  const lines: string[] = [];
+  const fn = start('LongLine', `exports.handler = async () => { process.stdout.write('x'.repeat(32 * 1024 * 1024) + '\\nafter\\n'); return 1; };`, {}, { onLog: (line) => lines.push(line) });
+  const began = Date.now();
+  await fn.invoke({});
+  while (lines.length < 2 && Date.now() - began < 10_000) await new Promise((resolve) => setTimeout(resolve, 20)); // a pipe drains after the handler returns
+  await fn.stop();
+  expect(lines.map((line) => line.length)).toEqual([256 * 1024, 5]);
+  expect(Date.now() - began).toBeLessThan(10_000); // quadratic splitting took 47 s for this line
+});
+
 test('stop() ends running invocations and rejects queued ones', async () => {
   const fn = start('Stopped', SLEEPER, {}, { maxEnvironments: 1 });
   // Outcomes caught at once: both settle during stop(), before they are awaited.
