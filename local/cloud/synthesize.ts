@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
@@ -40,9 +40,25 @@ export async function synthesize(context: Record<string, string>): Promise<Cloud
       rmSync(scratch, { recursive: true, force: true });
     }
     synthesized = true;
+    pruneOldAssemblies(join(ROOT, 'cdk.out', 'local'));
   }
+  const now = new Date();
+  utimesSync(dir, now, now); // last used: what pruning goes by
   const template = JSON.parse(readFileSync(join(dir, `${STACK_NAME}.template.json`), 'utf8'));
   return { dir, template, synthesized };
+}
+
+/**
+ * Removes assemblies beyond the 10 most recently used that nothing used for an hour (each is about 7 MB of
+ * bundles and source maps), so settings tried once do not pile up. A stack still running from one (another
+ * test worker's) used it recently, so it stays.
+ */
+export function pruneOldAssemblies(parent: string, keep = 10, idleMs = 3_600_000) {
+  const assemblies = readdirSync(parent)
+    .filter((name) => /^[0-9a-f]{16}$/.test(name))
+    .map((name) => ({ path: join(parent, name), used: statSync(join(parent, name)).mtimeMs }))
+    .sort((a, b) => b.used - a.used);
+  for (const old of assemblies.slice(keep)) if (old.used < Date.now() - idleMs) rmSync(old.path, { recursive: true, force: true });
 }
 
 /** Runs the app the way the CDK CLI does: it reads its output directory and context from these two variables. */
