@@ -54,8 +54,9 @@ export function grantFunctions(functions: Functions, r: GrantedResources): void 
   allow(functions.webhook, ['s3:PutObject'], [objects('webhook-bodies')]);
   allow(functions.webhook, ['secretsmanager:GetSecretValue'], [r.webhookSecret.secretArn]);
 
-  // consumer: its event source, the job (and a prediction's job when the webhook names none), outputs in S3.
-  allow(functions.consumer, ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], [r.queue.queueArn]);
+  // consumer: its event source (and a duplicate put back until the copier's lease ends), the job (and a
+  // prediction's job when the webhook names none), outputs in S3.
+  allow(functions.consumer, ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'], [r.queue.queueArn]);
   allow(functions.consumer, ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [table]);
   allow(functions.consumer, ['dynamodb:Query'], [index(s.byPrediction.indexName)]);
   allow(functions.consumer, ['s3:PutObject'], [objects('outputs'), objects('results')]);

@@ -20,6 +20,7 @@ import { functionLogSink } from './function-logs';
 import { startIamProxy, type IamProxyOptions, type RequestRecord } from './iam/iam-proxy';
 import type { Principal } from './iam/principal';
 import { startLocalFunction, type LocalFunction } from './lambda/local-function';
+import { taskRootFor } from './lambda/task-root';
 import { localContext, type LocalContextOptions } from './local-context';
 import { progressView } from './progress';
 import { startQueuePoller } from './queue-poller';
@@ -144,175 +145,178 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const model = readAppModel(assembly);
   checkEventSources(model);
 
-  const emulators = await startEmulators();
-  const secretsManager = await startSecretsManager();
-  const simulator = useSimulator ? await startReplicateSimulator({ webhookSecret, host, stepMs: options.simulatorStepMs }) : undefined;
-  const replicateApiBaseUrl = simulator?.apiBaseUrl ?? options.replicateApiBaseUrl;
-  const secretValues: Record<string, string> = {
-    [ENV.apiTokenSecret]: replicateApiToken,
-    [ENV.webhookSecret]: webhookSecret,
-    ...(options.env?.CALLBACK_SIGNING_KEY ? { [ENV.callbackKeySecret]: options.env.CALLBACK_SIGNING_KEY } : {}),
+  // Everything started so far, stopped in reverse order: by stop(), or at once if the start fails half-way
+  // (an emulator left running would keep the process, or a test run, from ever exiting).
+  const started: Array<{ stop(): Promise<unknown> }> = [];
+  const track = <T extends { stop(): Promise<unknown> }>(part: T): T => (started.push(part), part);
+  const stopAll = async () => {
+    for (const part of started.splice(0).reverse()) await part.stop().catch(() => undefined);
   };
-  const log = options.log;
-  const metrics = new MemoryMetrics();
-  const onLog = functionLogSink({
-    log,
-    metrics,
-    observe: options.progress ? progressView(options.progress) : undefined,
-    print: log ? undefined : (line) => process.stdout.write(`${line}\n`),
-  });
-  const platformLog: Log = log ?? new Logger({ serviceName: 'replicate-jobs-local' });
-
-  // The IAM proxy listens first: queue URLs name its address. Each function's principal is added once the
-  // template's references can be resolved.
-  const principals: IamProxyOptions['principals'] = new Map();
-  const proxy = await startIamProxy({
-    upstreams: { dynamodb: emulators.dynamoEndpoint, sqs: emulators.awsEndpoint, s3: emulators.awsEndpoint, secretsmanager: secretsManager.endpoint },
-    principals,
-    context: { region: REGION, accountId: ACCOUNT_ID, tables: tableKeysOf(model) },
-    trustedKeys: new Map([[EMULATOR_CREDENTIALS.accessKeyId, EMULATOR_CREDENTIALS.secretAccessKey]]),
-    sqsQueueUrlOrigin: emulators.queueUrlOrigin,
-    // `message` is a reserved key of Powertools' logger: AWS's wording goes in `detail`.
-    onDenied: ({ message, ...denied }) => platformLog.error('access denied', { ...denied, detail: message }),
-  });
-  // Queue URLs name the proxy, so the local tooling's SQS client goes through it too (unchecked: its own key).
-  emulators.clients.sqs.destroy();
-  emulators.clients.sqs = new SQSClient({ region: REGION, endpoint: proxy.url, credentials: EMULATOR_CREDENTIALS });
-  const resources = await createLocalResources({
-    assembly,
-    model,
-    clients: emulators.clients,
-    env: { region: REGION, accountId: ACCOUNT_ID, stackName: STACK_NAME },
-    sqsEndpoint: proxy.url,
-    parameters: replicateApiBaseUrl ? { ReplicateApiBaseUrl: replicateApiBaseUrl } : {},
-    putSecret: (arn, value) => secretsManager.values.set(arn, value),
-    secretValue: (logicalId) => {
-      const variable = environmentVariableReferencing(model, logicalId);
-      return variable ? secretValues[variable] : undefined;
-    },
-  });
-
-  const credentials = new Map(model.functions.map((fn) => [fn.logicalId, { accessKeyId: `LOCAL${fn.logicalId}`, secretAccessKey: randomBytes(20).toString('hex') }]));
-  for (const fn of model.functions) {
-    principals.set(credentials.get(fn.logicalId)!.accessKeyId, {
-      name: resources.functionName(fn.logicalId),
-      roleArn: resources.roleArn(fn.roleLogicalId),
-      policies: fn.policies.map((policy) => ({ name: policy.name, policy: resources.resolve(policy.document) })),
-      secretAccessKey: credentials.get(fn.logicalId)!.secretAccessKey,
+  try {
+    const emulators = track(await startEmulators());
+    const secretsManager = track(await startSecretsManager());
+    const simulator = useSimulator ? track(await startReplicateSimulator({ webhookSecret, host, stepMs: options.simulatorStepMs })) : undefined;
+    const replicateApiBaseUrl = simulator?.apiBaseUrl ?? options.replicateApiBaseUrl;
+    const secretValues: Record<string, string> = {
+      [ENV.apiTokenSecret]: replicateApiToken,
+      [ENV.webhookSecret]: webhookSecret,
+      ...(options.env?.CALLBACK_SIGNING_KEY ? { [ENV.callbackKeySecret]: options.env.CALLBACK_SIGNING_KEY } : {}),
+    };
+    const log = options.log;
+    const metrics = new MemoryMetrics();
+    const onLog = functionLogSink({
+      log,
+      metrics,
+      observe: options.progress ? progressView(options.progress) : undefined,
+      print: log ? undefined : (line) => process.stdout.write(`${line}\n`),
     });
-  }
+    const platformLog: Log = log ?? new Logger({ serviceName: 'replicate-jobs-local' });
 
-  const functions = new Map<string, LocalFunction>();
-  for (const fn of model.functions) {
-    const { accessKeyId, secretAccessKey } = credentials.get(fn.logicalId)!;
-    functions.set(
-      fn.logicalId,
-      startLocalFunction(
-        {
-          name: resources.functionName(fn.logicalId),
-          codeDir: fn.codeDir,
-          handler: fn.handler,
-          environment: resources.resolve(fn.environment),
-          timeoutSeconds: fn.timeoutSeconds,
-          memoryMb: fn.memoryMb,
-        },
-        {
-          maxEnvironments: fn.reservedConcurrency ?? concurrencyOf(model, fn),
-          onLog: onLog,
-          region: REGION,
-          accountId: ACCOUNT_ID,
-          // What Lambda gives every function: its role's credentials. Locally also the SDK's standard endpoint
-          // variables, pointing every AWS call at the IAM proxy.
-          platformEnvironment: {
-            AWS_ACCESS_KEY_ID: accessKeyId,
-            AWS_SECRET_ACCESS_KEY: secretAccessKey,
-            AWS_SESSION_TOKEN: `local-session-${fn.logicalId}`,
-            AWS_ENDPOINT_URL_DYNAMODB: proxy.url,
-            AWS_ENDPOINT_URL_SQS: proxy.url,
-            AWS_ENDPOINT_URL_S3: proxy.url,
-            AWS_ENDPOINT_URL_SECRETS_MANAGER: proxy.url,
-            ...(fn.logFormat ? { AWS_LAMBDA_LOG_FORMAT: fn.logFormat } : {}),
-            ...(fn.logLevel ? { AWS_LAMBDA_LOG_LEVEL: fn.logLevel } : {}),
-            AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
-            AWS_XRAY_DAEMON_ADDRESS: '127.0.0.1:2000',
+    // The IAM proxy listens first: queue URLs name its address. Each function's principal is added once the
+    // template's references can be resolved.
+    const principals: IamProxyOptions['principals'] = new Map();
+    const proxy = track(await startIamProxy({
+      upstreams: { dynamodb: emulators.dynamoEndpoint, sqs: emulators.awsEndpoint, s3: emulators.awsEndpoint, secretsmanager: secretsManager.endpoint },
+      principals,
+      context: { region: REGION, accountId: ACCOUNT_ID, tables: tableKeysOf(model) },
+      trustedKeys: new Map([[EMULATOR_CREDENTIALS.accessKeyId, EMULATOR_CREDENTIALS.secretAccessKey]]),
+      sqsQueueUrlOrigin: emulators.queueUrlOrigin,
+      // `message` is a reserved key of Powertools' logger: AWS's wording goes in `detail`.
+      onDenied: ({ message, ...denied }) => platformLog.error('access denied', { ...denied, detail: message }),
+    }));
+    // Queue URLs name the proxy, so the local tooling's SQS client goes through it too (unchecked: its own key).
+    emulators.clients.sqs.destroy();
+    emulators.clients.sqs = new SQSClient({ region: REGION, endpoint: proxy.url, credentials: EMULATOR_CREDENTIALS });
+    const resources = await createLocalResources({
+      assembly,
+      model,
+      clients: emulators.clients,
+      env: { region: REGION, accountId: ACCOUNT_ID, stackName: STACK_NAME },
+      sqsEndpoint: proxy.url,
+      parameters: replicateApiBaseUrl ? { ReplicateApiBaseUrl: replicateApiBaseUrl } : {},
+      putSecret: (arn, value) => secretsManager.values.set(arn, value),
+      secretValue: (logicalId) => {
+        const variable = environmentVariableReferencing(model, logicalId);
+        return variable ? secretValues[variable] : undefined;
+      },
+    });
+
+    const credentials = new Map(model.functions.map((fn) => [fn.logicalId, { accessKeyId: `LOCAL${fn.logicalId}`, secretAccessKey: randomBytes(20).toString('hex') }]));
+    for (const fn of model.functions) {
+      principals.set(credentials.get(fn.logicalId)!.accessKeyId, {
+        name: resources.functionName(fn.logicalId),
+        roleArn: resources.roleArn(fn.roleLogicalId),
+        policies: fn.policies.map((policy) => ({ name: policy.name, policy: resources.resolve(policy.document) })),
+        secretAccessKey: credentials.get(fn.logicalId)!.secretAccessKey,
+      });
+    }
+
+    const functions = new Map<string, LocalFunction>();
+    for (const fn of model.functions) {
+      const { accessKeyId, secretAccessKey } = credentials.get(fn.logicalId)!;
+      functions.set(
+        fn.logicalId,
+        track(startLocalFunction(
+          {
+            name: resources.functionName(fn.logicalId),
+            codeDir: taskRootFor(fn.codeDir),
+            handler: fn.handler,
+            environment: resources.resolve(fn.environment),
+            timeoutSeconds: fn.timeoutSeconds,
+            memoryMb: fn.memoryMb,
           },
-        },
-      ),
-    );
-  }
-  const invoke = (logicalId: string, event: unknown) => functions.get(logicalId)!.invoke(event);
+          {
+            maxEnvironments: fn.reservedConcurrency ?? concurrencyOf(model, fn),
+            onLog: onLog,
+            region: REGION,
+            accountId: ACCOUNT_ID,
+            // What Lambda gives every function: its role's credentials. Locally also the SDK's standard endpoint
+            // variables, pointing every AWS call at the IAM proxy.
+            platformEnvironment: {
+              AWS_ACCESS_KEY_ID: accessKeyId,
+              AWS_SECRET_ACCESS_KEY: secretAccessKey,
+              AWS_SESSION_TOKEN: `local-session-${fn.logicalId}`,
+              AWS_ENDPOINT_URL_DYNAMODB: proxy.url,
+              AWS_ENDPOINT_URL_SQS: proxy.url,
+              AWS_ENDPOINT_URL_S3: proxy.url,
+              AWS_ENDPOINT_URL_SECRETS_MANAGER: proxy.url,
+              ...(fn.logFormat ? { AWS_LAMBDA_LOG_FORMAT: fn.logFormat } : {}),
+              ...(fn.logLevel ? { AWS_LAMBDA_LOG_LEVEL: fn.logLevel } : {}),
+              AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
+              AWS_XRAY_DAEMON_ADDRESS: '127.0.0.1:2000',
+            },
+          },
+        )),
+      );
+    }
+    const invoke = (logicalId: string, event: unknown) => functions.get(logicalId)!.invoke(event);
 
-  const gateway = await startApiGateway({
-    routes: model.routes,
-    usagePlan: model.usagePlan,
-    stageName: stageNameOf(assembly),
-    apiKeys,
-    invoke,
-    port: options.port ?? 3000,
-    host,
-    extra: serveConsole,
-  });
+    const gateway = track(await startApiGateway({
+      routes: model.routes,
+      usagePlan: model.usagePlan,
+      stageName: stageNameOf(assembly),
+      apiKeys,
+      invoke,
+      port: options.port ?? 3000,
+      host,
+      extra: serveConsole,
+    }));
 
-  const pollers = model.eventSources.map((mapping) => {
-    const { accessKeyId, secretAccessKey } = credentials.get(mapping.functionLogicalId)!;
-    const sqs = new SQSClient({ region: REGION, endpoint: proxy.url, credentials: { accessKeyId, secretAccessKey } });
-    const poller = startQueuePoller({
-      mapping,
-      sqs,
-      queueUrl: resources.queueUrl(mapping.queueLogicalId),
-      queueArn: resources.resolve({ 'Fn::GetAtt': [mapping.queueLogicalId, 'Arn'] }),
-      region: REGION,
-      invoke: (event) => invoke(mapping.functionLogicalId, event),
-      onError: (error) => platformLog.error('event source mapping: invocation failed', { function: mapping.functionLogicalId, error }),
+    model.eventSources.forEach((mapping) => {
+      const { accessKeyId, secretAccessKey } = credentials.get(mapping.functionLogicalId)!;
+      const sqs = new SQSClient({ region: REGION, endpoint: proxy.url, credentials: { accessKeyId, secretAccessKey } });
+      const poller = startQueuePoller({
+        mapping,
+        sqs,
+        queueUrl: resources.queueUrl(mapping.queueLogicalId),
+        queueArn: resources.resolve({ 'Fn::GetAtt': [mapping.queueLogicalId, 'Arn'] }),
+        region: REGION,
+        invoke: (event) => invoke(mapping.functionLogicalId, event),
+        onError: (error) => platformLog.error('event source mapping: invocation failed', { function: mapping.functionLogicalId, error }),
+      });
+      track({ stop: async () => (await poller.stop(), sqs.destroy()) });
     });
-    return { stop: async () => (await poller.stop(), sqs.destroy()) };
-  });
-  const schedules = model.schedules.map((schedule) =>
-    startSchedule({
-      intervalSeconds: schedule.enabled ? (options.reconcileIntervalSeconds ?? schedule.rateSeconds) : 0,
-      ruleArn: `arn:aws:events:${REGION}:${ACCOUNT_ID}:rule/${schedule.functionLogicalId}`,
-      region: REGION,
-      accountId: ACCOUNT_ID,
-      invoke: (event) => invoke(schedule.functionLogicalId, event),
-      onError: (error) => platformLog.error('scheduled invocation failed', { function: schedule.functionLogicalId, error }),
-    }),
-  );
+    model.schedules.forEach((schedule) =>
+      track(startSchedule({
+        intervalSeconds: schedule.enabled ? (options.reconcileIntervalSeconds ?? schedule.rateSeconds) : 0,
+        ruleArn: `arn:aws:events:${REGION}:${ACCOUNT_ID}:rule/${schedule.functionLogicalId}`,
+        region: REGION,
+        accountId: ACCOUNT_ID,
+        invoke: (event) => invoke(schedule.functionLogicalId, event),
+        onError: (error) => platformLog.error('scheduled invocation failed', { function: schedule.functionLogicalId, error }),
+      })),
+    );
 
-  const consumer = model.eventSources[0]?.functionLogicalId ?? model.functions[0].logicalId;
-  const consumerEnvironment = resources.resolve(model.functions.find((fn) => fn.logicalId === consumer)!.environment);
-  const deps = createDependencies({
-    settings: readSettings(consumerEnvironment),
-    clients: emulators.clients,
-    secrets: new StaticSecrets({ apiToken: replicateApiToken, webhookSecret, callbackKey: secretsManager.values.get(consumerEnvironment[ENV.callbackKeySecret])! }),
-    log: platformLog,
-    metrics,
-  });
+    const consumer = model.eventSources[0]?.functionLogicalId ?? model.functions[0].logicalId;
+    const consumerEnvironment = resources.resolve(model.functions.find((fn) => fn.logicalId === consumer)!.environment);
+    const deps = createDependencies({
+      settings: readSettings(consumerEnvironment),
+      clients: emulators.clients,
+      secrets: new StaticSecrets({ apiToken: replicateApiToken, webhookSecret, callbackKey: secretsManager.values.get(consumerEnvironment[ENV.callbackKeySecret])! }),
+      log: platformLog,
+      metrics,
+    });
 
-  return {
-    url: gateway.url,
-    apiKeys,
-    devApiKey: [...apiKeys.entries()].find(([, owner]) => owner === DEV_OWNER)?.[0] ?? [...apiKeys.keys()][0],
-    webhookSecret,
-    simulator,
-    emulators: { ...emulators, resources: stackResources(model, resources, consumerEnvironment) },
-    assembly,
-    model,
-    functions,
-    awsRequests: proxy.records,
-    policies: new Map([...principals.values()].map((principal) => [principal.name, principal.policies])),
-    deps,
-    metrics,
-    async stop() {
-      await Promise.all(schedules.map((schedule) => schedule.stop()));
-      await Promise.all(pollers.map((poller) => poller.stop()));
-      await gateway.stop();
-      await Promise.all([...functions.values()].map((fn) => fn.stop()));
-      await proxy.stop();
-      await simulator?.stop();
-      await secretsManager.stop();
-      await emulators.stop();
-    },
-  };
+    return {
+      url: gateway.url,
+      apiKeys,
+      devApiKey: [...apiKeys.entries()].find(([, owner]) => owner === DEV_OWNER)?.[0] ?? [...apiKeys.keys()][0],
+      webhookSecret,
+      simulator,
+      emulators: { ...emulators, resources: stackResources(model, resources, consumerEnvironment) },
+      assembly,
+      model,
+      functions,
+      awsRequests: proxy.records,
+      policies: new Map([...principals.values()].map((principal) => [principal.name, principal.policies])),
+      deps,
+      metrics,
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
 }
 
 /** The names tests and tools look for, read from what the functions are told. */

@@ -230,6 +230,11 @@ describe('ReplicateJobs template', () => {
     }
   });
 
+  it('refuses at synth a queue visibility timeout shorter than the consumer timeout (AWS refuses it at deploy)', () => {
+    expect(() => synth({ consumerTimeout: Duration.seconds(300), eventQueueVisibilityTimeout: Duration.seconds(60) })).toThrow(/must be at least consumerTimeout/);
+    synth({ consumerTimeout: Duration.seconds(30), eventQueueVisibilityTimeout: Duration.seconds(30) }).hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 30 });
+  });
+
   it('keeps every network guard on by default; only the localNetwork prop turns them off, visibly', () => {
     for (const fn of Object.values(template.findResources('AWS::Lambda::Function'))) {
       expect(fn.Properties.Environment.Variables).not.toHaveProperty('ALLOW_PLAIN_HTTP');

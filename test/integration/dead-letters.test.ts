@@ -53,6 +53,9 @@ describe('poison messages and the dead-letter queue (local stack)', () => {
     let letters: Awaited<ReturnType<typeof listDeadLetters>> = [];
     await eventually(async () => (letters = await listDeadLetters(sqs, dlq)).length === 1, 15_000);
     expect(letters[0]).toMatchObject({ source: 'webhook', predictionId: 'no-such-prediction', webhookId: expect.stringMatching(/^msg_/) });
+    // Received exactly maxReceiveCount (2) times by the deployed consumer before the redrive moved it.
+    const receives = stack.log.lines.filter((line) => line.message.startsWith('message can never succeed') && String(line.extra.reason).includes('no-such-prediction'));
+    expect(receives).toHaveLength(2);
     // Listing only peeks: the message is still there.
     expect(await listDeadLetters(sqs, dlq)).toHaveLength(1);
 
@@ -60,5 +63,24 @@ describe('poison messages and the dead-letter queue (local stack)', () => {
     expect(await listDeadLetters(sqs, dlq)).toHaveLength(0);
     // Still poison, it comes back to the DLQ after its receives: redriving never loses a message.
     await eventually(async () => (await listDeadLetters(sqs, dlq)).length === 1, 15_000);
+  });
+
+  it('keeps a whole batch when the function itself fails, so it reaches the DLQ rather than vanishing', async () => {
+    const broken = await startTestStack({
+      consumerTimeoutSeconds: 1,
+      visibilityTimeoutSeconds: 1,
+      maxReceiveCount: 2,
+      editTemplate: (template) => {
+        for (const resource of Object.values(template.Resources)) {
+          if (resource.Type === 'AWS::Lambda::Function' && JSON.stringify(resource.Metadata).includes('ConsumerFunction')) resource.Properties.Handler = 'index.missing';
+        }
+      },
+    });
+    try {
+      await broken.submit({ model: 'a/b', input: {} });
+      await eventually(async () => (await listDeadLetters(broken.emulators.clients.sqs, broken.emulators.resources.deadLetterQueueUrl)).length === 1, 20_000);
+    } finally {
+      await broken.stop();
+    }
   });
 });

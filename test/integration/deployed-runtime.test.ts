@@ -19,7 +19,7 @@ describe('the local stack runs the synthesized app', () => {
     await stack?.stop();
   });
 
-  it('runs each invoked function from its own asset directory in cdk.out, on Node.js 24, through the Lambda runtime client', () => {
+  it('runs each invoked function from a copy of its asset directory in cdk.out, on Node.js 24, through the Lambda runtime client', () => {
     const running = [...stack.functions].filter(([, fn]) => fn.processIds().length > 0);
     // submit, status and webhook answered the API; the consumer copied the outputs.
     expect(running.length).toBeGreaterThanOrEqual(4);
@@ -30,12 +30,19 @@ describe('the local stack runs the synthesized app', () => {
       for (const pid of fn.processIds()) {
         const exe = readlinkSync(`/proc/${pid}/exe`);
         expect(execFileSync(exe, ['--version']).toString().trim()).toMatch(/^v24\./);
-        expect(readlinkSync(`/proc/${pid}/cwd`)).toBe(model.codeDir);
+        // A copy outside the repository, as /var/task has no parent node_modules: a package the bundle lacks
+        // (zod, say) cannot be found by walking up from it.
+        const taskRoot = readlinkSync(`/proc/${pid}/cwd`);
+        expect(taskRoot.startsWith(ROOT)).toBe(false);
+        expect(readFileSync(join(taskRoot, 'index.js')).equals(readFileSync(join(model.codeDir, 'index.js')))).toBe(true);
+        expect(() => require.resolve('zod', { paths: [taskRoot] })).toThrow();
         expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toContain('aws-lambda-ric');
         const environ = Object.fromEntries(
           readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean).map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]),
         );
         expect(environ._HANDLER).toBe(model.handler);
+        expect(environ.LAMBDA_TASK_ROOT).toBe(taskRoot);
+        expect(environ.NODE_PATH).toBe(`${environ.LAMBDA_RUNTIME_DIR}/node_modules:${environ.LAMBDA_RUNTIME_DIR}:${taskRoot}`);
         expect(environ.AWS_LAMBDA_FUNCTION_MEMORY_SIZE).toBe(String(model.memoryMb));
         expect(environ.AWS_LAMBDA_LOG_FORMAT).toBe('JSON');
         // Only the template's environment (resolved) and Lambda's own variables: nothing from this process.
@@ -86,6 +93,17 @@ describe('the local stack runs the synthesized app', () => {
     } finally {
       await edited.stop();
     }
+  });
+
+  it('refuses to run a template AWS would refuse to deploy: a queue hiding messages for less than its consumer may run', async () => {
+    const refused = startTestStack({
+      editTemplate: (template) => {
+        for (const resource of Object.values(template.Resources)) {
+          if (resource.Type === 'AWS::SQS::Queue' && resource.Properties?.RedrivePolicy) resource.Properties.VisibilityTimeout = 1;
+        }
+      },
+    });
+    await expect(refused).rejects.toThrow(/Queue visibility timeout: 1 seconds is less than Function timeout: \d+ seconds/);
   });
 
   it('enforces the usage plan read from the template: throttle per API key', async () => {

@@ -57,6 +57,15 @@ describe('local API Gateway', () => {
     expect(status).toBe(404);
   });
 
+  it('never invokes a keyed route without a valid key, nor with a body over 10 MB', async () => {
+    const before = events.length;
+    expect((await fetch(`${gateway.url}/jobs`, { method: 'POST', body: '{}' })).status).toBe(401);
+    expect((await fetch(`${gateway.url}/jobs`, { method: 'POST', headers: { 'x-api-key': 'key-bob' }, body: '{}' })).status).toBe(401);
+    const huge = await fetch(`${gateway.url}/jobs`, { method: 'POST', headers: { 'x-api-key': 'key-alice' }, body: 'x'.repeat(10 * 1024 * 1024 + 1) });
+    expect(huge.status).toBe(413);
+    expect(events.length).toBe(before);
+  });
+
   it('refuses without reading the body of a request it will not serve', async () => {
     const status = await new Promise<number>((resolve, reject) => {
       const outgoing = request(`${gateway.url}/jobs`, { method: 'POST', headers: { 'content-length': String(1024 ** 3) } }, (response) => {

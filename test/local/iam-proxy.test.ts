@@ -20,6 +20,7 @@ import { Readable } from 'node:stream';
 import { EMULATOR_CREDENTIALS, startEmulators, type Emulators } from '../../local/emulators';
 import { startIamProxy, type DeniedEntry, type IamProxy } from '../../local/iam/iam-proxy';
 import type { Principal } from '../../local/iam/principal';
+import { checkAuthorization } from '../../local/iam/policy-check';
 import { startSecretsManager } from '../../local/secrets-manager';
 
 // Real emulators (dynalite, fauxqs, the Secrets Manager stand-in) behind the proxy, called by the real SDK v3
@@ -355,6 +356,14 @@ test('an access key id that belongs to no function is refused the way each servi
   expect([forged.name, forged.$metadata.httpStatusCode]).toEqual(['InvalidSignatureException', 400]);
   const listing = await fetch(`${proxy.url}/${BUCKET}?list-type=2&X-Amz-Credential=local%2F20260101%2Fus-east-1%2Fs3%2Faws4_request`);
   expect(listing.status).toBe(403);
+});
+
+test('an action on `*` is allowed only by a grant on every resource, not by one on some resource', async () => {
+  const some = { name: 'some', roleArn: role('Some'), policies: policy(allow('sqs:ListQueues', queueArn('events'))) };
+  const every = { name: 'every', roleArn: role('Every'), policies: policy(allow('sqs:ListQueues', '*')) };
+  const listQueues = { action: 'sqs:ListQueues', resource: '*', context: {} };
+  expect((await checkAuthorization(some, listQueues)).allowed).toBe(false);
+  expect((await checkAuthorization(every, listQueues)).allowed).toBe(true);
 });
 
 test('a Host header cannot move an authorized SendMessage to another queue', async () => {

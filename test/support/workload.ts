@@ -45,6 +45,13 @@ export async function runWorkload(stack: TestStack): Promise<void> {
     const known = stack.simulator!.predictions.keys().next().value!;
     await stack.simulator!.sendWebhook(known, 'completed', { body: JSON.stringify({ id: 'unknown-prediction', status: 'succeeded' }), retry: false });
 
+    // A duplicate of a webhook whose outputs are being copied is put back until the copier's lease ends.
+    const big = await stack.submit({ model: 'a/b', input: { simulate: { output: 'images', count: 1, sizeBytes: 24 * 1024 * 1024, webhooks: false } } });
+    await eventually(() => stack.simulator!.predictions.get(big.predictionId!)?.status === 'succeeded');
+    await Promise.all([1, 2, 3].map(() => stack.simulator!.sendWebhook(big.predictionId!, 'completed', { retry: false })));
+    await eventually(() => stack.awsRequests.some((r) => r.action === 'sqs:ChangeMessageVisibility' && r.resource.includes('EventQueue')), 20_000);
+    await stack.waitFor(big.id, (job) => job.status === 'succeeded', { timeoutMs: 20_000 });
+
     // Lost webhooks: the reconciler polls, and carries a large prediction through S3 too.
     const quiet = await stack.submit({ model: 'a/b', input: { simulate: { output: 'tokens', tokens: 40_000, webhooks: false } } });
     await stack.waitFor(quiet.id, (job) => job.status === 'succeeded', { timeoutMs: 20_000 });
