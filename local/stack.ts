@@ -1,9 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { join } from 'node:path';
 import Replicate from 'replicate';
 import { MemoryMetrics } from '../lambdas/adapters/powertools-metrics';
 import { StaticSecrets } from '../lambdas/adapters/secrets';
@@ -12,7 +9,9 @@ import type { Dependencies } from '../lambdas/handlers/dependencies';
 import { createDependencies } from '../lambdas/runtime/create-dependencies';
 import { DEFAULT_REPLICATE_API_BASE_URL, ENV, readSettings, splitList } from '../lambdas/runtime/settings';
 import { startApiGateway } from './api-gateway';
-import { readAppModel, type AppModel, type FunctionModel } from './cloud/app-model';
+import { serveConsole } from './console-page';
+import { readAppModel, type AppModel } from './cloud/app-model';
+import { checkEventSources, concurrencyOf, environmentVariableReferencing, stageNameOf, tableKeysOf } from './cloud/model-queries';
 import { createLocalResources, type LocalResources } from './cloud/local-resources';
 import { STACK_NAME, synthesize, type CloudAssembly } from './cloud/synthesize';
 import { EMULATOR_CREDENTIALS, startEmulators, REGION, type Emulators } from './emulators';
@@ -333,61 +332,6 @@ function stackResources(model: AppModel, resources: LocalResources, environment:
     callbackQueueUrl: environment[ENV.callbackQueueUrl],
     callbackDeadLetterQueueUrl: deadLetterQueueOf(environment[ENV.callbackQueueUrl]),
   };
-}
-
-/** What Lambda checks when it creates an SQS event source mapping (CloudFormation's deploy would fail). */
-function checkEventSources(model: AppModel) {
-  for (const mapping of model.eventSources) {
-    const queue = model.queues.find((q) => q.logicalId === mapping.queueLogicalId)!;
-    const fn = model.functions.find((f) => f.logicalId === mapping.functionLogicalId)!;
-    if (queue.visibilityTimeoutSeconds < fn.timeoutSeconds) {
-      throw new Error(
-        `Invalid request provided: Queue visibility timeout: ${queue.visibilityTimeoutSeconds} seconds is less than Function timeout: ${fn.timeoutSeconds} seconds (${mapping.functionLogicalId})`,
-      );
-    }
-  }
-}
-
-/** The environment variable through which functions find a secret: it tells which value the secret holds. */
-function environmentVariableReferencing(model: AppModel, logicalId: string): string | undefined {
-  for (const fn of model.functions) {
-    for (const [name, value] of Object.entries(fn.environment)) if ((value as { Ref?: string })?.Ref === logicalId) return name;
-  }
-  return undefined;
-}
-
-/** Execution environments a function may have at once: its event source's maximum concurrency, else 10. */
-function concurrencyOf(model: AppModel, fn: FunctionModel): number {
-  return model.eventSources.find((mapping) => mapping.functionLogicalId === fn.logicalId)?.maxConcurrency ?? 10;
-}
-
-/** Each table's partition keys (the table's and its indexes'), which `dynamodb:LeadingKeys` is about. */
-function tableKeysOf(model: AppModel): IamProxyOptions['context']['tables'] {
-  const hashOf = (keySchema: Array<{ AttributeName: string; KeyType: string }>) => keySchema.find((key) => key.KeyType === 'HASH')!.AttributeName;
-  // Local table names are their logical ids (local-resources.ts).
-  return Object.fromEntries(
-    model.tables.map(({ logicalId, properties }) => [
-      logicalId,
-      {
-        partitionKey: hashOf(properties.KeySchema),
-        indexes: Object.fromEntries((properties.GlobalSecondaryIndexes ?? []).map((index: any) => [index.IndexName, hashOf(index.KeySchema)])),
-      },
-    ]),
-  );
-}
-
-function stageNameOf(assembly: CloudAssembly): string {
-  const stage = Object.values(assembly.template.Resources).find((resource) => resource.Type === 'AWS::ApiGateway::Stage');
-  return stage?.Properties?.StageName ?? 'prod';
-}
-
-/** The job console (a static page over the same API), local only: GET /console. */
-const CONSOLE_PAGE = readFileSync(join(__dirname, 'console.html'));
-function serveConsole(req: IncomingMessage, res: ServerResponse): boolean {
-  if (req.method !== 'GET' || new URL(req.url ?? '/', 'http://local').pathname !== '/console') return false;
-  res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'self'; img-src * data:; media-src *; script-src 'unsafe-inline'; style-src 'unsafe-inline'" });
-  res.end(CONSOLE_PAGE);
-  return true;
 }
 
 /** With a real Replicate and no REPLICATE_WEBHOOK_SECRET, the account's signing secret is asked for once. */
