@@ -183,7 +183,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       // `message` is a reserved key of Powertools' logger: AWS's wording goes in `detail`.
       onDenied: ({ message, ...denied }) => platformLog.error('access denied', { ...denied, detail: message }),
     }));
-    // Queue URLs name the proxy, so the local tooling's SQS client goes through it too (unchecked: its own key).
+    // Queue URLs name the proxy, so the local tooling's SQS client goes through it too (signature-checked, never authorized).
     emulators.clients.sqs.destroy();
     emulators.clients.sqs = new SQSClient({ region: REGION, endpoint: proxy.url, credentials: EMULATOR_CREDENTIALS });
     const resources = await createLocalResources({
@@ -226,7 +226,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           },
           {
             maxEnvironments: fn.reservedConcurrency ?? concurrencyOf(model, fn),
-            onLog: onLog,
+            onLog,
             region: REGION,
             accountId: ACCOUNT_ID,
             // What Lambda gives every function: its role's credentials. Locally also the SDK's standard endpoint
