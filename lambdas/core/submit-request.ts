@@ -87,10 +87,11 @@ export function parseSubmitRequest(rawBody: string, options: { callbackHttpsOnly
   }
   if (depthOf(body.input) > MAX_INPUT_DEPTH) throw invalid('input', `nests deeper than ${MAX_INPUT_DEPTH} levels`);
   if (body.metadata) {
+    // Depth first: JSON.stringify recurses, and hostile depth would overflow the stack (a 500, not a 422).
+    if (depthOf(body.metadata) > 8) throw invalid('metadata', 'nests deeper than 8 levels');
     if (Buffer.byteLength(JSON.stringify(body.metadata)) > MAX_METADATA_BYTES) {
       throw invalid('metadata', `must be at most ${MAX_METADATA_BYTES} bytes as JSON`);
     }
-    if (depthOf(body.metadata) > 8) throw invalid('metadata', 'nests deeper than 8 levels');
   }
   if (body.callbackUrl && options.callbackHttpsOnly && !body.callbackUrl.startsWith('https:')) {
     throw invalid('callbackUrl', 'must be an https URL');

@@ -66,4 +66,13 @@ describe('submit request validation', () => {
     for (let i = 0; i < 100_000; i++) deep = [deep];
     expect(depthOf(deep)).toBe(100_000);
   });
+
+  it('refuses hostile metadata nesting with 422, before anything recurses over it', () => {
+    // Found by an outside review: JSON.stringify ran before the depth check and overflowed the stack (a 500).
+    const depth = 40_000; // 240 kB: under the body limit
+    const body = `{"model":"a/b","input":{},"metadata":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}`;
+    const error = errorOf(body);
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error).toMatchObject({ code: 'validation_failed', status: 422 });
+  });
 });
