@@ -1,4 +1,5 @@
 import { ApiError } from '../core/errors';
+import { JOB_ID } from '../core/ids';
 import { jsonResponse, type HttpResponse } from '../core/http';
 import { JOB_STATUSES } from '../core/job';
 import * as z from '../core/schema';
@@ -37,11 +38,15 @@ export const listJobs =
     }
   };
 
+const isTimestamp = (value: unknown) => typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/.test(value) && !Number.isNaN(Date.parse(value));
+
 /** A cursor is the last key of the previous page; it must be the caller's own, or it could page another owner's jobs. */
 function decodeCursor(cursor: string, owner: string): Record<string, unknown> {
   try {
     const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    const valid = key && typeof key === 'object' && key.owner === owner && typeof key.id === 'string' && typeof key.createdAt === 'string';
+    // Every field is checked, not only its type: an empty or odd key would reach DynamoDB and fail there (a 500).
+    const valid =
+      key && typeof key === 'object' && key.owner === owner && typeof key.id === 'string' && JOB_ID.test(key.id) && isTimestamp(key.createdAt);
     if (valid && Object.keys(key).length === 3) return key;
   } catch {
     // falls through to the error below

@@ -154,7 +154,15 @@ describe('timeouts, cancel and listing (local stack)', () => {
       expect(await stack.request(`/jobs?cursor=${bobPage.nextCursor}`)).toMatchObject({ status: 400, json: { error: { code: 'invalid_query' } } });
     });
 
-    it.each(['limit=0', 'limit=101', 'limit=abc', 'status=done', 'cursor=%%%', 'sort=asc'])('refuses ?%s with 400 invalid_query', async (query) => {
+    // Cursors that decode to the caller's owner but carry an empty, foreign or odd key: each reached DynamoDB (a 500).
+    const forged = (key: object) => `cursor=${Buffer.from(JSON.stringify({ owner: 'alice', ...key })).toString('base64url')}`;
+    it.each([
+      'limit=0', 'limit=101', 'limit=abc', 'status=done', 'cursor=%%%', 'sort=asc',
+      forged({ id: '', createdAt: '' }),
+      forged({ id: 'job_x', createdAt: '2026-01-01T00:00:00.000Z' }),
+      forged({ id: 'job_0000000000000000000000000a', createdAt: 'yesterday' }),
+      forged({ id: 'job_0000000000000000000000000a', createdAt: '' }),
+    ])('refuses ?%s with 400 invalid_query', async (query) => {
       expect(await stack.request(`/jobs?${query}`)).toMatchObject({ status: 400, json: { error: { code: 'invalid_query' } } });
     });
   });
