@@ -12,6 +12,8 @@ describe('output host allowlist', () => {
     ['https://replicate.delivery@evil.com/a.png', false],
     ['https://user:pw@replicate.delivery/a.png', false],
     ['https://replicate.delivery:8443/a.png', false],
+    ['https://pbxt.replicate.delivery:8443/a.png', false], // a wildcard entry is port-less too
+    ['https://pbxt.replicate.delivery:443/a.png', true], // the default port, written out, is no port (the URL drops it)
     ['https://169.254.169.254/latest/meta-data', false],
     ['file:///etc/passwd', false],
     ['not a url', false],

@@ -33,6 +33,12 @@ describe('webhook signature (Standard Webhooks)', () => {
     });
   });
 
+  it('accepts a timestamp up to exactly 5 minutes old or ahead (both edges of the window pinned)', () => {
+    for (const offset of [-300, -1, 1, 300]) {
+      expect(verifyWebhook({ headers: specHeaders(), rawBody: SPEC.body, keys, now: new Date((SPEC.timestamp + offset) * 1000) }).ok).toBe(true);
+    }
+  });
+
   it('reads headers whatever their case', () => {
     const headers = { 'Webhook-Id': SPEC.id, 'WEBHOOK-TIMESTAMP': String(SPEC.timestamp), 'Webhook-Signature': SPEC.signature };
     expect(verifyWebhook({ headers, rawBody: SPEC.body, keys, now: specNow }).ok).toBe(true);
