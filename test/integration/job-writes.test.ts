@@ -1,0 +1,53 @@
+import { newJobId } from '../../lambdas/core/ids';
+import type { Job } from '../../lambdas/core/job';
+import { startTestStack, type TestStack } from '../support/local-stack';
+
+/**
+ * The conditions every job write carries, each held on its own against the real table (no timing involved):
+ * terminal is final, status only moves up, an event for another prediction changes nothing.
+ */
+describe('job writes are guarded by their conditions', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack({ reconcileIntervalSeconds: 0 });
+  });
+  afterAll(() => stack.stop());
+
+  const at = (second: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, second)).toISOString();
+  async function queuedJob(predictionId = 'p1'): Promise<string> {
+    const id = newJobId();
+    const job: Job = { id, owner: 'alice', status: 'queued', rank: 0, model: 'a/b', input: {}, webhookEvents: ['completed'], outputs: [], error: null, requestHash: 'h', createdAt: at(0), updatedAt: at(0), predictionId } as Job;
+    expect(await stack.deps.jobs.create(job)).toEqual({ created: true });
+    return id;
+  }
+  const succeed = (id: string, second: number, predictionId = 'p1') =>
+    stack.deps.jobs.advance(id, { status: 'succeeded', rank: 3, updatedAt: at(second), completedAt: at(second), predictionId }, { outputs: [] });
+  const cancel = (id: string, second: number) =>
+    stack.deps.jobs.finish(id, { status: 'canceled', error: { code: 'prediction_canceled', message: 'canceled' }, updatedAt: at(second) });
+
+  it('a cancel or timeout after a success changes nothing, and a success after them neither (both orders)', async () => {
+    const succeededFirst = await queuedJob();
+    expect((await succeed(succeededFirst, 1)).applied).toBe(true);
+    expect((await cancel(succeededFirst, 2)).applied).toBe(false);
+    expect((await stack.deps.jobs.get(succeededFirst))!.status).toBe('succeeded');
+
+    const canceledFirst = await queuedJob();
+    expect((await cancel(canceledFirst, 1)).applied).toBe(true);
+    expect((await succeed(canceledFirst, 2)).applied).toBe(false);
+    expect((await cancel(canceledFirst, 3)).applied).toBe(false); // a second ending neither
+    expect((await stack.deps.jobs.get(canceledFirst))!.status).toBe('canceled');
+  });
+
+  it('status only moves up: a late `starting` after `processing` is refused', async () => {
+    const id = await queuedJob();
+    expect((await stack.deps.jobs.advance(id, { status: 'processing', rank: 2, updatedAt: at(2), predictionId: 'p1' })).applied).toBe(true);
+    expect((await stack.deps.jobs.advance(id, { status: 'starting', rank: 1, updatedAt: at(3), predictionId: 'p1' })).applied).toBe(false);
+    expect((await stack.deps.jobs.get(id))!.status).toBe('processing');
+  });
+
+  it('an event for another prediction changes nothing', async () => {
+    const id = await queuedJob('p1');
+    expect((await succeed(id, 1, 'p2')).applied).toBe(false);
+    expect((await stack.deps.jobs.get(id))!).toMatchObject({ status: 'queued', predictionId: 'p1' });
+  });
+});
