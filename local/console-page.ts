@@ -1,12 +1,35 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 
-/** The job console (a static page over the same API), local only: GET /console. */
-const CONSOLE_PAGE = readFileSync(join(__dirname, 'console.html'));
-export function serveConsole(req: IncomingMessage, res: ServerResponse): boolean {
-  if (req.method !== 'GET' || new URL(req.url ?? '/', 'http://local').pathname !== '/console') return false;
-  res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'self'; img-src * data:; media-src *; script-src 'unsafe-inline'; style-src 'unsafe-inline'" });
-  res.end(CONSOLE_PAGE);
-  return true;
+const CONSOLE_PAGE = readFileSync(join(__dirname, 'console.html'), 'utf8');
+/** The page's one inline script, allowed by its hash: no other script can run on the page. */
+const SCRIPT_HASH = createHash('sha256')
+  .update(/<script>([\s\S]*?)<\/script>/.exec(CONSOLE_PAGE)![1])
+  .digest('base64');
+
+/**
+ * The job console (a static page over the same API), local only: GET /console. It fetches only the API, and
+ * shows previews only from `outputOrigin` (where presigned output URLs point); it sends no referrer, so the
+ * page's address never travels with a request.
+ */
+export function consolePage(outputOrigin: string): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const policy = [
+    "default-src 'none'",
+    "connect-src 'self'",
+    `img-src ${outputOrigin} data:`,
+    `media-src ${outputOrigin}`,
+    `script-src 'sha256-${SCRIPT_HASH}'`,
+    "style-src 'unsafe-inline'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+  return (req, res) => {
+    if (req.method !== 'GET' || new URL(req.url ?? '/', 'http://local').pathname !== '/console') return false;
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': policy, 'referrer-policy': 'no-referrer' });
+    res.end(CONSOLE_PAGE);
+    return true;
+  };
 }

@@ -9,7 +9,7 @@ import type { Dependencies } from '../lambdas/handlers/dependencies';
 import { createDependencies } from '../lambdas/runtime/create-dependencies';
 import { DEFAULT_REPLICATE_API_BASE_URL, ENV, readSettings, splitList } from '../lambdas/runtime/settings';
 import { startApiGateway } from './api-gateway';
-import { serveConsole } from './console-page';
+import { consolePage } from './console-page';
 import { readAppModel, type AppModel } from './cloud/app-model';
 import { checkEventSources, concurrencyOf, environmentVariableReferencing, stageNameOf, tableKeysOf } from './cloud/model-queries';
 import { createLocalResources, type LocalResources } from './cloud/local-resources';
@@ -258,7 +258,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       invoke,
       port: options.port ?? 3000,
       host,
-      extra: serveConsole,
+      extra: consolePage(proxy.url),
     }));
 
     model.eventSources.forEach((mapping) => {

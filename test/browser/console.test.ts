@@ -66,6 +66,27 @@ if (!required) process.stdout.write(`browser test skipped: no Chromium at ${CHRO
     expect(existsSync(SCREENSHOT)).toBe(true);
   }, 60_000);
 
+  it('takes the API key out of the address, sends no referrer, and allows only its own script', async () => {
+    const page = await browser.newPage();
+    const response = await page.goto(`${stack.url}/console?key=key-alice`);
+    const headers = response!.headers();
+    expect(headers['referrer-policy']).toBe('no-referrer');
+    const policy = headers['content-security-policy'];
+    expect(policy).toMatch(/script-src 'sha256-[^']+'/);
+    expect(policy).not.toMatch(/unsafe-eval|script-src[^;]*unsafe-inline|(img|media)-src \*/);
+    await page.waitForFunction(() => !location.search.includes('key'));
+    expect(page.url()).toBe(`${stack.url}/console`);
+    // The key still works: the page lists the owner's jobs.
+    await page.waitForSelector('tr[data-job]');
+    // Anything but the page's own script is refused.
+    expect(await page.evaluate(() => {
+      const injected = document.createElement('script');
+      injected.textContent = 'document.body.dataset.injected = "1"';
+      document.body.append(injected);
+      return document.body.dataset.injected;
+    })).toBeUndefined();
+  }, 60_000);
+
   it('shows hostile text from the API as text, never as HTML', async () => {
     const page = await browser.newPage();
     await page.goto(`${stack.url}/console?key=key-alice`);
