@@ -268,7 +268,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         mapping,
         sqs,
         queueUrl: resources.queueUrl(mapping.queueLogicalId),
-        queueArn: resources.resolve({ 'Fn::GetAtt': [mapping.queueLogicalId, 'Arn'] }),
+        queueArn: resources.queueArn(mapping.queueLogicalId),
         region: REGION,
         invoke: (event) => invoke(mapping.functionLogicalId, event),
         onError: (error) => platformLog.error('event source mapping: invocation failed', { function: mapping.functionLogicalId, error }),

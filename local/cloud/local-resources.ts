@@ -13,14 +13,10 @@ import type { CloudAssembly } from './synthesize';
  * policies, the secrets. Then answers `Ref`/`Fn::GetAtt` for every logical id, as CloudFormation does.
  */
 export interface LocalResources {
-  env: Environment;
   /** Resolves a raw template value (a function's environment, a policy document). */
   resolve(value: unknown): any;
   queueUrl(logicalId: string): string;
-  queueName(logicalId: string): string;
-  tableName(logicalId: string): string;
-  bucketName(logicalId: string): string;
-  secretArn(logicalId: string): string;
+  queueArn(logicalId: string): string;
   functionName(logicalId: string): string;
   roleArn(logicalId: string): string;
 }
@@ -37,8 +33,9 @@ export async function createLocalResources(options: {
   sqsEndpoint: string;
   /** Values given at "deploy" for the template's parameters (the rest take their defaults). */
   parameters: Record<string, string>;
-  /** Stores a secret's value in the local Secrets Manager; `valueOf` says what each secret holds. */
+  /** Stores a secret's value in the local Secrets Manager. */
   putSecret(arn: string, value: string): void;
+  /** What a secret holds, when `npm start` was given it (otherwise generated, or the template's placeholder). */
   secretValue(logicalId: string): string | undefined;
 }): Promise<LocalResources> {
   const { model, clients, env } = options;
@@ -138,13 +135,9 @@ export async function createLocalResources(options: {
   }
 
   return {
-    env,
     resolve,
     queueUrl: (id) => physical(id, 'QueueUrl'),
-    queueName: names.queue,
-    tableName: names.table,
-    bucketName: names.bucket,
-    secretArn: names.secret,
+    queueArn: (id) => physical(id, 'Arn'),
     functionName: names.fn,
     roleArn: (id) => physical(id, 'Arn'),
   };
