@@ -57,6 +57,7 @@ export function propsFromContext(node: Node): ReplicateJobsProps {
     jobTimeout: duration('jobTimeoutSeconds'),
     reconcileInterval: duration('reconcileIntervalSeconds'),
     reconcileAfter: duration('reconcileAfterSeconds'),
+    reconcileBatchSize: number('reconcileBatchSize'),
     maxOutputBytes: number('maxOutputBytes'),
     ownerLimits: ownerLimits === undefined ? undefined : OwnerLimitsSetting.parse(ownerLimits),
     downloadRetry:

@@ -34,9 +34,9 @@ export function grantFunctions(functions: Functions, r: GrantedResources): void 
   const objects = (prefix: string) => r.bucket.arnForObjects(`${prefix}/*`);
   const s = JOBS_TABLE_SCHEMA;
 
-  // submit (also cancel): the job, the owner's quota counter, its repair from the active index; the token.
+  // submit (also cancel): the job, the owner's quota counter, its repair from the unfinished index; the token.
   allow(functions.submit, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [table]);
-  allow(functions.submit, ['dynamodb:Query'], [index(s.active.indexName)]);
+  allow(functions.submit, ['dynamodb:Query'], [index(s.unfinished.indexName)]);
   allow(functions.submit, ['secretsmanager:GetSecretValue'], [r.apiTokenSecret.secretArn]);
   allow(functions.submit, ['sqs:SendMessage'], [r.callbackQueue.queueArn]); // a canceled job's callback
 
@@ -63,8 +63,8 @@ export function grantFunctions(functions: Functions, r: GrantedResources): void 
   allow(functions.consumer, ['s3:GetObject'], [objects('webhook-bodies')]);
   allow(functions.consumer, ['sqs:SendMessage'], [r.callbackQueue.queueArn]);
 
-  // reconciler: the active index, the jobs it ends or polls, Replicate's token, the queue it feeds.
-  allow(functions.reconciler, ['dynamodb:Query'], [index(s.active.indexName)]);
+  // reconciler: the unfinished index, the jobs it ends or polls, Replicate's token, the queue it feeds.
+  allow(functions.reconciler, ['dynamodb:Query'], [index(s.unfinished.indexName)]);
   allow(functions.reconciler, ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [table]);
   allow(functions.reconciler, ['secretsmanager:GetSecretValue'], [r.apiTokenSecret.secretArn]);
   allow(functions.reconciler, ['sqs:SendMessage'], [r.queue.queueArn, r.callbackQueue.queueArn]);

@@ -1,7 +1,7 @@
 import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import type { Limits } from '../lambdas/core/owner-limits';
+import type { Limits, LimitsSetting } from '../lambdas/core/owner-limits';
 
 /** Everything `ReplicateJobs` can be told; every prop is optional and its default is the production choice. */
 export interface ReplicateJobsProps {
@@ -38,10 +38,18 @@ export interface ReplicateJobsProps {
    */
   readonly reconcileAfter?: Duration;
   /**
-   * Per-owner limits: jobs in flight and jobs per UTC day, by default and per owner (API key id).
-   * @default 50 in flight and 10 000 a day for every owner
+   * At most this many quiet jobs the reconciler examines (polls at Replicate) per run, shared fairly between
+   * owners. With N quiet jobs, each is examined at least every ceil(N / batch) runs. Replicate allows about
+   * 3 000 GETs a minute per account: keep batch / interval well below that.
+   * @default 1000
    */
-  readonly ownerLimits?: { default: Limits; owners?: Record<string, Partial<Limits>> };
+  readonly reconcileBatchSize?: number;
+  /**
+   * Per-owner limits: jobs in flight, jobs per UTC day and submissions Replicate refused per minute, by
+   * default and per owner (API key id).
+   * @default 50 in flight, 10 000 a day and 20 refusals a minute for every owner
+   */
+  readonly ownerLimits?: { default: LimitsSetting; owners?: Record<string, Partial<Limits>> };
   /**
    * Where alarms notify. Subscribe an email, chat or pager endpoint to it.
    * @default a new SNS topic

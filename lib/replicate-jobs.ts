@@ -16,7 +16,7 @@ import { JOBS_TABLE_SCHEMA } from '../lambdas/adapters/dynamo-job-repository';
 import { UNSET_SECRET } from '../lambdas/adapters/secrets';
 import { DEFAULT_LIMITS, OwnerLimitsSetting } from '../lambdas/core/owner-limits';
 import { API_FUNCTIONS, ROUTES, type ApiFunctionName } from '../lambdas/routes';
-import { DEFAULT_REPLICATE_API_BASE_URL, ENV } from '../lambdas/runtime/settings';
+import { DEFAULT_RECONCILE_BATCH_SIZE, DEFAULT_REPLICATE_API_BASE_URL, ENV } from '../lambdas/runtime/settings';
 import { grantFunctions, sqsEventSource } from './function-grants';
 import { JobsAlarms } from './jobs-alarms';
 import type { ReplicateJobsProps } from './replicate-jobs-props';
@@ -104,6 +104,9 @@ export class ReplicateJobs extends Construct {
     });
 
     const replicateApiBaseUrl = props.replicateApiBaseUrl ?? DEFAULT_REPLICATE_API_BASE_URL;
+    if (props.reconcileBatchSize !== undefined && !(Number.isInteger(props.reconcileBatchSize) && props.reconcileBatchSize > 0)) {
+      throw new Error(`reconcileBatchSize must be a positive integer, got ${props.reconcileBatchSize}`);
+    }
     const environment: Record<string, string> = {
       [ENV.tableName]: this.table.tableName,
       [ENV.bucketName]: this.bucket.bucketName,
@@ -119,6 +122,7 @@ export class ReplicateJobs extends Construct {
       [ENV.downloadTimeoutSeconds]: String(Math.max(30, consumerTimeout.toSeconds() - 30)),
       [ENV.jobTimeoutSeconds]: String((props.jobTimeout ?? Duration.minutes(10)).toSeconds({ integral: false })),
       [ENV.reconcileAfterSeconds]: String((props.reconcileAfter ?? Duration.minutes(2)).toSeconds({ integral: false })),
+      [ENV.reconcileBatchSize]: String(props.reconcileBatchSize ?? DEFAULT_RECONCILE_BATCH_SIZE),
       [ENV.downloadAttempts]: String(props.downloadRetry?.attempts ?? 4),
       [ENV.downloadRetryBaseMs]: String((props.downloadRetry?.baseDelay ?? Duration.seconds(1)).toMilliseconds()),
       [ENV.callbackRetryBaseSeconds]: String((props.callbackRetryBase ?? Duration.seconds(10)).toSeconds({ integral: false })),
@@ -223,11 +227,11 @@ export class ReplicateJobs extends Construct {
       sortKey: string(s.byOwner.sortKey),
     });
     table.addGlobalSecondaryIndex({
-      indexName: s.active.indexName,
-      partitionKey: string(s.active.partitionKey),
-      sortKey: string(s.active.sortKey),
+      indexName: s.unfinished.indexName,
+      partitionKey: string(s.unfinished.partitionKey),
+      sortKey: string(s.unfinished.sortKey),
       projectionType: dynamodb.ProjectionType.INCLUDE,
-      nonKeyAttributes: [...s.active.projected],
+      nonKeyAttributes: [...s.unfinished.projected],
     });
     return table;
   }

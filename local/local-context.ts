@@ -9,6 +9,7 @@ const ENV_TO_CONTEXT: Record<string, string> = {
   PRESIGNED_URL_SECONDS: 'presignedUrlSeconds',
   TRANSFER_LEASE_SECONDS: 'consumerTimeoutSeconds',
   RECONCILE_AFTER_SECONDS: 'reconcileAfterSeconds',
+  RECONCILE_BATCH_SIZE: 'reconcileBatchSize',
   JOB_TIMEOUT_SECONDS: 'jobTimeoutSeconds',
   DOWNLOAD_ATTEMPTS: 'downloadAttempts',
   DOWNLOAD_RETRY_BASE_MS: 'downloadRetryBaseMs',

@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { MAX_CALLBACK_LOG, TERMINAL_RANK, isTerminal, type CallbackDelivery, type Job, type JobStatus } from '../core/job';
-import type { CreateOutcome, JobEnding, JobPage, JobRepository, JobResult, WriteOutcome } from '../core/ports';
+import type { CreateOutcome, JobEnding, JobPage, JobRepository, JobResult, QuietJob, WriteOutcome } from '../core/ports';
 import type { JobPatch } from '../core/state-machine';
 
 /** Index names and key attributes: the CDK construct creates the table from these, so both agree. */
@@ -11,9 +11,11 @@ export const JOBS_TABLE_SCHEMA = {
   byOwner: { indexName: 'byOwner', partitionKey: 'owner', sortKey: 'createdAt' },
   /**
    * Sparse: only jobs that are not terminal carry `activeShard`, so the reconciler never scans finished jobs.
-   * Projects `owner` too, for counting an owner's unfinished jobs (quota repair).
+   * Sorted by `checkAt`, the last time the job changed or the reconciler looked at it: a job it examined
+   * goes to the back, so the same quiet jobs can never stay in front of all others. Projects `owner`, for
+   * a fair share per owner and for counting an owner's unfinished jobs (quota repair).
    */
-  active: { indexName: 'active', partitionKey: 'activeShard', sortKey: 'updatedAt', projected: ['owner'] },
+  unfinished: { indexName: 'unfinished', partitionKey: 'activeShard', sortKey: 'checkAt', projected: ['owner'] },
   /** Expiry (epoch seconds) of short-lived items: webhook receipts and daily quota counters. */
   timeToLive: 'expiresAt',
 } as const;
@@ -29,14 +31,14 @@ type Item = Record<string, unknown>;
 function toItem(job: Job): Item {
   const item: Item = { ...job };
   for (const field of JSON_FIELDS) if (job[field] !== undefined) item[field] = JSON.stringify(job[field]);
-  if (!isTerminal(job.status)) item.activeShard = 'active';
+  if (!isTerminal(job.status)) Object.assign(item, { activeShard: 'active', checkAt: job.updatedAt });
   return item;
 }
 
 function fromItem(item: Item): Job {
   const job = { ...item } as Record<string, unknown>;
   for (const field of JSON_FIELDS) if (typeof item[field] === 'string') job[field] = JSON.parse(item[field] as string);
-  for (const internal of ['activeShard', 'transferLease', 'transferLeaseUntil', 'submitRetryable']) delete job[internal];
+  for (const internal of ['activeShard', 'checkAt', 'transferLease', 'transferLeaseUntil', 'submitRetryable']) delete job[internal];
   return job as unknown as Job;
 }
 
@@ -123,7 +125,7 @@ export class DynamoJobRepository implements JobRepository {
     const job = await this.update({
       Key: { id },
       UpdateExpression:
-        'SET #status = :status, #rank = :terminal, #error = :error, updatedAt = :updatedAt, completedAt = :updatedAt, submitRetryable = :retryable REMOVE activeShard, transferLease, transferLeaseUntil',
+        'SET #status = :status, #rank = :terminal, #error = :error, updatedAt = :updatedAt, completedAt = :updatedAt, submitRetryable = :retryable REMOVE activeShard, checkAt, transferLease, transferLeaseUntil',
       ConditionExpression: `attribute_exists(id) AND #rank < :terminal AND ${notOlder}${options.unsubmittedOnly ? ` AND ${notSubmitted}` : ''}`,
       ExpressionAttributeNames: { '#status': 'status', '#rank': 'rank', '#error': 'error' },
       ExpressionAttributeValues: {
@@ -154,17 +156,36 @@ export class DynamoJobRepository implements JobRepository {
     return { jobs: (result.Items ?? []).map(fromItem), cursor: result.LastEvaluatedKey };
   }
 
-  async listQuiet(before: string, limit: number): Promise<string[]> {
-    const result = await this.documents.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: JOBS_TABLE_SCHEMA.active.indexName,
-        KeyConditionExpression: 'activeShard = :active AND updatedAt < :before',
-        ExpressionAttributeValues: { ':active': 'active', ':before': before },
-        Limit: limit,
-      }),
-    );
-    return (result.Items ?? []).map((item) => item.id as string);
+  async listQuiet(before: string, limit: number): Promise<QuietJob[]> {
+    const quiet: QuietJob[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: JOBS_TABLE_SCHEMA.unfinished.indexName,
+          KeyConditionExpression: 'activeShard = :active AND checkAt < :before',
+          ProjectionExpression: 'id, #owner',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':active': 'active', ':before': before },
+          Limit: limit - quiet.length,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) quiet.push({ id: item.id as string, owner: item.owner as string });
+      start = page.LastEvaluatedKey;
+    } while (start && quiet.length < limit);
+    return quiet;
+  }
+
+  async markExamined(id: string, at: string): Promise<void> {
+    await this.update({
+      Key: { id },
+      UpdateExpression: 'SET checkAt = :at',
+      // Only while unfinished (a finished job left the index and must not re-enter it), and only forwards.
+      ConditionExpression: 'attribute_exists(activeShard) AND checkAt < :at',
+      ExpressionAttributeValues: { ':at': at },
+    });
   }
 
   async advance(id: string, patch: JobPatch, result?: JobResult): Promise<WriteOutcome> {
@@ -195,7 +216,9 @@ export class DynamoJobRepository implements JobRepository {
     const terminal = isTerminal(patch.status);
     const job = await this.update({
       Key: { id },
-      UpdateExpression: `SET ${sets.join(', ')}${terminal ? ' REMOVE activeShard, transferLease, transferLeaseUntil' : ''}`,
+      UpdateExpression: terminal
+        ? `SET ${sets.join(', ')} REMOVE activeShard, checkAt, transferLease, transferLeaseUntil`
+        : `SET ${sets.join(', ')}, checkAt = :updatedAt`,
       ConditionExpression: `attribute_exists(id) AND ${isNewer} AND ${samePrediction} AND ${notOlder}`,
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,

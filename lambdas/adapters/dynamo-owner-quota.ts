@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { secondsUntilNextDay, type Limits, type QuotaDecision } from '../core/owner-limits';
+import { minuteOf, secondsUntilNextDay, secondsUntilNextMinute, type Limits, type QuotaDecision } from '../core/owner-limits';
 import type { OwnerQuota } from '../core/ports';
 import { JOBS_TABLE_SCHEMA } from './dynamo-job-repository';
 
@@ -9,12 +9,14 @@ import { JOBS_TABLE_SCHEMA } from './dynamo-job-repository';
  *   inFlight   +1 on acquire, −1 when a job ends
  *   day        the UTC day `accepted` counts
  *   accepted   jobs accepted that day
+ *   refusalMinute, refusals   submissions Replicate refused in that UTC minute (a submit is refused while
+ *              they reach the owner's limit, before Replicate is called again)
  * Acquiring is one conditional update (two on the first submit of a day, which also starts the day's count),
  * so concurrent submits can never pass a limit together, and each submit writes the item once.
  *
  * A process that dies between taking a slot and giving it back leaks the slot. When an owner is at the limit,
- * the in-flight count is therefore checked against the truth (the owner's unfinished jobs on the sparse
- * active index) and repaired before the request is refused, but only once no slot has been taken for
+ * the in-flight count is therefore checked against the truth (the owner's jobs on the sparse
+ * unfinished index) and repaired before the request is refused, but only once no slot has been taken for
  * REPAIR_GRACE_SECONDS: a submit that took a slot a moment ago may not have written its job yet, and
  * counting without it would let concurrent submits pass the limit. At the limit no slot is taken, so a
  * leak is repaired at most that long after it starts to matter.
@@ -22,7 +24,7 @@ import { JOBS_TABLE_SCHEMA } from './dynamo-job-repository';
 export const REPAIR_GRACE_SECONDS = 60;
 
 /** What one conditional update found: granted, a limit reached, or the mode to try next. */
-type Attempt = 'granted' | 'in_flight' | 'daily' | 'new_day' | 'same_day';
+type Attempt = 'granted' | 'in_flight' | 'daily' | 'refusals' | 'new_day' | 'same_day';
 
 export class DynamoOwnerQuota implements OwnerQuota {
   private readonly documents: DynamoDBDocumentClient;
@@ -45,6 +47,7 @@ export class DynamoOwnerQuota implements OwnerQuota {
       const outcome = await this.take(owner, limits, now, mode);
       if (outcome === 'granted') return { granted: true };
       if (outcome === 'daily') return { granted: false, limit: 'daily', retryAfterSeconds: secondsUntilNextDay(now) };
+      if (outcome === 'refusals') return { granted: false, limit: 'refusals', retryAfterSeconds: secondsUntilNextMinute(now) };
       if (outcome === 'in_flight') {
         if (repaired || !(await this.repair(owner, limits.maxInFlight, now))) break;
         repaired = true;
@@ -76,12 +79,38 @@ export class DynamoOwnerQuota implements OwnerQuota {
   }
 
   /**
+   * Counts a submission Replicate refused (its input, its model): the slot is given back but the day's count
+   * is not, and past `maxRefusalsPerMinute` the owner's submits are refused here, without calling Replicate.
+   */
+  async recordRefusal(owner: string, now: Date): Promise<void> {
+    const minute = minuteOf(now);
+    // Add to this minute's count; else start it; else another refusal started it meanwhile: add to it.
+    for (const sameMinute of [true, false, true]) {
+      try {
+        await this.documents.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { id: quotaKey(owner) },
+            UpdateExpression: sameMinute ? 'ADD refusals :one' : 'SET refusalMinute = :minute, refusals = :one',
+            ConditionExpression: sameMinute ? 'refusalMinute = :minute' : 'attribute_not_exists(refusalMinute) OR refusalMinute <> :minute',
+            ExpressionAttributeValues: { ':one': 1, ':minute': minute },
+          }),
+        );
+        return;
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    }
+  }
+
+  /**
    * One conditional update taking a slot and counting the job in today's total. `same_day` assumes the item
    * already counts today; `new_day` starts today's count at 1. A refusal is explained by reading the item.
    */
   private async take(owner: string, limits: Limits, now: Date, mode: 'same_day' | 'new_day'): Promise<Attempt> {
     const today = dayOf(now);
-    const hasRoom = '(attribute_not_exists(inFlight) OR inFlight < :maxInFlight)';
+    const minute = minuteOf(now);
+    const hasRoom = '(attribute_not_exists(inFlight) OR inFlight < :maxInFlight) AND (attribute_not_exists(refusalMinute) OR refusalMinute <> :minute OR refusals < :maxRefusals)';
     try {
       await this.documents.send(
         new UpdateCommand({
@@ -101,6 +130,8 @@ export class DynamoOwnerQuota implements OwnerQuota {
             ':today': today,
             ':now': now.toISOString(),
             ':maxInFlight': limits.maxInFlight,
+            ':minute': minute,
+            ':maxRefusals': limits.maxRefusalsPerMinute,
             ...(mode === 'same_day' ? { ':maxPerDay': limits.maxPerDay } : {}),
           },
         }),
@@ -110,6 +141,7 @@ export class DynamoOwnerQuota implements OwnerQuota {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
     const item = (await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { id: quotaKey(owner) }, ConsistentRead: true }))).Item;
+    if (item && item.refusalMinute === minute && item.refusals >= limits.maxRefusalsPerMinute) return 'refusals';
     if (item && item.inFlight >= limits.maxInFlight) return 'in_flight';
     if (!item || item.day !== today) return 'new_day';
     return item.accepted >= limits.maxPerDay ? 'daily' : 'same_day';
@@ -147,7 +179,7 @@ export class DynamoOwnerQuota implements OwnerQuota {
       const page = await this.documents.send(
         new QueryCommand({
           TableName: this.tableName,
-          IndexName: JOBS_TABLE_SCHEMA.active.indexName,
+          IndexName: JOBS_TABLE_SCHEMA.unfinished.indexName,
           KeyConditionExpression: 'activeShard = :active',
           FilterExpression: '#owner = :owner',
           ExpressionAttributeNames: { '#owner': 'owner' },

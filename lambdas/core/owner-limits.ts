@@ -1,16 +1,26 @@
 import * as z from './schema';
 
 /**
- * Per-owner limits: jobs in flight (submitted, not ended) and jobs accepted per UTC day. Every product
- * built on this needs them: one runaway client must not spend the whole Replicate budget.
+ * Per-owner limits: jobs in flight (submitted, not ended), jobs accepted per UTC day, and submissions
+ * Replicate refused per minute. Every product built on this needs them: one runaway client must not spend
+ * the whole Replicate budget, nor the shared token's rate limit (about 600 creates a minute per account)
+ * on requests Replicate refuses.
  */
 export interface Limits {
   maxInFlight: number;
   maxPerDay: number;
+  maxRefusalsPerMinute: number;
 }
 
 const count = (max: number) => z.number().check(z.int(), z.minimum(1), z.maximum(max));
-const LimitsSchema = z.strictObject({ maxInFlight: count(1_000_000), maxPerDay: count(100_000_000) });
+const LimitsSchema = z.strictObject({
+  maxInFlight: count(1_000_000),
+  maxPerDay: count(100_000_000),
+  maxRefusalsPerMinute: z.optional(count(100_000)),
+});
+
+/** Limits as configured: the refusal rate may be left out (it then takes its default). */
+export type LimitsSetting = z.infer<typeof LimitsSchema>;
 
 export const OwnerLimitsSetting = z.strictObject({
   default: LimitsSchema,
@@ -18,15 +28,25 @@ export const OwnerLimitsSetting = z.strictObject({
 });
 export type OwnerLimitsSetting = z.infer<typeof OwnerLimitsSetting>;
 
-export const DEFAULT_LIMITS: Limits = { maxInFlight: 50, maxPerDay: 10_000 };
+export const DEFAULT_LIMITS: Limits = { maxInFlight: 50, maxPerDay: 10_000, maxRefusalsPerMinute: 20 };
 
 /** Parses the OWNER_LIMITS setting (JSON); an owner's entry overrides the default field by field. */
 export function parseOwnerLimits(json: string | undefined): (owner: string) => Limits {
   const setting = json ? OwnerLimitsSetting.parse(JSON.parse(json)) : { default: DEFAULT_LIMITS, owners: {} };
-  return (owner) => ({ ...setting.default, ...(Object.hasOwn(setting.owners, owner) ? setting.owners[owner] : {}) });
+  const base = { maxRefusalsPerMinute: DEFAULT_LIMITS.maxRefusalsPerMinute, ...setting.default };
+  return (owner) => ({ ...base, ...(Object.hasOwn(setting.owners, owner) ? setting.owners[owner] : {}) });
 }
 
-export type QuotaDecision = { granted: true } | { granted: false; limit: 'in_flight' | 'daily'; retryAfterSeconds: number };
+export type QuotaLimit = 'in_flight' | 'daily' | 'refusals';
+export type QuotaDecision = { granted: true } | { granted: false; limit: QuotaLimit; retryAfterSeconds: number };
+
+/** The UTC minute refusals are counted in (`2026-11-29T18:05`). */
+export const minuteOf = (now: Date) => now.toISOString().slice(0, 16);
+
+/** Seconds until the next UTC minute, when the refusal count starts again. */
+export function secondsUntilNextMinute(now: Date): number {
+  return Math.max(1, 60 - now.getUTCSeconds());
+}
 
 /** Seconds until the next UTC midnight, when the daily count starts again. */
 export function secondsUntilNextDay(now: Date): number {

@@ -48,14 +48,24 @@ export interface JobRepository {
   finish(id: string, ending: JobEnding, options?: { unsubmittedOnly?: boolean; retryableSubmission?: boolean }): Promise<WriteOutcome>;
   /** The owner's jobs, newest first, one page at a time. */
   listByOwner(owner: string, query: { status?: JobStatus; limit: number; cursor?: Record<string, unknown> }): Promise<JobPage>;
-  /** Ids of unfinished jobs not updated since `before` (the sparse active index: no table scan). */
-  listQuiet(before: string, limit: number): Promise<string[]>;
+  /**
+   * Unfinished jobs neither updated nor examined since `before`, longest-quiet first, at most `limit` (the
+   * sparse index of unfinished jobs: no table scan).
+   */
+  listQuiet(before: string, limit: number): Promise<QuietJob[]>;
+  /** Sends an unfinished job to the back of the quiet order: the reconciler looked at it `at`. */
+  markExamined(id: string, at: string): Promise<void>;
   /** Applies a transition if it still raises the job's rank and the job is not terminal. */
   advance(id: string, patch: JobPatch, result?: JobResult): Promise<WriteOutcome>;
   /** Appends one callback delivery attempt to the job's delivery log (kept to its last entries). */
   recordCallbackDelivery(id: string, delivery: CallbackDelivery): Promise<void>;
   /** Takes (or renews) the right to copy the job's outputs until `until`; false if another holder has it. */
   acquireTransferLease(id: string, holder: string, now: string, until: string): Promise<boolean>;
+}
+
+export interface QuietJob {
+  id: string;
+  owner: string;
 }
 
 export interface ObjectStore {
@@ -133,6 +143,8 @@ export interface OutputSource {
 export interface OwnerQuota {
   acquire(owner: string, now: Date): Promise<QuotaDecision>;
   release(owner: string, options?: { refundDaily?: boolean; now?: Date }): Promise<void>;
+  /** Counts a submission Replicate refused against the owner's per-minute refusal limit. */
+  recordRefusal(owner: string, now: Date): Promise<void>;
 }
 
 /** Webhook ids seen recently: a replayed delivery is acknowledged and ignored. */

@@ -20,6 +20,8 @@ export interface HandlerSettings {
   jobTimeoutSeconds: number;
   /** How long a job may be quiet (no update) before the reconciler polls Replicate for it. */
   reconcileAfterSeconds: number;
+  /** At most this many quiet jobs examined (polled) per reconciler run: Replicate allows about 3 000 GETs a minute. */
+  reconcileBatchSize: number;
   /** Attempts per output file, and the first backoff delay, for transient download errors. */
   downloadRetry: { attempts: number; baseDelayMs: number };
 }

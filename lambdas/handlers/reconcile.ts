@@ -1,4 +1,5 @@
 import { ReplicateFailure } from '../core/failures';
+import { takeFairly } from '../core/fair-share';
 import { isTerminal, STATUS_RANK, type Job } from '../core/job';
 import { METRIC } from '../core/metrics';
 import type { JobEnding } from '../core/ports';
@@ -8,13 +9,21 @@ import { endJob } from './job-ended';
 import { enqueuePrediction } from './enqueue-prediction';
 
 /**
- * A submit that has not recorded a prediction after this long is dead: API functions time out at 29 s.
- * Its job is failed as retryable so an Idempotency-Key retry submits again.
+ * A job without a prediction id this long after it was created has none: its submit died (API functions
+ * time out at 29 s), or Replicate's answer never came and no webhook has named the job since (a prediction
+ * that exists sends `start` when it starts and `completed` when it ends, whatever the filter). Its job is
+ * failed as retryable so an Idempotency-Key retry submits again.
  */
-export const SUBMIT_GRACE_SECONDS = 60;
-/** Jobs looked at per run; the rest wait for the next run (the oldest come first). */
-export const RECONCILE_BATCH = 100;
-const CONCURRENCY = 5;
+export const SUBMIT_GRACE_SECONDS = 300;
+/**
+ * Quiet jobs read per run to share it fairly between owners: the index is read in pages of `id` and `owner`
+ * only (about 60 bytes a job), so even 20 000 cost two or three queries.
+ */
+const CANDIDATES_PER_JOB_EXAMINED = 20;
+/** Replicate answers a poll in about 0.1–0.5 s; 16 at once examine 1 000 jobs well inside one run. */
+const CONCURRENCY = 16;
+/** A run stops starting new examinations after this long, so it ends before the function's 60 s timeout. */
+export const RUN_BUDGET_MS = 40_000;
 
 export interface ReconcileReport {
   examined: number;
@@ -26,30 +35,42 @@ export interface ReconcileReport {
 
 /**
  * The reconciler, run on a schedule: looks at unfinished jobs that have been quiet too long (the sparse
- * active index, oldest first), and for each one
+ * index of unfinished jobs, longest-quiet first), at most `reconcileBatchSize` per run shared fairly
+ * between owners, and for each one
  *  - past its deadline: cancels the prediction and fails the job with `timeout`;
  *  - never submitted (submit died after writing the job): fails it `submit_failed`, retryable;
  *  - otherwise: polls Replicate and, if the prediction moved on, feeds it through the same queue and
  *    consumer as a webhook. Lost `start`/`output`/`completed` webhooks are therefore harmless.
+ * Each job examined goes to the back of the quiet order, so a backlog of N quiet jobs is examined in full
+ * every ceil(N / batch) runs, whichever jobs stay quiet forever.
  */
 export const reconcile = (deps: Dependencies) => async (): Promise<ReconcileReport> => {
   const now = deps.clock();
   const quietSince = new Date(now.getTime() - deps.settings.reconcileAfterSeconds * 1000).toISOString();
-  const ids = await deps.jobs.listQuiet(quietSince, RECONCILE_BATCH);
+  const batch = deps.settings.reconcileBatchSize;
+  const quiet = await deps.jobs.listQuiet(quietSince, batch * CANDIDATES_PER_JOB_EXAMINED);
+  const ids = takeFairly(quiet, batch).map((job) => job.id);
   const report: ReconcileReport = { examined: 0, polled: 0, advanced: 0, timedOut: 0, abandoned: 0 };
+  const stopBy = Date.now() + RUN_BUDGET_MS;
   let throttled = false;
   let next = 0;
   const worker = async () => {
-    while (next < ids.length && !throttled) {
+    while (next < ids.length && !throttled && Date.now() < stopBy) {
       const job = await deps.jobs.get(ids[next++]);
       if (!job || isTerminal(job.status)) continue;
       report.examined++;
+      let open = true;
       try {
-        await reconcileJob(deps, job, now, report);
+        open = await reconcileJob(deps, job, now, report);
       } catch (error) {
-        if (error instanceof ReplicateFailure && error.kind === 'rate_limited') throttled = true; // try again next run
+        if (error instanceof ReplicateFailure && error.kind === 'rate_limited') {
+          throttled = true; // this job stays in front for the next run
+          continue;
+        }
         deps.log.warn('reconciling a job failed', { jobId: job.id, predictionId: job.predictionId, error });
       }
+      // Whatever came of it (nothing new, progress queued, an error), the job goes to the back of the order.
+      if (open) await deps.jobs.markExamined(job.id, now.toISOString());
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
@@ -58,7 +79,8 @@ export const reconcile = (deps: Dependencies) => async (): Promise<ReconcileRepo
   return report;
 };
 
-async function reconcileJob(deps: Dependencies, job: Job, now: Date, report: ReconcileReport): Promise<void> {
+/** Examines one job; false when it ended it (a finished job has left the quiet order by itself). */
+async function reconcileJob(deps: Dependencies, job: Job, now: Date, report: ReconcileReport): Promise<boolean> {
   const timeoutSeconds = job.timeoutSeconds ?? deps.settings.jobTimeoutSeconds;
   const ageSeconds = (now.getTime() - Date.parse(job.createdAt)) / 1000;
 
@@ -69,23 +91,24 @@ async function reconcileJob(deps: Dependencies, job: Job, now: Date, report: Rec
       report.timedOut++;
       deps.metrics.count(METRIC.jobsTimedOut);
     }
-    return;
+    return !ended;
   }
   if (!job.predictionId) {
-    if (ageSeconds < SUBMIT_GRACE_SECONDS) return;
+    if (ageSeconds < SUBMIT_GRACE_SECONDS) return true;
     const message = 'The submission did not complete; retry with the same Idempotency-Key';
     const ended = await end(deps, job, { status: 'failed', error: { code: 'submit_failed', message } }, { unsubmittedOnly: true, retryableSubmission: true });
     if (ended) report.abandoned++;
-    return;
+    return !ended;
   }
   const prediction = await deps.replicate.getPrediction(job.predictionId);
   report.polled++;
   const status = jobStatusOf(prediction);
-  if (!status || STATUS_RANK[status] <= job.rank) return;
+  if (!status || STATUS_RANK[status] <= job.rank) return true;
   const receivedAt = now.toISOString();
   await enqueuePrediction(deps, { source: 'poll', jobId: job.id, receivedAt }, JSON.stringify(prediction), `poll-${prediction.id}-${receivedAt}`);
   report.advanced++;
   deps.log.info('reconciler found progress', { jobId: job.id, predictionId: prediction.id, owner: job.owner, status: prediction.status });
+  return true;
 }
 
 async function end(

@@ -27,11 +27,14 @@ export const ENV = {
   downloadAttempts: 'DOWNLOAD_ATTEMPTS',
   jobTimeoutSeconds: 'JOB_TIMEOUT_SECONDS',
   reconcileAfterSeconds: 'RECONCILE_AFTER_SECONDS',
+  reconcileBatchSize: 'RECONCILE_BATCH_SIZE',
   ownerLimits: 'OWNER_LIMITS',
   downloadRetryBaseMs: 'DOWNLOAD_RETRY_BASE_MS',
 } as const;
 
 export const DEFAULT_REPLICATE_API_BASE_URL = 'https://api.replicate.com/v1';
+/** A third of Replicate's ~3 000 GETs a minute per account, at one run a minute: the rest is left for clients. */
+export const DEFAULT_RECONCILE_BATCH_SIZE = 1000;
 
 export interface RuntimeSettings extends HandlerSettings {
   tableName: string;
@@ -96,6 +99,7 @@ export function readSettings(env: Env): RuntimeSettings {
     transferConcurrency: 4,
     jobTimeoutSeconds: positiveNumber(env, ENV.jobTimeoutSeconds, 600),
     reconcileAfterSeconds: positiveNumber(env, ENV.reconcileAfterSeconds, 120),
+    reconcileBatchSize: Math.floor(positiveNumber(env, ENV.reconcileBatchSize, DEFAULT_RECONCILE_BATCH_SIZE)),
     downloadRetry: {
       attempts: positiveNumber(env, ENV.downloadAttempts, 4),
       baseDelayMs: positiveNumber(env, ENV.downloadRetryBaseMs, 1000),

@@ -105,7 +105,11 @@ describe('ReplicateJobs template', () => {
       GlobalSecondaryIndexes: Match.arrayWith([
         Match.objectLike({ IndexName: 'byPrediction', KeySchema: [{ AttributeName: 'predictionId', KeyType: 'HASH' }] }),
         Match.objectLike({ IndexName: 'byOwner' }),
-        Match.objectLike({ IndexName: 'active' }),
+        Match.objectLike({
+          IndexName: 'unfinished',
+          KeySchema: [{ AttributeName: 'activeShard', KeyType: 'HASH' }, { AttributeName: 'checkAt', KeyType: 'RANGE' }],
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['owner'] },
+        }),
       ]),
     });
   });
@@ -207,6 +211,13 @@ describe('ReplicateJobs template', () => {
       Environment: { Variables: Match.objectLike({ OWNER_LIMITS: JSON.stringify({ default: { maxInFlight: 5, maxPerDay: 100 }, owners: { k1: { maxInFlight: 1 } } }) }) },
     });
     expect(() => synth({ ownerLimits: { default: { maxInFlight: 0, maxPerDay: 1 } } })).toThrow();
+  });
+
+  it('passes the reconciler batch size to the functions, and refuses one that is not a positive integer at synth', () => {
+    synth({ reconcileBatchSize: 250 }).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ RECONCILE_BATCH_SIZE: '250' }) },
+    });
+    for (const bad of [0, -1, 2.5]) expect(() => synth({ reconcileBatchSize: bad })).toThrow(/reconcileBatchSize must be a positive integer/);
   });
 
   it('lets the webhook function write only its own receipts in the table', () => {

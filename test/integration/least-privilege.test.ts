@@ -64,7 +64,7 @@ describe('least privilege, measured on the deployed bundles', () => {
   it('the reconciler without dynamodb:Query cannot find quiet jobs', async () => {
     await withStack({ reconcileIntervalSeconds: 0.3, editTemplate: withoutGrant('Reconciler', 'dynamodb:Query') }, async (stack) => {
       await eventually(() => stack.log.lines.some((l) => l.message === 'access denied'));
-      expectDenied(stack, 'Reconciler', 'dynamodb:Query', /table\/ReplicateJobsJobsTable[^/]*\/index\/active$/);
+      expectDenied(stack, 'Reconciler', 'dynamodb:Query', /table\/ReplicateJobsJobsTable[^/]*\/index\/unfinished$/);
     });
   });
 

@@ -67,7 +67,7 @@ export async function runWorkload(stack: TestStack): Promise<void> {
     expectStatus(await stack.request('/jobs?limit=5'), 200);
     expectStatus(await stack.request('/callbacks/secret'), 200);
 
-    // An owner at its limit: refused; then its leaked slot is repaired from the active index.
+    // An owner at its limit: refused; then its leaked slot is repaired from the unfinished index.
     const first = await stack.request('/jobs', { key: 'key-quota', body: { model: 'a/b', input: { simulate: { webhooks: false, stepMs: 3_600_000 } } } });
     expectStatus(first, 202);
     const documents = DynamoDBDocumentClient.from(stack.emulators.clients.dynamo);
