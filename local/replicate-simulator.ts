@@ -16,6 +16,8 @@ import { parseSigningSecrets, signWebhook } from '../lambdas/core/webhook-signat
  *   fail:       an error message: the prediction fails with it
  *   reject:     a message: creating the prediction answers 422 with it
  *   rateLimit:  true: creating the prediction answers 429 with Retry-After
+ *   createFails: "before_creating" | "after_creating": creating the prediction answers 503, having created
+ *               nothing, or having created a prediction that runs (and sends its webhooks) all the same
  *   outputUrl:  a URL to return as the output instead of a simulator file
  *   webhooks:   false: send no webhooks at all (only polling finds out)
  *   stepMs:     time between status changes (default: the simulator's stepMs)
@@ -248,6 +250,7 @@ export async function startReplicateSimulator(options: SimulatorOptions): Promis
     const sim = (body.input.simulate ?? {}) as Simulation;
     if (sim.rateLimit) return json(res, 429, { detail: 'Request was throttled.' }, { 'retry-after': '7' });
     if (typeof sim.reject === 'string') return json(res, 422, { title: 'Input validation failed', detail: sim.reject });
+    if (sim.createFails === 'before_creating') return json(res, 503, { detail: 'Service unavailable' });
     const modelPath = /^\/models\/([^/]+\/[^/]+)\/predictions$/.exec(path);
     const id = randomBytes(13).toString('hex').slice(0, 26);
     const prediction: SimulatedPrediction = {
@@ -277,6 +280,7 @@ export async function startReplicateSimulator(options: SimulatorOptions): Promis
       return json(res, 201, prediction);
     }
     run(prediction);
+    if (sim.createFails === 'after_creating') return json(res, 503, { detail: 'Service unavailable' });
     return json(res, 201, prediction);
   }
 

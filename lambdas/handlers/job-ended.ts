@@ -13,10 +13,10 @@ import type { Dependencies } from './dependencies';
 export async function jobEnded(
   deps: Pick<Dependencies, 'metrics' | 'quota' | 'log' | 'callbacks'>,
   job: Job,
-  options: { refundDaily?: boolean; now?: Date } = {},
+  options: { refundDaily?: boolean; now?: Date; notify?: boolean } = {},
 ) {
   recordJobEnd(deps.metrics, job);
-  if (job.callbackUrl) {
+  if (job.callbackUrl && options.notify !== false) {
     try {
       await deps.callbacks.send({ jobId: job.id });
     } catch (error) {
@@ -34,16 +34,17 @@ export async function jobEnded(
 /**
  * Ends a job that is not terminal yet (cancel, timeout, a failed submission): the conditional terminal write,
  * stamped no earlier than the job's last update, then what follows it. Answers the write's outcome.
+ * `notify: false` queues no callback: the client was already told, synchronously (a refused submission).
  */
 export async function endJob(
   deps: Pick<Dependencies, 'jobs' | 'clock' | 'metrics' | 'quota' | 'log' | 'callbacks'>,
   job: Job,
   ending: Omit<JobEnding, 'updatedAt'>,
-  options: { unsubmittedOnly?: boolean; retryableSubmission?: boolean; refundDaily?: boolean } = {},
+  options: { unsubmittedOnly?: boolean; retryableSubmission?: boolean; refundDaily?: boolean; notify?: boolean } = {},
 ): Promise<WriteOutcome> {
   const now = deps.clock();
-  const { refundDaily, ...finishOptions } = options;
+  const { refundDaily, notify, ...finishOptions } = options;
   const outcome = await deps.jobs.finish(job.id, { ...ending, updatedAt: laterOf(now.toISOString(), job.updatedAt) }, finishOptions);
-  if (outcome.applied) await jobEnded(deps, outcome.job, { refundDaily, now });
+  if (outcome.applied) await jobEnded(deps, outcome.job, { refundDaily, now, notify });
   return outcome;
 }

@@ -15,7 +15,8 @@ import { presentJob } from './present-job';
  * `POST /jobs`: validate → record the job (conditional put) → create the prediction → record its id.
  *
  *   client ─► put job (queued) ─► predictions.create(webhook=…?job=id) ─► set predictionId ─► 202
- *                 │ exists: same body → that job; other body → 409     │ refused → job failed, 4xx/5xx
+ *                 │ exists: same body → that job; other body → 409     │ refused → job failed, 4xx
+ *                                                                      │ no answer / 5xx → job left queued, 502
  */
 export const submitJob =
   (deps: Dependencies) =>
@@ -37,7 +38,7 @@ export const submitJob =
 
       const quota = await deps.quota.acquire(owner, now);
       if (!quota.granted) {
-        const what = quota.limit === 'daily' ? 'jobs per day' : 'jobs in flight';
+        const what = { daily: 'jobs per day', in_flight: 'jobs in flight', refusals: 'submissions Replicate refused this minute' }[quota.limit];
         throw new ApiError('owner_limit_exceeded', `Too many ${what} for this API key`, { limit: quota.limit }, {
           'retry-after': String(quota.retryAfterSeconds),
         });
@@ -93,25 +94,37 @@ async function accepted(deps: Dependencies, job: Job): Promise<HttpResponse> {
   return jsonResponse(202, await presentJob(deps, job), { location: `/jobs/${job.id}` });
 }
 
-const RETRYABLE_SUBMIT_FAILURES = new Set(['rate_limited', 'unavailable']);
-
-/** Leaves the job failed (never stuck in `queued`) and answers with what the contract maps the failure to. */
+/**
+ * Replicate did not take the submission. What is left depends on what its answer proves:
+ *  - refused (422 its input, 404 its model): no prediction. The job fails, the slot is given back but the
+ *    day's count is not, and the refusal counts against the owner's per-minute refusal limit: a key cannot
+ *    spend the shared token's rate limit on requests Replicate refuses.
+ *  - throttled (429) or our token refused: no prediction, not the client's doing. The job fails retryable
+ *    (an Idempotency-Key retry submits again) and the day's count is given back too.
+ *  - a 5xx, a timeout, no connection: the prediction may exist and run. The job is left `queued` and keeps
+ *    its slot: if the prediction exists its webhooks name the job and it goes on; if not, the reconciler
+ *    fails it `submit_failed` (retryable) once SUBMIT_GRACE_SECONDS have passed with no word from Replicate.
+ * The client gets the error now, so no callback is queued for a job ended here.
+ */
 async function failSubmission(deps: Dependencies, job: Job, error: unknown): Promise<ApiError> {
   const failure =
     error instanceof ReplicateFailure ? error : new ReplicateFailure('unavailable', 'Replicate could not be reached');
   if (!(error instanceof ReplicateFailure)) deps.log.error('creating the prediction failed', { jobId: job.id, error });
-  // Nothing ran at Replicate: the day's count is given back along with the in-flight slot.
+  deps.log.warn('replicate refused the submission', { jobId: job.id, kind: failure.kind, status: failure.status });
+  // The job id is in the details: the job can be read (and its Idempotency-Key retried).
+  const details = { jobId: job.id, ...(failure.detail === undefined ? {} : { replicate: failure.detail }) };
+  if (failure.kind === 'unavailable') return replicateApiError(failure, { ...details, outcome: 'unknown' });
+
+  const refused = failure.kind === 'rejected' || failure.kind === 'not_found';
   await endJob(
     deps,
     job,
     { status: 'failed', error: { code: 'submit_failed', message: failure.message } },
-    { unsubmittedOnly: true, retryableSubmission: RETRYABLE_SUBMIT_FAILURES.has(failure.kind), refundDaily: true },
+    { unsubmittedOnly: true, retryableSubmission: !refused, refundDaily: !refused, notify: false },
   );
-  deps.log.warn('replicate refused the submission', { jobId: job.id, kind: failure.kind, status: failure.status });
-  // The job id is in the details: the failed job can be read (and its Idempotency-Key retried).
-  const details = { jobId: job.id, ...(failure.detail === undefined ? {} : { replicate: failure.detail }) };
-  if (failure.kind === 'rejected' || failure.kind === 'not_found') return new ApiError('replicate_rejected_input', failure.message, details);
-  return replicateApiError(failure, details);
+  if (!refused) return replicateApiError(failure, details);
+  await deps.quota.recordRefusal(job.owner, deps.clock());
+  return new ApiError('replicate_rejected_input', failure.message, details);
 }
 
 /** The job was canceled while its prediction was being created: cancel the prediction too, so it costs nothing. */

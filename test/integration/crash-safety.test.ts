@@ -215,16 +215,6 @@ describe('crash safety', () => {
     await expectRightOnce(recovered!.id, prediction.id);
   });
 
-  it('submit killed before the job is written leaves nothing and calls nothing', async () => {
-    const items = await stack.itemCount();
-    const predictions = stack.simulator!.predictions.size;
-    const response = await submitJob(withFaults(new FaultPlan(2)))(submitEvent({ model: 'a/b', input: {} })); // quota.acquire, ✗ jobs.create
-    expect(response.statusCode).toBe(500);
-    expect(JSON.parse(response.body).error.code).toBe('internal_error');
-    expect(await stack.itemCount()).toBe(items);
-    expect(stack.simulator!.predictions.size).toBe(predictions);
-  });
-
   it('a webhook whose message cannot be queued answers 503, so Replicate retries it', async () => {
     const plan = new FaultPlan(2, true); // receipts.remember, ✗ queue.send (SQS fails once), receipts.forget
     const body = JSON.stringify({ id: 'p', status: 'succeeded' });

@@ -81,7 +81,7 @@ describe('timeouts, cancel and listing (local stack)', () => {
       outputs: [], error: null, requestHash: hashJson(request), idempotencyKey: 'crashed-submit', createdAt: now, updatedAt: now,
     });
     expect((await stack.submit(body, { headers: { 'idempotency-key': 'crashed-submit' } })).status).toBe('queued'); // still within grace
-    offsetMs = 61_000;
+    offsetMs = 301_000;
     expect(await runReconciler()).toMatchObject({ abandoned: 1 });
     offsetMs = 0;
     expect((await stack.request(`/jobs/${id}`)).json).toMatchObject({ status: 'failed', error: { code: 'submit_failed' } });

@@ -61,10 +61,11 @@ describe('owner limits (local stack)', () => {
     expect((await submit()).status).toBe(429);
   });
 
-  it('counts accepted jobs per day; jobs Replicate refused do not count', async () => {
+  it('counts accepted jobs per day, jobs Replicate refused among them; throttled ones do not count', async () => {
     const quick = { simulate: { output: 'text' } };
+    expect((await submit('key-alice', { simulate: { rateLimit: true } })).status).toBe(429);
     expect((await submit('key-alice', { simulate: { reject: 'no' } })).status).toBe(422);
-    for (let i = 0; i < 6; i++) {
+    for (let i = 0; i < 5; i++) {
       const response = await submit('key-alice', quick);
       expect(response.status).toBe(202);
       await stack.waitFor(response.json.id);
