@@ -140,8 +140,9 @@ function proxyEvent(
   body: Buffer,
   context: { apiKeyId: string | undefined; stage: string; domainName: string },
 ) {
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
+  // Maps without a prototype: a header or parameter named `constructor` or `__proto__` is just a name.
+  const headers: Record<string, string> = Object.create(null);
+  const multiValueHeaders: Record<string, string[]> = Object.create(null);
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     const [name, value] = [req.rawHeaders[i], req.rawHeaders[i + 1]];
     if (/^x-forwarded-(proto|port|for)$/i.test(name)) continue; // API Gateway sets these itself
@@ -154,8 +155,8 @@ function proxyEvent(
     headers[name] = value;
     multiValueHeaders[name] = [value];
   }
-  const query: Record<string, string> = {};
-  const multiValueQuery: Record<string, string[]> = {};
+  const query: Record<string, string> = Object.create(null);
+  const multiValueQuery: Record<string, string[]> = Object.create(null);
   for (const [name, value] of url.searchParams) {
     query[name] = value;
     (multiValueQuery[name] ??= []).push(value);

@@ -36,6 +36,15 @@ describe('local API Gateway', () => {
     expect(event.headers['X-Forwarded-Proto']).toBe('http');
   });
 
+  it('passes parameters and headers named after Object.prototype members as plain names (found by the fuzz test)', async () => {
+    const response = await fetch(`${gateway.url}/health?constructor=1&toString=2&__proto__=3&constructor=4`, { headers: { constructor: 'x' } });
+    expect(response.status).toBe(200);
+    const event = JSON.parse(JSON.stringify(events.at(-1)));
+    expect(event.queryStringParameters).toEqual(JSON.parse('{"constructor":"4","toString":"2","__proto__":"3"}'));
+    expect(event.multiValueQueryStringParameters.constructor).toEqual(['1', '4']);
+    expect(event.headers.constructor).toBe('x');
+  });
+
   it('answers 502 to a malformed proxy response, and keeps serving', async () => {
     const bad = await fetch(`${gateway.url}/bad`);
     expect(bad.status).toBe(502);
