@@ -6,6 +6,7 @@ export const API_ERRORS = {
   invalid_json: 400,
   invalid_idempotency_key: 400,
   invalid_query: 400,
+  invalid_prediction: 400,
   unauthorized: 401,
   invalid_signature: 401,
   not_found: 404,

@@ -33,6 +33,23 @@ const STATUS_FROM_REPLICATE: Record<string, JobStatus> = {
 export const jobStatusOf = (prediction: Pick<Prediction, 'status'>): JobStatus | undefined =>
   Object.hasOwn(STATUS_FROM_REPLICATE, prediction.status) ? STATUS_FROM_REPLICATE[prediction.status] : undefined;
 
+/**
+ * A prediction body (a webhook's, a poll's) checked as input: JSON, the fields we act on well-formed, a status
+ * we know. Answers why not otherwise, so a body that can be nothing to us is refused before anything is written.
+ */
+export function parsePrediction(body: string): { ok: true; prediction: Prediction } | { ok: false; reason: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return { ok: false, reason: 'The prediction body is not JSON' };
+  }
+  const parsed = PredictionSchema.safeParse(json);
+  if (!parsed.success) return { ok: false, reason: 'The body is not a Replicate prediction' };
+  if (!jobStatusOf(parsed.data)) return { ok: false, reason: `Unknown prediction status ${JSON.stringify(parsed.data.status)}` };
+  return { ok: true, prediction: parsed.data };
+}
+
 /** Replicate reports errors as a string (sometimes an object); we keep a bounded human message. */
 export function predictionErrorMessage(prediction: Prediction): string {
   const raw = prediction.error;

@@ -4,7 +4,7 @@ import { JOB_ID } from '../core/ids';
 import type { Job, StoredOutput } from '../core/job';
 import { findOutputFiles } from '../core/outputs';
 import type { JobResult, QueueMessage } from '../core/ports';
-import { jobIdFromWebhookUrl, PredictionSchema, type Prediction } from '../core/prediction';
+import { jobIdFromWebhookUrl, parsePrediction, type Prediction } from '../core/prediction';
 import { decide, type JobPatch } from '../core/state-machine';
 import { laterOf } from '../core/time';
 import { copyOutputs } from './copy-outputs';
@@ -74,16 +74,9 @@ function parseMessage(body: string): QueueMessage {
 }
 
 async function readPrediction(deps: Dependencies, message: QueueMessage): Promise<Prediction> {
-  const body = message.body ?? (await deps.objects.getText(message.bodyKey!));
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    throw new PoisonMessage('The prediction body is not JSON');
-  }
-  const parsed = PredictionSchema.safeParse(json);
-  if (!parsed.success) throw new PoisonMessage('The body is not a Replicate prediction');
-  return parsed.data;
+  const parsed = parsePrediction(message.body ?? (await deps.objects.getText(message.bodyKey!)));
+  if (!parsed.ok) throw new PoisonMessage(parsed.reason);
+  return parsed.prediction;
 }
 
 /**

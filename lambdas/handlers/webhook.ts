@@ -1,6 +1,7 @@
 import { ApiError } from '../core/errors';
 import { errorResponse, jsonResponse, type HttpResponse } from '../core/http';
 import { METRIC } from '../core/metrics';
+import { parsePrediction } from '../core/prediction';
 import { verifyWebhook } from '../core/webhook-signature';
 import { rawBodyOf, type ApiEvent } from './api-event';
 import type { Dependencies } from './dependencies';
@@ -38,6 +39,12 @@ export const receiveWebhook =
       deps.log.warn('webhook rejected', { reason: verification.reason, jobId: event.queryStringParameters?.job });
       // The reason is logged, never told: a forger learns nothing from the answer.
       return errorResponse(new ApiError('invalid_signature', 'Invalid webhook signature'));
+    }
+    // A signed body is still input: one that cannot be a prediction is refused before anything is written.
+    const parsed = parsePrediction(rawBody);
+    if (!parsed.ok) {
+      deps.log.warn('signed webhook body is not a prediction', { webhookId: verification.id, reason: parsed.reason });
+      return errorResponse(new ApiError('invalid_prediction', parsed.reason));
     }
     // A delivery seen before (a replay, or Replicate retrying one we already queued) is acknowledged and ignored.
     // The receipt is written before queueing and taken back if queueing fails, so a retry is not mistaken for a replay.
