@@ -163,6 +163,7 @@ describe('ReplicateJobs template', () => {
     expect(described('API requests answered 5xx')).toHaveLength(1);
     expect(described('signature verification')).toHaveLength(1);
     expect(described('timing out')).toHaveLength(1);
+    expect(described('signing secret is unset or malformed')).toHaveLength(1);
     const topic = Object.keys(template.findResources('AWS::SNS::Topic'))[0];
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic }]);
@@ -170,6 +171,7 @@ describe('ReplicateJobs template', () => {
     }
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'WebhookRejected', Namespace: 'ReplicateJobs' });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'JobsTimedOut', Namespace: 'ReplicateJobs' });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'WebhookSecretInvalid', Namespace: 'ReplicateJobs', Threshold: 1 });
   });
 
   it('shows the job metrics on the dashboard, failures by code', () => {
