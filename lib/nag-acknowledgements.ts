@@ -13,8 +13,9 @@ const RULES: Record<string, string> = {
     'Requests are validated by the handlers with the one zod schema per body (precise 400/413/422 errors); ' +
     'API Gateway request models would be a second copy of the schema.',
   'AwsSolutions-APIG3':
-    'No WAF by default: each API key is throttled and capped by its usage plan and the webhook authenticates by ' +
-    'signature before any work. SECURITY.md says how to attach a web ACL for IP rate rules.',
+    'No WAF by default: each API key is throttled and capped by its usage plan, each unauthenticated method by ' +
+    'its stage throttle, and the webhook authenticates by signature before any work. SECURITY.md says how to ' +
+    'attach a web ACL for IP rate rules.',
   'AwsSolutions-APIG4':
     'The contract authenticates clients with API keys and usage plans (owner = API key id); the webhook is ' +
     'authenticated by its Standard Webhooks signature and /health is public by design.',

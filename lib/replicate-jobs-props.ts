@@ -104,6 +104,19 @@ export interface ReplicateJobsProps {
    */
   readonly throttle?: { rateLimit: number; burstLimit: number };
   /**
+   * Stage throttle of `POST /webhooks/replicate`, which no API key (so no usage plan) covers: all callers
+   * together, forged deliveries included, get this rate and burst; past it API Gateway answers 429 before
+   * any function runs. Replicate retries a throttled terminal webhook and the reconciler polls quiet jobs.
+   * @default { rateLimit: 100, burstLimit: 200 }
+   */
+  readonly webhookThrottle?: { rateLimit: number; burstLimit: number };
+  /**
+   * Stage throttle of each other method no API key covers, `GET /health` and `GET /openapi.json` (all callers
+   * together, per method).
+   * @default { rateLimit: 10, burstLimit: 20 }
+   */
+  readonly publicThrottle?: { rateLimit: number; burstLimit: number };
+  /**
    * Requests per day allowed per API key.
    * @default 100000
    */

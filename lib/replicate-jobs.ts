@@ -172,7 +172,10 @@ export class ReplicateJobs extends Construct {
       maxConcurrency: props.consumerMaxConcurrency ?? 10,
     });
 
-    this.api = this.createApi(apiFunctions, logRetention);
+    this.api = this.createApi(apiFunctions, logRetention, {
+      webhook: checkedThrottle('webhookThrottle', props.webhookThrottle ?? { rateLimit: 100, burstLimit: 200 }),
+      public: checkedThrottle('publicThrottle', props.publicThrottle ?? { rateLimit: 10, burstLimit: 20 }),
+    });
     this.usagePlan = this.api.addUsagePlan('UsagePlan', {
       throttle: props.throttle ?? { rateLimit: 20, burstLimit: 40 },
       quota: { limit: props.dailyQuota ?? 100_000, period: apigateway.Period.DAY },
@@ -257,8 +260,15 @@ export class ReplicateJobs extends Construct {
     });
   }
 
-  private createApi(functions: Record<ApiFunctionName, nodejs.NodejsFunction>, retention: logs.RetentionDays) {
+  private createApi(functions: Record<ApiFunctionName, nodejs.NodejsFunction>, retention: logs.RetentionDays, throttles: Record<'webhook' | 'public', Throttle>) {
     const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', { retention, removalPolicy: RemovalPolicy.DESTROY });
+    // The usage plan throttles keyed methods only: each method without a key gets a stage throttle of its own,
+    // so a flood of them is refused by API Gateway instead of taking the account's Lambda concurrency.
+    const methodOptions: Record<string, apigateway.MethodDeploymentOptions> = {};
+    for (const route of ROUTES.filter((r) => !r.apiKeyRequired)) {
+      const { rateLimit, burstLimit } = throttles[route.function === 'webhook' ? 'webhook' : 'public'];
+      methodOptions[`${route.path}/${route.method}`] = { throttlingRateLimit: rateLimit, throttlingBurstLimit: burstLimit };
+    }
     const api = new apigateway.RestApi(this, 'Api', {
       description: 'replicate-jobs: Replicate predictions as durable jobs',
       apiKeySourceType: apigateway.ApiKeySourceType.HEADER,
@@ -269,6 +279,7 @@ export class ReplicateJobs extends Construct {
         metricsEnabled: true,
         accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
         accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields(),
+        methodOptions,
       },
     });
     const integrations = new Map<ApiFunctionName, apigateway.LambdaIntegration>();
@@ -282,3 +293,12 @@ export class ReplicateJobs extends Construct {
 }
 
 const capitalize = (name: string) => name[0].toUpperCase() + name.slice(1);
+
+type Throttle = { rateLimit: number; burstLimit: number };
+/** API Gateway takes a rate (requests per second) above 0 and a whole burst of at least 1; the synth fails on others. */
+function checkedThrottle(prop: string, throttle: Throttle): Throttle {
+  if (!(throttle.rateLimit > 0) || !Number.isInteger(throttle.burstLimit) || throttle.burstLimit < 1) {
+    throw new Error(`${prop} must have a rateLimit above 0 and a whole burstLimit of at least 1`);
+  }
+  return throttle;
+}

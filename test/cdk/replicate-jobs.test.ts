@@ -59,6 +59,28 @@ describe('ReplicateJobs template', () => {
     });
   });
 
+  it('throttles each method without an API key at the stage, since the usage plan covers keyed methods only', () => {
+    const [stage] = Object.values(template.findResources('AWS::ApiGateway::Stage'));
+    const throttled = stage.Properties.MethodSettings.filter((setting: any) => setting.ThrottlingRateLimit !== undefined);
+    const unauthenticated = ROUTES.filter((route) => !route.apiKeyRequired);
+    expect(throttled).toHaveLength(unauthenticated.length);
+    const expected = (path: string, method: string, rate: number, burst: number) =>
+      expect(throttled).toContainEqual(expect.objectContaining({ ResourcePath: path, HttpMethod: method, ThrottlingRateLimit: rate, ThrottlingBurstLimit: burst }));
+    expected('/~1webhooks~1replicate', 'POST', 100, 200);
+    expected('/~1health', 'GET', 10, 20);
+    expected('/~1openapi.json', 'GET', 10, 20);
+
+    const custom = synth({ webhookThrottle: { rateLimit: 5, burstLimit: 7 }, publicThrottle: { rateLimit: 1, burstLimit: 2 } });
+    custom.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({ ResourcePath: '/~1webhooks~1replicate', HttpMethod: 'POST', ThrottlingRateLimit: 5, ThrottlingBurstLimit: 7 }),
+        Match.objectLike({ ResourcePath: '/~1health', HttpMethod: 'GET', ThrottlingRateLimit: 1, ThrottlingBurstLimit: 2 }),
+      ]),
+    });
+    expect(() => synth({ webhookThrottle: { rateLimit: 0, burstLimit: 10 } })).toThrow(/webhookThrottle must have a rateLimit above 0/);
+    expect(() => synth({ publicThrottle: { rateLimit: 1, burstLimit: 0.5 } })).toThrow(/publicThrottle must have .* whole burstLimit of at least 1/);
+  });
+
   it('has a queue with a DLQ and a visibility timeout six times the consumer timeout', () => {
     template.hasResourceProperties('AWS::SQS::Queue', {
       VisibilityTimeout: 1800,
