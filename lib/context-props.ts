@@ -54,6 +54,7 @@ export function propsFromContext(node: Node): ReplicateJobsProps {
     publicUrl: text('publicUrl'),
     consumerTimeout: duration('consumerTimeoutSeconds'),
     consumerMaxConcurrency: number('consumerMaxConcurrency'),
+    consumerReservedConcurrency: text('consumerReservedConcurrency') === 'false' ? false : number('consumerReservedConcurrency'),
     eventQueueVisibilityTimeout: duration('eventQueueVisibilitySeconds'),
     maxReceiveCount: number('maxReceiveCount'),
     presignedUrlExpiry: duration('presignedUrlSeconds'),

@@ -59,6 +59,16 @@ export interface ReplicateJobsProps {
    */
   readonly consumerMaxConcurrency?: number;
   /**
+   * Concurrency reserved for the consumer out of the account's Lambda concurrency, so a flood of webhooks or
+   * API calls cannot take every execution environment and stall the queue. It also caps the consumer, so it
+   * must be at least `consumerMaxConcurrency` (the synth fails otherwise: the event source would be throttled
+   * and its messages, received again and again, would reach the dead-letter queue). Lambda keeps at least 100
+   * of an account's concurrency unreserved: a deploy that reserves more than the account's limit minus 100
+   * (all reservations together) fails; on an account with a low limit (a new account's may be 10), pass `false`.
+   * @default `consumerMaxConcurrency`
+   */
+  readonly consumerReservedConcurrency?: number | false;
+  /**
    * Lifetime of the presigned output URLs `GET /jobs/{id}` answers with.
    * @default Duration.hours(1)
    */

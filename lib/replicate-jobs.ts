@@ -153,7 +153,18 @@ export class ReplicateJobs extends Construct {
       API_FUNCTIONS.map((name) => [name, fn(`${capitalize(name)}Function`, name, 'api.ts')]),
     ) as Record<ApiFunctionName, nodejs.NodejsFunction>;
     // 512 MB: copying a 1 GiB output peaks at ~180 MiB RSS (bench/README.md), so this leaves ~2.8x headroom.
-    const consumer = fn('ConsumerFunction', 'handler', 'consumer.ts', { timeout: consumerTimeout, memorySize: 512 });
+    const consumerMaxConcurrency = props.consumerMaxConcurrency ?? 10;
+    const consumerReserved = props.consumerReservedConcurrency ?? consumerMaxConcurrency;
+    // Fewer reserved than the event source may invoke at once: Lambda throttles its pollers, and the messages
+    // they return are received again and again until the dead-letter queue. Fail the synth instead.
+    if (consumerReserved !== false && consumerReserved < consumerMaxConcurrency) {
+      throw new Error(`consumerReservedConcurrency (${consumerReserved}) must be at least consumerMaxConcurrency (${consumerMaxConcurrency}), or false`);
+    }
+    const consumer = fn('ConsumerFunction', 'handler', 'consumer.ts', {
+      timeout: consumerTimeout,
+      memorySize: 512,
+      reservedConcurrentExecutions: consumerReserved === false ? undefined : consumerReserved,
+    });
     const reconciler = fn('ReconcilerFunction', 'handler', 'reconciler.ts', { timeout: Duration.minutes(1) });
     const callbacks = fn('CallbackFunction', 'handler', 'callbacks.ts', { timeout: Duration.seconds(30) });
     this.functions = { ...apiFunctions, consumer, reconciler, callbacks };
@@ -169,7 +180,7 @@ export class ReplicateJobs extends Construct {
       batchSize: 10,
       maxBatchingWindow: Duration.seconds(1),
       reportBatchItemFailures: true,
-      maxConcurrency: props.consumerMaxConcurrency ?? 10,
+      maxConcurrency: consumerMaxConcurrency,
     });
 
     this.api = this.createApi(apiFunctions, logRetention, {

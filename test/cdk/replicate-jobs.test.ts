@@ -1,6 +1,7 @@
 import { App, Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ReplicateJobsStack } from '../../lib/replicate-jobs-stack';
+import { propsFromContext } from '../../lib/context-props';
 import type { ReplicateJobsProps } from '../../lib/replicate-jobs';
 import { ROUTES } from '../../lambdas/routes';
 
@@ -79,6 +80,18 @@ describe('ReplicateJobs template', () => {
     });
     expect(() => synth({ webhookThrottle: { rateLimit: 0, burstLimit: 10 } })).toThrow(/webhookThrottle must have a rateLimit above 0/);
     expect(() => synth({ publicThrottle: { rateLimit: 1, burstLimit: 0.5 } })).toThrow(/publicThrottle must have .* whole burstLimit of at least 1/);
+  });
+
+  it('reserves the consumer\'s concurrency (its maximum concurrency by default), so floods elsewhere cannot starve it', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.handler', Timeout: 300, ReservedConcurrentExecutions: 10 });
+    const reserved = Object.values(template.findResources('AWS::Lambda::Function')).filter((fn) => fn.Properties.ReservedConcurrentExecutions !== undefined);
+    expect(reserved).toHaveLength(1); // the consumer's only: every reservation comes out of the account's pool
+    synth({ consumerMaxConcurrency: 4 }).hasResourceProperties('AWS::Lambda::Function', { Timeout: 300, ReservedConcurrentExecutions: 4 });
+    synth({ consumerReservedConcurrency: 25 }).hasResourceProperties('AWS::Lambda::Function', { Timeout: 300, ReservedConcurrentExecutions: 25 });
+    synth({ consumerReservedConcurrency: false }).hasResourceProperties('AWS::Lambda::Function', { Timeout: 300, ReservedConcurrentExecutions: Match.absent() });
+    expect(() => synth({ consumerMaxConcurrency: 10, consumerReservedConcurrency: 5 })).toThrow(/must be at least consumerMaxConcurrency/);
+    const fromContext = (value: string) => propsFromContext(new App({ context: { consumerReservedConcurrency: value } }).node).consumerReservedConcurrency;
+    expect([fromContext('false'), fromContext('12')]).toEqual([false, 12]);
   });
 
   it('has a queue with a DLQ and a visibility timeout six times the consumer timeout', () => {
