@@ -46,6 +46,7 @@ export function propsFromContext(node: Node): ReplicateJobsProps {
     const [rateLimit, burstLimit] = [number(`${prefix}RateLimit`), number(`${prefix}BurstLimit`)];
     return rateLimit === undefined || burstLimit === undefined ? undefined : { rateLimit, burstLimit };
   };
+  const wafRateLimit = number('wafRateLimitPer5Minutes');
   const allowPlainHttp = flag('allowPlainHttp');
   const allowPrivateAddresses = flag('allowPrivateAddresses');
   return {
@@ -71,6 +72,7 @@ export function propsFromContext(node: Node): ReplicateJobsProps {
     throttle: throttle('throttle'),
     webhookThrottle: throttle('webhookThrottle'),
     publicThrottle: throttle('publicThrottle'),
+    waf: wafRateLimit === undefined ? undefined : { rateLimitPer5Minutes: wafRateLimit },
     dailyQuota: number('dailyQuota'),
     localNetwork: allowPlainHttp || allowPrivateAddresses ? { allowPlainHttp, allowPrivateAddresses } : undefined,
   };

@@ -127,6 +127,13 @@ export interface ReplicateJobsProps {
    */
   readonly publicThrottle?: { rateLimit: number; burstLimit: number };
   /**
+   * An AWS WAF web ACL (REGIONAL) on the API stage, with one rule: an IP address making more than
+   * `rateLimitPer5Minutes` requests in 5 minutes is blocked (403) until its rate falls back (at least 10, as
+   * WAF requires). WAF is billed per web ACL, rule and request.
+   * @default no web ACL
+   */
+  readonly waf?: { rateLimitPer5Minutes: number };
+  /**
    * Requests per day allowed per API key.
    * @default 100000
    */

@@ -18,6 +18,7 @@ import { DEFAULT_LIMITS, OwnerLimitsSetting } from '../lambdas/core/owner-limits
 import { API_FUNCTIONS, ROUTES, type ApiFunctionName } from '../lambdas/routes';
 import { DEFAULT_REPLICATE_API_BASE_URL, ENV } from '../lambdas/runtime/settings';
 import { grantFunctions, sqsEventSource } from './function-grants';
+import { ApiWaf } from './api-waf';
 import { JobsAlarms } from './jobs-alarms';
 import type { ReplicateJobsProps } from './replicate-jobs-props';
 export type { ReplicateJobsProps } from './replicate-jobs-props';
@@ -41,6 +42,8 @@ export class ReplicateJobs extends Construct {
   readonly callbackSigningKey: secretsmanager.Secret;
   readonly functions: Record<ApiFunctionName | 'consumer' | 'reconciler' | 'callbacks', nodejs.NodejsFunction>;
   readonly usagePlan: apigateway.UsagePlan;
+  /** The web ACL on the API stage, when the `waf` prop asks for one. */
+  readonly waf?: ApiWaf;
   readonly dashboard: JobsDashboard;
   readonly alarms: JobsAlarms;
   readonly alarmTopic: sns.ITopic;
@@ -187,6 +190,7 @@ export class ReplicateJobs extends Construct {
       webhook: checkedThrottle('webhookThrottle', props.webhookThrottle ?? { rateLimit: 100, burstLimit: 200 }),
       public: checkedThrottle('publicThrottle', props.publicThrottle ?? { rateLimit: 10, burstLimit: 20 }),
     });
+    this.waf = props.waf ? new ApiWaf(this, 'Waf', { stage: this.api.deploymentStage, ...props.waf }) : undefined;
     this.usagePlan = this.api.addUsagePlan('UsagePlan', {
       throttle: props.throttle ?? { rateLimit: 20, burstLimit: 40 },
       quota: { limit: props.dailyQuota ?? 100_000, period: apigateway.Period.DAY },
@@ -200,7 +204,7 @@ export class ReplicateJobs extends Construct {
     this.alarmTopic = props.alarmTopic ?? new sns.Topic(this, 'AlarmTopic', { displayName: 'replicate-jobs alarms', enforceSSL: true });
     this.alarms = new JobsAlarms(this, 'Alarms', { ...observed, callbackDeadLetterQueue: this.callbackDeadLetterQueue, topic: this.alarmTopic });
 
-    acknowledgeNagFindings(this, { table: this.table, bucket: this.bucket, functions: Object.values(this.functions) });
+    acknowledgeNagFindings(this, { table: this.table, bucket: this.bucket, functions: Object.values(this.functions), waf: this.waf !== undefined });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url });
     new CfnOutput(this, 'WebhookUrl', { value: `${this.api.url}webhooks/replicate` });

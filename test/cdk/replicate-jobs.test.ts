@@ -94,6 +94,21 @@ describe('ReplicateJobs template', () => {
     expect([fromContext('false'), fromContext('12')]).toEqual([false, 12]);
   });
 
+  it('puts no WAF in front of the API unless asked; asked, a REGIONAL web ACL with a per-IP rate rule on the stage', () => {
+    template.resourceCountIs('AWS::WAFv2::WebACL', 0);
+    const withWaf = synth({ waf: { rateLimitPer5Minutes: 500 } });
+    withWaf.hasResourceProperties('AWS::WAFv2::WebACL', {
+      Scope: 'REGIONAL',
+      DefaultAction: { Allow: {} },
+      Rules: [Match.objectLike({ Action: { Block: {} }, Statement: { RateBasedStatement: { Limit: 500, AggregateKeyType: 'IP', EvaluationWindowSec: 300 } } })],
+    });
+    const [stageId] = Object.keys(withWaf.findResources('AWS::ApiGateway::Stage'));
+    const [association] = Object.values(withWaf.findResources('AWS::WAFv2::WebACLAssociation'));
+    // The stage by reference: CloudFormation associates only once the stage exists.
+    expect(JSON.stringify(association.Properties.ResourceArn)).toContain(`"/stages/",{"Ref":"${stageId}"}`);
+    expect(() => synth({ waf: { rateLimitPer5Minutes: 9 } })).toThrow(/from 10 to/);
+  });
+
   it('has a queue with a DLQ and a visibility timeout six times the consumer timeout', () => {
     template.hasResourceProperties('AWS::SQS::Queue', {
       VisibilityTimeout: 1800,
