@@ -3,6 +3,12 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Limits } from '../lambdas/core/owner-limits';
 
+/** Steady requests per second and burst, as API Gateway throttles them (a token bucket). */
+export interface Throttle {
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+}
+
 /** Everything `ReplicateJobs` can be told; every prop is optional and its default is the production choice. */
 export interface ReplicateJobsProps {
   /**
@@ -112,20 +118,20 @@ export interface ReplicateJobsProps {
    * Steady-state requests per second and burst allowed per API key by the usage plan.
    * @default { rateLimit: 20, burstLimit: 40 }
    */
-  readonly throttle?: { rateLimit: number; burstLimit: number };
+  readonly throttle?: Throttle;
   /**
    * Stage throttle of `POST /webhooks/replicate`, which no API key (so no usage plan) covers: all callers
    * together, forged deliveries included, get this rate and burst; past it API Gateway answers 429 before
    * any function runs. Replicate retries a throttled terminal webhook and the reconciler polls quiet jobs.
    * @default { rateLimit: 100, burstLimit: 200 }
    */
-  readonly webhookThrottle?: { rateLimit: number; burstLimit: number };
+  readonly webhookThrottle?: Throttle;
   /**
    * Stage throttle of each other method no API key covers, `GET /health` and `GET /openapi.json` (all callers
    * together, per method).
    * @default { rateLimit: 10, burstLimit: 20 }
    */
-  readonly publicThrottle?: { rateLimit: number; burstLimit: number };
+  readonly publicThrottle?: Throttle;
   /**
    * An AWS WAF web ACL (REGIONAL) on the API stage, with one rule: an IP address making more than
    * `rateLimitPer5Minutes` requests in 5 minutes is blocked (403) until its rate falls back (at least 10, as

@@ -20,7 +20,7 @@ import { DEFAULT_REPLICATE_API_BASE_URL, ENV } from '../lambdas/runtime/settings
 import { grantFunctions, sqsEventSource } from './function-grants';
 import { ApiWaf } from './api-waf';
 import { JobsAlarms } from './jobs-alarms';
-import type { ReplicateJobsProps } from './replicate-jobs-props';
+import type { ReplicateJobsProps, Throttle } from './replicate-jobs-props';
 export type { ReplicateJobsProps } from './replicate-jobs-props';
 import { acknowledgeNagFindings } from './nag-acknowledgements';
 import { JobsDashboard } from './jobs-dashboard';
@@ -309,7 +309,6 @@ export class ReplicateJobs extends Construct {
 
 const capitalize = (name: string) => name[0].toUpperCase() + name.slice(1);
 
-type Throttle = { rateLimit: number; burstLimit: number };
 /** API Gateway takes a rate (requests per second) above 0 and a whole burst of at least 1; the synth fails on others. */
 function checkedThrottle(prop: string, throttle: Throttle): Throttle {
   if (!(throttle.rateLimit > 0) || !Number.isInteger(throttle.burstLimit) || throttle.burstLimit < 1) {
