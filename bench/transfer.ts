@@ -17,7 +17,7 @@ async function main() {
   const emulators = await startEmulators();
   const bucketName = 'transfer-bench';
   await emulators.clients.s3.send(new CreateBucketCommand({ Bucket: bucketName }));
-  const simulator = await startReplicateSimulator({ webhookSecret: 'whsec_YmVuY2htYXJrLXNlY3JldA==' });
+  const simulator = await startReplicateSimulator({ webhookSecret: 'whsec_YmVuY2htYXJrLXNlY3JldC0yNGJ5dGVz' });
   const rows: string[] = [];
   try {
     for (const mib of sizes) {

@@ -41,8 +41,12 @@ export function propsFromContext(node: Node): ReplicateJobsProps {
   const ownerLimits = json('ownerLimits');
   const downloadAttempts = number('downloadAttempts');
   const downloadRetryBase = duration('downloadRetryBaseMs', Duration.millis);
-  const rateLimit = number('throttleRateLimit');
-  const burstLimit = number('throttleBurstLimit');
+  // `<prefix>RateLimit` and `<prefix>BurstLimit`, both or neither.
+  const throttle = (prefix: string) => {
+    const [rateLimit, burstLimit] = [number(`${prefix}RateLimit`), number(`${prefix}BurstLimit`)];
+    return rateLimit === undefined || burstLimit === undefined ? undefined : { rateLimit, burstLimit };
+  };
+  const wafRateLimit = number('wafRateLimitPer5Minutes');
   const allowPlainHttp = flag('allowPlainHttp');
   const allowPrivateAddresses = flag('allowPrivateAddresses');
   return {
@@ -51,6 +55,7 @@ export function propsFromContext(node: Node): ReplicateJobsProps {
     publicUrl: text('publicUrl'),
     consumerTimeout: duration('consumerTimeoutSeconds'),
     consumerMaxConcurrency: number('consumerMaxConcurrency'),
+    consumerReservedConcurrency: text('consumerReservedConcurrency') === 'false' ? false : number('consumerReservedConcurrency'),
     eventQueueVisibilityTimeout: duration('eventQueueVisibilitySeconds'),
     maxReceiveCount: number('maxReceiveCount'),
     presignedUrlExpiry: duration('presignedUrlSeconds'),
@@ -65,7 +70,10 @@ export function propsFromContext(node: Node): ReplicateJobsProps {
         ? undefined
         : { attempts: downloadAttempts ?? 4, baseDelay: downloadRetryBase ?? Duration.seconds(1) },
     callbackRetryBase: duration('callbackRetryBaseSeconds'),
-    throttle: rateLimit === undefined || burstLimit === undefined ? undefined : { rateLimit, burstLimit },
+    throttle: throttle('throttle'),
+    webhookThrottle: throttle('webhookThrottle'),
+    publicThrottle: throttle('publicThrottle'),
+    waf: wafRateLimit === undefined ? undefined : { rateLimitPer5Minutes: wafRateLimit },
     dailyQuota: number('dailyQuota'),
     localNetwork: allowPlainHttp || allowPrivateAddresses ? { allowPlainHttp, allowPrivateAddresses } : undefined,
   };

@@ -65,6 +65,8 @@ export class JobsAlarms extends Construct {
     add('ApiServerErrors', serverErrorRate, 5, 'More than 5% of API requests answered 5xx (with at least 20 requests).');
     add('WebhookRejections', jobMetric(METRIC.webhookRejected, { period: fiveMinutes }), 20,
       'Many webhooks failed signature verification: a wrong or rotated secret, or someone probing the endpoint.');
+    add('WebhookSecretInvalid', jobMetric(METRIC.webhookSecretInvalid, { period: fiveMinutes }), 1,
+      'The webhook signing secret is unset or malformed: every webhook is refused (503) until it is fixed.');
     add('JobTimeouts', jobMetric(METRIC.jobsTimedOut, { period: fiveMinutes }), 3,
       'Jobs are timing out: Replicate is slow or down, or the timeout is too short for the model.');
   }

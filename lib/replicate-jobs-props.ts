@@ -3,6 +3,12 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Limits, LimitsSetting } from '../lambdas/core/owner-limits';
 
+/** Steady requests per second and burst, as API Gateway throttles them (a token bucket). */
+export interface Throttle {
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+}
+
 /** Everything `ReplicateJobs` can be told; every prop is optional and its default is the production choice. */
 export interface ReplicateJobsProps {
   /**
@@ -67,6 +73,16 @@ export interface ReplicateJobsProps {
    */
   readonly consumerMaxConcurrency?: number;
   /**
+   * Concurrency reserved for the consumer out of the account's Lambda concurrency, so a flood of webhooks or
+   * API calls cannot take every execution environment and stall the queue. It also caps the consumer, so it
+   * must be at least `consumerMaxConcurrency` (the synth fails otherwise: the event source would be throttled
+   * and its messages, received again and again, would reach the dead-letter queue). Lambda keeps at least 100
+   * of an account's concurrency unreserved: a deploy that reserves more than the account's limit minus 100
+   * (all reservations together) fails; on an account with a low limit (a new account's may be 10), pass `false`.
+   * @default `consumerMaxConcurrency`
+   */
+  readonly consumerReservedConcurrency?: number | false;
+  /**
    * Lifetime of the presigned output URLs `GET /jobs/{id}` answers with.
    * @default Duration.hours(1)
    */
@@ -110,7 +126,27 @@ export interface ReplicateJobsProps {
    * Steady-state requests per second and burst allowed per API key by the usage plan.
    * @default { rateLimit: 20, burstLimit: 40 }
    */
-  readonly throttle?: { rateLimit: number; burstLimit: number };
+  readonly throttle?: Throttle;
+  /**
+   * Stage throttle of `POST /webhooks/replicate`, which no API key (so no usage plan) covers: all callers
+   * together, forged deliveries included, get this rate and burst; past it API Gateway answers 429 before
+   * any function runs. Replicate retries a throttled terminal webhook and the reconciler polls quiet jobs.
+   * @default { rateLimit: 100, burstLimit: 200 }
+   */
+  readonly webhookThrottle?: Throttle;
+  /**
+   * Stage throttle of each other method no API key covers, `GET /health` and `GET /openapi.json` (all callers
+   * together, per method).
+   * @default { rateLimit: 10, burstLimit: 20 }
+   */
+  readonly publicThrottle?: Throttle;
+  /**
+   * An AWS WAF web ACL (REGIONAL) on the API stage, with one rule: an IP address making more than
+   * `rateLimitPer5Minutes` requests in 5 minutes is blocked (403) until its rate falls back (at least 10, as
+   * WAF requires). WAF is billed per web ACL, rule and request.
+   * @default no web ACL
+   */
+  readonly waf?: { rateLimitPer5Minutes: number };
   /**
    * Requests per day allowed per API key.
    * @default 100000

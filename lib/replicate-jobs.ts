@@ -18,8 +18,9 @@ import { DEFAULT_LIMITS, OwnerLimitsSetting } from '../lambdas/core/owner-limits
 import { API_FUNCTIONS, ROUTES, type ApiFunctionName } from '../lambdas/routes';
 import { DEFAULT_RECONCILE_BATCH_SIZE, DEFAULT_REPLICATE_API_BASE_URL, ENV } from '../lambdas/runtime/settings';
 import { grantFunctions, sqsEventSource } from './function-grants';
+import { ApiWaf } from './api-waf';
 import { JobsAlarms } from './jobs-alarms';
-import type { ReplicateJobsProps } from './replicate-jobs-props';
+import type { ReplicateJobsProps, Throttle } from './replicate-jobs-props';
 export type { ReplicateJobsProps } from './replicate-jobs-props';
 import { acknowledgeNagFindings } from './nag-acknowledgements';
 import { JobsDashboard } from './jobs-dashboard';
@@ -41,6 +42,8 @@ export class ReplicateJobs extends Construct {
   readonly callbackSigningKey: secretsmanager.Secret;
   readonly functions: Record<ApiFunctionName | 'consumer' | 'reconciler' | 'callbacks', nodejs.NodejsFunction>;
   readonly usagePlan: apigateway.UsagePlan;
+  /** The web ACL on the API stage, when the `waf` prop asks for one. */
+  readonly waf?: ApiWaf;
   readonly dashboard: JobsDashboard;
   readonly alarms: JobsAlarms;
   readonly alarmTopic: sns.ITopic;
@@ -157,7 +160,18 @@ export class ReplicateJobs extends Construct {
       API_FUNCTIONS.map((name) => [name, fn(`${capitalize(name)}Function`, name, 'api.ts')]),
     ) as Record<ApiFunctionName, nodejs.NodejsFunction>;
     // 512 MB: copying a 1 GiB output peaks at ~180 MiB RSS (bench/README.md), so this leaves ~2.8x headroom.
-    const consumer = fn('ConsumerFunction', 'handler', 'consumer.ts', { timeout: consumerTimeout, memorySize: 512 });
+    const consumerMaxConcurrency = props.consumerMaxConcurrency ?? 10;
+    const consumerReserved = props.consumerReservedConcurrency ?? consumerMaxConcurrency;
+    // Fewer reserved than the event source may invoke at once: Lambda throttles its pollers, and the messages
+    // they return are received again and again until the dead-letter queue. Fail the synth instead.
+    if (consumerReserved !== false && consumerReserved < consumerMaxConcurrency) {
+      throw new Error(`consumerReservedConcurrency (${consumerReserved}) must be at least consumerMaxConcurrency (${consumerMaxConcurrency}), or false`);
+    }
+    const consumer = fn('ConsumerFunction', 'handler', 'consumer.ts', {
+      timeout: consumerTimeout,
+      memorySize: 512,
+      reservedConcurrentExecutions: consumerReserved === false ? undefined : consumerReserved,
+    });
     const reconciler = fn('ReconcilerFunction', 'handler', 'reconciler.ts', { timeout: Duration.minutes(1) });
     const callbacks = fn('CallbackFunction', 'handler', 'callbacks.ts', { timeout: Duration.seconds(30) });
     this.functions = { ...apiFunctions, consumer, reconciler, callbacks };
@@ -173,10 +187,14 @@ export class ReplicateJobs extends Construct {
       batchSize: 10,
       maxBatchingWindow: Duration.seconds(1),
       reportBatchItemFailures: true,
-      maxConcurrency: props.consumerMaxConcurrency ?? 10,
+      maxConcurrency: consumerMaxConcurrency,
     });
 
-    this.api = this.createApi(apiFunctions, logRetention);
+    this.api = this.createApi(apiFunctions, logRetention, {
+      webhook: checkedThrottle('webhookThrottle', props.webhookThrottle ?? { rateLimit: 100, burstLimit: 200 }),
+      public: checkedThrottle('publicThrottle', props.publicThrottle ?? { rateLimit: 10, burstLimit: 20 }),
+    });
+    this.waf = props.waf ? new ApiWaf(this, 'Waf', { stage: this.api.deploymentStage, ...props.waf }) : undefined;
     this.usagePlan = this.api.addUsagePlan('UsagePlan', {
       throttle: props.throttle ?? { rateLimit: 20, burstLimit: 40 },
       quota: { limit: props.dailyQuota ?? 100_000, period: apigateway.Period.DAY },
@@ -190,7 +208,7 @@ export class ReplicateJobs extends Construct {
     this.alarmTopic = props.alarmTopic ?? new sns.Topic(this, 'AlarmTopic', { displayName: 'replicate-jobs alarms', enforceSSL: true });
     this.alarms = new JobsAlarms(this, 'Alarms', { ...observed, callbackDeadLetterQueue: this.callbackDeadLetterQueue, topic: this.alarmTopic });
 
-    acknowledgeNagFindings(this, { table: this.table, bucket: this.bucket, functions: Object.values(this.functions) });
+    acknowledgeNagFindings(this, { table: this.table, bucket: this.bucket, functions: Object.values(this.functions), waf: this.waf !== undefined });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url });
     new CfnOutput(this, 'WebhookUrl', { value: `${this.api.url}webhooks/replicate` });
@@ -261,8 +279,15 @@ export class ReplicateJobs extends Construct {
     });
   }
 
-  private createApi(functions: Record<ApiFunctionName, nodejs.NodejsFunction>, retention: logs.RetentionDays) {
+  private createApi(functions: Record<ApiFunctionName, nodejs.NodejsFunction>, retention: logs.RetentionDays, throttles: Record<'webhook' | 'public', Throttle>) {
     const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', { retention, removalPolicy: RemovalPolicy.DESTROY });
+    // The usage plan throttles keyed methods only: each method without a key gets a stage throttle of its own,
+    // so a flood of them is refused by API Gateway instead of taking the account's Lambda concurrency.
+    const methodOptions: Record<string, apigateway.MethodDeploymentOptions> = {};
+    for (const route of ROUTES.filter((r) => !r.apiKeyRequired)) {
+      const { rateLimit, burstLimit } = throttles[route.function === 'webhook' ? 'webhook' : 'public'];
+      methodOptions[`${route.path}/${route.method}`] = { throttlingRateLimit: rateLimit, throttlingBurstLimit: burstLimit };
+    }
     const api = new apigateway.RestApi(this, 'Api', {
       description: 'replicate-jobs: Replicate predictions as durable jobs',
       apiKeySourceType: apigateway.ApiKeySourceType.HEADER,
@@ -273,6 +298,7 @@ export class ReplicateJobs extends Construct {
         metricsEnabled: true,
         accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
         accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields(),
+        methodOptions,
       },
     });
     const integrations = new Map<ApiFunctionName, apigateway.LambdaIntegration>();
@@ -286,3 +312,11 @@ export class ReplicateJobs extends Construct {
 }
 
 const capitalize = (name: string) => name[0].toUpperCase() + name.slice(1);
+
+/** API Gateway takes a rate (requests per second) above 0 and a whole burst of at least 1; the synth fails on others. */
+function checkedThrottle(prop: string, throttle: Throttle): Throttle {
+  if (!(throttle.rateLimit > 0) || !Number.isInteger(throttle.burstLimit) || throttle.burstLimit < 1) {
+    throw new Error(`${prop} must have a rateLimit above 0 and a whole burstLimit of at least 1`);
+  }
+  return throttle;
+}

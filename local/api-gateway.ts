@@ -6,9 +6,12 @@ import { errorResponse, type HttpResponse } from '../lambdas/core/http';
 import type { AppModel, RouteModel } from './cloud/app-model';
 import { FunctionError } from './lambda/local-function';
 import { readBody } from './read-body';
+import { tokenBucket } from './token-bucket';
 
 /** API Gateway's payload limit: bigger requests never reach a function there, so they don't here either. */
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+/** API Gateway's message for a throttled request. */
+const TOO_MANY_REQUESTS = 'Too Many Requests';
 
 export interface ApiGatewayOptions {
   routes: RouteModel[];
@@ -26,12 +29,13 @@ export interface ApiGatewayOptions {
 
 /**
  * The REST API as the template declares it: its resources and methods, `ApiKeyRequired`, the usage plan's
- * throttle and quota per key, and AWS_PROXY integrations that invoke the function named in each method's
- * integration URI with a proxy event shaped like API Gateway's. Locally a missing key answers the
- * documented `401 unauthorized` (API Gateway says 403), and an unknown route `404`/`405`.
+ * throttle and quota per key, the stage's throttle per method, and AWS_PROXY integrations that invoke the
+ * function named in each method's integration URI with a proxy event shaped like API Gateway's. Locally a
+ * missing key answers the documented `401 unauthorized` (API Gateway says 403), and an unknown route `404`/`405`.
  */
 export async function startApiGateway(options: ApiGatewayOptions) {
   const limiter = usagePlanLimiter(options.usagePlan);
+  const methodThrottle = methodThrottles(options.routes);
   // The API's own domain, as API Gateway puts it in every event: never the client's Host header, which would
   // let a client choose the webhook URL submit hands Replicate.
   let domainName = '';
@@ -58,15 +62,18 @@ export async function startApiGateway(options: ApiGatewayOptions) {
     if (match.route.apiKeyRequired) {
       if (!apiKeyId) return send(res, errorResponse(new ApiError('unauthorized', 'A valid x-api-key header is required')), true);
       const refused = limiter(apiKeyId);
-      if (refused) return send(res, { statusCode: 429, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: refused }) }, true);
+      if (refused) return send(res, gatewayAnswer(429, refused), true);
     }
+    // The stage's method throttle: what bounds the methods no usage plan covers (the webhook, health).
+    const throttled = methodThrottle(match.route);
+    if (throttled) return send(res, gatewayAnswer(429, throttled), true);
     const body = await readBody(req, MAX_REQUEST_BYTES);
     if (body === undefined) return send(res, errorResponse(new ApiError('body_too_large', 'Request body too large')), true);
     const event = proxyEvent(req, url, path, match, body, { apiKeyId: match.route.apiKeyRequired ? apiKeyId : undefined, stage: options.stageName, domainName });
     try {
       const response = await options.invoke(match.route.functionLogicalId, event);
       // A proxy response API Gateway cannot use is its 502, not the function's answer.
-      if (!isProxyResponse(response)) return send(res, { statusCode: 502, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: 'Internal server error' }) });
+      if (!isProxyResponse(response)) return send(res, gatewayAnswer(502, 'Internal server error'));
       send(res, response);
     } catch (error) {
       if (error instanceof FunctionError && error.errorType === 'RequestEntityTooLargeException') {
@@ -75,7 +82,7 @@ export async function startApiGateway(options: ApiGatewayOptions) {
       // What API Gateway answers when the integration fails: the function's error never reaches the client.
       const timedOut = error instanceof FunctionError && error.errorType === 'Sandbox.Timedout';
       const message = timedOut ? 'Endpoint request timed out' : 'Internal server error';
-      send(res, { statusCode: timedOut ? 504 : 502, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message }) });
+      send(res, gatewayAnswer(timedOut ? 504 : 502, message));
     }
   }
 
@@ -197,23 +204,30 @@ function proxyEvent(
  * refusal answered 429 with API Gateway's own message.
  */
 function usagePlanLimiter(plan: AppModel['usagePlan']): (apiKeyId: string) => string | undefined {
-  const buckets = new Map<string, { tokens: number; at: number; used: number; period: number }>();
+  const keys = new Map<string, { take: () => boolean; used: number; period: number }>();
   const periodMs = { DAY: 86_400_000, WEEK: 7 * 86_400_000, MONTH: 30 * 86_400_000 }[plan?.quotaPeriod ?? 'DAY'];
   return (apiKeyId) => {
     if (!plan) return undefined;
-    const now = Date.now();
-    const burst = plan.burstLimit ?? Infinity;
-    const bucket = buckets.get(apiKeyId) ?? { tokens: burst, at: now, used: 0, period: Math.floor(now / periodMs) };
-    buckets.set(apiKeyId, bucket);
-    bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) / 1000) * (plan.rateLimit ?? Infinity));
-    bucket.at = now;
-    if (Math.floor(now / periodMs) !== bucket.period) Object.assign(bucket, { used: 0, period: Math.floor(now / periodMs) });
-    if (plan.quotaLimit !== undefined && bucket.used >= plan.quotaLimit) return 'Limit Exceeded';
-    if (bucket.tokens < 1) return 'Too Many Requests';
-    bucket.tokens -= 1;
-    bucket.used += 1;
+    const period = Math.floor(Date.now() / periodMs);
+    let key = keys.get(apiKeyId);
+    if (!key) keys.set(apiKeyId, (key = { take: tokenBucket(plan.rateLimit ?? Infinity, plan.burstLimit ?? Infinity), used: 0, period }));
+    if (period !== key.period) Object.assign(key, { used: 0, period });
+    if (plan.quotaLimit !== undefined && key.used >= plan.quotaLimit) return 'Limit Exceeded';
+    if (!key.take()) return TOO_MANY_REQUESTS;
+    key.used += 1;
     return undefined;
   };
+}
+
+/** The stage's throttle of each method that has one: one bucket per method, shared by every caller. */
+function methodThrottles(routes: RouteModel[]): (route: RouteModel) => string | undefined {
+  const buckets = new Map(routes.filter((route) => route.throttle).map((route) => [route, tokenBucket(route.throttle!.rateLimit, route.throttle!.burstLimit)]));
+  return (route) => (buckets.get(route)?.() === false ? TOO_MANY_REQUESTS : undefined);
+}
+
+/** API Gateway's own answers (throttling, a failed integration): a JSON `message`, never the function's body. */
+function gatewayAnswer(statusCode: number, message: string): HttpResponse {
+  return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message }) };
 }
 
 function send(res: ServerResponse, response: HttpResponse & { isBase64Encoded?: boolean }, close = false) {

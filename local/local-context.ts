@@ -34,6 +34,7 @@ export interface LocalContextOptions {
   /**
    * The usage plan's limits per API key. Locally generous by default (a dev loop or a test suite polls far
    * faster than a client in production should); API Gateway's throttling is still enforced from the template.
+   * The unauthenticated methods' stage throttles are as generous (`LOCAL_THROTTLE`), whatever this says.
    */
   throttle?: { rateLimit: number; burstLimit: number; dailyQuota: number };
   /**
@@ -57,6 +58,12 @@ export function localContext(options: LocalContextOptions): Record<string, strin
   context.throttleRateLimit = String(throttle.rateLimit);
   context.throttleBurstLimit = String(throttle.burstLimit);
   context.dailyQuota = String(throttle.dailyQuota);
+  // The stage throttles of the methods without a key (webhook, health, openapi.json) are enforced locally too,
+  // and a test suite delivers webhooks far faster than Replicate does: generous here, the defaults when deployed.
+  for (const prefix of ['webhookThrottle', 'publicThrottle']) {
+    context[`${prefix}RateLimit`] = String(LOCAL_THROTTLE.rateLimit);
+    context[`${prefix}BurstLimit`] = String(LOCAL_THROTTLE.burstLimit);
+  }
   if (!options.productionNetworkGuards) {
     context.allowPlainHttp = 'true';
     context.allowPrivateAddresses = 'true';

@@ -5,6 +5,7 @@ import Replicate from 'replicate';
 import { MemoryMetrics } from '../lambdas/adapters/powertools-metrics';
 import { StaticSecrets } from '../lambdas/adapters/secrets';
 import type { Log } from '../lambdas/core/log';
+import { MIN_SIGNING_KEY_BYTES, parseSigningSecrets } from '../lambdas/core/webhook-signature';
 import type { Dependencies } from '../lambdas/handlers/dependencies';
 import { createDependencies } from '../lambdas/runtime/create-dependencies';
 import { DEFAULT_REPLICATE_API_BASE_URL, ENV, readSettings, splitList } from '../lambdas/runtime/settings';
@@ -116,11 +117,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const apiKeys = parseApiKeys(options.apiKeys);
   const useSimulator = !options.replicateApiToken && !options.replicateApiBaseUrl;
   const replicateApiToken = options.replicateApiToken || 'local-simulator-token';
-  const webhookSecret =
-    options.webhookSecret ||
-    (useSimulator
-      ? `whsec_${randomBytes(24).toString('base64')}`
-      : await fetchWebhookSecret(replicateApiToken, options.replicateApiBaseUrl));
+  const webhookSecret = options.webhookSecret
+    ? usableWebhookSecret(options.webhookSecret, 'REPLICATE_WEBHOOK_SECRET')
+    : useSimulator
+      ? `whsec_${randomBytes(MIN_SIGNING_KEY_BYTES).toString('base64')}`
+      : usableWebhookSecret(await fetchWebhookSecret(replicateApiToken, options.replicateApiBaseUrl), 'The webhook secret Replicate returned');
   const settingsEnv: Record<string, string | undefined> = {
     ...options.env,
     ...(options.outputHosts ? { OUTPUT_HOSTS: options.outputHosts } : {}),
@@ -342,6 +343,19 @@ async function fetchWebhookSecret(token: string, baseUrl: string | undefined): P
   } catch (error) {
     throw new Error(`REPLICATE_WEBHOOK_SECRET is not set and fetching it from Replicate failed: ${(error as Error).message}`);
   }
+}
+
+/**
+ * Refuses, before anything starts, a secret the webhook function would refuse (it would answer every webhook
+ * 503): the error names where the value came from and the rule, never the value.
+ */
+function usableWebhookSecret(value: string, source: string): string {
+  try {
+    parseSigningSecrets(value);
+  } catch (error) {
+    throw new Error(`${source}: ${(error as Error).message}`);
+  }
+  return value;
 }
 
 /** `owner=key,owner2=key2` → key → owner. Without a setting, one dev key is made up (and printed at start). */

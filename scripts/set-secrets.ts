@@ -1,7 +1,7 @@
 import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { parseArgs } from 'node:util';
 import Replicate from 'replicate';
-import { parseSigningSecrets } from '../lambdas/core/webhook-signature';
+import { parseSigningSecrets, signingSecretProblem } from '../lambdas/core/webhook-signature';
 import { DEFAULT_REPLICATE_API_BASE_URL } from '../lambdas/runtime/settings';
 
 /**
@@ -21,11 +21,13 @@ export async function setSecrets(options: {
 }): Promise<{ webhookSecrets: number }> {
   const replicate = new Replicate({ auth: options.token, baseUrl: options.replicateBaseUrl ?? DEFAULT_REPLICATE_API_BASE_URL });
   const { key } = (await replicate.webhooks.default.secret.get()) as { key: string };
-  parseSigningSecrets(key); // refuse to store something that is not a whsec_ secret
+  parseSigningSecrets(key); // refuse to store what the webhook function would refuse to verify with
   let webhookSetting = key;
   if (options.rotate) {
     const current = await options.secretsManager.send(new GetSecretValueCommand({ SecretId: options.webhookSecretId }));
-    const previous = (current.SecretString ?? '').split(',').map((s) => s.trim()).filter((s) => s.startsWith('whsec_') && s !== key);
+    // An entry the verifier refuses (the UNSET placeholder, a hand-edited one) was never in force: carried
+    // over, it would make the whole setting refused, so it is dropped.
+    const previous = (current.SecretString ?? '').split(',').map((s) => s.trim()).filter((s) => s !== key && !signingSecretProblem(s));
     webhookSetting = [key, ...previous.slice(0, 1)].join(',');
   }
   await options.secretsManager.send(new PutSecretValueCommand({ SecretId: options.tokenSecretId, SecretString: options.token }));

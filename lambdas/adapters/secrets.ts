@@ -1,6 +1,6 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Secrets } from '../core/ports';
-import { parseSigningSecrets } from '../core/webhook-signature';
+import { InvalidSigningSecret, parseSigningSecrets } from '../core/webhook-signature';
 
 /** What the stack stores in a secret it creates, until an operator sets the real value. */
 export const UNSET_SECRET = 'UNSET';
@@ -49,7 +49,8 @@ abstract class ParsedSecrets implements Secrets {
   }
   async webhookSigningKeys(): Promise<Buffer[]> {
     const setting = (await this.readSigningSecrets()).trim();
-    if (!setting || setting === UNSET_SECRET) throw new SecretNotConfigured('webhook signing secret');
+    // Both are the operator's to fix, and the webhook tells them apart from a failed read by this error.
+    if (!setting || setting === UNSET_SECRET) throw new InvalidSigningSecret('not_set');
     return parseSigningSecrets(setting);
   }
 }

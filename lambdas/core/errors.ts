@@ -22,6 +22,7 @@ export const API_ERRORS = {
   replicate_unavailable: 502,
   replicate_auth_failed: 502,
   queue_unavailable: 503,
+  webhook_not_configured: 503,
 } as const;
 
 export type ApiErrorCode = keyof typeof API_ERRORS;

@@ -15,6 +15,8 @@ export const METRIC = {
   jobDuration: 'JobDuration',
   outputBytes: 'OutputBytes',
   webhookRejected: 'WebhookRejected',
+  /** A webhook refused because the signing secret setting is unset or malformed (the operator's to fix). */
+  webhookSecretInvalid: 'WebhookSecretInvalid',
   reconciled: 'Reconciled',
 } as const;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];

@@ -107,7 +107,10 @@ export interface Secrets {
   /** The key each owner's callback signing secret is derived from. */
   callbackMasterKey(): Promise<Buffer>;
   replicateApiToken(): Promise<string>;
-  /** The webhook signing keys in force: more than one while a secret is being rotated. */
+  /**
+   * The webhook signing keys in force: more than one while a secret is being rotated. Throws
+   * `InvalidSigningSecret` (webhook-signature.ts) when the setting is unset or any entry is malformed.
+   */
   webhookSigningKeys(): Promise<Buffer[]>;
 }
 

@@ -21,17 +21,63 @@ export type SignatureFailure =
 
 export type Verification = { ok: true; id: string; timestamp: number } | { ok: false; reason: SignatureFailure };
 
-/** Parses the secret setting: one or more `whsec_…` values separated by commas (two during a rotation). */
-export function parseSigningSecrets(setting: string): Buffer[] {
-  const keys = setting
-    .split(',')
-    .map((part) => part.trim())
-    .filter(Boolean)
-    .map((secret) => Buffer.from(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret, 'base64'));
-  if (keys.length === 0 || keys.some((key) => key.length === 0)) {
-    throw new Error('The webhook signing secret setting holds no usable whsec_ secret');
+/** Standard Webhooks' floor for a signing key: shorter keys are guessable, and Replicate's are longer. */
+export const MIN_SIGNING_KEY_BYTES = 24;
+export const SIGNING_SECRET_RULE = `each comma-separated entry must be ${SECRET_PREFIX} followed by standard base64 of at least ${MIN_SIGNING_KEY_BYTES} bytes`;
+
+/** Why a setting (or one of its entries) cannot be used; `not_set` is the stack's placeholder or nothing at all. */
+export type SigningSecretProblem = 'not_set' | 'empty_entry' | 'missing_prefix' | 'invalid_base64' | 'key_too_short';
+
+/**
+ * A webhook secret setting the verifier refuses to use, whole: one bad entry (a hand-edited `whsec_new,UNSET`
+ * made `UNSET` a 3-byte key anyone could sign with) fails every webhook closed rather than verify with the
+ * good entries and hide the mistake. The message names the entry's position and the rule, never its value.
+ */
+export class InvalidSigningSecret extends Error {
+  readonly code = 'invalid_webhook_secret';
+  constructor(
+    readonly problem: SigningSecretProblem,
+    readonly entry?: { index: number; of: number },
+  ) {
+    super(
+      problem === 'not_set'
+        ? 'The webhook signing secret has not been set (see README: "Setting the secrets")'
+        : `Webhook signing secret refused, entry ${entry?.index} of ${entry?.of} (${problem}): ${SIGNING_SECRET_RULE}`,
+    );
+    this.name = 'InvalidSigningSecret';
   }
-  return keys;
+}
+
+/** The key an entry stands for, or why it stands for none. */
+function decodeEntry(entry: string): Buffer | Exclude<SigningSecretProblem, 'not_set'> {
+  if (entry === '') return 'empty_entry';
+  if (!entry.startsWith(SECRET_PREFIX)) return 'missing_prefix';
+  const text = entry.slice(SECRET_PREFIX.length);
+  // Node's decoder skips characters it cannot read instead of failing: only the standard alphabet, padding
+  // that completes a quantum, and an encoding that round-trips (no ignored trailing bits) are base64 here.
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || (text.includes('=') && text.length % 4 !== 0)) return 'invalid_base64';
+  const key = Buffer.from(text, 'base64');
+  if (key.toString('base64').replace(/=+$/, '') !== text.replace(/=+$/, '')) return 'invalid_base64';
+  return key.length < MIN_SIGNING_KEY_BYTES ? 'key_too_short' : key;
+}
+
+/** Why one `whsec_…` entry would be refused, or undefined when it is a usable secret. */
+export function signingSecretProblem(entry: string): SigningSecretProblem | undefined {
+  const decoded = decodeEntry(entry.trim());
+  return Buffer.isBuffer(decoded) ? undefined : decoded;
+}
+
+/**
+ * Parses the secret setting: one or more `whsec_…` values separated by commas (two during a rotation), each
+ * held to {@link SIGNING_SECRET_RULE}. Throws {@link InvalidSigningSecret} on the first entry that is not.
+ */
+export function parseSigningSecrets(setting: string): Buffer[] {
+  const entries = setting.split(',').map((part) => part.trim());
+  return entries.map((entry, i) => {
+    const decoded = decodeEntry(entry);
+    if (!Buffer.isBuffer(decoded)) throw new InvalidSigningSecret(decoded, { index: i + 1, of: entries.length });
+    return decoded;
+  });
 }
 
 export function signWebhook(key: Buffer, id: string, timestamp: number, body: string): string {

@@ -2,7 +2,7 @@ import { ApiError } from '../core/errors';
 import { errorResponse, jsonResponse, type HttpResponse } from '../core/http';
 import { METRIC } from '../core/metrics';
 import { parsePrediction } from '../core/prediction';
-import { verifyWebhook } from '../core/webhook-signature';
+import { InvalidSigningSecret, verifyWebhook } from '../core/webhook-signature';
 import { rawBodyOf, type ApiEvent } from './api-event';
 import type { Dependencies } from './dependencies';
 import { enqueuePrediction } from './enqueue-prediction';
@@ -29,6 +29,13 @@ export const receiveWebhook =
     try {
       keys = await deps.secrets.webhookSigningKeys();
     } catch (error) {
+      if (error instanceof InvalidSigningSecret) {
+        // Fail closed, and loudly: nothing verifies until an operator fixes the setting (alarm
+        // WebhookSecretInvalid). A 5xx, not a 4xx: Replicate retries terminal webhooks, the reconciler polls the rest.
+        deps.metrics.count(METRIC.webhookSecretInvalid);
+        deps.log.error('webhook signing secret unusable', { code: error.code, problem: error.problem, entry: error.entry, error });
+        return errorResponse(new ApiError('webhook_not_configured', 'Webhooks cannot be verified now; retry later'));
+      }
       deps.log.error('webhook signing secret unavailable', { error });
       return errorResponse(new ApiError('queue_unavailable', 'Webhook could not be accepted now; retry later'));
     }

@@ -43,6 +43,8 @@ export interface RouteModel {
   path: string;
   functionLogicalId: string;
   apiKeyRequired: boolean;
+  /** The stage's throttle of this method (its `MethodSettings`), shared by every caller. */
+  throttle?: { rateLimit: number; burstLimit: number };
 }
 
 export interface EventSourceModel {
@@ -141,8 +143,12 @@ function readFunction(assembly: CloudAssembly, resources: Resources, logicalId: 
   };
 }
 
-/** Each method's full path, from its resource's chain of PathParts up to the API's root. */
-function readRoutes(resources: Resources): RouteModel[] {
+/**
+ * Each method's full path, from its resource's chain of PathParts up to the API's root, and its throttle from
+ * the stage's method settings (its own, else the stage-wide `/*` `*` one). Exported for tests that read the
+ * routes of a template synthesized without bundles.
+ */
+export function readRoutes(resources: Resources): RouteModel[] {
   const pathOf = (resourceRef: unknown): string => {
     if (typeof resourceRef === 'object' && resourceRef && 'Fn::GetAtt' in resourceRef) return ''; // RootResourceId
     const resource = resources[refOf(resourceRef)];
@@ -150,12 +156,33 @@ function readRoutes(resources: Resources): RouteModel[] {
   };
   return Object.values(resources)
     .filter((resource) => resource.Type === 'AWS::ApiGateway::Method' && resource.Properties.HttpMethod !== 'OPTIONS')
-    .map(({ Properties: p }) => ({
-      method: p.HttpMethod,
-      path: pathOf(p.ResourceId) || '/',
-      functionLogicalId: findGetAtt(p.Integration?.Uri),
-      apiKeyRequired: p.ApiKeyRequired === true,
-    }));
+    .map(({ Properties: p }) => {
+      const path = pathOf(p.ResourceId) || '/';
+      return {
+        method: p.HttpMethod,
+        path,
+        functionLogicalId: findGetAtt(p.Integration?.Uri),
+        apiKeyRequired: p.ApiKeyRequired === true,
+        throttle: stageThrottle(resources, path, p.HttpMethod),
+      };
+    });
+}
+
+/**
+ * A stage method setting names its method by `ResourcePath` (`/` then the path with every `/` escaped as
+ * `~1`: `/~1webhooks~1replicate`; `/*` for every path) and `HttpMethod` (`*` for every method). A limit the setting leaves out is
+ * not enforced here (in AWS the account's applies).
+ */
+function stageThrottle(resources: Resources, path: string, method: string): RouteModel['throttle'] {
+  const settings: any[] = Object.values(resources)
+    .filter((resource) => resource.Type === 'AWS::ApiGateway::Stage')
+    .flatMap((stage) => stage.Properties?.MethodSettings ?? []);
+  const escaped = `/${path.replaceAll('/', '~1')}`;
+  const throttles = (s: any) => s.ThrottlingRateLimit !== undefined || s.ThrottlingBurstLimit !== undefined;
+  const setting =
+    settings.find((s) => s.ResourcePath === escaped && s.HttpMethod === method && throttles(s)) ??
+    settings.find((s) => s.ResourcePath === '/*' && s.HttpMethod === '*' && throttles(s));
+  return setting ? { rateLimit: setting.ThrottlingRateLimit ?? Infinity, burstLimit: setting.ThrottlingBurstLimit ?? Infinity } : undefined;
 }
 
 const refOf = (value: any): string => {

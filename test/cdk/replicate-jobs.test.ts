@@ -1,6 +1,7 @@
 import { App, Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ReplicateJobsStack } from '../../lib/replicate-jobs-stack';
+import { propsFromContext } from '../../lib/context-props';
 import type { ReplicateJobsProps } from '../../lib/replicate-jobs';
 import { ROUTES } from '../../lambdas/routes';
 
@@ -57,6 +58,55 @@ describe('ReplicateJobs template', () => {
       TracingEnabled: true,
       AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
     });
+  });
+
+  it('throttles each method without an API key at the stage, since the usage plan covers keyed methods only', () => {
+    const [stage] = Object.values(template.findResources('AWS::ApiGateway::Stage'));
+    const throttled = stage.Properties.MethodSettings.filter((setting: any) => setting.ThrottlingRateLimit !== undefined);
+    const unauthenticated = ROUTES.filter((route) => !route.apiKeyRequired);
+    expect(throttled).toHaveLength(unauthenticated.length);
+    const expected = (path: string, method: string, rate: number, burst: number) =>
+      expect(throttled).toContainEqual(expect.objectContaining({ ResourcePath: path, HttpMethod: method, ThrottlingRateLimit: rate, ThrottlingBurstLimit: burst }));
+    expected('/~1webhooks~1replicate', 'POST', 100, 200);
+    expected('/~1health', 'GET', 10, 20);
+    expected('/~1openapi.json', 'GET', 10, 20);
+
+    const custom = synth({ webhookThrottle: { rateLimit: 5, burstLimit: 7 }, publicThrottle: { rateLimit: 1, burstLimit: 2 } });
+    custom.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({ ResourcePath: '/~1webhooks~1replicate', HttpMethod: 'POST', ThrottlingRateLimit: 5, ThrottlingBurstLimit: 7 }),
+        Match.objectLike({ ResourcePath: '/~1health', HttpMethod: 'GET', ThrottlingRateLimit: 1, ThrottlingBurstLimit: 2 }),
+      ]),
+    });
+    expect(() => synth({ webhookThrottle: { rateLimit: 0, burstLimit: 10 } })).toThrow(/webhookThrottle must have a rateLimit above 0/);
+    expect(() => synth({ publicThrottle: { rateLimit: 1, burstLimit: 0.5 } })).toThrow(/publicThrottle must have .* whole burstLimit of at least 1/);
+  });
+
+  it('reserves the consumer\'s concurrency (its maximum concurrency by default), so floods elsewhere cannot starve it', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.handler', Timeout: 300, ReservedConcurrentExecutions: 10 });
+    const reserved = Object.values(template.findResources('AWS::Lambda::Function')).filter((fn) => fn.Properties.ReservedConcurrentExecutions !== undefined);
+    expect(reserved).toHaveLength(1); // the consumer's only: every reservation comes out of the account's pool
+    synth({ consumerMaxConcurrency: 4 }).hasResourceProperties('AWS::Lambda::Function', { Timeout: 300, ReservedConcurrentExecutions: 4 });
+    synth({ consumerReservedConcurrency: 25 }).hasResourceProperties('AWS::Lambda::Function', { Timeout: 300, ReservedConcurrentExecutions: 25 });
+    synth({ consumerReservedConcurrency: false }).hasResourceProperties('AWS::Lambda::Function', { Timeout: 300, ReservedConcurrentExecutions: Match.absent() });
+    expect(() => synth({ consumerMaxConcurrency: 10, consumerReservedConcurrency: 5 })).toThrow(/must be at least consumerMaxConcurrency/);
+    const fromContext = (value: string) => propsFromContext(new App({ context: { consumerReservedConcurrency: value } }).node).consumerReservedConcurrency;
+    expect([fromContext('false'), fromContext('12')]).toEqual([false, 12]);
+  });
+
+  it('puts no WAF in front of the API unless asked; asked, a REGIONAL web ACL with a per-IP rate rule on the stage', () => {
+    template.resourceCountIs('AWS::WAFv2::WebACL', 0);
+    const withWaf = synth({ waf: { rateLimitPer5Minutes: 500 } });
+    withWaf.hasResourceProperties('AWS::WAFv2::WebACL', {
+      Scope: 'REGIONAL',
+      DefaultAction: { Allow: {} },
+      Rules: [Match.objectLike({ Action: { Block: {} }, Statement: { RateBasedStatement: { Limit: 500, AggregateKeyType: 'IP', EvaluationWindowSec: 300 } } })],
+    });
+    const [stageId] = Object.keys(withWaf.findResources('AWS::ApiGateway::Stage'));
+    const [association] = Object.values(withWaf.findResources('AWS::WAFv2::WebACLAssociation'));
+    // The stage by reference: CloudFormation associates only once the stage exists.
+    expect(JSON.stringify(association.Properties.ResourceArn)).toContain(`"/stages/",{"Ref":"${stageId}"}`);
+    expect(() => synth({ waf: { rateLimitPer5Minutes: 9 } })).toThrow(/from 10 to/);
   });
 
   it('has a queue with a DLQ and a visibility timeout six times the consumer timeout', () => {
@@ -167,6 +217,7 @@ describe('ReplicateJobs template', () => {
     expect(described('API requests answered 5xx')).toHaveLength(1);
     expect(described('signature verification')).toHaveLength(1);
     expect(described('timing out')).toHaveLength(1);
+    expect(described('signing secret is unset or malformed')).toHaveLength(1);
     const topic = Object.keys(template.findResources('AWS::SNS::Topic'))[0];
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic }]);
@@ -174,6 +225,7 @@ describe('ReplicateJobs template', () => {
     }
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'WebhookRejected', Namespace: 'ReplicateJobs' });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'JobsTimedOut', Namespace: 'ReplicateJobs' });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'WebhookSecretInvalid', Namespace: 'ReplicateJobs', Threshold: 1 });
   });
 
   it('shows the job metrics on the dashboard, failures by code', () => {

@@ -10,7 +10,7 @@ describe('an external Replicate-compatible server', () => {
   let external: ReplicateSimulator;
   let stack: TestStack;
   beforeAll(async () => {
-    external = await startReplicateSimulator({ webhookSecret: 'whsec_ZXh0ZXJuYWwtc2VydmVyLXNlY3JldA==', stepMs: 10 });
+    external = await startReplicateSimulator({ webhookSecret: 'whsec_ZXh0ZXJuYWwtc2VydmVyLXNlY3JldC0x', stepMs: 10 });
     stack = await startTestStack({ replicateApiBaseUrl: external.apiBaseUrl, replicateApiToken: 'r8_external' });
   });
   afterAll(async () => {
@@ -20,7 +20,7 @@ describe('an external Replicate-compatible server', () => {
 
   it('runs jobs against it, downloading outputs from its host', async () => {
     expect(stack.simulator).toBeUndefined();
-    expect(stack.webhookSecret).toBe('whsec_ZXh0ZXJuYWwtc2VydmVyLXNlY3JldA==');
+    expect(stack.webhookSecret).toBe('whsec_ZXh0ZXJuYWwtc2VydmVyLXNlY3JldC0x');
     const { id, predictionId } = await stack.submit({ model: 'a/b', input: { simulate: { output: 'images' } } });
     expect(external.predictions.has(predictionId!)).toBe(true);
     const job = await stack.waitFor(id);

@@ -1,4 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { StaticSecrets } from '../../lambdas/adapters/secrets';
+import { receiveWebhook } from '../../lambdas/handlers/webhook';
 import { startTestStack, type TestStack } from '../support/local-stack';
 
 /** Bad input gets a precise error with a stable code, writes nothing and never reaches Replicate. */
@@ -133,6 +135,44 @@ describe('requests, tenancy and idempotency (local stack)', () => {
         const response = await stack.request('/webhooks/replicate', { body: huge, key: null, headers: sign(huge) });
         expect(response).toMatchObject({ status: 413, json: { error: { code: 'body_too_large' } } });
       }
+    });
+
+    it('fails closed while an entry of the secret is malformed: a body signed with `UNSET`\'s 3-byte key, or even the good secret, is refused 503 webhook_not_configured, logged and counted', async () => {
+      // What a hand-edited Secrets Manager value does to the deployed handler: the same handler and adapters,
+      // reading `whsec_…,UNSET`. Lenient base64 made `UNSET` the key 0x51 0x23 0x13, which anyone can sign with.
+      const misconfigured = { ...stack.deps, secrets: new StaticSecrets({ apiToken: 'unused', webhookSecret: `${stack.webhookSecret},UNSET` }) };
+      const forgedKey = Buffer.from('UNSET', 'base64');
+      expect(forgedKey).toHaveLength(3);
+      const forged = (() => {
+        const headers = sign(body);
+        const signature = createHmac('sha256', forgedKey).update(`${headers['webhook-id']}.${headers['webhook-timestamp']}.${body}`).digest('base64');
+        return { ...headers, 'webhook-signature': `v1,${signature}` };
+      })();
+      const event = (headers: Record<string, string>) => ({
+        body,
+        isBase64Encoded: false,
+        headers,
+        path: '/webhooks/replicate',
+        pathParameters: null,
+        queryStringParameters: null,
+        requestContext: { domainName: 'localhost', path: '/webhooks/replicate', stage: 'v1', identity: { apiKeyId: null } },
+      });
+      const counted = stack.metrics.get('WebhookSecretInvalid');
+      for (const headers of [forged, sign(body)]) {
+        const response = await receiveWebhook(misconfigured)(event(headers));
+        expect(response.statusCode).toBe(503);
+        expect(JSON.parse(response.body).error.code).toBe('webhook_not_configured');
+        expect(stack.log.lines.some((line) => line.extra.webhookId === headers['webhook-id'])).toBe(false); // never received, never queued
+      }
+      expect(stack.metrics.get('WebhookSecretInvalid')).toBe(counted + 2);
+      const logged = stack.log.lines.filter((line) => line.message === 'webhook signing secret unusable');
+      expect(logged.at(-1)!.extra).toMatchObject({ code: 'invalid_webhook_secret', problem: 'missing_prefix', entry: { index: 2, of: 2 } });
+      expect(JSON.stringify(logged)).not.toContain(stack.webhookSecret.slice(6));
+
+      // The placeholder alone (secrets not set after deploy) is the same configuration error.
+      const unset = await receiveWebhook({ ...stack.deps, secrets: new StaticSecrets({ apiToken: 'unused', webhookSecret: 'UNSET' }) })(event(forged));
+      expect(JSON.parse(unset.body).error.code).toBe('webhook_not_configured');
+      expect(stack.log.lines.at(-1)!.extra).toMatchObject({ code: 'invalid_webhook_secret', problem: 'not_set' });
     });
 
     it('needs no API key and answers 2xx once a signed body is queued', async () => {

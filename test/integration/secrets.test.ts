@@ -2,6 +2,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { randomBytes } from 'node:crypto';
 import { SecretsManagerSecrets, UNSET_SECRET } from '../../lambdas/adapters/secrets';
 import { startReplicateSimulator, type ReplicateSimulator } from '../../local/replicate-simulator';
+import { InvalidSigningSecret } from '../../lambdas/core/webhook-signature';
 import { setSecrets } from '../../scripts/set-secrets';
 import { startSecretsManager } from '../../local/secrets-manager';
 
@@ -33,13 +34,31 @@ describe('secrets: the setup script and the runtime reader', () => {
     expect(stub.values.get('token')).toBe('r8_test');
     expect(stub.values.get('webhook')).toBe(webhookSecret);
 
-    stub.values.set('webhook', 'whsec_b2xkb2xkb2xkb2xkb2xk');
+    const old = `whsec_${randomBytes(24).toString('base64')}`;
+    stub.values.set('webhook', old);
     expect(await setSecrets({ ...base, rotate: true })).toEqual({ webhookSecrets: 2 });
-    expect(stub.values.get('webhook')).toBe(`${webhookSecret},whsec_b2xkb2xkb2xkb2xkb2xk`);
+    expect(stub.values.get('webhook')).toBe(`${webhookSecret},${old}`);
 
     const secrets = new SecretsManagerSecrets(client, { apiToken: 'token', webhookSecret: 'webhook' }, 0);
     expect(await secrets.replicateApiToken()).toBe('r8_test');
     expect(await secrets.webhookSigningKeys()).toHaveLength(2);
+  });
+
+  it('rotating drops a previous entry the webhook function would refuse, instead of storing a setting it refuses whole', async () => {
+    const base = { secretsManager: client, token: 'r8_test', tokenSecretId: 'token', webhookSecretId: 'webhook', replicateBaseUrl: simulator.apiBaseUrl };
+    stub.values.set('webhook', 'whsec_b2xkb2xkb2xkb2xkb2xk'); // 15 bytes: never usable
+    expect(await setSecrets({ ...base, rotate: true })).toEqual({ webhookSecrets: 1 });
+    expect(stub.values.get('webhook')).toBe(webhookSecret);
+  });
+
+  it('refuses a stored setting with a malformed entry, naming the entry and the rule, never the value', async () => {
+    stub.values.set('webhook', `${webhookSecret},UNSET`);
+    const secrets = new SecretsManagerSecrets(client, { apiToken: 'token', webhookSecret: 'webhook' }, 0);
+    const refused = await secrets.webhookSigningKeys().catch((error: unknown) => error as InvalidSigningSecret);
+    expect(refused).toBeInstanceOf(InvalidSigningSecret);
+    expect(refused).toMatchObject({ code: 'invalid_webhook_secret', problem: 'missing_prefix', entry: { index: 2, of: 2 } });
+    expect((refused as Error).message).not.toContain(webhookSecret.slice(6));
+    expect((refused as Error).message).not.toContain('UNSET');
   });
 
   it('caches values for its max age, so a read per request does not hit Secrets Manager', async () => {

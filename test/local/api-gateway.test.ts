@@ -1,6 +1,11 @@
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { request } from 'node:http';
+import { propsFromContext } from '../../lib/context-props';
+import { ReplicateJobsStack } from '../../lib/replicate-jobs-stack';
 import { startApiGateway } from '../../local/api-gateway';
-import type { RouteModel } from '../../local/cloud/app-model';
+import { readRoutes, type RouteModel } from '../../local/cloud/app-model';
+import { LOCAL_THROTTLE, localContext } from '../../local/local-context';
 
 /** The local API Gateway on its own, with a stand-in for the functions behind it (what it sends, what they answer). */
 describe('local API Gateway', () => {
@@ -85,5 +90,68 @@ describe('local API Gateway', () => {
       outgoing.write(Buffer.alloc(1024)); // a gigabyte announced, a kilobyte sent: the answer must not wait for the rest
     });
     expect(status).toBe(401);
+  });
+});
+
+/** The stage's method throttles, which bound the routes no API key (so no usage plan) covers. */
+describe('local API Gateway: stage method throttling', () => {
+  const ok = async () => ({ statusCode: 200, headers: { 'content-type': 'application/json' }, body: '{"ok":true}' });
+  const withGateway = async (routes: RouteModel[], use: (url: string) => Promise<void>, invoke = ok) => {
+    const gateway = await startApiGateway({ routes, usagePlan: undefined, stageName: 'v1', apiKeys: new Map(), port: 0, host: '127.0.0.1', invoke });
+    try {
+      await use(gateway.url);
+    } finally {
+      await gateway.stop();
+    }
+  };
+  /** Routes as a template synthesized with this context declares them (no bundling: only the API is read). */
+  const templateRoutes = (context: Record<string, string>) => {
+    const app = new App({ context: { ...context, 'aws:cdk:bundling-stacks': [] } });
+    return readRoutes(Template.fromStack(new ReplicateJobsStack(app, 'Throttles', { jobs: propsFromContext(app.node) })).toJSON().Resources);
+  };
+  const statuses = (url: string, path: string, count: number, method = 'GET') =>
+    Promise.all(Array.from({ length: count }, () => fetch(`${url}${path}`, { method, body: method === 'POST' ? '{}' : undefined }).then(async (r) => ({ status: r.status, body: await r.text() }))));
+
+  it('answers 429 Too Many Requests past an unauthenticated route\'s burst, without invoking its function; other methods keep their own bucket', async () => {
+    let invoked = 0;
+    const routes: RouteModel[] = [
+      { method: 'GET', path: '/health', functionLogicalId: 'Status', apiKeyRequired: false, throttle: { rateLimit: 0.01, burstLimit: 2 } },
+      { method: 'POST', path: '/webhooks/replicate', functionLogicalId: 'Webhook', apiKeyRequired: false, throttle: { rateLimit: 0.01, burstLimit: 2 } },
+    ];
+    await withGateway(routes, async (url) => {
+      const answers = [];
+      for (let i = 0; i < 3; i++) answers.push(await fetch(`${url}/health`));
+      expect(answers.map((answer) => answer.status)).toEqual([200, 200, 429]);
+      expect(await answers[2].json()).toEqual({ message: 'Too Many Requests' });
+      expect(invoked).toBe(2);
+      expect((await fetch(`${url}/webhooks/replicate`, { method: 'POST', body: '{}' })).status).toBe(200);
+    }, async () => (invoked++, ok()));
+  });
+
+  it('reads each unauthenticated route\'s throttle from the deployed template, and enforces it', async () => {
+    const routes = templateRoutes({});
+    const throttleOf = (method: string, path: string) => routes.find((route) => route.method === method && route.path === path)!.throttle;
+    expect(throttleOf('POST', '/webhooks/replicate')).toEqual({ rateLimit: 100, burstLimit: 200 });
+    expect(throttleOf('GET', '/health')).toEqual({ rateLimit: 10, burstLimit: 20 });
+    expect(throttleOf('GET', '/openapi.json')).toEqual({ rateLimit: 10, burstLimit: 20 });
+    for (const route of routes.filter((r) => r.apiKeyRequired)) expect(route.throttle).toBeUndefined(); // the usage plan's
+    await withGateway(routes, async (url) => {
+      const answers = await statuses(url, '/health', 40);
+      const passed = answers.filter((answer) => answer.status === 200).length;
+      expect(passed).toBeGreaterThanOrEqual(20);
+      expect(passed).toBeLessThan(40);
+      expect(answers.filter((answer) => answer.status === 429).every((answer) => answer.body === '{"message":"Too Many Requests"}')).toBe(true);
+    });
+  });
+
+  it('leaves end-to-end suites unthrottled under the local context (npm start, test stacks)', async () => {
+    const routes = templateRoutes(localContext({ env: {}, consumerTimeoutSeconds: 30 }));
+    for (const route of routes.filter((r) => !r.apiKeyRequired)) {
+      expect(route.throttle).toEqual({ rateLimit: LOCAL_THROTTLE.rateLimit, burstLimit: LOCAL_THROTTLE.burstLimit });
+    }
+    await withGateway(routes, async (url) => {
+      const answers = await statuses(url, '/webhooks/replicate', 300, 'POST');
+      expect(answers.every((answer) => answer.status === 200)).toBe(true);
+    });
   });
 });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import fc from 'fast-check';
-import { parseSigningSecrets, signWebhook, verifyWebhook } from '../../lambdas/core/webhook-signature';
+import { InvalidSigningSecret, parseSigningSecrets, signWebhook, signingSecretProblem, verifyWebhook } from '../../lambdas/core/webhook-signature';
 
 // The test vector published with the Standard Webhooks specification.
 const SPEC = {
@@ -91,15 +91,67 @@ describe('webhook signature (Standard Webhooks)', () => {
     expect(verifyWebhook({ headers, rawBody: SPEC.body, keys, now: specNow }).ok).toBe(false);
   });
 
-  it('refuses a setting with no usable secret', () => {
-    expect(() => parseSigningSecrets('')).toThrow();
-    expect(() => parseSigningSecrets(' , ')).toThrow();
-    expect(() => parseSigningSecrets('whsec_')).toThrow();
+  describe('the secret setting: every entry whsec_ + standard base64 of at least 24 bytes, or nothing is used', () => {
+    const valid = `whsec_${randomBytes(32).toString('base64')}`; // what Replicate issues
+    const refusal = (setting: string) => {
+      try {
+        parseSigningSecrets(setting);
+      } catch (error) {
+        return error as InvalidSigningSecret;
+      }
+      throw new Error('accepted');
+    };
+
+    it.each([
+      ['the placeholder after a valid secret (a 3-byte key once)', `${valid},UNSET`, 'missing_prefix', 2, 2],
+      ['a bare base64 key', randomBytes(32).toString('base64'), 'missing_prefix', 1, 1],
+      ['another prefix', `whsek_${randomBytes(32).toString('base64')}`, 'missing_prefix', 1, 1],
+      ['a 23-byte key', `whsec_${randomBytes(23).toString('base64')}`, 'key_too_short', 1, 1],
+      ['a short hand-edited entry', `whsec_new,${valid}`, 'key_too_short', 1, 2],
+      ['the prefix alone', 'whsec_', 'key_too_short', 1, 1],
+      ['an empty setting', '', 'empty_entry', 1, 1],
+      ['only separators', ' , ', 'empty_entry', 1, 2],
+      ['a trailing comma', `${valid},`, 'empty_entry', 2, 2],
+      ['an empty entry between two', `${valid},,${valid}`, 'empty_entry', 2, 3],
+      ['characters outside base64', `whsec_${randomBytes(32).toString('base64').slice(0, -2)}!!`, 'invalid_base64', 1, 1],
+      ['url-safe base64', `whsec_${'-_'.repeat(22)}`, 'invalid_base64', 1, 1],
+      ['a space inside the key', `whsec_${randomBytes(16).toString('base64')} ${randomBytes(16).toString('base64')}`, 'invalid_base64', 1, 1],
+      ['padding in the middle', `whsec_${randomBytes(16).toString('base64')}${randomBytes(16).toString('base64')}`, 'invalid_base64', 1, 1],
+      ['padding that completes nothing', `whsec_${randomBytes(33).toString('base64')}=`, 'invalid_base64', 1, 1],
+      ['a dangling character (bits the decoder drops)', `whsec_${randomBytes(33).toString('base64')}A`, 'invalid_base64', 1, 1],
+    ])('refuses %s, naming the entry and the rule, never the value', (_name, setting, problem, index, of) => {
+      const error = refusal(setting);
+      expect(error).toBeInstanceOf(InvalidSigningSecret);
+      expect(error).toMatchObject({ code: 'invalid_webhook_secret', problem, entry: { index, of } });
+      expect(error.message).toContain(`entry ${index} of ${of} (${problem})`);
+      expect(error.message).toContain('whsec_ followed by standard base64 of at least 24 bytes');
+      for (const entry of setting.split(',').map((e) => e.trim()).filter((e) => e && e !== 'whsec_')) expect(error.message).not.toContain(entry);
+    });
+
+    it('accepts keys from 24 bytes, padded or not, with spaces around entries', () => {
+      const key24 = randomBytes(24);
+      expect(parseSigningSecrets(`whsec_${key24.toString('base64')}`)).toEqual([key24]);
+      const key32 = randomBytes(32);
+      const unpadded = key32.toString('base64').replace(/=+$/, '');
+      expect(parseSigningSecrets(` whsec_${unpadded} , ${SPEC.secret} `)).toEqual([key32, keys[0]]);
+      expect(signingSecretProblem(valid)).toBeUndefined();
+      expect(signingSecretProblem('UNSET')).toBe('missing_prefix');
+    });
+
+    it('accepts exactly the keys of 24 bytes or more, whatever their bytes', () => {
+      fc.assert(
+        fc.property(fc.uint8Array({ minLength: 0, maxLength: 64 }), (key) => {
+          const setting = `whsec_${Buffer.from(key).toString('base64')}`;
+          expect(signingSecretProblem(setting)).toBe(key.length >= 24 ? undefined : 'key_too_short');
+        }),
+        { numRuns: 300 },
+      );
+    });
   });
 
   it('agrees with the standardwebhooks package on random ids, timestamps and bodies', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 16, maxLength: 64 }), fc.string({ minLength: 1 }), fc.string(), (key, id, body) => {
+      fc.property(fc.uint8Array({ minLength: 24, maxLength: 64 }), fc.string({ minLength: 1 }), fc.string(), (key, id, body) => {
         const secret = `whsec_${Buffer.from(key).toString('base64')}`;
         const timestamp = Math.floor(Date.now() / 1000);
         const reference = new Webhook(secret).sign(id, new Date(timestamp * 1000), body);
