@@ -38,7 +38,7 @@ export interface ReconcileReport {
  * index of unfinished jobs, longest-quiet first), at most `reconcileBatchSize` per run shared fairly
  * between owners, and for each one
  *  - past its deadline: cancels the prediction and fails the job with `timeout`;
- *  - never submitted (submit died after writing the job): fails it `submit_failed`, retryable;
+ *  - no prediction id SUBMIT_GRACE_SECONDS after it was created: fails it `submit_failed`, retryable;
  *  - otherwise: polls Replicate and, if the prediction moved on, feeds it through the same queue and
  *    consumer as a webhook. Lost `start`/`output`/`completed` webhooks are therefore harmless.
  * Each job examined goes to the back of the quiet order, so a backlog of N quiet jobs is examined in full
