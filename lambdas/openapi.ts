@@ -51,7 +51,7 @@ export const OPERATIONS: Record<HandlerName, Operation> = {
   receiveWebhook: {
     summary: "Replicate's webhook receiver (Standard Webhooks signature, no API key)",
     success: { status: 202, description: 'Queued (or a replay, acknowledged and ignored)', schema: 'accepted' },
-    errors: ['invalid_signature', 'invalid_prediction', 'body_too_large', 'queue_unavailable'],
+    errors: ['invalid_signature', 'invalid_prediction', 'body_too_large', 'queue_unavailable', 'webhook_not_configured'],
   },
   health: { summary: 'Health check', success: { status: 200, description: 'The service can take requests', schema: 'health' }, errors: [] },
   openapi: { summary: 'This document', success: { status: 200, description: 'OpenAPI 3.1', schema: 'openapi' }, errors: [] },
