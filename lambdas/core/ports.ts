@@ -142,7 +142,7 @@ export interface WebhookReceipts {
   forget(webhookId: string): Promise<void>;
 }
 
-/** A client's callback endpoint: one POST, answered by its status (0 when no answer came). */
+/** A client's callback endpoint: one POST, answered by its status (0 when no answer came, or `signal` gave up). */
 export interface CallbackEndpoint {
-  post(url: string, body: string, headers: Record<string, string>): Promise<{ status: number; error?: string }>;
+  post(url: string, body: string, headers: Record<string, string>, signal?: AbortSignal): Promise<{ status: number; error?: string }>;
 }

@@ -15,7 +15,7 @@ import type { Metrics } from '../core/metrics';
 import type { Secrets } from '../core/ports';
 import { systemClock, type Clock } from '../core/time';
 import type { Dependencies } from '../handlers/dependencies';
-import { allowlistFor, type RuntimeSettings } from './settings';
+import { allowlistFor, CALLBACK_TIMEOUTS, type RuntimeSettings } from './settings';
 
 export interface AwsClients {
   dynamo: DynamoDBClient;
@@ -46,7 +46,7 @@ export function createDependencies(options: {
     objects: new S3ObjectStore(clients.s3, settings.bucketName),
     queue: new SqsQueue(clients.sqs, settings.queueUrl),
     callbacks: new SqsQueue(clients.sqs, settings.callbackQueueUrl),
-    callbackEndpoint: new HttpCallbackEndpoint({ blockPrivateAddresses, timeoutMs: 10_000 }),
+    callbackEndpoint: new HttpCallbackEndpoint({ blockPrivateAddresses, ...CALLBACK_TIMEOUTS }),
     secrets,
     replicate: new ReplicateHttpGateway({
       token: () => secrets.replicateApiToken(),

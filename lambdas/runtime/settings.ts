@@ -31,6 +31,9 @@ export const ENV = {
   downloadRetryBaseMs: 'DOWNLOAD_RETRY_BASE_MS',
 } as const;
 
+/** Client callbacks give up on an endpoint that has not connected in 2 s, or not answered 5 s after connecting. */
+export const CALLBACK_TIMEOUTS = { connectTimeoutMs: 2_000, firstByteTimeoutMs: 5_000 };
+
 export const DEFAULT_REPLICATE_API_BASE_URL = 'https://api.replicate.com/v1';
 
 export interface RuntimeSettings extends HandlerSettings {
