@@ -82,6 +82,22 @@ describe('the callback sender, batch by batch', () => {
     expect((await stack.deps.callbackOwners.read('erin')).failures).toBe(0);
   }, 20_000);
 
+  it('reports a record failed once the grace after the deadline is over, when what hangs is not the POST', async () => {
+    const deps = {
+      ...stack.deps,
+      objects: { ...stack.deps.objects, presignGet: () => new Promise<string>(() => undefined) }, // S3 never answers
+      settings: { ...stack.deps.settings, callbacks: { ...stack.deps.settings.callbacks, deadlineMs: 500 } },
+    };
+    const job = await endedJob(stack, 'ivan', receiver.url, { outputs: [{ index: 0, key: 'outputs/ivan/x.png', contentType: 'image/png', size: 1 }] });
+    const records = [record({ jobId: job.id })];
+    const started = Date.now();
+    const result = await send(records, deps);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(500 + DEADLINE_GRACE_MS);
+    expect(Date.now() - started).toBeLessThan(500 + DEADLINE_GRACE_MS + 1_000);
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: records[0].messageId }]);
+    expect(receiver.requests.get(job.id)).toBeUndefined();
+  }, 20_000);
+
   it('sends the callbacks of an owner whose share is in flight back to the queue, delayed, keeping their attempts', async () => {
     const owners = stack.deps.callbackOwners;
     const now = Date.now();

@@ -41,7 +41,7 @@ export class CallbackReceiver {
  * A job that has ended, written straight to the table: nothing queues its callback, so a test sends the
  * callback message itself, when it wants, and times the sender alone (not the whole pipeline before it).
  */
-export async function endedJob(stack: TestStack, owner: string, callbackUrl: string): Promise<Job> {
+export async function endedJob(stack: TestStack, owner: string, callbackUrl: string, extra: Partial<Job> = {}): Promise<Job> {
   const now = new Date().toISOString();
   const job: Job = {
     id: newJobId(),
@@ -59,6 +59,7 @@ export async function endedJob(stack: TestStack, owner: string, callbackUrl: str
     createdAt: now,
     updatedAt: now,
     completedAt: now,
+    ...extra,
   };
   await stack.deps.jobs.create(job);
   return job;
