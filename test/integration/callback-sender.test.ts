@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 import { HttpCallbackEndpoint } from '../../lambdas/adapters/http-callback-endpoint';
 import type { CloudAssembly } from '../../local/cloud/synthesize';
@@ -80,6 +81,11 @@ describe('the callback sender, batch by batch', () => {
     ]);
     expect((await stack.deps.callbackOwners.read('dave')).failures).toBe(1);
     expect((await stack.deps.callbackOwners.read('erin')).failures).toBe(0);
+    // The owner's item goes a day after its last use (the table's TTL attribute), and stays out of the owner index.
+    const item = (await DynamoDBDocumentClient.from(stack.emulators.clients.dynamo).send(new GetCommand({ TableName: stack.emulators.resources.tableName, Key: { id: 'callbacks#dave' } }))).Item!;
+    expect(item.expiresAt * 1000 - Date.now()).toBeGreaterThan(86_000_000);
+    expect(item.expiresAt * 1000 - Date.now()).toBeLessThanOrEqual(86_400_000);
+    expect(item).not.toHaveProperty('owner');
   }, 20_000);
 
   it('reports a record failed once the grace after the deadline is over, when what hangs is not the POST', async () => {
@@ -129,6 +135,14 @@ describe('the callback sender, batch by batch', () => {
     expect(receiver.delivered(job.id)! - started).toBeGreaterThanOrEqual(300);
     expect(receiver.delivered(job.id)! - started).toBeLessThan(1_500);
     expect(stack.log.lines.some((l) => l.message.startsWith('callback waits') && l.extra.jobId === job.id)).toBe(false);
+    // A share that does not free: it stops waiting within a second and goes back to the queue.
+    const stuck = Date.now();
+    expect(await owners.lease('gina', await owners.read('gina'), { a: stuck, b: stuck }, new Date(stuck))).toBe(true);
+    const later = await endedJob(stack, 'gina', receiver.url);
+    expect((await send([record({ jobId: later.id })])).batchItemFailures).toEqual([]);
+    expect(Date.now() - stuck).toBeLessThan(2_000);
+    expect(receiver.requests.get(later.id)).toBeUndefined();
+    expect(stack.log.lines.some((l) => l.message === 'callback waits: its owner has its share of the sender' && l.extra.jobId === later.id)).toBe(true);
   });
 
   it('moves a callback whose last attempt failed to the callbacks DLQ, where a redrive starts its attempts again', async () => {
