@@ -15,11 +15,16 @@ export interface Callback {
 
 /**
  * One attempt at a job's callback: the signed POST (`webhook-id` is the same on every attempt, so a receiver
- * can drop duplicates), given up when `signal` aborts, and appended to the job's delivery log. A failure comes
- * back after an exponential backoff; after the last attempt the callback goes to the callbacks DLQ. `done`
- * when the message is done with.
+ * can drop duplicates), given up when `signal` aborts, told to `answered` at once, then appended to the job's
+ * delivery log. A failure comes back after an exponential backoff; after the last attempt the callback goes to
+ * the callbacks DLQ. True when the message is done with.
  */
-export async function attemptCallback(deps: Dependencies, { record, job, attempt }: Callback, signal: AbortSignal): Promise<{ delivered: boolean; done: boolean }> {
+export async function attemptCallback(
+  deps: Dependencies,
+  { record, job, attempt }: Callback,
+  signal: AbortSignal,
+  answered: (delivered: boolean) => void,
+): Promise<boolean> {
   const now = deps.clock();
   const body = JSON.stringify({ type: 'job.ended', job: await presentJob(deps, job) });
   const key = parseSigningSecrets(callbackSecretFor(await deps.secrets.callbackMasterKey(), job.owner))[0];
@@ -32,13 +37,14 @@ export async function attemptCallback(deps: Dependencies, { record, job, attempt
     signal,
   );
   const delivered = answer.status >= 200 && answer.status < 300;
+  answered(delivered);
   const context = { jobId: job.id, owner: job.owner, attempt, status: answer.status };
   await deps.jobs
     .recordCallbackDelivery(job.id, { at: now.toISOString(), attempt, status: answer.status, ...(answer.error ? { error: answer.error } : {}) })
     .catch((error) => deps.log.warn('could not record a callback delivery', { ...context, error }));
   if (delivered) {
     deps.log.info('callback delivered', context);
-    return { delivered, done: true };
+    return true;
   }
   if (attempt >= MAX_ATTEMPTS) {
     // Dead-lettered here, not by the queue's redrive: a callback that waited went back as a new message, whose
@@ -46,7 +52,7 @@ export async function attemptCallback(deps: Dependencies, { record, job, attempt
     try {
       await deps.callbackDeadLetters.send({ jobId: job.id });
       deps.log.error('callback not delivered after its last attempt; moved to the callbacks DLQ', { ...context, error: answer.error });
-      return { delivered, done: true };
+      return true;
     } catch (error) {
       deps.log.error('could not move a callback to the DLQ; it is retried instead', { ...context, error });
     }
@@ -54,5 +60,5 @@ export async function attemptCallback(deps: Dependencies, { record, job, attempt
   const backoff = retryDelaySeconds(deps.settings.callbacks.retryBaseSeconds, attempt);
   deps.log.warn('callback not delivered; retrying later', { ...context, error: answer.error, retryInSeconds: backoff });
   await deps.callbacks.retryLater(record.receiptHandle, backoff).catch(() => undefined);
-  return { delivered, done: false };
+  return false;
 }

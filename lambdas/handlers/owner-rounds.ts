@@ -3,7 +3,7 @@ import { attemptCallback, type Callback } from './callback-attempt';
 import type { Dependencies } from './dependencies';
 
 /** How often a batch that waits for its owner's share asks again. */
-const SHARE_POLL_MS = 100;
+const SHARE_POLL_MS = 50;
 
 /**
  * One round per owner in a batch (core/callback-fairness): the owner's item is read and the batch's lease
@@ -36,18 +36,37 @@ export class OwnerRounds {
       const wait = plan;
       return new Map(await Promise.all(callbacks.map(async (callback) => [callback.record.messageId, await requeue(deps, callback, wait)] as const)));
     }
-    const outcomes = await Promise.all(
-      callbacks.map((callback) =>
-        attemptCallback(deps, callback, this.signal).catch((error) => {
-          deps.log.error('callback attempt failed unexpectedly; it comes back after the queue\'s visibility timeout', { jobId: callback.job.id, error });
-          return { delivered: false, done: false };
-        }),
-      ),
+    // The lease is given back as soon as every endpoint has answered (or not), before the attempts are logged:
+    // a batch waiting for the owner's share gets it that much sooner.
+    let unanswered = callbacks.length;
+    let delivered = false;
+    let allAnswered!: () => void;
+    const settled = new Promise<void>((resolve) => (allAnswered = resolve)).then(() =>
+      deps.callbackOwners
+        .settle(owner, this.batchId, delivered, deps.clock())
+        .catch((error) => deps.log.warn('could not end a callback round; its lease ends by itself', { owner, error })),
     );
-    await deps.callbackOwners
-      .settle(owner, this.batchId, outcomes.some((outcome) => outcome.delivered), deps.clock())
-      .catch((error) => deps.log.warn('could not end a callback round; its lease ends by itself', { owner, error }));
-    return new Map(callbacks.map((callback, i) => [callback.record.messageId, outcomes[i].done]));
+    const done = await Promise.all(
+      callbacks.map(async (callback) => {
+        let told = false;
+        const answered = (ok: boolean) => {
+          if (told) return;
+          told = true;
+          delivered ||= ok;
+          if (--unanswered === 0) allAnswered();
+        };
+        try {
+          return await attemptCallback(deps, callback, this.signal, answered);
+        } catch (error) {
+          deps.log.error('callback attempt failed unexpectedly; it comes back after the queue\'s visibility timeout', { jobId: callback.job.id, error });
+          return false;
+        } finally {
+          answered(false);
+        }
+      }),
+    );
+    await settled;
+    return new Map(callbacks.map((callback, i) => [callback.record.messageId, done[i]]));
   }
 
   /**
