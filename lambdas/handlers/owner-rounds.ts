@@ -31,6 +31,7 @@ export class OwnerRounds {
   private async run(owner: string): Promise<Map<string, boolean>> {
     const { deps } = this;
     const callbacks = (await this.batch).filter((callback): callback is Callback => callback?.job.owner === owner);
+    if (callbacks.length === 0) return new Map();
     const plan = await this.plan(owner);
     if (!plan.deliver) {
       const wait = plan;
