@@ -13,6 +13,7 @@ export interface GrantedResources {
   bucket: s3.Bucket;
   queue: sqs.Queue;
   callbackQueue: sqs.Queue;
+  callbackDeadLetterQueue: sqs.Queue;
   apiTokenSecret: secretsmanager.Secret;
   webhookSecret: secretsmanager.Secret;
   callbackSigningKey: secretsmanager.Secret;
@@ -70,9 +71,12 @@ export function grantFunctions(functions: Functions, r: GrantedResources): void 
   allow(functions.reconciler, ['sqs:SendMessage'], [r.queue.queueArn, r.callbackQueue.queueArn]);
   allow(functions.reconciler, ['s3:PutObject'], [objects('webhook-bodies')]);
 
-  // callbacks: its event source (backoff by changing a message's visibility), the job and its delivery log,
-  // the signing key, and the outputs its payload links to (presigned) or includes (results).
+  // callbacks: its event source (backoff by changing a message's visibility; a callback that must wait is
+  // sent again, delayed; one out of attempts goes to the DLQ), the job and its delivery log, the owner's
+  // `callbacks#` item (leases, failures), the signing key, and the outputs its payload links to (presigned)
+  // or includes (results).
   allow(functions.callbacks, ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'], [r.callbackQueue.queueArn]);
+  allow(functions.callbacks, ['sqs:SendMessage'], [r.callbackQueue.queueArn, r.callbackDeadLetterQueue.queueArn]);
   allow(functions.callbacks, ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [table]);
   allow(functions.callbacks, ['secretsmanager:GetSecretValue'], [r.callbackSigningKey.secretArn]);
   allow(functions.callbacks, ['s3:GetObject'], [objects('outputs'), objects('results')]);

@@ -115,6 +115,7 @@ export class ReplicateJobs extends Construct {
       [ENV.bucketName]: this.bucket.bucketName,
       [ENV.queueUrl]: this.queue.queueUrl,
       [ENV.callbackQueueUrl]: this.callbackQueue.queueUrl,
+      [ENV.callbackDeadLetterQueueUrl]: this.callbackDeadLetterQueue.queueUrl,
       [ENV.callbackKeySecret]: this.callbackSigningKey.secretArn,
       [ENV.apiTokenSecret]: this.apiTokenSecret.secretArn,
       [ENV.webhookSecret]: this.webhookSecret.secretArn,

@@ -8,8 +8,14 @@ export class SqsQueue<Message> implements Queue<Message> {
     private readonly queueUrl: string,
   ) {}
 
-  async send(message: Message): Promise<void> {
-    await this.sqs.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(message) }));
+  async send(message: Message, delaySeconds?: number): Promise<void> {
+    await this.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: this.queueUrl,
+        MessageBody: JSON.stringify(message),
+        ...(delaySeconds ? { DelaySeconds: Math.max(0, Math.min(900, Math.ceil(delaySeconds))) } : {}),
+      }),
+    );
   }
 
   async retryLater(receiptHandle: string, seconds: number): Promise<void> {

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import type { CallbackDelivery, Job, JobError, JobStatus, StoredOutput } from './job';
 import type { Prediction } from './prediction';
 import type { QuotaDecision } from './owner-limits';
+import type { OwnerCallbackState } from './callback-fairness';
 import type { JobPatch } from './state-machine';
 import type { WebhookEvent } from './job';
 
@@ -90,7 +91,8 @@ export interface QueueMessage {
 
 /** A queue of messages of one kind: prediction events, or callbacks to deliver. */
 export interface Queue<Message> {
-  send(message: Message): Promise<void>;
+  /** Queues a message, received no sooner than `delaySeconds` from now (at most 900). */
+  send(message: Message, delaySeconds?: number): Promise<void>;
   /** Makes a received message visible again after `seconds` (a message that should be retried later). */
   retryLater(receiptHandle: string, seconds: number): Promise<void>;
 }
@@ -100,6 +102,8 @@ export type JobQueue = Queue<QueueMessage>;
 /** A job that ended and has a `callbackUrl`: its callback is delivered (and retried) from its own queue. */
 export interface CallbackMessage {
   jobId: string;
+  /** Attempts made before this message: set when a callback that had to wait went back to the queue. */
+  attempts?: number;
 }
 export type CallbackQueue = Queue<CallbackMessage>;
 
@@ -157,7 +161,16 @@ export interface WebhookReceipts {
   forget(webhookId: string): Promise<void>;
 }
 
-/** A client's callback endpoint: one POST, answered by its status (0 when no answer came). */
+/** A client's callback endpoint: one POST, answered by its status (0 when no answer came, or `signal` gave up). */
 export interface CallbackEndpoint {
-  post(url: string, body: string, headers: Record<string, string>): Promise<{ status: number; error?: string }>;
+  post(url: string, body: string, headers: Record<string, string>, signal?: AbortSignal): Promise<{ status: number; error?: string }>;
+}
+
+/** The callback sender's state per owner: leases of the batches delivering its callbacks, failed rounds (core/callback-fairness). */
+export interface CallbackOwners {
+  read(owner: string): Promise<OwnerCallbackState>;
+  /** Replaces the owner's leases, unless another batch changed them since `read` was read; false then. */
+  lease(owner: string, read: OwnerCallbackState, leases: Record<string, number>, now: Date): Promise<boolean>;
+  /** A round ended: the batch's lease is given back and the round counted (one that delivered resets the failures). */
+  settle(owner: string, batchId: string, delivered: boolean, now: Date): Promise<void>;
 }

@@ -9,6 +9,9 @@ export interface RetryPolicy {
   maxDelayMs?: number;
 }
 
+/** The delay ceiling before retry `attempt` (1-based): `base` doubling per attempt, at most `max`. */
+export const backoff = (base: number, attempt: number, max: number): number => Math.min(max, base * 2 ** (attempt - 1));
+
 export async function withRetries<T>(
   operation: (attempt: number) => Promise<T>,
   policy: RetryPolicy,
@@ -21,7 +24,7 @@ export async function withRetries<T>(
       return await operation(attempt);
     } catch (error) {
       if (attempt >= policy.attempts || !isRetryable(error)) throw error;
-      const ceiling = Math.min(policy.maxDelayMs ?? 30_000, policy.baseDelayMs * 2 ** (attempt - 1));
+      const ceiling = backoff(policy.baseDelayMs, attempt, policy.maxDelayMs ?? 30_000);
       await sleep(Math.round(random() * ceiling));
     }
   }

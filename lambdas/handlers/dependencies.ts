@@ -1,7 +1,7 @@
 import type { HostAllowlist } from '../core/host-allowlist';
 import type { Log } from '../core/log';
 import type { Metrics } from '../core/metrics';
-import type { CallbackEndpoint, CallbackQueue, JobQueue, JobRepository, ObjectStore, OutputSource, OwnerQuota, ReplicateGateway, Secrets, WebhookReceipts } from '../core/ports';
+import type { CallbackEndpoint, CallbackOwners, CallbackQueue, JobQueue, JobRepository, ObjectStore, OutputSource, OwnerQuota, ReplicateGateway, Secrets, WebhookReceipts } from '../core/ports';
 import type { Clock } from '../core/time';
 
 /** Settings the handlers read; the CDK construct's props and the local server's environment fill them. */
@@ -14,8 +14,11 @@ export interface HandlerSettings {
   transferLeaseSeconds: number;
   /** How many output files one consumer copies at once. */
   transferConcurrency: number;
-  /** Client callbacks: https only (in AWS), and the first retry delay (doubling per attempt, at most 15 min). */
-  callbacks: { httpsOnly: boolean; retryBaseSeconds: number };
+  /**
+   * Client callbacks: https only (in AWS), the first retry delay (doubling per attempt, at most 15 min), and
+   * how long a batch of them may take before what is still in flight is given up (handlers/sqs-batch.ts).
+   */
+  callbacks: { httpsOnly: boolean; retryBaseSeconds: number; deadlineMs: number };
   /** How long a job may stay unfinished unless it sets its own `timeoutSeconds`. */
   jobTimeoutSeconds: number;
   /** How long a job may be quiet (no update) before the reconciler polls Replicate for it. */
@@ -34,7 +37,9 @@ export interface Dependencies {
   objects: ObjectStore;
   queue: JobQueue;
   callbacks: CallbackQueue;
+  callbackDeadLetters: CallbackQueue;
   callbackEndpoint: CallbackEndpoint;
+  callbackOwners: CallbackOwners;
   secrets: Secrets;
   replicate: ReplicateGateway;
   outputs: OutputSource;

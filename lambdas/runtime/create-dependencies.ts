@@ -3,6 +3,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoJobRepository } from '../adapters/dynamo-job-repository';
 import { withLoggedTransitions } from '../adapters/logged-job-repository';
+import { DynamoCallbackOwners } from '../adapters/dynamo-callback-owners';
 import { DynamoOwnerQuota } from '../adapters/dynamo-owner-quota';
 import { DynamoWebhookReceipts } from '../adapters/dynamo-webhook-receipts';
 import { HttpCallbackEndpoint } from '../adapters/http-callback-endpoint';
@@ -15,7 +16,7 @@ import type { Metrics } from '../core/metrics';
 import type { Secrets } from '../core/ports';
 import { systemClock, type Clock } from '../core/time';
 import type { Dependencies } from '../handlers/dependencies';
-import { allowlistFor, type RuntimeSettings } from './settings';
+import { allowlistFor, CALLBACK_TIMEOUTS, type RuntimeSettings } from './settings';
 
 export interface AwsClients {
   dynamo: DynamoDBClient;
@@ -46,7 +47,9 @@ export function createDependencies(options: {
     objects: new S3ObjectStore(clients.s3, settings.bucketName),
     queue: new SqsQueue(clients.sqs, settings.queueUrl),
     callbacks: new SqsQueue(clients.sqs, settings.callbackQueueUrl),
-    callbackEndpoint: new HttpCallbackEndpoint({ blockPrivateAddresses, timeoutMs: 10_000 }),
+    callbackDeadLetters: new SqsQueue(clients.sqs, settings.callbackDeadLetterQueueUrl),
+    callbackEndpoint: new HttpCallbackEndpoint({ blockPrivateAddresses, ...CALLBACK_TIMEOUTS }),
+    callbackOwners: new DynamoCallbackOwners(clients.dynamo, settings.tableName),
     secrets,
     replicate: new ReplicateHttpGateway({
       token: () => secrets.replicateApiToken(),

@@ -11,6 +11,7 @@ export const ENV = {
   bucketName: 'BUCKET_NAME',
   queueUrl: 'QUEUE_URL',
   callbackQueueUrl: 'CALLBACK_QUEUE_URL',
+  callbackDeadLetterQueueUrl: 'CALLBACK_DEAD_LETTER_QUEUE_URL',
   callbackKeySecret: 'CALLBACK_SIGNING_KEY_SECRET_ARN',
   allowPlainHttp: 'ALLOW_PLAIN_HTTP',
   allowPrivateAddresses: 'ALLOW_PRIVATE_ADDRESSES',
@@ -32,6 +33,14 @@ export const ENV = {
   downloadRetryBaseMs: 'DOWNLOAD_RETRY_BASE_MS',
 } as const;
 
+/**
+ * Client callbacks give up on an endpoint that has not connected in 2 s, or not answered 5 s after connecting.
+ * A batch of them is given 10 s (the sender's Lambda timeout is 30 s): beyond one delivery's limits, room for
+ * reading the job, signing, and recording the attempt.
+ */
+export const CALLBACK_TIMEOUTS = { connectTimeoutMs: 2_000, firstByteTimeoutMs: 5_000 };
+export const CALLBACK_BATCH_DEADLINE_MS = 10_000;
+
 export const DEFAULT_REPLICATE_API_BASE_URL = 'https://api.replicate.com/v1';
 /** A third of Replicate's ~3 000 GETs a minute per account, at one run a minute: the rest is left for clients. */
 export const DEFAULT_RECONCILE_BATCH_SIZE = 1000;
@@ -41,6 +50,7 @@ export interface RuntimeSettings extends HandlerSettings {
   bucketName: string;
   queueUrl: string;
   callbackQueueUrl: string;
+  callbackDeadLetterQueueUrl: string;
   replicateBaseUrl: string;
   outputHosts: string[];
   maxOutputBytes: number;
@@ -86,9 +96,11 @@ export function readSettings(env: Env): RuntimeSettings {
     bucketName: required(env, ENV.bucketName),
     queueUrl: required(env, ENV.queueUrl),
     callbackQueueUrl: required(env, ENV.callbackQueueUrl),
+    callbackDeadLetterQueueUrl: required(env, ENV.callbackDeadLetterQueueUrl),
     callbacks: {
       httpsOnly: !allowPlainHttp,
       retryBaseSeconds: positiveNumber(env, ENV.callbackRetryBaseSeconds, 10),
+      deadlineMs: CALLBACK_BATCH_DEADLINE_MS,
     },
     replicateBaseUrl,
     outputHosts: hosts.length > 0 ? hosts : defaultOutputHosts(replicateBaseUrl),

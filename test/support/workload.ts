@@ -1,13 +1,14 @@
 import { UpdateCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { endedJob } from './callback-receiver';
 import { eventually, type TestStack } from './local-stack';
 
 /**
  * Every path through the deployed functions that touches AWS: submit (fresh, idempotent replay, refused at
  * the limit, the limit's repair), status, list, cancel, the callback secret, webhooks (small and carried
  * through S3), outputs (files, a result kept in S3), presigned downloads, polling for lost webhooks,
- * timeouts, and client callbacks. What it makes the functions do is what the least-privilege test grants.
+ * timeouts, and client callbacks (delivered, retried, waiting for their owner's share, dead-lettered). What it makes the functions do is what the least-privilege test grants.
  * The stack needs `OWNER_LIMITS` with owner `quota` limited to 1 in flight, JOB_TIMEOUT_SECONDS short and
  * the reconciler running.
  */
@@ -19,7 +20,7 @@ export async function runWorkload(stack: TestStack): Promise<void> {
     req.on('data', (chunk) => (body += chunk));
     req.on('end', () => {
       // The first callback fails: its retry is scheduled by changing the message's visibility.
-      if (refused++ === 0) return void res.writeHead(500).end();
+      if (refused++ === 0 || req.url === '/fail') return void res.writeHead(500).end();
       received.push(JSON.parse(body));
       res.writeHead(204).end();
     });
@@ -84,6 +85,20 @@ export async function runWorkload(stack: TestStack): Promise<void> {
       new UpdateCommand({ TableName: stack.emulators.resources.tableName, Key: { id: 'quota#quota' }, UpdateExpression: 'ADD inFlight :one', ExpressionAttributeValues: { ':one': 1 } }),
     );
     expectStatus(await stack.request('/jobs', { key: 'key-quota', body: { model: 'a/b', input: { simulate: { output: 'text' } } } }), 202);
+
+    // A callback whose owner has its share of the sender in flight is sent again, delayed.
+    const sentBySender = (queue: string) => () =>
+      stack.awsRequests.some((r) => r.allowed && r.function.startsWith('ReplicateJobsCallbackFunction') && r.action === 'sqs:SendMessage' && r.resource.includes(queue));
+    const owners = stack.deps.callbackOwners;
+    const longAgo = Date.now() - 10_000;
+    if (!(await owners.lease('alice', await owners.read('alice'), { a: longAgo, b: longAgo }, new Date()))) throw new Error('could not take alice\'s share');
+    await stack.deps.callbacks.send({ jobId: images.id });
+    await eventually(sentBySender('CallbackQueue'), 20_000);
+    await Promise.all(['a', 'b'].map((batch) => owners.settle('alice', batch, true, new Date())));
+    // A callback whose last attempt fails goes to the callbacks DLQ.
+    const failing = await endedJob(stack, 'quota', callbackUrl.replace(/\/done$/, '/fail'));
+    await stack.deps.callbacks.send({ jobId: failing.id, attempts: 7 });
+    await eventually(sentBySender('CallbackDeadLetterQueue'), 20_000);
   } finally {
     receiver.closeAllConnections();
     await new Promise<void>((resolve) => receiver.close(() => resolve()));

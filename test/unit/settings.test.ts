@@ -2,7 +2,7 @@ import { readSettings } from '../../lambdas/runtime/settings';
 
 /** The network guards come from the template's environment, each from its own variable, both on by default. */
 describe('network settings', () => {
-  const required = { TABLE_NAME: 't', BUCKET_NAME: 'b', QUEUE_URL: 'q', CALLBACK_QUEUE_URL: 'c' };
+  const required = { TABLE_NAME: 't', BUCKET_NAME: 'b', QUEUE_URL: 'q', CALLBACK_QUEUE_URL: 'c', CALLBACK_DEAD_LETTER_QUEUE_URL: 'd' };
 
   it('keeps every guard on unless the environment says otherwise', () => {
     expect(readSettings(required).network).toEqual({ allowPlainHttp: false, allowPrivateAddresses: false });
