@@ -48,9 +48,10 @@ export async function startApiGateway(options: ApiGatewayOptions) {
   });
 
   async function serve(req: IncomingMessage, res: ServerResponse) {
-    const url = new URL(req.url ?? '/', 'http://local');
-    // Matched on the path as sent: no dot-segment or backslash normalization (API Gateway does none).
-    const path = (req.url ?? '/').split('?')[0];
+    // Matched on the path as sent: no dot-segment or backslash normalization (API Gateway does none). Split by
+    // hand: `new URL` throws on a path like `//`, which would answer a client's odd path with a 500.
+    const [path, ...rest] = (req.url ?? '/').split('?');
+    const query = new URLSearchParams(rest.join('?'));
     const match = matchRoute(options.routes, req.method ?? 'GET', path);
     // Refusals close the connection instead of reading a body nobody will use.
     if (match === undefined) return send(res, errorResponse(new ApiError('not_found', 'No such route')), true);
@@ -69,7 +70,7 @@ export async function startApiGateway(options: ApiGatewayOptions) {
     if (throttled) return send(res, gatewayAnswer(429, throttled), true);
     const body = await readBody(req, MAX_REQUEST_BYTES);
     if (body === undefined) return send(res, errorResponse(new ApiError('body_too_large', 'Request body too large')), true);
-    const event = proxyEvent(req, url, path, match, body, { apiKeyId: match.route.apiKeyRequired ? apiKeyId : undefined, stage: options.stageName, domainName });
+    const event = proxyEvent(req, query, path, match, body, { apiKeyId: match.route.apiKeyRequired ? apiKeyId : undefined, stage: options.stageName, domainName });
     try {
       const response = await options.invoke(match.route.functionLogicalId, event);
       // A proxy response API Gateway cannot use is its 502, not the function's answer.
@@ -141,7 +142,7 @@ function matchPath(template: string, path: string): Record<string, string> | und
 /** The REST API proxy integration's event (payload format 1.0), served at the root as on a custom domain. */
 function proxyEvent(
   req: IncomingMessage,
-  url: URL,
+  searchParams: URLSearchParams,
   path: string,
   match: RouteMatch,
   body: Buffer,
@@ -164,7 +165,7 @@ function proxyEvent(
   }
   const query: Record<string, string> = Object.create(null);
   const multiValueQuery: Record<string, string[]> = Object.create(null);
-  for (const [name, value] of url.searchParams) {
+  for (const [name, value] of searchParams) {
     query[name] = value;
     (multiValueQuery[name] ??= []).push(value);
   }

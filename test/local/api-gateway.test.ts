@@ -4,6 +4,7 @@ import { request } from 'node:http';
 import { propsFromContext } from '../../lib/context-props';
 import { ReplicateJobsStack } from '../../lib/replicate-jobs-stack';
 import { startApiGateway } from '../../local/api-gateway';
+import { consolePage } from '../../local/console-page';
 import { readRoutes, type RouteModel } from '../../local/cloud/app-model';
 import { LOCAL_THROTTLE, localContext } from '../../local/local-context';
 
@@ -69,6 +70,33 @@ describe('local API Gateway', () => {
       outgoing.end();
     });
     expect(status).toBe(404);
+  });
+
+  it('answers a path `new URL` cannot parse (`//`) with 404, console hook included, and keeps serving (found by an attack)', async () => {
+    const withConsole = await startApiGateway({
+      routes, usagePlan: undefined, stageName: 'v1', apiKeys: new Map(), port: 0, host: '127.0.0.1',
+      invoke: async () => ({ statusCode: 200, body: '{}' }),
+      extra: consolePage('http://127.0.0.1:1'),
+    });
+    try {
+      const { port } = new URL(withConsole.url);
+      const raw = (method: string, path: string) =>
+        new Promise<number>((resolve, reject) => {
+          const outgoing = request({ host: '127.0.0.1', port, path, method }, (response) => {
+            response.resume();
+            resolve(response.statusCode!);
+          });
+          outgoing.once('error', reject);
+          outgoing.end();
+        });
+      expect(await raw('GET', '//')).toBe(404);
+      expect(await raw('POST', '//')).toBe(404);
+      expect(await raw('GET', '//x?a=1')).toBe(404);
+      expect(await raw('GET', '/console')).toBe(200);
+      expect(await raw('GET', '/health')).toBe(200);
+    } finally {
+      await withConsole.stop();
+    }
   });
 
   it('never invokes a keyed route without a valid key, nor with a body over 10 MB', async () => {
