@@ -41,7 +41,7 @@ export const OPERATIONS: Record<HandlerName, Operation> = {
   cancelJob: {
     summary: 'Cancel a job at Replicate and mark it canceled (idempotent)',
     success: { status: 200, description: 'The canceled job', schema: 'job' },
-    errors: ['unauthorized', 'not_found', 'job_already_finished', ...REPLICATE_ERRORS, 'internal_error'],
+    errors: ['unauthorized', 'not_found', 'job_already_finished', 'submission_pending', ...REPLICATE_ERRORS, 'internal_error'],
   },
   callbackSecret: {
     summary: "The caller's callback signing secret (whsec_…), to verify callbacks with any Standard Webhooks library",

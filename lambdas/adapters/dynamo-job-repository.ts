@@ -109,6 +109,15 @@ export class DynamoJobRepository implements JobRepository {
     return typeof id === 'string' ? this.get(id) : undefined;
   }
 
+  async markSubmissionUnknown(id: string): Promise<void> {
+    await this.update({
+      Key: { id },
+      UpdateExpression: 'SET submissionUnknown = :true',
+      ConditionExpression: `attribute_exists(id) AND ${notSubmitted}`,
+      ExpressionAttributeValues: { ':true': true },
+    });
+  }
+
   async recordPrediction(id: string, predictionId: string): Promise<Job | undefined> {
     return this.update(
       {

@@ -13,6 +13,7 @@ export const API_ERRORS = {
   method_not_allowed: 405,
   idempotency_key_reused: 409,
   job_already_finished: 409,
+  submission_pending: 409,
   body_too_large: 413,
   validation_failed: 422,
   replicate_rejected_input: 422,

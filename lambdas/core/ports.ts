@@ -39,6 +39,8 @@ export interface JobRepository {
   create(job: Job): Promise<CreateOutcome>;
   get(id: string): Promise<Job | undefined>;
   findByPredictionId(predictionId: string): Promise<Job | undefined>;
+  /** Notes that Replicate's answer to creating the job's prediction was lost (only while it has none). */
+  markSubmissionUnknown(id: string): Promise<void>;
   /** Records the prediction id submit got back, unless a webhook already recorded the same one. */
   recordPrediction(id: string, predictionId: string): Promise<Job | undefined>;
   /**

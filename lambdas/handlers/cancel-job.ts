@@ -1,7 +1,7 @@
 import { ApiError } from '../core/errors';
 import { ReplicateFailure } from '../core/failures';
 import { jsonResponse, type HttpResponse } from '../core/http';
-import { isTerminal, type Job } from '../core/job';
+import { isTerminal, SUBMIT_GRACE_SECONDS, type Job } from '../core/job';
 import { failureResponse, type ApiEvent } from './api-event';
 import type { Dependencies } from './dependencies';
 import { endJob } from './job-ended';
@@ -29,6 +29,16 @@ export const cancelJob =
   };
 
 async function cancel(deps: Dependencies, job: Job): Promise<Job> {
+  if (!job.predictionId && job.submissionUnknown) {
+    // A prediction may run that nothing could cancel once the job is ended (and its slot given back).
+    const retryAfter = Math.max(1, SUBMIT_GRACE_SECONDS - Math.floor((deps.clock().getTime() - Date.parse(job.createdAt)) / 1000));
+    throw new ApiError(
+      'submission_pending',
+      'Replicate\'s answer to this job\'s submission was lost: it can be canceled once its prediction is known, or it fails by itself',
+      undefined,
+      { 'retry-after': String(retryAfter) },
+    );
+  }
   if (job.predictionId) {
     try {
       await deps.replicate.cancelPrediction(job.predictionId);

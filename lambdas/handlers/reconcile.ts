@@ -1,6 +1,6 @@
 import { ReplicateFailure } from '../core/failures';
 import { takeFairly } from '../core/fair-share';
-import { isTerminal, STATUS_RANK, type Job } from '../core/job';
+import { isTerminal, STATUS_RANK, SUBMIT_GRACE_SECONDS, type Job } from '../core/job';
 import { METRIC } from '../core/metrics';
 import type { JobEnding } from '../core/ports';
 import { jobStatusOf } from '../core/prediction';
@@ -8,13 +8,6 @@ import type { Dependencies } from './dependencies';
 import { endJob } from './job-ended';
 import { enqueuePrediction } from './enqueue-prediction';
 
-/**
- * A job without a prediction id this long after it was created has none: its submit died (API functions
- * time out at 29 s), or Replicate's answer never came and no webhook has named the job since (a prediction
- * that exists sends `start` when it starts and `completed` when it ends, whatever the filter). Its job is
- * failed as retryable so an Idempotency-Key retry submits again.
- */
-export const SUBMIT_GRACE_SECONDS = 300;
 /**
  * Quiet jobs read per run to share it fairly between owners: the index is read in pages of `id` and `owner`
  * only (about 60 bytes a job), so even 20 000 cost two or three queries.

@@ -113,7 +113,10 @@ async function failSubmission(deps: Dependencies, job: Job, error: unknown): Pro
   deps.log.warn('replicate refused the submission', { jobId: job.id, kind: failure.kind, status: failure.status });
   // The job id is in the details: the job can be read (and its Idempotency-Key retried).
   const details = { jobId: job.id, ...(failure.detail === undefined ? {} : { replicate: failure.detail }) };
-  if (failure.kind === 'unavailable') return replicateApiError(failure, { ...details, outcome: 'unknown' });
+  if (failure.kind === 'unavailable') {
+    await deps.jobs.markSubmissionUnknown(job.id);
+    return replicateApiError(failure, { ...details, outcome: 'unknown' });
+  }
 
   const refused = failure.kind === 'rejected' || failure.kind === 'not_found';
   await endJob(

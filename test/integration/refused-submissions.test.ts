@@ -101,6 +101,11 @@ describe('submissions Replicate does not take (local stack)', () => {
     expect(await quota('dave')).toMatchObject({ inFlight: 1 });
     // A retry now answers the job that may still run, rather than creating a second prediction.
     expect(await submit('key-dave', input, {}, headers)).toMatchObject({ status: 202, json: { id, status: 'queued' } });
+    // Nor can it be canceled: its slot would come back while a prediction nobody can cancel runs on.
+    const cancel = await stack.request(`/jobs/${id}/cancel`, { method: 'POST', key: 'key-dave' });
+    expect(cancel).toMatchObject({ status: 409, json: { error: { code: 'submission_pending' } } });
+    expect(Number(cancel.headers.get('retry-after'))).toBeGreaterThan(200);
+    expect(await quota('dave')).toMatchObject({ inFlight: 1 });
 
     offsetMs = 60_000;
     expect(await reconcile(stack.deps)()).toMatchObject({ abandoned: 0 }); // too early to know
