@@ -60,21 +60,28 @@ export class DynamoOwnerQuota implements OwnerQuota {
   }
 
   async release(owner: string, options: { refundDaily?: boolean; now?: Date } = {}): Promise<void> {
-    const refund = options.refundDaily === true;
+    // The day's count is refunded only on the day it was taken; past midnight the slot still comes back.
+    if (options.refundDaily === true && (await this.decrement(owner, options.now ?? new Date(), true))) return;
+    await this.decrement(owner, options.now ?? new Date(), false);
+  }
+
+  /** One conditional decrement, never below zero; false when its condition did not hold. */
+  private async decrement(owner: string, now: Date, refund: boolean): Promise<boolean> {
     try {
       await this.documents.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { id: quotaKey(owner) },
           UpdateExpression: refund ? 'ADD inFlight :minusOne, accepted :minusOne' : 'ADD inFlight :minusOne',
-          // Never below zero; the day's count is refunded only on the day it was taken.
           ConditionExpression: `inFlight > :zero${refund ? ' AND #day = :today AND accepted > :zero' : ''}`,
           ExpressionAttributeNames: refund ? { '#day': 'day' } : undefined,
-          ExpressionAttributeValues: { ':minusOne': -1, ':zero': 0, ...(refund ? { ':today': dayOf(options.now ?? new Date()) } : {}) },
+          ExpressionAttributeValues: { ':minusOne': -1, ':zero': 0, ...(refund ? { ':today': dayOf(now) } : {}) },
         }),
       );
+      return true;
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return false;
     }
   }
 

@@ -69,6 +69,17 @@ describe('submissions Replicate does not take (local stack)', () => {
     expect(callbacksFor.has(rejected.json.error.details.jobId)).toBe(false);
   });
 
+  it('a refund after midnight still gives the slot back (the day\'s count is left to its own day; found by an attack)', async () => {
+    const beforeMidnight = new Date('2026-11-29T23:59:59.500Z');
+    expect(await stack.deps.quota.acquire('erin', beforeMidnight)).toEqual({ granted: true });
+    expect(await quota('erin')).toMatchObject({ inFlight: 1, accepted: 1, day: '2026-11-29' });
+    await stack.deps.quota.release('erin', { refundDaily: true, now: new Date('2026-11-30T00:00:00.500Z') });
+    expect(await quota('erin')).toMatchObject({ inFlight: 0, accepted: 1 });
+    await stack.deps.quota.acquire('erin', beforeMidnight);
+    await stack.deps.quota.release('erin', { refundDaily: true, now: beforeMidnight });
+    expect(await quota('erin')).toMatchObject({ inFlight: 0, accepted: 1 }); // the same day: both come back
+  });
+
   it('a throttled submission gives everything back: the slot, the day\'s count; no refusal, no callback', async () => {
     const throttled = await submit('key-carol', { simulate: { rateLimit: true } }, { callbackUrl });
     expect(throttled.status).toBe(429);
