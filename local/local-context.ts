@@ -1,3 +1,4 @@
+import { OwnerLimitsSetting } from '../lambdas/core/owner-limits';
 /**
  * The local stack's settings as the CDK context its app is synthesized with: every knob reaches the functions
  * through the template, as a deploy would. Each environment variable of `npm start` maps to one context key
@@ -45,7 +46,23 @@ export interface LocalContextOptions {
   productionNetworkGuards?: boolean;
 }
 
+/** OWNER_LIMITS checked before the synth, so a mistake is named at once instead of in a synth's stack trace. */
+function checkOwnerLimits(value: string): void {
+  let json: unknown;
+  try {
+    json = JSON.parse(value);
+  } catch {
+    throw new Error('OWNER_LIMITS is not JSON: expected {"default":{"maxInFlight":50,"maxPerDay":10000,"maxRefusalsPerMinute":20},"owners":{…}}');
+  }
+  const parsed = OwnerLimitsSetting.safeParse(json);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(top)'}: ${issue.message}`);
+    throw new Error(`OWNER_LIMITS refused: ${problems.join('; ')}`);
+  }
+}
+
 export function localContext(options: LocalContextOptions): Record<string, string> {
+  if (options.env.OWNER_LIMITS) checkOwnerLimits(options.env.OWNER_LIMITS);
   const context: Record<string, string> = {};
   for (const [name, key] of Object.entries(ENV_TO_CONTEXT)) {
     const value = options.env[name];

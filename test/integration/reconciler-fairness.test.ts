@@ -61,4 +61,14 @@ describe('reconciler: every quiet job examined in bounded time, a fair share per
     expect(examinedAfter).toEqual([10, 20, 30, 36]);
     expect(await reconcile(stack.deps)()).toMatchObject({ examined: 0 });
   });
+
+  it('a job that changed is quiet again only from its change (checkAt follows every write), not from its creation', async () => {
+    offsetMs = 0;
+    const job = await stack.submit({ model: 'a/b', input: { simulate: { stepMs: 4_000 } }, webhookEvents: ['start', 'completed'] }); // started at 4 s, done at 12 s
+    await stack.waitFor(job.id, (view) => view.status !== 'queued');
+    const item = (await checkedAt()).get(job.id)!;
+    const { updatedAt } = (await stack.request(`/jobs/${job.id}`)).json;
+    expect(updatedAt > job.createdAt).toBe(true);
+    expect(item.checkAt).toBe(updatedAt);
+  });
 });

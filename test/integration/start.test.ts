@@ -51,6 +51,15 @@ describe('npm start and REPLICATE_WEBHOOK_SECRET', () => {
     for (const entry of secret.split(',')) expect(stdout + stderr).not.toContain(entry);
   });
 
+  it('refuses an OWNER_LIMITS it cannot use before starting anything, naming the variable and the field', async () => {
+    const start = npmStart({ OWNER_LIMITS: JSON.stringify({ default: { maxInFlight: 5, maxRefusalsPerMinute: -1 } }) });
+    expect(await start.exited).toBe(1);
+    const { stderr } = start.output();
+    expect(stderr).toContain('Could not start the local stack: OWNER_LIMITS refused: default.maxPerDay');
+    expect(stderr).toContain('default.maxRefusalsPerMinute');
+    expect(stderr).not.toContain('cdk synth failed');
+  });
+
   it('starts with a Replicate-style whsec_ value, and refuses a body signed with another key', async () => {
     const start = npmStart({ REPLICATE_WEBHOOK_SECRET: replicateStyle });
     try {
