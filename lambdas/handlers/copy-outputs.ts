@@ -1,7 +1,8 @@
 import { OutputFailure } from '../core/failures';
 import { withRetries } from '../core/retry';
 import type { Job, StoredOutput } from '../core/job';
-import { contentTypeFor, decodeDataUri, extensionFor, outputKey, type FileRef } from '../core/outputs';
+import { storedFormOf } from '../core/media-types';
+import { decodeDataUri, outputKey, type FileRef } from '../core/outputs';
 import type { Dependencies } from './dependencies';
 
 /**
@@ -42,15 +43,13 @@ async function copyOne(
     } catch {
       throw new OutputFailure('output_download_failed', 'An output data URI could not be decoded', true);
     }
-    const extension = extensionFor(file.url, decoded.contentType);
-    const contentType = contentTypeFor(decoded.contentType, extension);
+    const { contentType, extension } = storedFormOf(file.url, decoded.contentType);
     const key = outputKey(job.owner, job.id, file.index, extension);
     const { size } = await deps.objects.upload(key, decoded.bytes, contentType);
     return { index: file.index, key, contentType, size };
   }
   const opened = await deps.outputs.open(file.url);
-  const extension = extensionFor(file.url, opened.contentType);
-  const contentType = contentTypeFor(opened.contentType, extension);
+  const { contentType, extension } = storedFormOf(file.url, opened.contentType);
   const key = outputKey(job.owner, job.id, file.index, extension);
   try {
     const { size } = await deps.objects.upload(key, opened.body, contentType);
