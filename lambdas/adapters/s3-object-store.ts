@@ -40,8 +40,15 @@ export class S3ObjectStore implements ObjectStore {
     return { size };
   }
 
-  presignGet(key: string, expiresInSeconds: number): Promise<string> {
-    return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: expiresInSeconds });
+  /**
+   * The disposition travels in the signed URL (`response-content-disposition`), decided when the URL is made:
+   * it then also covers objects uploaded before the rule existed, and cannot be removed without breaking the
+   * signature.
+   */
+  presignGet(key: string, expiresInSeconds: number, options: { inline?: boolean } = {}): Promise<string> {
+    const fileName = key.slice(key.lastIndexOf('/') + 1);
+    const disposition = options.inline ? {} : { ResponseContentDisposition: `attachment; filename="${fileName}"` };
+    return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.bucket, Key: key, ...disposition }), { expiresIn: expiresInSeconds });
   }
 
   async putText(key: string, text: string): Promise<void> {

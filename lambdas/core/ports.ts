@@ -72,7 +72,11 @@ export interface QuietJob {
 export interface ObjectStore {
   /** Streams `body` into the bucket (multipart for large bodies) and answers with the bytes written. */
   upload(key: string, body: Readable | Buffer, contentType: string): Promise<{ size: number }>;
-  presignGet(key: string, expiresInSeconds: number): Promise<string>;
+  /**
+   * A GET URL for one object. Unless `inline` is asked for, it answers `Content-Disposition: attachment`: a
+   * browser saves the file instead of rendering it on the bucket's origin.
+   */
+  presignGet(key: string, expiresInSeconds: number, options?: { inline?: boolean }): Promise<string>;
   putText(key: string, text: string): Promise<void>;
   getText(key: string): Promise<string>;
 }
