@@ -90,6 +90,8 @@ export interface ObjectStore {
    * browser saves the file instead of rendering it on the bucket's origin.
    */
   presignGet(key: string, expiresInSeconds: number, options?: { inline?: boolean }): Promise<string>;
+  /** Deletes these objects (a key that is not there is no error). */
+  remove(keys: string[]): Promise<void>;
   putText(key: string, text: string): Promise<void>;
   getText(key: string): Promise<string>;
 }
