@@ -64,6 +64,8 @@ export function propsFromContext(node: Node): ReplicateJobsProps {
     reconcileAfter: duration('reconcileAfterSeconds'),
     reconcileBatchSize: number('reconcileBatchSize'),
     maxOutputBytes: number('maxOutputBytes'),
+    maxOutputFiles: number('maxOutputFiles'),
+    maxOutputTotalBytes: number('maxOutputTotalBytes'),
     ownerLimits: ownerLimits === undefined ? undefined : OwnerLimitsSetting.parse(ownerLimits),
     downloadRetry:
       downloadAttempts === undefined && downloadRetryBase === undefined

@@ -56,11 +56,12 @@ export function grantFunctions(functions: Functions, r: GrantedResources): void 
   allow(functions.webhook, ['secretsmanager:GetSecretValue'], [r.webhookSecret.secretArn]);
 
   // consumer: its event source (and a duplicate put back until the copier's lease ends), the job (and a
-  // prediction's job when the webhook names none), outputs in S3.
+  // prediction's job when the webhook names none), outputs in S3 (and removing those of a job that fails).
   allow(functions.consumer, ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'], [r.queue.queueArn]);
   allow(functions.consumer, ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [table]);
   allow(functions.consumer, ['dynamodb:Query'], [index(s.byPrediction.indexName)]);
   allow(functions.consumer, ['s3:PutObject'], [objects('outputs'), objects('results')]);
+  allow(functions.consumer, ['s3:DeleteObject'], [objects('outputs')]); // a failed job's copies (DeleteObjects)
   allow(functions.consumer, ['s3:GetObject'], [objects('webhook-bodies')]);
   allow(functions.consumer, ['sqs:SendMessage'], [r.callbackQueue.queueArn]);
 

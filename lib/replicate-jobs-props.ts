@@ -93,6 +93,18 @@ export interface ReplicateJobsProps {
    */
   readonly maxOutputBytes?: number;
   /**
+   * Most files one job stores: a prediction with more fails with `too_many_outputs` before anything is
+   * downloaded. A whole number up to 250 (each file's record is kept in the job's item).
+   * @default 100
+   */
+  readonly maxOutputFiles?: number;
+  /**
+   * Most bytes one job's files take together: past it the job fails with `outputs_total_too_large` and the
+   * files already copied are deleted.
+   * @default 5 GiB (one file of the default `maxOutputBytes`)
+   */
+  readonly maxOutputTotalBytes?: number;
+  /**
    * How long a received event stays invisible before SQS delivers it again (after a consumer failure). At
    * least `consumerTimeout` (AWS refuses less, and the synth fails).
    * @default six times `consumerTimeout` (AWS's advice for SQS event sources)

@@ -14,6 +14,7 @@ import { Construct } from 'constructs';
 import * as path from 'node:path';
 import { JOBS_TABLE_SCHEMA } from '../lambdas/adapters/dynamo-job-repository';
 import { UNSET_SECRET } from '../lambdas/adapters/secrets';
+import { DEFAULT_OUTPUT_LIMITS, MAX_OUTPUT_FILES_CEILING } from '../lambdas/core/output-limits';
 import { DEFAULT_LIMITS, OwnerLimitsSetting } from '../lambdas/core/owner-limits';
 import { API_FUNCTIONS, ROUTES, type ApiFunctionName } from '../lambdas/routes';
 import { DEFAULT_RECONCILE_BATCH_SIZE, DEFAULT_REPLICATE_API_BASE_URL, ENV } from '../lambdas/runtime/settings';
@@ -110,6 +111,11 @@ export class ReplicateJobs extends Construct {
     if (props.reconcileBatchSize !== undefined && !(Number.isInteger(props.reconcileBatchSize) && props.reconcileBatchSize > 0)) {
       throw new Error(`reconcileBatchSize must be a positive integer, got ${props.reconcileBatchSize}`);
     }
+    const maxOutputFiles = props.maxOutputFiles ?? DEFAULT_OUTPUT_LIMITS.maxFiles;
+    // More files than this would not fit the job's item (and its success could never be written).
+    if (!Number.isInteger(maxOutputFiles) || maxOutputFiles < 1 || maxOutputFiles > MAX_OUTPUT_FILES_CEILING) {
+      throw new Error(`maxOutputFiles (${maxOutputFiles}) must be a whole number from 1 to ${MAX_OUTPUT_FILES_CEILING}`);
+    }
     const environment: Record<string, string> = {
       [ENV.tableName]: this.table.tableName,
       [ENV.bucketName]: this.bucket.bucketName,
@@ -121,6 +127,8 @@ export class ReplicateJobs extends Construct {
       [ENV.webhookSecret]: this.webhookSecret.secretArn,
       [ENV.replicateBaseUrl]: replicateApiBaseUrl,
       [ENV.maxOutputBytes]: String(props.maxOutputBytes ?? 5 * 1024 ** 3),
+      [ENV.maxOutputFiles]: String(maxOutputFiles),
+      [ENV.maxOutputTotalBytes]: String(props.maxOutputTotalBytes ?? DEFAULT_OUTPUT_LIMITS.maxTotalBytes),
       [ENV.presignedUrlSeconds]: String((props.presignedUrlExpiry ?? Duration.hours(1)).toSeconds()),
       [ENV.transferLeaseSeconds]: String(consumerTimeout.toSeconds()),
       [ENV.downloadTimeoutSeconds]: String(Math.max(30, consumerTimeout.toSeconds() - 30)),

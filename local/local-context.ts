@@ -7,6 +7,8 @@ import { OwnerLimitsSetting } from '../lambdas/core/owner-limits';
 const ENV_TO_CONTEXT: Record<string, string> = {
   OUTPUT_HOSTS: 'outputHosts',
   MAX_OUTPUT_BYTES: 'maxOutputBytes',
+  MAX_OUTPUT_FILES: 'maxOutputFiles',
+  MAX_OUTPUT_TOTAL_BYTES: 'maxOutputTotalBytes',
   PRESIGNED_URL_SECONDS: 'presignedUrlSeconds',
   TRANSFER_LEASE_SECONDS: 'consumerTimeoutSeconds',
   RECONCILE_AFTER_SECONDS: 'reconcileAfterSeconds',

@@ -19,6 +19,9 @@ import { parseSigningSecrets, signWebhook } from '../lambdas/core/webhook-signat
  *   createFails: "before_creating" | "after_creating": creating the prediction answers 503, having created
  *               nothing, or having created a prediction that runs (and sends its webhooks) all the same
  *   outputUrl:  a URL to return as the output instead of a simulator file
+ *   files:      the output is this list: a bare file name is a file the simulator serves for this prediction
+ *               (typed by its extension: "page.html" answers text/html), anything else (a URL, a data: URI)
+ *               is listed as it is
  *   webhooks:   false: send no webhooks at all (only polling finds out)
  *   stepMs:     time between status changes (default: the simulator's stepMs)
  *   tokens:     number of tokens for "tokens" output (default 5)
@@ -170,6 +173,7 @@ export async function startReplicateSimulator(options: SimulatorOptions): Promis
   function outputFor(id: string, sim: Simulation): unknown {
     const file = (name: string) => `${url}/files/${id}/${name}`;
     if (typeof sim.outputUrl === 'string') return sim.outputUrl;
+    if (Array.isArray(sim.files)) return sim.files.map((name) => (/^[\w.-]+$/.test(String(name)) ? file(String(name)) : name));
     switch (sim.output ?? 'image') {
       case 'images':
         return Array.from({ length: typeof sim.count === 'number' ? sim.count : 2 }, (_, i) => file(`out-${i}.png`));
@@ -348,6 +352,8 @@ const CONTENT_TYPES: Record<string, string> = {
   wav: 'audio/wav',
   txt: 'text/plain',
   mp4: 'video/mp4',
+  html: 'text/html; charset=utf-8',
+  svg: 'image/svg+xml',
 };
 
 function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {

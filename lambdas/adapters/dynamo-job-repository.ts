@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { MAX_CALLBACK_LOG, TERMINAL_RANK, isTerminal, type CallbackDelivery, type Job, type JobStatus } from '../core/job';
-import type { CreateOutcome, JobEnding, JobPage, JobRepository, JobResult, QuietJob, WriteOutcome } from '../core/ports';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, type UpdateCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { MAX_CALLBACK_LOG, TERMINAL_RANK, isTerminal, type CallbackDelivery, type Job, type JobStatus, type StoredOutput } from '../core/job';
+import type { CreateOutcome, JobEnding, JobPage, JobRepository, JobResult, QuietJob, TransferLease, WriteOutcome } from '../core/ports';
 import type { JobPatch } from '../core/state-machine';
 
 /** Index names and key attributes: the CDK construct creates the table from these, so both agree. */
@@ -28,6 +28,14 @@ const JSON_FIELDS = ['input', 'metadata', 'output', 'metrics'] as const;
 
 type Item = Record<string, unknown>;
 
+/**
+ * The transfer lease: its holder, its expiry, and the outputs copied under it so far (a map by output index, so
+ * each copied file is one small write). Removed by the job's terminal write, where `outputs` takes over.
+ */
+const TRANSFER_ATTRIBUTES = ['transferLease', 'transferLeaseUntil', 'copiedOutputs'];
+/** What a terminal write removes: the job leaves the active index, and the transfer is over. */
+const REMOVE_WHEN_TERMINAL = `REMOVE activeShard, checkAt, ${TRANSFER_ATTRIBUTES.join(', ')}`;
+
 function toItem(job: Job): Item {
   const item: Item = { ...job };
   for (const field of JSON_FIELDS) if (job[field] !== undefined) item[field] = JSON.stringify(job[field]);
@@ -38,7 +46,7 @@ function toItem(job: Job): Item {
 function fromItem(item: Item): Job {
   const job = { ...item } as Record<string, unknown>;
   for (const field of JSON_FIELDS) if (typeof item[field] === 'string') job[field] = JSON.parse(item[field] as string);
-  for (const internal of ['activeShard', 'checkAt', 'transferLease', 'transferLeaseUntil', 'submitRetryable']) delete job[internal];
+  for (const internal of ['activeShard', 'checkAt', ...TRANSFER_ATTRIBUTES, 'submitRetryable']) delete job[internal];
   return job as unknown as Job;
 }
 
@@ -60,6 +68,8 @@ const notOlder = 'updatedAt <= :updatedAt';
 const notSubmitted = 'attribute_not_exists(predictionId)';
 /** Nobody holds the transfer lease, it expired (its holder crashed or timed out), or we hold it. */
 const leaseFree = '(attribute_not_exists(transferLeaseUntil) OR transferLeaseUntil < :now OR transferLease = :holder)';
+/** We still hold the transfer lease (nobody took it over after it expired). */
+const leaseHeldBy = 'transferLease = :holder';
 
 export class DynamoJobRepository implements JobRepository {
   private readonly documents: DynamoDBDocumentClient;
@@ -134,7 +144,7 @@ export class DynamoJobRepository implements JobRepository {
     const job = await this.update({
       Key: { id },
       UpdateExpression:
-        'SET #status = :status, #rank = :terminal, #error = :error, updatedAt = :updatedAt, completedAt = :updatedAt, submitRetryable = :retryable REMOVE activeShard, checkAt, transferLease, transferLeaseUntil',
+        `SET #status = :status, #rank = :terminal, #error = :error, updatedAt = :updatedAt, completedAt = :updatedAt, submitRetryable = :retryable ${REMOVE_WHEN_TERMINAL}`,
       ConditionExpression: `attribute_exists(id) AND #rank < :terminal AND ${notOlder}${options.unsubmittedOnly ? ` AND ${notSubmitted}` : ''}`,
       ExpressionAttributeNames: { '#status': 'status', '#rank': 'rank', '#error': 'error' },
       ExpressionAttributeValues: {
@@ -225,9 +235,7 @@ export class DynamoJobRepository implements JobRepository {
     const terminal = isTerminal(patch.status);
     const job = await this.update({
       Key: { id },
-      UpdateExpression: terminal
-        ? `SET ${sets.join(', ')} REMOVE activeShard, checkAt, transferLease, transferLeaseUntil`
-        : `SET ${sets.join(', ')}, checkAt = :updatedAt`,
+      UpdateExpression: terminal ? `SET ${sets.join(', ')} ${REMOVE_WHEN_TERMINAL}` : `SET ${sets.join(', ')}, checkAt = :updatedAt`,
       ConditionExpression: `attribute_exists(id) AND ${isNewer} AND ${samePrediction} AND ${notOlder}`,
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
@@ -254,28 +262,48 @@ export class DynamoJobRepository implements JobRepository {
     }
   }
 
-  async acquireTransferLease(id: string, holder: string, now: string, until: string): Promise<boolean> {
-    const job = await this.update({
+  async acquireTransferLease(id: string, holder: string, now: string, until: string): Promise<TransferLease | undefined> {
+    const result = await this.tryUpdate({
       Key: { id },
-      UpdateExpression: 'SET transferLease = :holder, transferLeaseUntil = :until',
+      UpdateExpression: 'SET transferLease = :holder, transferLeaseUntil = :until, copiedOutputs = if_not_exists(copiedOutputs, :none)',
       ConditionExpression: `attribute_exists(id) AND #rank < :terminal AND ${leaseFree}`,
       ExpressionAttributeNames: { '#rank': 'rank' },
-      ExpressionAttributeValues: { ':holder': holder, ':until': until, ':now': now, ':terminal': TERMINAL_RANK },
+      ExpressionAttributeValues: { ':holder': holder, ':until': until, ':now': now, ':terminal': TERMINAL_RANK, ':none': {} },
+      ReturnValues: 'UPDATED_NEW',
     });
-    return job !== undefined;
+    return result && { copied: Object.values((result.Attributes?.copiedOutputs ?? {}) as Record<string, StoredOutput>) };
+  }
+
+  async recordCopiedOutput(id: string, holder: string, output: StoredOutput): Promise<boolean> {
+    const result = await this.tryUpdate({
+      Key: { id },
+      UpdateExpression: 'SET copiedOutputs.#index = :output',
+      ConditionExpression: `attribute_exists(id) AND #rank < :terminal AND ${leaseHeldBy}`,
+      ExpressionAttributeNames: { '#rank': 'rank', '#index': String(output.index) },
+      ExpressionAttributeValues: { ':output': output, ':holder': holder, ':terminal': TERMINAL_RANK },
+    });
+    return result !== undefined;
   }
 
   /** A conditional update answering with the new job, or with `onConditionFailed`'s answer when refused. */
   private async update(
-    input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>,
+    input: Omit<UpdateInput, 'TableName'>,
     onConditionFailed: () => Promise<Job | undefined> = async () => undefined,
   ): Promise<Job | undefined> {
+    const result = await this.tryUpdate({ ReturnValues: 'ALL_NEW', ...input });
+    if (!result) return onConditionFailed();
+    return result.Attributes ? fromItem(result.Attributes) : undefined;
+  }
+
+  /** A conditional update: its answer, or undefined when its condition refused it. */
+  private async tryUpdate(input: Omit<UpdateInput, 'TableName'>): Promise<UpdateCommandOutput | undefined> {
     try {
-      const result = await this.documents.send(new UpdateCommand({ TableName: this.tableName, ReturnValues: 'ALL_NEW', ...input }));
-      return result.Attributes ? fromItem(result.Attributes) : undefined;
+      return await this.documents.send(new UpdateCommand({ TableName: this.tableName, ...input }));
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return onConditionFailed();
+      if (error instanceof ConditionalCheckFailedException) return undefined;
       throw error;
     }
   }
 }
+
+type UpdateInput = ConstructorParameters<typeof UpdateCommand>[0];

@@ -1,4 +1,4 @@
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Transform, type Readable } from 'node:stream';
@@ -7,6 +7,8 @@ import type { ObjectStore } from '../core/ports';
 /** 8 MiB parts, two in flight: memory stays near 16 MiB whatever the file's size. */
 const PART_SIZE = 8 * 1024 * 1024;
 const QUEUE_SIZE = 2;
+/** The most keys one DeleteObjects request takes. */
+const DELETE_BATCH = 1000;
 
 export class S3ObjectStore implements ObjectStore {
   constructor(
@@ -40,8 +42,26 @@ export class S3ObjectStore implements ObjectStore {
     return { size };
   }
 
-  presignGet(key: string, expiresInSeconds: number): Promise<string> {
-    return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: expiresInSeconds });
+  /**
+   * The disposition travels in the signed URL (`response-content-disposition`), decided when the URL is made:
+   * it then also covers objects uploaded before the rule existed, and cannot be removed without breaking the
+   * signature.
+   */
+  presignGet(key: string, expiresInSeconds: number, options: { inline?: boolean } = {}): Promise<string> {
+    const fileName = key.slice(key.lastIndexOf('/') + 1);
+    const disposition = options.inline ? {} : { ResponseContentDisposition: `attachment; filename="${fileName}"` };
+    return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.bucket, Key: key, ...disposition }), { expiresIn: expiresInSeconds });
+  }
+
+  async remove(keys: string[]): Promise<void> {
+    for (let start = 0; start < keys.length; start += DELETE_BATCH) {
+      const batch = keys.slice(start, start + DELETE_BATCH);
+      const result = await this.s3.send(
+        new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }),
+      );
+      // DeleteObjects answers 200 even when some keys failed: those are listed in `Errors`.
+      if (result.Errors?.length) throw new Error(`Deleting ${result.Errors.length} object(s) failed: ${result.Errors[0].Code} ${result.Errors[0].Key}`);
+    }
   }
 
   async putText(key: string, text: string): Promise<void> {

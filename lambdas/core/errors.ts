@@ -36,6 +36,8 @@ export const JOB_ERROR_CODES = [
   'output_host_not_allowed',
   'output_too_large',
   'output_download_failed',
+  'too_many_outputs',
+  'outputs_total_too_large',
   'timeout',
 ] as const;
 

@@ -1,3 +1,4 @@
+import { JOB_ERROR_CODES } from './errors';
 import type { CallbackDelivery, Job } from './job';
 import { mapOutputFiles } from './outputs';
 import * as z from './schema';
@@ -64,7 +65,7 @@ export function jobViewSchema() {
     metadata: z.nullable(z.record(z.string(), z.unknown())),
     outputs: z.array(z.object({ key: z.string(), url: z.string(), contentType: z.string(), size: z.number() })),
     output: z.unknown(),
-    error: z.nullable(z.object({ code: z.string(), message: z.string() })),
+    error: z.nullable(z.object({ code: z.enum(JOB_ERROR_CODES), message: z.string() })),
     callback: z.nullable(
       z.object({
         url: z.string(),

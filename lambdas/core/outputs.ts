@@ -43,46 +43,6 @@ export function findOutputFiles(output: unknown): FileRef[] {
   return files;
 }
 
-const EXTENSION_BY_TYPE: Record<string, string> = {
-  'image/png': 'png',
-  'image/jpeg': 'jpg',
-  'image/webp': 'webp',
-  'image/gif': 'gif',
-  'image/svg+xml': 'svg',
-  'video/mp4': 'mp4',
-  'video/webm': 'webm',
-  'audio/mpeg': 'mp3',
-  'audio/wav': 'wav',
-  'audio/x-wav': 'wav',
-  'audio/ogg': 'ogg',
-  'audio/flac': 'flac',
-  'text/plain': 'txt',
-  'application/json': 'json',
-  'application/zip': 'zip',
-  'model/gltf-binary': 'glb',
-};
-const TYPE_BY_EXTENSION: Record<string, string> = Object.fromEntries(
-  Object.entries(EXTENSION_BY_TYPE).map(([type, ext]) => [ext, type]),
-);
-
-/** The extension of the stored copy: from the URL's file name when it has a sane one, else from the type. */
-export function extensionFor(url: string, contentType: string | undefined): string {
-  if (!url.startsWith('data:')) {
-    const name = new URL(url).pathname.split('/').pop() ?? '';
-    const match = /\.([a-z0-9]{1,8})$/i.exec(name);
-    if (match) return match[1].toLowerCase();
-  }
-  const type = (contentType ?? '').split(';')[0].trim().toLowerCase();
-  return Object.hasOwn(EXTENSION_BY_TYPE, type) ? EXTENSION_BY_TYPE[type] : 'bin';
-}
-
-/** A content type we can trust: the source's when it sent a plausible one, else one from the extension. */
-export function contentTypeFor(sourceType: string | undefined, extension: string): string {
-  const type = (sourceType ?? '').split(';')[0].trim().toLowerCase();
-  if (/^[a-z]+\/[a-z0-9.+-]+$/.test(type) && type !== 'application/octet-stream') return type;
-  return Object.hasOwn(TYPE_BY_EXTENSION, extension) ? TYPE_BY_EXTENSION[extension] : 'application/octet-stream';
-}
-
 /** Deterministic, so a retried copy overwrites the same object instead of adding a second one. */
 export const outputKey = (owner: string, jobId: string, index: number, extension: string): string =>
   `outputs/${owner}/${jobId}/${index}.${extension}`;

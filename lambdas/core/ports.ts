@@ -18,6 +18,11 @@ export interface JobResult {
   outputKey?: string;
 }
 
+export interface TransferLease {
+  /** Outputs copied under earlier holds of the lease, in no particular order. */
+  copied: StoredOutput[];
+}
+
 export interface JobEnding {
   status: 'failed' | 'canceled';
   error: JobError;
@@ -62,8 +67,16 @@ export interface JobRepository {
   advance(id: string, patch: JobPatch, result?: JobResult): Promise<WriteOutcome>;
   /** Appends one callback delivery attempt to the job's delivery log (kept to its last entries). */
   recordCallbackDelivery(id: string, delivery: CallbackDelivery): Promise<void>;
-  /** Takes (or renews) the right to copy the job's outputs until `until`; false if another holder has it. */
-  acquireTransferLease(id: string, holder: string, now: string, until: string): Promise<boolean>;
+  /**
+   * Takes (or renews) the right to copy the job's outputs until `until`, answering with the outputs already
+   * copied for it (by this holder or an earlier one, in an earlier delivery); undefined if another holder has it.
+   */
+  acquireTransferLease(id: string, holder: string, now: string, until: string): Promise<TransferLease | undefined>;
+  /**
+   * Records one copied output on the job, so a redelivery does not copy it again. False (nothing written) when
+   * `holder` no longer holds the lease or the job has ended.
+   */
+  recordCopiedOutput(id: string, holder: string, output: StoredOutput): Promise<boolean>;
 }
 
 export interface QuietJob {
@@ -74,7 +87,13 @@ export interface QuietJob {
 export interface ObjectStore {
   /** Streams `body` into the bucket (multipart for large bodies) and answers with the bytes written. */
   upload(key: string, body: Readable | Buffer, contentType: string): Promise<{ size: number }>;
-  presignGet(key: string, expiresInSeconds: number): Promise<string>;
+  /**
+   * A GET URL for one object. Unless `inline` is asked for, it answers `Content-Disposition: attachment`: a
+   * browser saves the file instead of rendering it on the bucket's origin.
+   */
+  presignGet(key: string, expiresInSeconds: number, options?: { inline?: boolean }): Promise<string>;
+  /** Deletes these objects (a key that is not there is no error). */
+  remove(keys: string[]): Promise<void>;
   putText(key: string, text: string): Promise<void>;
   getText(key: string): Promise<string>;
 }

@@ -3,7 +3,7 @@ import { OutputFailure, PoisonMessage, TransferInProgress } from '../core/failur
 import { JOB_ID } from '../core/ids';
 import type { Job, StoredOutput } from '../core/job';
 import { findOutputFiles } from '../core/outputs';
-import type { JobResult, QueueMessage } from '../core/ports';
+import type { JobResult, QueueMessage, TransferLease } from '../core/ports';
 import { jobIdFromWebhookUrl, parsePrediction, type Prediction } from '../core/prediction';
 import { decide, type JobPatch } from '../core/state-machine';
 import { laterOf } from '../core/time';
@@ -124,17 +124,20 @@ async function succeed(
 ): Promise<boolean> {
   const files = findOutputFiles(prediction.output);
   if (!progress.copied && !progress.failed) {
+    let lease: TransferLease = { copied: [] };
     if (files.length > 0) {
       const leaseSeconds = deps.settings.transferLeaseSeconds;
       const until = new Date(now.getTime() + leaseSeconds * 1000).toISOString();
-      if (!(await deps.jobs.acquireTransferLease(job.id, holder, now.toISOString(), until))) {
+      const acquired = await deps.jobs.acquireTransferLease(job.id, holder, now.toISOString(), until);
+      if (!acquired) {
         const fresh = await deps.jobs.get(job.id);
         if (fresh && fresh.rank > job.rank) return false; // it moved on (finished): re-decide, which ignores it
         throw new TransferInProgress(leaseSeconds);
       }
+      lease = acquired;
     }
     try {
-      progress.copied = await copyOutputs(deps, job, files);
+      progress.copied = await copyOutputs(deps, job, files, { ...lease, holder });
     } catch (error) {
       if (!(error instanceof OutputFailure) || !error.permanent) throw error;
       deps.log.warn('output cannot be copied; the job fails', { jobId: job.id, code: error.code, reason: error.message });

@@ -1,40 +1,85 @@
-import { OutputFailure } from '../core/failures';
-import { withRetries } from '../core/retry';
+import { Transform, pipeline, type Readable } from 'node:stream';
+import { OutputFailure, TransferInProgress } from '../core/failures';
 import type { Job, StoredOutput } from '../core/job';
-import { contentTypeFor, decodeDataUri, extensionFor, outputKey, type FileRef } from '../core/outputs';
+import { storedFormOf } from '../core/media-types';
+import { ByteBudget, checkFileCount } from '../core/output-limits';
+import { decodeDataUri, outputKey, type FileRef } from '../core/outputs';
+import type { TransferLease } from '../core/ports';
+import { withRetries } from '../core/retry';
 import type { Dependencies } from './dependencies';
 
+type CopyDependencies = Pick<Dependencies, 'outputs' | 'objects' | 'jobs' | 'settings' | 'log'>;
+
+const isPermanent = (error: unknown): error is OutputFailure => error instanceof OutputFailure && error.permanent;
+
 /**
- * Copies every output file into the bucket under its deterministic key. Runs only while the caller holds
- * the job's transfer lease, so duplicates of one webhook copy once; a retry after a crash overwrites the
- * same objects instead of adding new ones.
+ * Copies every output file into the bucket under its deterministic key, within the job's limits. Runs only
+ * while the caller holds the job's transfer lease, so duplicates of one webhook copy once. Each copied file is
+ * recorded on the job: a redelivery after a crash or a failed download copies only the rest, and counts the
+ * recorded files' bytes towards the total.
+ *
+ * A permanent failure (a limit, a host off the list, a file that is gone) starts no further file, and deletes
+ * every object the job stored before it is thrown: a failed job leaves nothing in the bucket.
  */
 export async function copyOutputs(
-  deps: Pick<Dependencies, 'outputs' | 'objects' | 'settings' | 'log'>,
+  deps: CopyDependencies,
   job: Pick<Job, 'id' | 'owner'>,
   files: FileRef[],
+  lease: TransferLease & { holder: string },
 ): Promise<StoredOutput[]> {
+  const limits = deps.settings.outputLimits;
   const stored: StoredOutput[] = new Array(files.length);
+  for (const output of lease.copied) stored[output.index] = output;
+  const budget = new ByteBudget(limits.maxTotalBytes);
+  const failures: unknown[] = [];
+  // What is known before any download: the number of files, and the bytes earlier deliveries copied.
+  try {
+    checkFileCount(files.length, limits);
+    for (const output of lease.copied) budget.take(output.size);
+  } catch (error) {
+    failures.push(error);
+  }
+  const pending = files.filter((file) => !stored[file.index]);
   let next = 0;
   const worker = async () => {
-    while (next < files.length) {
-      const file = files[next++];
-      stored[file.index] = await withRetries(
-        () => copyOne(deps, job, file),
-        deps.settings.downloadRetry,
-        (error) => error instanceof OutputFailure && !error.permanent,
-      );
+    // After a failure no new file starts; those under way finish (or fail at once, past the byte budget).
+    while (next < pending.length && failures.length === 0) {
+      const file = pending[next++];
+      try {
+        const output = await withRetries(
+          () => copyOne(deps, job, file, budget),
+          deps.settings.downloadRetry,
+          (error) => error instanceof OutputFailure && !error.permanent,
+        );
+        stored[file.index] = output;
+        // The last file needs no record: the job's success write, next, records them all (a one-file job
+        // costs no extra write).
+        if (pending.every((each) => stored[each.index])) continue;
+        // Refused when our lease expired and another consumer took the copy over, or the job ended: that one
+        // (or nobody) finishes it; this message comes back and decides again.
+        if (!(await deps.jobs.recordCopiedOutput(job.id, lease.holder, output))) throw new TransferInProgress(deps.settings.transferLeaseSeconds);
+      } catch (error) {
+        failures.push(error);
+      }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(deps.settings.transferConcurrency, files.length) }, worker));
-  return stored;
+  await Promise.all(Array.from({ length: Math.min(deps.settings.transferConcurrency, pending.length) }, worker));
+  if (failures.length === 0) return stored;
+  const permanent = failures.find(isPermanent);
+  if (permanent) {
+    // Before the job's failed write, not after: should that write be lost, the redelivery fails the same way
+    // and deletes again, where the other order could leave objects that no job points to.
+    const keys = stored.filter(Boolean).map((output) => output.key);
+    if (keys.length > 0) {
+      await deps.objects.remove(keys);
+      deps.log.info('outputs of a failing job removed', { jobId: job.id, code: permanent.code, removed: keys.length });
+    }
+    throw permanent;
+  }
+  throw failures[0];
 }
 
-async function copyOne(
-  deps: Pick<Dependencies, 'outputs' | 'objects' | 'log'>,
-  job: Pick<Job, 'id' | 'owner'>,
-  file: FileRef,
-): Promise<StoredOutput> {
+async function copyOne(deps: CopyDependencies, job: Pick<Job, 'id' | 'owner'>, file: FileRef, budget: ByteBudget): Promise<StoredOutput> {
   if (file.url.startsWith('data:')) {
     let decoded: ReturnType<typeof decodeDataUri>;
     try {
@@ -42,23 +87,40 @@ async function copyOne(
     } catch {
       throw new OutputFailure('output_download_failed', 'An output data URI could not be decoded', true);
     }
-    const extension = extensionFor(file.url, decoded.contentType);
-    const contentType = contentTypeFor(decoded.contentType, extension);
+    budget.take(decoded.bytes.length);
+    const { contentType, extension } = storedFormOf(file.url, decoded.contentType);
     const key = outputKey(job.owner, job.id, file.index, extension);
     const { size } = await deps.objects.upload(key, decoded.bytes, contentType);
     return { index: file.index, key, contentType, size };
   }
   const opened = await deps.outputs.open(file.url);
-  const extension = extensionFor(file.url, opened.contentType);
-  const contentType = contentTypeFor(opened.contentType, extension);
+  const { contentType, extension } = storedFormOf(file.url, opened.contentType);
   const key = outputKey(job.owner, job.id, file.index, extension);
+  let counted = 0;
+  const body = pipeline(
+    opened.body,
+    new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        try {
+          budget.take(chunk.length);
+          counted += chunk.length;
+          done(null, chunk);
+        } catch (error) {
+          done(error as Error);
+        }
+      },
+    }),
+    () => {},
+  ) as Readable;
   try {
-    const { size } = await deps.objects.upload(key, opened.body, contentType);
+    const { size } = await deps.objects.upload(key, body, contentType);
     deps.log.info('output copied', { jobId: job.id, key, size });
     return { index: file.index, key, contentType, size };
   } catch (error) {
-    opened.body.destroy();
-    // The byte limit and a broken download surface here as the stream's error.
+    body.destroy();
+    // A retried download counts its bytes again.
+    budget.giveBack(counted);
+    // The byte limits and a broken download surface here as the stream's error.
     if (error instanceof OutputFailure) throw error;
     const cause = (error as { cause?: unknown }).cause;
     if (cause instanceof OutputFailure) throw cause;

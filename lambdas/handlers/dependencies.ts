@@ -1,6 +1,7 @@
 import type { HostAllowlist } from '../core/host-allowlist';
 import type { Log } from '../core/log';
 import type { Metrics } from '../core/metrics';
+import type { OutputLimits } from '../core/output-limits';
 import type { CallbackEndpoint, CallbackOwners, CallbackQueue, JobQueue, JobRepository, ObjectStore, OutputSource, OwnerQuota, ReplicateGateway, Secrets, WebhookReceipts } from '../core/ports';
 import type { Clock } from '../core/time';
 
@@ -27,6 +28,8 @@ export interface HandlerSettings {
   reconcileBatchSize: number;
   /** Attempts per output file, and the first backoff delay, for transient download errors. */
   downloadRetry: { attempts: number; baseDelayMs: number };
+  /** Most files, and most bytes of all files together, one job stores. */
+  outputLimits: OutputLimits;
 }
 
 /** Everything a handler talks to, built once per cold start (or once by the local server) and injected. */

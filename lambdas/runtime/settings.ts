@@ -1,4 +1,5 @@
 import { HostAllowlist, REPLICATE_OUTPUT_HOSTS } from '../core/host-allowlist';
+import { DEFAULT_OUTPUT_LIMITS } from '../core/output-limits';
 import { parseOwnerLimits, type Limits } from '../core/owner-limits';
 import type { HandlerSettings } from '../handlers/dependencies';
 
@@ -21,6 +22,8 @@ export const ENV = {
   replicateBaseUrl: 'REPLICATE_API_BASE_URL',
   outputHosts: 'OUTPUT_HOSTS',
   maxOutputBytes: 'MAX_OUTPUT_BYTES',
+  maxOutputFiles: 'MAX_OUTPUT_FILES',
+  maxOutputTotalBytes: 'MAX_OUTPUT_TOTAL_BYTES',
   downloadTimeoutSeconds: 'DOWNLOAD_TIMEOUT_SECONDS',
   presignedUrlSeconds: 'PRESIGNED_URL_SECONDS',
   transferLeaseSeconds: 'TRANSFER_LEASE_SECONDS',
@@ -115,6 +118,10 @@ export function readSettings(env: Env): RuntimeSettings {
     downloadRetry: {
       attempts: positiveNumber(env, ENV.downloadAttempts, 4),
       baseDelayMs: positiveNumber(env, ENV.downloadRetryBaseMs, 1000),
+    },
+    outputLimits: {
+      maxFiles: positiveNumber(env, ENV.maxOutputFiles, DEFAULT_OUTPUT_LIMITS.maxFiles),
+      maxTotalBytes: positiveNumber(env, ENV.maxOutputTotalBytes, DEFAULT_OUTPUT_LIMITS.maxTotalBytes),
     },
     publicUrl: env[ENV.publicUrl]?.replace(/\/+$/, '') || undefined,
     limitsOf: parseOwnerLimits(env[ENV.ownerLimits]),

@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { describeAwsRequest, needsBody, s3Address, serviceOf, type AwsRequestContext, type AwsService } from './aws-request';
 import { checkAuthorization } from './policy-check';
 import { readBody } from '../read-body';
+import { s3ResponseOverrides } from './s3-response-overrides';
 import { verifySignature } from './signature';
 import { accessKeyIdOf, assumedRoleArn, type Principal } from './principal';
 
@@ -220,6 +221,7 @@ export async function startIamProxy(options: IamProxyOptions): Promise<IamProxy>
       const status = answer.statusCode ?? 502;
       const answerHeaders = { ...answer.headers };
       for (const name of HOP_BY_HOP) delete answerHeaders[name];
+      if (service === 's3') Object.assign(answerHeaders, s3ResponseOverrides(req.method, status, new URL(req.url ?? '/', 'http://proxy').searchParams));
       res.writeHead(status, answerHeaders);
       await pipeline(answer, res);
       return status;

@@ -272,6 +272,16 @@ describe('ReplicateJobs template', () => {
     for (const bad of [0, -1, 2.5]) expect(() => synth({ reconcileBatchSize: bad })).toThrow(/reconcileBatchSize must be a positive integer/);
   });
 
+  it('passes output limits per job to the functions, and refuses at synth a file limit the job item cannot hold', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ MAX_OUTPUT_FILES: '100', MAX_OUTPUT_TOTAL_BYTES: String(5 * 1024 ** 3) }) },
+    });
+    synth({ maxOutputFiles: 250, maxOutputTotalBytes: 1000 }).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ MAX_OUTPUT_FILES: '250', MAX_OUTPUT_TOTAL_BYTES: '1000' }) },
+    });
+    for (const maxOutputFiles of [0, 2.5, 251]) expect(() => synth({ maxOutputFiles })).toThrow(/maxOutputFiles .* must be a whole number from 1 to 250/);
+  });
+
   it('lets the webhook function write only its own receipts in the table', () => {
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {

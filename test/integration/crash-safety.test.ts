@@ -77,8 +77,9 @@ describe('crash safety', () => {
     }
   }
 
-  // The consumer's adapter calls for a two-file output: get, lease, open+upload ×2, advance, release the slot.
-  const CONSUMER_CALLS = 8;
+  // The consumer's adapter calls for a two-file output: get, lease, open+upload ×2, record the first copied
+  // (the success write records the last), advance, release the slot.
+  const CONSUMER_CALLS = 9;
   it.each(Array.from({ length: CONSUMER_CALLS }, (_, i) => i + 1))('consumer killed before adapter call %i recovers on redelivery', async (crashAt) => {
     const { id, predictionId, record } = await completedJob();
     const plan = new FaultPlan(crashAt);
@@ -106,6 +107,7 @@ describe('crash safety', () => {
       'outputs.open',
       'objects.upload',
       'objects.upload',
+      'jobs.recordCopiedOutput',
       'jobs.advance',
       'quota.release',
     ]);

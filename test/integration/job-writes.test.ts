@@ -1,3 +1,4 @@
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { newJobId } from '../../lambdas/core/ids';
 import type { Job } from '../../lambdas/core/job';
 import { startTestStack, type TestStack } from '../support/local-stack';
@@ -43,6 +44,24 @@ describe('job writes are guarded by their conditions', () => {
     expect((await stack.deps.jobs.advance(id, { status: 'processing', rank: 2, updatedAt: at(2), predictionId: 'p1' })).applied).toBe(true);
     expect((await stack.deps.jobs.advance(id, { status: 'starting', rank: 1, updatedAt: at(3), predictionId: 'p1' })).applied).toBe(false);
     expect((await stack.deps.jobs.get(id))!.status).toBe('processing');
+  });
+
+  it('copied outputs are recorded only by the lease holder, handed to whoever holds the lease next, and gone once the job ends', async () => {
+    const id = await queuedJob();
+    const output = (index: number) => ({ index, key: `outputs/alice/${id}/${index}.png`, contentType: 'image/png', size: 10 });
+    const lease = (holder: string, second: number) => stack.deps.jobs.acquireTransferLease(id, holder, at(second), at(second + 60));
+    expect(await lease('a', 1)).toEqual({ copied: [] });
+    expect(await stack.deps.jobs.recordCopiedOutput(id, 'a', output(0))).toBe(true);
+    expect(await lease('a', 2)).toEqual({ copied: [output(0)] }); // a redelivery of the same message
+    expect(await lease('b', 3)).toBeUndefined(); // a duplicate, while the lease runs
+    expect(await lease('b', 70)).toEqual({ copied: [output(0)] }); // it took over after expiry
+    expect(await stack.deps.jobs.recordCopiedOutput(id, 'a', output(1))).toBe(false); // the old holder cannot add
+    expect(await stack.deps.jobs.recordCopiedOutput(id, 'b', output(1))).toBe(true);
+    expect((await lease('b', 71))!.copied.sort((x, y) => x.index - y.index)).toEqual([output(0), output(1)]);
+    expect((await succeed(id, 72)).applied).toBe(true);
+    expect(await stack.deps.jobs.recordCopiedOutput(id, 'b', output(2))).toBe(false);
+    const raw = await stack.emulators.clients.dynamo.send(new GetItemCommand({ TableName: stack.emulators.resources.tableName, Key: { id: { S: id } } }));
+    expect(Object.keys(raw.Item!).filter((name) => name.startsWith('transferLease') || name === 'copiedOutputs')).toEqual([]);
   });
 
   it('an event for another prediction changes nothing', async () => {

@@ -7,8 +7,9 @@ import { eventually, type TestStack } from './local-stack';
 /**
  * Every path through the deployed functions that touches AWS: submit (fresh, idempotent replay, refused at
  * the limit, the limit's repair), status, list, cancel, the callback secret, webhooks (small and carried
- * through S3), outputs (files, a result kept in S3), presigned downloads, polling for lost webhooks,
- * timeouts, and client callbacks (delivered, retried, waiting for their owner's share, dead-lettered). What it makes the functions do is what the least-privilege test grants.
+ * through S3), outputs (files, a result kept in S3, the copies of a failing job removed), presigned
+ * downloads, polling for lost webhooks, timeouts, and client callbacks (delivered, retried, waiting for their
+ * owner's share, dead-lettered). What it makes the functions do is what the least-privilege test grants.
  * The stack needs `OWNER_LIMITS` with owner `quota` limited to 1 in flight, JOB_TIMEOUT_SECONDS short and
  * the reconciler running.
  */
@@ -36,6 +37,10 @@ export async function runWorkload(stack: TestStack): Promise<void> {
     await eventually(() => received.some((callback) => callback.job.id === images.id), 20_000);
     const callback = received.find((c) => c.job.id === images.id);
     await Promise.all(callback.job.outputs.map(async (output: { url: string }) => expectOk(await fetch(output.url))));
+
+    // A job that fails on a later output (a host off the list): the copy already made is deleted.
+    const doomed = await stack.submit({ model: 'a/b', input: { simulate: { files: ['out-0.png', 'https://elsewhere.invalid/out-1.png'] } } });
+    await stack.waitFor(doomed.id, (job) => job.status === 'failed', { timeoutMs: 20_000 });
 
     // A webhook too large for SQS (through S3), a result too large for the item (kept in S3, read back).
     const tokens = await stack.submit({ model: 'a/b', input: { simulate: { output: 'tokens', tokens: 40_000 } }, callbackUrl });

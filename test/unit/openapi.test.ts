@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { API_ERRORS } from '../../lambdas/core/errors';
+import { API_ERRORS, JOB_ERROR_CODES } from '../../lambdas/core/errors';
 import { OPERATIONS, openApiDocument } from '../../lambdas/openapi';
 import { ROUTES } from '../../lambdas/routes';
 
@@ -34,6 +34,10 @@ describe('OpenAPI document', () => {
       const responses = document.paths[route.path][route.method.toLowerCase()].responses;
       for (const code of OPERATIONS[route.handler].errors) expect(responses[API_ERRORS[code]].description).toContain(code);
     }
+  });
+
+  it("lists every code a failed job's error can carry", () => {
+    expect(document.components.schemas.Job.properties.error.anyOf[0].properties.code.enum).toEqual([...JOB_ERROR_CODES]);
   });
 
   it('documents no error code the handlers never return, and every code they can return', () => {

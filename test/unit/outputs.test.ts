@@ -1,4 +1,4 @@
-import { contentTypeFor, decodeDataUri, extensionFor, findOutputFiles, mapOutputFiles, outputKey } from '../../lambdas/core/outputs';
+import { decodeDataUri, findOutputFiles, mapOutputFiles, outputKey } from '../../lambdas/core/outputs';
 
 const url = (n: number, ext = 'png') => `https://replicate.delivery/pbxt/abc/out-${n}.${ext}`;
 
@@ -36,24 +36,6 @@ describe('output files', () => {
 
   it('names stored copies deterministically', () => {
     expect(outputKey('owner1', 'job_1', 3, 'png')).toBe('outputs/owner1/job_1/3.png');
-  });
-
-  it.each([
-    ['https://replicate.delivery/x/out.PNG', undefined, 'png'],
-    ['https://replicate.delivery/x/out', 'image/webp', 'webp'],
-    ['https://replicate.delivery/x/out', 'audio/wav; charset=binary', 'wav'],
-    ['https://replicate.delivery/x/out', undefined, 'bin'],
-    ['https://replicate.delivery/x/archive.tar.gz', undefined, 'gz'],
-    ['data:image/png;base64,AAAA', 'image/png', 'png'],
-  ])('picks the extension of %s (%s) → %s', (source, type, ext) => {
-    expect(extensionFor(source, type)).toBe(ext);
-  });
-
-  it('keeps a plausible content type, else derives one from the extension', () => {
-    expect(contentTypeFor('image/png', 'png')).toBe('image/png');
-    expect(contentTypeFor('application/octet-stream', 'mp4')).toBe('video/mp4');
-    expect(contentTypeFor('<script>', 'png')).toBe('image/png');
-    expect(contentTypeFor(undefined, 'weird')).toBe('application/octet-stream');
   });
 
   it('decodes data URIs', () => {
