@@ -63,6 +63,10 @@ describe('what a refusal tells the client', () => {
 });
 
 describe('model and version', () => {
+  it('names no model for a bare version (Replicate is then asked by version alone)', () => {
+    expect(parseSubmitRequest(JSON.stringify({ version: VERSION, input: {} }))).toMatchObject({ model: '', version: VERSION });
+  });
+
   it('accepts the same version given twice', () => {
     expect(submit({ model: `a/b:${VERSION}`, version: VERSION })).toMatchObject({ model: 'a/b', version: VERSION });
   });
