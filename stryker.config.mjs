@@ -24,6 +24,8 @@ export default {
   coverageAnalysis: 'perTest',
   // The machines have 2 cores, shared: one test process leaves the other core to everyone else.
   concurrency: 1,
+  // Below 85 % the run fails: a change that leaves core behaviour untested shows as a red command, not a number.
+  thresholds: { high: 95, low: 85, break: 85 },
   reporters: ['clear-text', 'progress', 'html'],
   htmlReporter: { fileName: 'reports/mutation/index.html' },
   // Stryker copies the project into .stryker-tmp: leave out what only other tests and the deploy produce,
