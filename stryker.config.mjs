@@ -15,8 +15,8 @@ export default {
     // Of those, only the tests that import lambdas/core run (the IAM proxy's and the grants' tests do not).
     enableFindRelatedTests: true,
     config: {
-      // It greps the handlers' source text for `new ApiError('code'`, and Stryker's sandbox holds rewritten
-      // sources (`stryMutAct_…("12") ? "" : "code"`): it fails there whatever the mutant.
+      // openapi.test.ts greps the handlers' source text for `new ApiError('code'`, and Stryker's sandbox holds
+      // rewritten sources (`stryMutAct_…("12") ? "" : "code"`): it would fail there whatever the mutant.
       testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/unit/openapi.test.ts'],
     },
   },
