@@ -67,8 +67,8 @@ describe('job view (the API contract)', () => {
     });
   });
 
-  it('shows absent fields as null, and no output before the job has succeeded (its files are not copied yet)', () => {
-    expect(toJobView(stored({ status: 'processing', rank: 2, output: 'https://replicate.delivery/x/0.png' }), [])).toEqual({
+  it('shows absent fields as null, and no output before the job has succeeded, even one its record holds (nothing is copied yet)', () => {
+    expect(toJobView(stored({ status: 'processing', rank: 2, output: 'https://replicate.delivery/x/0.png' }), ['https://bucket/0?sig'])).toEqual({
       id: 'job_1',
       status: 'processing',
       model: 'a/b',
