@@ -1,6 +1,6 @@
 import { headerOf, parseSigningSecrets, verifyWebhook } from '../../lambdas/core/webhook-signature';
 
-/** Beside webhook-signature.test.ts (which others are editing): the secret setting, and requests without headers. */
+/** Beside webhook-signature.test.ts: the secret setting, and requests without headers. */
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
 describe('webhook signing secret setting', () => {
