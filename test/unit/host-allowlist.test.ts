@@ -14,6 +14,10 @@ describe('output host allowlist', () => {
     ['https://replicate.delivery:8443/a.png', false],
     ['https://pbxt.replicate.delivery:8443/a.png', false], // a wildcard entry is port-less too
     ['https://pbxt.replicate.delivery:443/a.png', true], // the default port, written out, is no port (the URL drops it)
+    ['https://a.replicate.delivery/a.png', true], // a one-letter subdomain is a subdomain
+    ['https://.replicate.delivery/a.png', false], // an empty label is not (the URL parser keeps it)
+    ['https://user@replicate.delivery/a.png', false], // user-info of either part alone
+    ['https://:pw@replicate.delivery/a.png', false],
     ['https://169.254.169.254/latest/meta-data', false],
     ['file:///etc/passwd', false],
     ['not a url', false],
@@ -26,5 +30,15 @@ describe('output host allowlist', () => {
     expect(local.allows('http://127.0.0.1:4010/files/a.png')).toBe(true);
     expect(local.allows('http://127.0.0.1:4011/files/a.png')).toBe(false);
     expect(new HostAllowlist(['127.0.0.1:4010']).allows('http://127.0.0.1:4010/files/a.png')).toBe(false);
+    // Allowing http allows no other scheme.
+    expect(local.allows('ftp://127.0.0.1:4010/files/a.png')).toBe(false);
+    expect(local.allows('ws://127.0.0.1:4010/files/a.png')).toBe(false);
+  });
+
+  it('ignores spaces and case in its entries, and empty entries, whoever builds it', () => {
+    const configured = new HostAllowlist([' Files.Example.com ', '', ' *.CDN.example.com']);
+    expect(configured.allows('https://files.example.com/a.png')).toBe(true);
+    expect(configured.allows('https://eu.cdn.example.com/a.png')).toBe(true);
+    expect(configured.allows('https://example.com/a.png')).toBe(false);
   });
 });

@@ -125,3 +125,38 @@ describe('state machine: properties over random event sequences', () => {
     );
   });
 });
+
+describe('state machine: what a transition writes', () => {
+  const patchOf = (job: State, event: Prediction) => {
+    const transition = decide(job, event, at(60));
+    if (transition.kind === 'ignore') throw new Error(`ignored: ${transition.reason}`);
+    return transition.patch;
+  };
+  const NOW = at(60).toISOString();
+
+  it('startedAt: the job’s own first, else Replicate’s (normalised), else now once the prediction runs', () => {
+    const started = { ...jobIn('starting'), startedAt: '2026-01-01T00:00:01.000Z' };
+    expect(patchOf(started, prediction('processing', 'p1', { started_at: '2026-01-01T00:00:05Z' })).startedAt).toBe('2026-01-01T00:00:01.000Z');
+    expect(patchOf(jobIn('starting'), prediction('processing', 'p1', { started_at: '2026-01-01T00:00:05Z' })).startedAt).toBe('2026-01-01T00:00:05.000Z');
+    expect(patchOf(jobIn('starting'), prediction('processing', 'p1', { started_at: 'soon' })).startedAt).toBe(NOW);
+    expect(patchOf(jobIn('starting'), prediction('succeeded', 'p1', { started_at: null })).startedAt).toBe(NOW);
+    // `starting` means the model is booting: nothing has started yet.
+    expect(patchOf(jobIn('queued'), prediction('starting')).startedAt).toBeUndefined();
+    expect(patchOf(jobIn('queued'), prediction('starting', 'p1', { started_at: '' })).startedAt).toBeUndefined();
+  });
+
+  it('completedAt: Replicate’s (normalised), else now', () => {
+    expect(patchOf(jobIn('processing'), prediction('succeeded', 'p1', { completed_at: '2026-01-01T00:00:30+00:00' })).completedAt).toBe('2026-01-01T00:00:30.000Z');
+    expect(patchOf(jobIn('processing'), prediction('failed', 'p1', { completed_at: 'later' })).completedAt).toBe(NOW);
+    expect(patchOf(jobIn('processing'), prediction('canceled')).completedAt).toBe(NOW);
+  });
+
+  it('keeps Replicate’s metrics of a finished prediction', () => {
+    expect(patchOf(jobIn('processing'), prediction('succeeded', 'p1', { metrics: { predict_time: 2.5 } })).metrics).toEqual({ predict_time: 2.5 });
+    expect(patchOf(jobIn('processing'), prediction('succeeded', 'p1', { metrics: null })).metrics).toBeUndefined();
+  });
+
+  it('says in words that a prediction was canceled', () => {
+    expect(patchOf(jobIn('processing'), prediction('canceled')).error).toEqual({ code: 'prediction_canceled', message: 'The prediction was canceled' });
+  });
+});
