@@ -2,25 +2,25 @@ import { DEFAULT_LIMITS, parseOwnerLimits, secondsUntilNextDay } from '../../lam
 
 describe('OWNER_LIMITS setting', () => {
   it('gives everyone the built-in defaults when unset', () => {
-    expect(DEFAULT_LIMITS).toEqual({ maxInFlight: 50, maxPerDay: 10_000 });
-    expect(parseOwnerLimits(undefined)('alice')).toEqual({ maxInFlight: 50, maxPerDay: 10_000 });
+    expect(DEFAULT_LIMITS).toEqual({ maxInFlight: 50, maxPerDay: 10_000, maxRefusalsPerMinute: 20 });
+    expect(parseOwnerLimits(undefined)('alice')).toEqual({ maxInFlight: 50, maxPerDay: 10_000, maxRefusalsPerMinute: 20 });
     expect(parseOwnerLimits('')('alice')).toEqual(DEFAULT_LIMITS);
   });
 
   it('lets an owner override the default field by field', () => {
     const limitsOf = parseOwnerLimits(
-      JSON.stringify({ default: { maxInFlight: 5, maxPerDay: 100 }, owners: { big: { maxInFlight: 500 }, tiny: { maxInFlight: 1, maxPerDay: 1 } } }),
+      JSON.stringify({ default: { maxInFlight: 5, maxPerDay: 100 }, owners: { big: { maxInFlight: 500 }, tiny: { maxInFlight: 1, maxPerDay: 1, maxRefusalsPerMinute: 2 } } }),
     );
-    expect(limitsOf('alice')).toEqual({ maxInFlight: 5, maxPerDay: 100 });
-    expect(limitsOf('big')).toEqual({ maxInFlight: 500, maxPerDay: 100 });
-    expect(limitsOf('tiny')).toEqual({ maxInFlight: 1, maxPerDay: 1 });
+    expect(limitsOf('alice')).toEqual({ maxInFlight: 5, maxPerDay: 100, maxRefusalsPerMinute: 20 });
+    expect(limitsOf('big')).toEqual({ maxInFlight: 500, maxPerDay: 100, maxRefusalsPerMinute: 20 });
+    expect(limitsOf('tiny')).toEqual({ maxInFlight: 1, maxPerDay: 1, maxRefusalsPerMinute: 2 });
     // An owner named like an Object.prototype member gets the default, not the prototype's function.
-    expect(limitsOf('constructor')).toEqual({ maxInFlight: 5, maxPerDay: 100 });
+    expect(limitsOf('constructor')).toEqual({ maxInFlight: 5, maxPerDay: 100, maxRefusalsPerMinute: 20 });
   });
 
   it('takes the largest limits it allows', () => {
     const limitsOf = parseOwnerLimits(JSON.stringify({ default: { maxInFlight: 1_000_000, maxPerDay: 100_000_000 } }));
-    expect(limitsOf('alice')).toEqual({ maxInFlight: 1_000_000, maxPerDay: 100_000_000 });
+    expect(limitsOf('alice')).toEqual({ maxInFlight: 1_000_000, maxPerDay: 100_000_000, maxRefusalsPerMinute: 20 });
   });
 
   it.each([
