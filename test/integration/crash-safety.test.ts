@@ -1,3 +1,4 @@
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 import { Readable, Transform } from 'node:stream';
 import { consumePredictions } from '../../lambdas/handlers/consume-predictions';
@@ -7,7 +8,7 @@ import { receiveWebhook } from '../../lambdas/handlers/webhook';
 import { parseSigningSecrets, signWebhook } from '../../lambdas/core/webhook-signature';
 import type { ApiEvent } from '../../lambdas/handlers/api-event';
 import { startTestStack, storedKeys, eventually, type TestStack } from '../support/local-stack';
-import { Crash, FaultPlan } from '../support/faults';
+import { Crash, FaultPlan, withFaults as withStackFaults } from '../support/faults';
 import { OutputFailure } from '../../lambdas/core/failures';
 
 /**
@@ -24,16 +25,7 @@ describe('crash safety', () => {
   });
   afterAll(() => stack.stop());
 
-  const withFaults = (plan: FaultPlan): Dependencies => ({
-    ...stack.deps,
-    jobs: plan.wrap('jobs', stack.deps.jobs),
-    objects: plan.wrap('objects', stack.deps.objects),
-    outputs: plan.wrap('outputs', stack.deps.outputs),
-    replicate: plan.wrap('replicate', stack.deps.replicate),
-    queue: plan.wrap('queue', stack.deps.queue),
-    quota: plan.wrap('quota', stack.deps.quota),
-    receipts: plan.wrap('receipts', stack.deps.receipts),
-  });
+  const withFaults = (plan: FaultPlan): Dependencies => withStackFaults(stack.deps, plan);
 
   const submitEvent = (body: unknown, headers: Record<string, string> = {}): ApiEvent => ({
     body: JSON.stringify(body),
@@ -52,6 +44,12 @@ describe('crash safety', () => {
     await eventually(() => stack.simulator!.predictions.get(job.predictionId)!.status === 'succeeded');
     return { id: job.id, predictionId: job.predictionId, record: recordFor(job.predictionId, `msg-${job.id}`) };
   }
+
+  const inFlight = async () =>
+    Number((await DynamoDBDocumentClient.from(stack.emulators.clients.dynamo).send(new GetCommand({ TableName: stack.emulators.resources.tableName, Key: { id: 'quota#alice' } }))).Item?.inFlight ?? 0);
+  /** Requests the simulator served for the prediction's files (each download, retries included). */
+  const downloadsOf = (predictionId: string) =>
+    [...stack.simulator!.downloads.entries()].filter(([path]) => path.includes(predictionId)).reduce((sum, [, count]) => sum + count, 0);
 
   const recordFor = (predictionId: string, messageId: string): SQSRecord => ({
     messageId,
@@ -82,6 +80,7 @@ describe('crash safety', () => {
   const CONSUMER_CALLS = 9;
   it.each(Array.from({ length: CONSUMER_CALLS }, (_, i) => i + 1))('consumer killed before adapter call %i recovers on redelivery', async (crashAt) => {
     const { id, predictionId, record } = await completedJob();
+    const slotsBefore = await inFlight(); // this job's slot included
     const plan = new FaultPlan(crashAt);
     const first = await consumePredictions(withFaults(plan))({ Records: [record] });
     // Dying before giving the owner's slot back does not fail the message (the leak is repaired by the quota);
@@ -90,9 +89,17 @@ describe('crash safety', () => {
     expect(first.batchItemFailures).toEqual(lastCall === 'quota.release' ? [] : [{ itemIdentifier: record.messageId }]);
     expect(plan.dead).toBe(true);
     expect(plan.calls).toHaveLength(crashAt); // the call it died before is recorded, never made
+    const downloadsBefore = downloadsOf(predictionId);
     const again = await consumePredictions(stack.deps)({ Records: [record] });
     expect(again.batchItemFailures).toEqual([]);
     await expectRightOnce(id, predictionId);
+    // Counted, not only the final state: the slot comes back exactly once (or leaks, when the process died
+    // just before giving it back), and the redelivery downloads only what the first delivery did not record.
+    expect(await inFlight()).toBe(lastCall === 'quota.release' ? slotsBefore : slotsBefore - 1);
+    const downloadedAgain = downloadsOf(predictionId) - downloadsBefore;
+    const recordedBeforeCrash = plan.calls.slice(0, crashAt - 1).includes('jobs.recordCopiedOutput') || plan.calls.slice(0, crashAt - 1).includes('jobs.advance');
+    expect(downloadedAgain).toBeLessThanOrEqual(recordedBeforeCrash ? 1 : 2);
+    if (plan.calls.slice(0, crashAt - 1).includes('jobs.advance')) expect(downloadedAgain).toBe(0);
   });
 
   it('the fault plan covers every adapter call of a successful run (no crash point left untested)', async () => {

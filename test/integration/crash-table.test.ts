@@ -9,7 +9,7 @@ import type { Dependencies } from '../../lambdas/handlers/dependencies';
 import { reconcile } from '../../lambdas/handlers/reconcile';
 import { submitJob } from '../../lambdas/handlers/submit';
 import { receiveWebhook } from '../../lambdas/handlers/webhook';
-import { FaultPlan } from '../support/faults';
+import { FaultPlan, withFaults as withStackFaults } from '../support/faults';
 import { eventually, startTestStack, type TestStack } from '../support/local-stack';
 
 /**
@@ -41,17 +41,7 @@ describe('the crash table (README), one test per row', () => {
     await new Promise((resolve) => receiver.close(resolve));
   });
 
-  const withFaults = (plan: FaultPlan): Dependencies => ({
-    ...stack.deps,
-    jobs: plan.wrap('jobs', stack.deps.jobs),
-    objects: plan.wrap('objects', stack.deps.objects),
-    outputs: plan.wrap('outputs', stack.deps.outputs),
-    replicate: plan.wrap('replicate', stack.deps.replicate),
-    queue: plan.wrap('queue', stack.deps.queue),
-    quota: plan.wrap('quota', stack.deps.quota),
-    receipts: plan.wrap('receipts', stack.deps.receipts),
-    callbacks: plan.wrap('callbacks', stack.deps.callbacks),
-  });
+  const withFaults = (plan: FaultPlan): Dependencies => withStackFaults(stack.deps, plan);
   const inFlight = async (owner: string) =>
     Number((await DynamoDBDocumentClient.from(stack.emulators.clients.dynamo).send(new GetCommand({ TableName: stack.emulators.resources.tableName, Key: { id: `quota#${owner}` } }))).Item?.inFlight ?? 0);
   const apiEvent = (owner: string, body: string, extra: Partial<ApiEvent> = {}): ApiEvent => ({

@@ -1,3 +1,5 @@
+import type { Dependencies } from '../../lambdas/handlers/dependencies';
+
 /**
  * Fault injection around the adapters: the process "dies" just before the Nth adapter call. From then on
  * every call throws, as nothing more can happen in a dead process, so the crash lands between two writes.
@@ -41,4 +43,19 @@ export class FaultPlan {
       },
     });
   }
+}
+
+/** The dependencies with every adapter behind the fault plan (the clock, settings and log stay as they are). */
+export function withFaults(deps: Dependencies, plan: FaultPlan): Dependencies {
+  return {
+    ...deps,
+    jobs: plan.wrap('jobs', deps.jobs),
+    objects: plan.wrap('objects', deps.objects),
+    outputs: plan.wrap('outputs', deps.outputs),
+    replicate: plan.wrap('replicate', deps.replicate),
+    queue: plan.wrap('queue', deps.queue),
+    quota: plan.wrap('quota', deps.quota),
+    receipts: plan.wrap('receipts', deps.receipts),
+    callbacks: plan.wrap('callbacks', deps.callbacks),
+  };
 }
