@@ -27,6 +27,7 @@ import { parseSigningSecrets, signWebhook } from '../lambdas/core/webhook-signat
  *   tokens:     number of tokens for "tokens" output (default 5)
  *   flaky:      the first N requests for each file answer 503
  *   cutAfterBytes: the first request for each file is cut off after this many bytes
+ *   stallMs:    a file of `sizeBytes` sends its headers, then waits this long before its body (a slow copy)
  *   getFailures: the first N reads of the prediction (GET) answer 500
  *   webhookBeforeResponse: the prediction completes and its `completed` webhook is delivered before the
  *               create call answers (answering `responseDelayMs` later, default 300): the race where a
@@ -321,7 +322,8 @@ export async function startReplicateSimulator(options: SimulatorOptions): Promis
       }
       res.end();
     };
-    pump();
+    if (typeof sim.stallMs === 'number') setTimeout(pump, sim.stallMs);
+    else pump();
   }
 
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));

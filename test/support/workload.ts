@@ -52,9 +52,12 @@ export async function runWorkload(stack: TestStack): Promise<void> {
     await stack.simulator!.sendWebhook(known, 'completed', { body: JSON.stringify({ id: 'unknown-prediction', status: 'succeeded' }), retry: false });
 
     // A duplicate of a webhook whose outputs are being copied is put back until the copier's lease ends.
-    const big = await stack.submit({ model: 'a/b', input: { simulate: { output: 'images', count: 1, sizeBytes: 24 * 1024 * 1024, webhooks: false } } });
+    // The copy stalls 3 s, so the duplicates surely find the lease held, however the poller batches them.
+    const big = await stack.submit({ model: 'a/b', input: { simulate: { output: 'images', count: 1, sizeBytes: 24 * 1024 * 1024, stallMs: 3_000, webhooks: false } } });
     await eventually(() => stack.simulator!.predictions.get(big.predictionId!)?.status === 'succeeded');
-    await Promise.all([1, 2, 3].map(() => stack.simulator!.sendWebhook(big.predictionId!, 'completed', { retry: false })));
+    await stack.simulator!.sendWebhook(big.predictionId!, 'completed', { retry: false });
+    await eventually(() => [...stack.simulator!.downloads.keys()].some((path) => path.includes(big.predictionId!)), 20_000); // copying
+    await Promise.all([1, 2].map(() => stack.simulator!.sendWebhook(big.predictionId!, 'completed', { retry: false })));
     await eventually(() => stack.awsRequests.some((r) => r.action === 'sqs:ChangeMessageVisibility' && r.resource.includes('EventQueue')), 20_000);
     await stack.waitFor(big.id, (job) => job.status === 'succeeded', { timeoutMs: 20_000 });
 
