@@ -1,4 +1,3 @@
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 import { Readable, Transform } from 'node:stream';
 import { consumePredictions } from '../../lambdas/handlers/consume-predictions';
@@ -9,6 +8,7 @@ import { parseSigningSecrets, signWebhook } from '../../lambdas/core/webhook-sig
 import type { ApiEvent } from '../../lambdas/handlers/api-event';
 import { startTestStack, storedKeys, eventually, type TestStack } from '../support/local-stack';
 import { Crash, FaultPlan, withFaults as withStackFaults } from '../support/faults';
+import { predictionRecord, quotaItem } from '../support/records';
 import { OutputFailure } from '../../lambdas/core/failures';
 
 /**
@@ -45,23 +45,12 @@ describe('crash safety', () => {
     return { id: job.id, predictionId: job.predictionId, record: recordFor(job.predictionId, `msg-${job.id}`) };
   }
 
-  const inFlight = async () =>
-    Number((await DynamoDBDocumentClient.from(stack.emulators.clients.dynamo).send(new GetCommand({ TableName: stack.emulators.resources.tableName, Key: { id: 'quota#alice' } }))).Item?.inFlight ?? 0);
+  const inFlight = async () => Number((await quotaItem(stack, 'alice')).inFlight ?? 0);
   /** Requests the simulator served for the prediction's files (each download, retries included). */
   const downloadsOf = (predictionId: string) =>
     [...stack.simulator!.downloads.entries()].filter(([path]) => path.includes(predictionId)).reduce((sum, [, count]) => sum + count, 0);
 
-  const recordFor = (predictionId: string, messageId: string): SQSRecord => ({
-    messageId,
-    receiptHandle: `receipt-${messageId}`,
-    body: JSON.stringify({ source: 'webhook', receivedAt: new Date(now).toISOString(), body: JSON.stringify(stack.simulator!.predictions.get(predictionId)) }),
-    attributes: { ApproximateReceiveCount: '1' } as SQSRecord['attributes'],
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:q',
-    awsRegion: 'us-east-1',
-  });
+  const recordFor = (predictionId: string, messageId: string): SQSRecord => predictionRecord(stack, predictionId, messageId, new Date(now));
 
   async function expectRightOnce(id: string, predictionId: string) {
     const job = await stack.deps.jobs.get(id);

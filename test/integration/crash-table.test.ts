@@ -1,4 +1,4 @@
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +11,7 @@ import { submitJob } from '../../lambdas/handlers/submit';
 import { receiveWebhook } from '../../lambdas/handlers/webhook';
 import { FaultPlan, withFaults as withStackFaults } from '../support/faults';
 import { eventually, startTestStack, type TestStack } from '../support/local-stack';
+import { predictionRecord, quotaItem } from '../support/records';
 
 /**
  * The README's crash table, row by row: each test kills a handler at the row's point with a fault plan (the
@@ -42,8 +43,7 @@ describe('the crash table (README), one test per row', () => {
   });
 
   const withFaults = (plan: FaultPlan): Dependencies => withStackFaults(stack.deps, plan);
-  const inFlight = async (owner: string) =>
-    Number((await DynamoDBDocumentClient.from(stack.emulators.clients.dynamo).send(new GetCommand({ TableName: stack.emulators.resources.tableName, Key: { id: `quota#${owner}` } }))).Item?.inFlight ?? 0);
+  const inFlight = async (owner: string) => Number((await quotaItem(stack, owner)).inFlight ?? 0);
   const apiEvent = (owner: string, body: string, extra: Partial<ApiEvent> = {}): ApiEvent => ({
     body,
     isBase64Encoded: false,
@@ -67,17 +67,7 @@ describe('the crash table (README), one test per row', () => {
       headers: { 'webhook-id': webhookId, 'webhook-timestamp': String(timestamp), 'webhook-signature': signature },
     });
   };
-  const recordFor = (predictionId: string, messageId: string): SQSRecord => ({
-    messageId,
-    receiptHandle: `receipt-${messageId}`,
-    body: JSON.stringify({ source: 'webhook', receivedAt: new Date().toISOString(), body: JSON.stringify(stack.simulator!.predictions.get(predictionId)) }),
-    attributes: { ApproximateReceiveCount: '1' } as SQSRecord['attributes'],
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:q',
-    awsRegion: 'us-east-1',
-  });
+  const recordFor = (predictionId: string, messageId: string): SQSRecord => predictionRecord(stack, predictionId, messageId);
   /** A job whose prediction ended at the simulator, no webhook sent: the test delivers it. */
   async function endedJob(owner: string, simulate: object, extra: object = {}) {
     const response = await submit(stack.deps, owner, { model: 'a/b', input: { simulate: { webhooks: false, ...simulate } }, ...extra });

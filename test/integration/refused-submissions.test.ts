@@ -1,8 +1,8 @@
-import { GetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { reconcile } from '../../lambdas/handlers/reconcile';
 import { eventually, startTestStack, type TestStack } from '../support/local-stack';
+import { quotaItem } from '../support/records';
 
 const LIMITS = { default: { maxInFlight: 5, maxPerDay: 100 }, owners: { bob: { maxRefusalsPerMinute: 2 } } };
 
@@ -38,8 +38,7 @@ describe('submissions Replicate does not take (local stack)', () => {
     await new Promise((resolve) => receiver.close(resolve));
   });
 
-  const quota = async (owner: string) =>
-    (await DynamoDBDocumentClient.from(stack.emulators.clients.dynamo).send(new GetCommand({ TableName: stack.emulators.resources.tableName, Key: { id: `quota#${owner}` } }))).Item ?? {};
+  const quota = (owner: string) => quotaItem(stack, owner);
   const submit = (key: string, input: object, extra: object = {}, headers: Record<string, string> = {}) =>
     stack.request('/jobs', { body: { model: 'a/b', input, ...extra }, key, headers });
 
