@@ -1,7 +1,7 @@
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Log } from '../lambdas/core/log';
-import { reconcile } from '../lambdas/handlers/reconcile';
+import { reconcile } from '../lambdas/use-cases/reconcile';
 import { startLocalStack } from '../local/stack';
 import { ms, percentile, ratio, table } from './stats';
 
@@ -57,7 +57,7 @@ async function main() {
   const examinedIn: Record<keyof typeof targets, number | undefined> = { sameOwner: undefined, otherOwner: undefined };
   for (let run = 1; examinedIn.sameOwner === undefined && run <= Math.ceil(items.length / stack.deps.settings.reconcileBatchSize) + 2; run++) {
     const started = performance.now();
-    const report = await reconcile(stack.deps)();
+    const report = await reconcile(stack.deps);
     runMs.push(performance.now() - started);
     if (report.examined === 0) break;
     for (const name of ['sameOwner', 'otherOwner'] as const) {

@@ -3,8 +3,8 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Log } from '../lambdas/core/log';
 import { signWebhook, parseSigningSecrets } from '../lambdas/core/webhook-signature';
-import type { ApiEvent } from '../lambdas/handlers/api-event';
-import { receiveWebhook } from '../lambdas/handlers/webhook';
+import type { ApiEvent } from '../lambdas/http/api-event';
+import { operationHandler } from '../lambdas/http/api-function';
 import { startLocalStack } from '../local/stack';
 import { ms, percentile, ratio, table } from './stats';
 
@@ -22,8 +22,8 @@ async function main() {
   const { deps, emulators } = stack;
   const key = parseSigningSecrets(stack.webhookSecret)[0];
   const { queueUrl } = emulators.resources;
-  const handler = receiveWebhook(deps);
-  const withoutReceipts = receiveWebhook({ ...deps, receipts: { remember: async () => true, forget: async () => undefined } });
+  const handler = operationHandler('receiveWebhook', deps);
+  const withoutReceipts = operationHandler('receiveWebhook', { ...deps, receipts: { remember: async () => true, forget: async () => undefined } });
   const body = JSON.stringify({ id: 'p', status: 'succeeded', output: ['https://replicate.delivery/a/out-0.png'], webhook: 'https://x/webhooks/replicate?job=job_1' });
 
   const event = (i: number): ApiEvent => {

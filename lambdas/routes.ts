@@ -1,32 +1,28 @@
-/**
- * The one route table: the CDK construct builds API Gateway's resources and methods from it, and each API
- * function dispatches on it (the local gateway reads the routes back from the synthesized template). Pure
- * data, no imports.
- */
-export const API_FUNCTIONS = ['submit', 'status', 'webhook'] as const;
-export type ApiFunctionName = (typeof API_FUNCTIONS)[number];
+import { OPERATIONS } from './operations';
+import type { ApiFunctionName } from './operations/operation';
 
-export const HANDLER_NAMES = ['submitJob', 'getJob', 'listJobs', 'cancelJob', 'callbackSecret', 'receiveWebhook', 'health', 'openapi'] as const;
-export type HandlerName = (typeof HANDLER_NAMES)[number];
+export { API_FUNCTIONS, type ApiFunctionName } from './operations/operation';
 
+/** A route as API Gateway sees it: what the CDK construct builds a method from. */
 export interface Route {
   method: 'GET' | 'POST';
   /** API Gateway resource path; `{name}` is a path parameter. */
   path: string;
-  /** The Lambda function that serves it (several routes may share one). */
+  /** The Lambda function that serves it. */
   function: ApiFunctionName;
-  handler: HandlerName;
-  /** Whether `x-api-key` is required (the webhook authenticates by signature, health by nothing). */
+  /** The operation's name (its operationId). */
+  handler: string;
   apiKeyRequired: boolean;
 }
 
-export const ROUTES: readonly Route[] = [
-  { method: 'POST', path: '/jobs', function: 'submit', handler: 'submitJob', apiKeyRequired: true },
-  { method: 'GET', path: '/jobs', function: 'status', handler: 'listJobs', apiKeyRequired: true },
-  { method: 'GET', path: '/jobs/{id}', function: 'status', handler: 'getJob', apiKeyRequired: true },
-  { method: 'POST', path: '/jobs/{id}/cancel', function: 'submit', handler: 'cancelJob', apiKeyRequired: true },
-  { method: 'GET', path: '/callbacks/secret', function: 'status', handler: 'callbackSecret', apiKeyRequired: true },
-  { method: 'POST', path: '/webhooks/replicate', function: 'webhook', handler: 'receiveWebhook', apiKeyRequired: false },
-  { method: 'GET', path: '/health', function: 'status', handler: 'health', apiKeyRequired: false },
-  { method: 'GET', path: '/openapi.json', function: 'status', handler: 'openapi', apiKeyRequired: false },
-];
+/**
+ * The route table, read off the operations: the CDK construct builds API Gateway's resources and methods from
+ * it, and the local gateway reads the routes back from the synthesized template.
+ */
+export const ROUTES: readonly Route[] = OPERATIONS.map((operation) => ({
+  method: operation.method,
+  path: operation.path,
+  function: operation.function,
+  handler: operation.name,
+  apiKeyRequired: operation.apiKeyRequired,
+}));

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApiError } from '../lambdas/core/errors';
-import { errorResponse, type HttpResponse } from '../lambdas/core/http';
+import { InvalidRequest, NotFound, RequestRefused, Unauthenticated } from '../lambdas/core/errors';
+import { errorResponse, type HttpResponse } from '../lambdas/http/responses';
 import type { AppModel, RouteModel } from './cloud/app-model';
 import { FunctionError } from './lambda/local-function';
 import { readBody } from './read-body';
@@ -54,14 +54,14 @@ export async function startApiGateway(options: ApiGatewayOptions) {
     const query = new URLSearchParams(rest.join('?'));
     const match = matchRoute(options.routes, req.method ?? 'GET', path);
     // Refusals close the connection instead of reading a body nobody will use.
-    if (match === undefined) return send(res, errorResponse(new ApiError('not_found', 'No such route')), true);
+    if (match === undefined) return send(res, errorResponse(new NotFound('No such route')), true);
     if (match === 'method_not_allowed') {
-      return send(res, errorResponse(new ApiError('method_not_allowed', `${req.method} is not allowed on ${path}`)), true);
+      return send(res, errorResponse(new RequestRefused('method_not_allowed', `${req.method} is not allowed on ${path}`)), true);
     }
     const apiKey = typeof req.headers['x-api-key'] === 'string' ? req.headers['x-api-key'] : undefined;
     const apiKeyId = apiKey ? options.apiKeys.get(apiKey) : undefined;
     if (match.route.apiKeyRequired) {
-      if (!apiKeyId) return send(res, errorResponse(new ApiError('unauthorized', 'A valid x-api-key header is required')), true);
+      if (!apiKeyId) return send(res, errorResponse(new Unauthenticated('unauthorized', 'A valid x-api-key header is required')), true);
       const refused = limiter(apiKeyId);
       if (refused) return send(res, gatewayAnswer(429, refused), true);
     }
@@ -69,7 +69,7 @@ export async function startApiGateway(options: ApiGatewayOptions) {
     const throttled = methodThrottle(match.route);
     if (throttled) return send(res, gatewayAnswer(429, throttled), true);
     const body = await readBody(req, MAX_REQUEST_BYTES);
-    if (body === undefined) return send(res, errorResponse(new ApiError('body_too_large', 'Request body too large')), true);
+    if (body === undefined) return send(res, errorResponse(new InvalidRequest('body_too_large', 'Request body too large')), true);
     const event = proxyEvent(req, query, path, match, body, { apiKeyId: match.route.apiKeyRequired ? apiKeyId : undefined, stage: options.stageName, domainName });
     try {
       const response = await options.invoke(match.route.functionLogicalId, event);
@@ -78,7 +78,7 @@ export async function startApiGateway(options: ApiGatewayOptions) {
       send(res, response);
     } catch (error) {
       if (error instanceof FunctionError && error.errorType === 'RequestEntityTooLargeException') {
-        return send(res, errorResponse(new ApiError('body_too_large', 'Request too large for a Lambda invocation (6 MB)')));
+        return send(res, errorResponse(new InvalidRequest('body_too_large', 'Request too large for a Lambda invocation (6 MB)')));
       }
       // What API Gateway answers when the integration fails: the function's error never reaches the client.
       const timedOut = error instanceof FunctionError && error.errorType === 'Sandbox.Timedout';

@@ -6,7 +6,7 @@ import { MemoryMetrics } from '../lambdas/adapters/powertools-metrics';
 import { StaticSecrets } from '../lambdas/adapters/secrets';
 import type { Log } from '../lambdas/core/log';
 import { MIN_SIGNING_KEY_BYTES, parseSigningSecrets } from '../lambdas/core/webhook-signature';
-import type { Dependencies } from '../lambdas/handlers/dependencies';
+import type { Dependencies } from '../lambdas/use-cases/dependencies';
 import { createDependencies } from '../lambdas/runtime/create-dependencies';
 import { DEFAULT_REPLICATE_API_BASE_URL, ENV, readSettings, splitList } from '../lambdas/runtime/settings';
 import { startApiGateway } from './api-gateway';

@@ -3,7 +3,7 @@ import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import { pipeline, Transform } from 'node:stream';
 import { isPublicAddress } from '../core/address-policy';
-import { OutputFailure } from '../core/failures';
+import { OutputFailure } from '../core/errors';
 import type { HostAllowlist } from '../core/host-allowlist';
 import type { OpenedOutput, OutputSource } from '../core/ports';
 import { publicOnlyLookupRefusingWith } from './public-only-lookup';

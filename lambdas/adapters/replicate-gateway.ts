@@ -1,5 +1,5 @@
 import Replicate from 'replicate';
-import { ReplicateFailure } from '../core/failures';
+import { ReplicateFailure } from '../core/errors';
 import type { CreatePredictionRequest, ReplicateGateway } from '../core/ports';
 import { PredictionSchema, type Prediction } from '../core/prediction';
 import { withRetries, type RetryPolicy } from '../core/retry';

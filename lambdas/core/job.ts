@@ -1,5 +1,5 @@
+/** What a job is, as the core sees it: statuses and their order, the record, the timing rules. */
 import type { JobErrorCode } from './errors';
-import type { SubmitRequest } from './submit-request';
 
 export const JOB_STATUSES = ['queued', 'starting', 'processing', 'succeeded', 'failed', 'canceled'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
@@ -46,11 +46,23 @@ export interface StoredOutput {
   size: number;
 }
 
+/** What a client asks for: a validated submission, resolved to what Replicate is asked for. */
+export interface JobSpec {
+  model: string;
+  version?: string;
+  input: Record<string, unknown>;
+  metadata?: Record<string, unknown>;
+  webhookEvents: WebhookEvent[];
+  /** Per-job limit on how long it may stay unfinished; the service default applies when absent. */
+  timeoutSeconds?: number;
+  callbackUrl?: string;
+}
+
 /**
- * The job record as stored: the validated request (model, version, input, metadata, webhook events, timeout)
- * plus what the service keeps about it. Timestamps are ISO-8601 strings (they sort as text).
+ * The job record as stored: its spec plus what the service keeps about it. Timestamps are ISO-8601 strings
+ * (they sort as text).
  */
-export interface Job extends SubmitRequest {
+export interface Job extends JobSpec {
   id: string;
   owner: string;
   status: JobStatus;

@@ -1,4 +1,4 @@
-import { OutputFailure } from './failures';
+import { OutputFailure } from './errors';
 
 /**
  * What one job may store, whatever its model returns: a prediction is a stranger's program, and without a cap

@@ -1,6 +1,6 @@
 import * as z from './schema';
-import { ApiError } from './errors';
-import { WEBHOOK_EVENTS, type WebhookEvent } from './job';
+import { InvalidRequest } from './errors';
+import { WEBHOOK_EVENTS, type JobSpec, type WebhookEvent } from './job';
 
 /** The whole body of `POST /jobs`: a job, input included, must fit one DynamoDB item (400 KB). */
 export const MAX_SUBMIT_BODY_BYTES = 256 * 1024;
@@ -45,40 +45,29 @@ function isHttpUrl(value: string): boolean {
 }
 export type SubmitJobBody = z.infer<typeof SubmitJobBody>;
 
-/** A validated request, resolved to what Replicate is asked for. */
-export interface SubmitRequest {
-  model: string;
-  version?: string;
-  input: Record<string, unknown>;
-  metadata?: Record<string, unknown>;
-  webhookEvents: WebhookEvent[];
-  /** Per-job limit on how long it may stay unfinished; the service default applies when absent. */
-  timeoutSeconds?: number;
-  callbackUrl?: string;
-}
 
 /**
- * Parses and validates the raw body of `POST /jobs`. Throws `ApiError` with a precise code and message;
+ * Parses and validates the raw body of `POST /jobs`. Throws `InvalidRequest` with a precise code and message;
  * nothing has been written when it throws.
  */
-export function parseSubmitRequest(rawBody: string, options: { callbackHttpsOnly?: boolean } = {}): SubmitRequest {
+export function parseSubmitRequest(rawBody: string, options: { callbackHttpsOnly?: boolean } = {}): JobSpec {
   if (Buffer.byteLength(rawBody, 'utf8') > MAX_SUBMIT_BODY_BYTES) {
-    throw new ApiError('body_too_large', `The request body must be at most ${MAX_SUBMIT_BODY_BYTES} bytes`);
+    throw new InvalidRequest('body_too_large', `The request body must be at most ${MAX_SUBMIT_BODY_BYTES} bytes`);
   }
   let json: unknown;
   try {
     json = JSON.parse(rawBody);
   } catch (error) {
-    throw new ApiError('invalid_json', `The request body is not valid JSON: ${(error as Error).message}`);
+    throw new InvalidRequest('invalid_json', `The request body is not valid JSON: ${(error as Error).message}`);
   }
   const parsed = SubmitJobBody.safeParse(json);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((issue) => ({ path: issue.path.join('.') || '(body)', message: issue.message }));
-    throw new ApiError('validation_failed', `Invalid request: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
+    throw new InvalidRequest('validation_failed', `Invalid request: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
   }
   const body = parsed.data;
   const invalid = (path: string, message: string) =>
-    new ApiError('validation_failed', `Invalid request: ${path}: ${message}`, [{ path, message }]);
+    new InvalidRequest('validation_failed', `Invalid request: ${path}: ${message}`, [{ path, message }]);
 
   const [modelName, modelVersion] = (body.model ?? '').split(':');
   if (!body.model && !body.version) throw invalid('model', 'give "model" ("owner/name[:version]") or "version"');

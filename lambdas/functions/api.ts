@@ -1,4 +1,4 @@
-import { apiFunction } from '../handlers/api-function';
+import { apiFunction } from '../http/api-function';
 import { awsDependencies, withMetricsFlush } from '../runtime/aws';
 
 /** Lambda entry points of the API functions; the construct points each function at its export. */

@@ -1,5 +1,5 @@
 import type { SQSEvent } from 'aws-lambda';
-import { deliverCallbacks } from '../handlers/deliver-callbacks';
+import { deliverCallbacks } from '../sqs/deliver-callbacks';
 import { awsDependencies, withMetricsFlush } from '../runtime/aws';
 
 /** Lambda entry point of the client-callback sender. */

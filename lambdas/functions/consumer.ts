@@ -1,5 +1,5 @@
 import type { SQSEvent } from 'aws-lambda';
-import { consumePredictions } from '../handlers/consume-predictions';
+import { consumePredictions } from '../sqs/consume-predictions';
 import { awsDependencies, withMetricsFlush } from '../runtime/aws';
 
 /** Lambda entry point of the queue consumer. */

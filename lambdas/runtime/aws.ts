@@ -6,7 +6,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { PowertoolsMetrics } from '../adapters/powertools-metrics';
 import { SecretsManagerSecrets } from '../adapters/secrets';
-import type { Dependencies } from '../handlers/dependencies';
+import type { Dependencies } from '../use-cases/dependencies';
 import { createDependencies } from './create-dependencies';
 import { ENV, readSettings } from './settings';
 

@@ -15,7 +15,7 @@ import type { Log } from '../core/log';
 import type { Metrics } from '../core/metrics';
 import type { Secrets } from '../core/ports';
 import { systemClock, type Clock } from '../core/time';
-import type { Dependencies } from '../handlers/dependencies';
+import type { Dependencies } from '../use-cases/dependencies';
 import { allowlistFor, CALLBACK_TIMEOUTS, type RuntimeSettings } from './settings';
 
 export interface AwsClients {

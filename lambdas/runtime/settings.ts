@@ -1,7 +1,7 @@
 import { HostAllowlist, REPLICATE_OUTPUT_HOSTS } from '../core/host-allowlist';
 import { DEFAULT_OUTPUT_LIMITS } from '../core/output-limits';
 import { parseOwnerLimits, type Limits } from '../core/owner-limits';
-import type { HandlerSettings } from '../handlers/dependencies';
+import type { HandlerSettings } from '../use-cases/dependencies';
 
 /**
  * Everything a function is told through its environment: resource names and tuning, never secrets (those

@@ -1,15 +1,15 @@
 import type { SQSRecord } from 'aws-lambda';
 import { Readable, Transform } from 'node:stream';
-import { consumePredictions } from '../../lambdas/handlers/consume-predictions';
-import type { Dependencies } from '../../lambdas/handlers/dependencies';
-import { submitJob } from '../../lambdas/handlers/submit';
-import { receiveWebhook } from '../../lambdas/handlers/webhook';
+import { consumePredictions } from '../../lambdas/sqs/consume-predictions';
+import type { Dependencies } from '../../lambdas/use-cases/dependencies';
+import { submitJob } from '../support/api-handlers';
+import { receiveWebhook } from '../support/api-handlers';
 import { parseSigningSecrets, signWebhook } from '../../lambdas/core/webhook-signature';
-import type { ApiEvent } from '../../lambdas/handlers/api-event';
+import type { ApiEvent } from '../../lambdas/http/api-event';
 import { startTestStack, storedKeys, eventually, type TestStack } from '../support/local-stack';
 import { Crash, FaultPlan, withFaults as withStackFaults } from '../support/faults';
 import { predictionRecord, quotaItem } from '../support/records';
-import { OutputFailure } from '../../lambdas/core/failures';
+import { OutputFailure } from '../../lambdas/core/errors';
 
 /**
  * Crash safety: the handlers run against the real emulators with a fault plan that kills them before each

@@ -3,12 +3,12 @@ import type { SQSRecord } from 'aws-lambda';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseSigningSecrets, signWebhook } from '../../lambdas/core/webhook-signature';
-import type { ApiEvent } from '../../lambdas/handlers/api-event';
-import { consumePredictions } from '../../lambdas/handlers/consume-predictions';
-import type { Dependencies } from '../../lambdas/handlers/dependencies';
-import { reconcile } from '../../lambdas/handlers/reconcile';
-import { submitJob } from '../../lambdas/handlers/submit';
-import { receiveWebhook } from '../../lambdas/handlers/webhook';
+import type { ApiEvent } from '../../lambdas/http/api-event';
+import { consumePredictions } from '../../lambdas/sqs/consume-predictions';
+import type { Dependencies } from '../../lambdas/use-cases/dependencies';
+import { reconcile } from '../../lambdas/use-cases/reconcile';
+import { submitJob } from '../support/api-handlers';
+import { receiveWebhook } from '../support/api-handlers';
 import { FaultPlan, withFaults as withStackFaults } from '../support/faults';
 import { eventually, startTestStack, type TestStack } from '../support/local-stack';
 import { predictionRecord, quotaItem } from '../support/records';
@@ -116,7 +116,7 @@ describe('the crash table (README), one test per row', () => {
     expect((await stack.request(`/jobs/${id}`)).json).toMatchObject({ status: 'queued', predictionId: null });
     expect(await inFlight('alice')).toBe(before + 1);
     offsetMs = 301_000;
-    expect(await reconcile(stack.deps)()).toMatchObject({ abandoned: 1 });
+    expect(await reconcile(stack.deps)).toMatchObject({ abandoned: 1 });
     expect((await stack.request(`/jobs/${id}`)).json).toMatchObject({ status: 'failed', error: { code: 'submit_failed' } });
     expect(await inFlight('alice')).toBe(before);
     offsetMs = 0;
@@ -149,7 +149,7 @@ describe('the crash table (README), one test per row', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect((await stack.request(`/jobs/${job.id}`)).json.status).toBe('queued'); // …and ignored
     offsetMs = 121_000; // quiet past reconcileAfter
-    expect((await reconcile(stack.deps)()).advanced).toBeGreaterThanOrEqual(1);
+    expect((await reconcile(stack.deps)).advanced).toBeGreaterThanOrEqual(1);
     expect((await stack.waitFor(job.id)).status).toBe('succeeded');
     await eventually(async () => (await inFlight('alice')) === before);
   });

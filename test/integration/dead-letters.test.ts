@@ -1,5 +1,5 @@
 import type { SQSRecord } from 'aws-lambda';
-import { consumePredictions } from '../../lambdas/handlers/consume-predictions';
+import { consumePredictions } from '../../lambdas/sqs/consume-predictions';
 import { listDeadLetters, redriveDeadLetters } from '../../scripts/dead-letters';
 import { eventually, startTestStack, type TestStack } from '../support/local-stack';
 

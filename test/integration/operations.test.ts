@@ -1,5 +1,5 @@
 import { hashJson, idempotentJobId } from '../../lambdas/core/ids';
-import { reconcile } from '../../lambdas/handlers/reconcile';
+import { reconcile } from '../../lambdas/use-cases/reconcile';
 import { ROUTES } from '../../lambdas/routes';
 import { eventually, startTestStack, withoutUrls, type TestStack } from '../support/local-stack';
 
@@ -38,7 +38,7 @@ describe('timeouts, cancel and listing (local stack)', () => {
   afterEach(() => {
     offsetMs = 0;
   });
-  const runReconciler = () => reconcile(stack.deps)();
+  const runReconciler = () => reconcile(stack.deps);
 
   it('times out a stuck job: cancels it at Replicate, fails it with `timeout`; a late success changes nothing', async () => {
     const job = await stack.submit({ model: 'a/b', input: { simulate: STUCK } });

@@ -1,7 +1,7 @@
 import type { SQSRecord } from 'aws-lambda';
-import { OutputFailure } from '../../lambdas/core/failures';
-import { consumePredictions } from '../../lambdas/handlers/consume-predictions';
-import type { Dependencies } from '../../lambdas/handlers/dependencies';
+import { OutputFailure } from '../../lambdas/core/errors';
+import { consumePredictions } from '../../lambdas/sqs/consume-predictions';
+import type { Dependencies } from '../../lambdas/use-cases/dependencies';
 import { eventually, startTestStack, storedKeys, type TestStack } from '../support/local-stack';
 
 const MAX_FILES = 3;

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HttpOutputSource } from '../../lambdas/adapters/http-output-source';
 import { isPublicAddress } from '../../lambdas/core/address-policy';
-import { OutputFailure } from '../../lambdas/core/failures';
+import { OutputFailure } from '../../lambdas/core/errors';
 import { HostAllowlist } from '../../lambdas/core/host-allowlist';
 
 /** SSRF and resource limits of output downloads, against real local HTTP servers. */

@@ -1,6 +1,6 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { reconcile } from '../../lambdas/handlers/reconcile';
+import { reconcile } from '../../lambdas/use-cases/reconcile';
 import { startTestStack, type TestStack } from '../support/local-stack';
 
 const LIMITS = { default: { maxInFlight: 2, maxPerDay: 6 }, owners: { bob: { maxInFlight: 1 } } };
@@ -47,7 +47,7 @@ describe('owner limits (local stack)', () => {
     ['refused by Replicate at submit', async () => undefined, { simulate: { reject: 'bad input' } }],
     ['timed out', async () => {
       offsetMs = 121_000; // quiet long enough to be looked at, past its own 60 s timeout (not the other job's)
-      expect(await reconcile(stack.deps)()).toMatchObject({ timedOut: 1 });
+      expect(await reconcile(stack.deps)).toMatchObject({ timedOut: 1 });
       offsetMs = 0;
     }, STUCK, { timeoutSeconds: 60 }],
   ])('gives the slot back when a job is %s', async (_name, end, input: object = STUCK, extra: object = {}) => {

@@ -1,5 +1,5 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { reconcile } from '../../lambdas/handlers/reconcile';
+import { reconcile } from '../../lambdas/use-cases/reconcile';
 import { startTestStack, type TestStack } from '../support/local-stack';
 
 /**
@@ -41,25 +41,25 @@ describe('reconciler: every quiet job examined in bounded time, a fair share per
     // First let every job find its prediction running (one poll each, fed through the consumer), so that
     // the runs below find nothing new: only the order of examination is left to observe.
     offsetMs = 60_000;
-    for (let run = 0; run < 5; run++) await reconcile(stack.deps)();
+    for (let run = 0; run < 5; run++) await reconcile(stack.deps);
     for (const id of ids) await stack.waitFor(id, (view) => view.status === 'starting', { key: id === lone.id ? 'key-bob' : 'key-alice' });
 
     offsetMs = 600_000;
     const now = stack.deps.clock().toISOString(); // each run marks the jobs it examined with its own start time, later
     const examinedAfter: number[] = [];
-    const first = await reconcile(stack.deps)();
+    const first = await reconcile(stack.deps);
     expect(first).toMatchObject({ examined: BATCH, polled: BATCH, advanced: 0 });
     const afterFirst = await checkedAt();
     // Bob's single job is the newest of all, yet it gets its share of the first run.
     expect(afterFirst.get(lone.id)!.checkAt >= now).toBe(true);
     examinedAfter.push([...afterFirst.values()].filter((job) => job.checkAt >= now).length);
     for (let run = 2; run <= Math.ceil(ids.length / BATCH); run++) {
-      await reconcile(stack.deps)();
+      await reconcile(stack.deps);
       examinedAfter.push([...(await checkedAt()).values()].filter((job) => job.checkAt >= now).length);
     }
     // Each run examines jobs not yet examined: the backlog moves, it does not repeat its front.
     expect(examinedAfter).toEqual([10, 20, 30, 36]);
-    expect(await reconcile(stack.deps)()).toMatchObject({ examined: 0 });
+    expect(await reconcile(stack.deps)).toMatchObject({ examined: 0 });
   });
 
   it('a job that changed is quiet again only from its change (checkAt follows every write), not from its creation', async () => {

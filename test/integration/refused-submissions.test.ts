@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { reconcile } from '../../lambdas/handlers/reconcile';
+import { reconcile } from '../../lambdas/use-cases/reconcile';
 import { eventually, startTestStack, type TestStack } from '../support/local-stack';
 import { quotaItem } from '../support/records';
 
@@ -118,12 +118,12 @@ describe('submissions Replicate does not take (local stack)', () => {
     expect(await quota('dave')).toMatchObject({ inFlight: 1 });
 
     offsetMs = 200_000; // quiet (past reconcileAfter, 120 s), examined, yet too early to know
-    const early = await reconcile(stack.deps)();
+    const early = await reconcile(stack.deps);
     expect(early.examined).toBeGreaterThanOrEqual(1);
     expect(early.abandoned).toBe(0);
     expect(await quota('dave')).toMatchObject({ inFlight: 1 });
     offsetMs = 321_000; // past the grace, and quiet again since it was examined
-    expect(await reconcile(stack.deps)()).toMatchObject({ abandoned: 1 });
+    expect(await reconcile(stack.deps)).toMatchObject({ abandoned: 1 });
     offsetMs = 0;
     expect((await stack.request(`/jobs/${id}`, { key: 'key-dave' })).json).toMatchObject({ status: 'failed', error: { code: 'submit_failed' } });
     expect(await quota('dave')).toMatchObject({ inFlight: 0 });

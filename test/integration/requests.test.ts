@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { StaticSecrets } from '../../lambdas/adapters/secrets';
-import { receiveWebhook } from '../../lambdas/handlers/webhook';
+import { receiveWebhook } from '../support/api-handlers';
 import { startTestStack, type TestStack } from '../support/local-stack';
 
 /** Bad input gets a precise error with a stable code, writes nothing and never reaches Replicate. */

@@ -1,5 +1,5 @@
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
-import { presentJob } from '../../lambdas/handlers/present-job';
+import { presentJob } from '../../lambdas/use-cases/present-job';
 import { startTestStack, type TestStack } from '../support/local-stack';
 
 /**

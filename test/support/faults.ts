@@ -1,4 +1,4 @@
-import type { Dependencies } from '../../lambdas/handlers/dependencies';
+import type { Dependencies } from '../../lambdas/use-cases/dependencies';
 
 /**
  * Fault injection around the adapters: the process "dies" just before the Nth adapter call. From then on

@@ -1,4 +1,4 @@
-import { OutputFailure } from '../../lambdas/core/failures';
+import { OutputFailure } from '../../lambdas/core/errors';
 import { ByteBudget, checkFileCount } from '../../lambdas/core/output-limits';
 
 const failureOf = (action: () => void): OutputFailure => {

@@ -1,14 +1,15 @@
-import { ApiError } from '../../lambdas/core/errors';
+import { InvalidRequest } from '../../lambdas/core/errors';
+import { API_ERRORS } from '../../lambdas/http/error-status';
 import { depthOf, MAX_METADATA_BYTES, MAX_SUBMIT_BODY_BYTES, parseSubmitRequest } from '../../lambdas/core/submit-request';
 
 /** Beside submit-request.test.ts: each limit at its edge, and what a refusal tells the client. */
 const VERSION = 'a'.repeat(64);
 const submit = (body: object, options?: { callbackHttpsOnly?: boolean }) => parseSubmitRequest(JSON.stringify({ model: 'a/b', input: {}, ...body }), options);
-function refusal(run: () => unknown): ApiError {
+function refusal(run: () => unknown): InvalidRequest {
   try {
     run();
   } catch (error) {
-    if (error instanceof ApiError) return error;
+    if (error instanceof InvalidRequest) return error;
     throw error;
   }
   throw new Error('expected the request to be refused');
@@ -26,7 +27,8 @@ describe('submit body size', () => {
   it('accepts a body of exactly the limit and refuses one byte more, with the limit in the message', () => {
     expect(() => parseSubmitRequest(bodyOf(MAX_SUBMIT_BODY_BYTES))).not.toThrow();
     const error = refusal(() => parseSubmitRequest(bodyOf(MAX_SUBMIT_BODY_BYTES + 1)));
-    expect(error).toMatchObject({ code: 'body_too_large', status: 413, message: 'The request body must be at most 262144 bytes' });
+    expect(error).toMatchObject({ code: 'body_too_large', message: 'The request body must be at most 262144 bytes' });
+    expect(API_ERRORS[error.code]).toBe(413);
   });
 
   it('counts bytes, not characters', () => {

@@ -1,12 +1,13 @@
-import { ApiError } from '../../lambdas/core/errors';
+import { InvalidRequest } from '../../lambdas/core/errors';
+import { API_ERRORS } from '../../lambdas/http/error-status';
 import { depthOf, MAX_SUBMIT_BODY_BYTES, parseSubmitRequest } from '../../lambdas/core/submit-request';
 
 const VERSION = 'a'.repeat(64);
-const errorOf = (body: string): ApiError => {
+const errorOf = (body: string): InvalidRequest => {
   try {
     parseSubmitRequest(body);
   } catch (error) {
-    return error as ApiError;
+    return error as InvalidRequest;
   }
   throw new Error('expected a validation error');
 };
@@ -50,9 +51,9 @@ describe('submit request validation', () => {
     ['a body over 256 KiB', JSON.stringify({ model: 'a/b', input: { p: 'x'.repeat(MAX_SUBMIT_BODY_BYTES) } }), 'body_too_large', 413],
   ])('refuses %s', (_name, body, code, status) => {
     const error = errorOf(body);
-    expect(error).toBeInstanceOf(ApiError);
+    expect(error).toBeInstanceOf(InvalidRequest);
     expect(error.code).toBe(code);
-    expect(error.status).toBe(status);
+    expect(API_ERRORS[error.code]).toBe(status);
   });
 
   it('says precisely what is wrong', () => {
@@ -72,7 +73,8 @@ describe('submit request validation', () => {
     const depth = 40_000; // 240 kB: under the body limit
     const body = `{"model":"a/b","input":{},"metadata":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}`;
     const error = errorOf(body);
-    expect(error).toBeInstanceOf(ApiError);
-    expect(error).toMatchObject({ code: 'validation_failed', status: 422 });
+    expect(error).toBeInstanceOf(InvalidRequest);
+    expect(error).toMatchObject({ code: 'validation_failed' });
+    expect(API_ERRORS[error.code]).toBe(422);
   });
 });

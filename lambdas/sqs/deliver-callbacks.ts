@@ -2,23 +2,23 @@ import { randomUUID } from 'node:crypto';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { attemptNumber } from '../core/callback-fairness';
 import type { CallbackMessage } from '../core/ports';
-import type { Callback } from './callback-attempt';
-import type { Dependencies } from './dependencies';
-import { OwnerRounds } from './owner-rounds';
-import { processBatchWithin } from './sqs-batch';
+import type { Callback } from '../use-cases/deliver-callback';
+import type { Dependencies } from '../use-cases/dependencies';
+import { OwnerRounds } from '../use-cases/callback-rounds';
+import { processRecordsWithin } from './batch';
 
 /**
  * Delivers client callbacks: POSTs `{"type":"job.ended","job":…}` to each job's `callbackUrl`. An endpoint
  * that is slow or dead must not delay other owners' callbacks, so a batch runs within a deadline, each owner's
  * callbacks go in at most its share of the concurrent batches, and an owner whose callbacks keep failing is
- * parked (core/callback-fairness, owner-rounds.ts).
+ * parked (core/callback-fairness, use-cases/callback-rounds.ts).
  */
 export const deliverCallbacks =
   (deps: Dependencies) =>
   (event: SQSEvent): Promise<SQSBatchResponse> => {
     const loads = new Map(event.Records.map((record) => [record.messageId, load(deps, record)]));
     const loaded = Promise.all([...loads.values()].map((pending) => pending.catch(() => undefined)));
-    return processBatchWithin(event, deps.settings.callbacks.deadlineMs, (signal) => {
+    return processRecordsWithin(event, deps.settings.callbacks.deadlineMs, (signal) => {
       const rounds = new OwnerRounds(deps, randomUUID(), loaded, signal);
       return async (record) => {
         try {

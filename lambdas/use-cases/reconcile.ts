@@ -1,11 +1,12 @@
-import { ReplicateFailure } from '../core/failures';
+import { ReplicateFailure } from '../core/errors';
 import { takeFairly } from '../core/fair-share';
 import { isTerminal, STATUS_RANK, SUBMIT_GRACE_SECONDS, type Job } from '../core/job';
 import { METRIC } from '../core/metrics';
 import type { JobEnding } from '../core/ports';
 import { jobStatusOf } from '../core/prediction';
+import { forEachBounded } from '../core/worker-pool';
 import type { Dependencies } from './dependencies';
-import { endJob } from './job-ended';
+import { endJob } from './end-job';
 import { enqueuePrediction } from './enqueue-prediction';
 
 /**
@@ -37,7 +38,7 @@ export interface ReconcileReport {
  * Each job examined goes to the back of the quiet order, so a backlog of N quiet jobs is examined in full
  * every ceil(N / batch) runs, whichever jobs stay quiet forever.
  */
-export const reconcile = (deps: Dependencies) => async (): Promise<ReconcileReport> => {
+export async function reconcile(deps: Dependencies): Promise<ReconcileReport> {
   const now = deps.clock();
   const quietSince = new Date(now.getTime() - deps.settings.reconcileAfterSeconds * 1000).toISOString();
   const batch = deps.settings.reconcileBatchSize;
@@ -46,31 +47,28 @@ export const reconcile = (deps: Dependencies) => async (): Promise<ReconcileRepo
   const report: ReconcileReport = { examined: 0, polled: 0, advanced: 0, timedOut: 0, abandoned: 0 };
   const stopBy = Date.now() + RUN_BUDGET_MS;
   let throttled = false;
-  let next = 0;
-  const worker = async () => {
-    while (next < ids.length && !throttled && Date.now() < stopBy) {
-      const job = await deps.jobs.get(ids[next++]);
-      if (!job || isTerminal(job.status)) continue;
-      report.examined++;
-      let open = true;
-      try {
-        open = await reconcileJob(deps, job, now, report);
-      } catch (error) {
-        if (error instanceof ReplicateFailure && error.kind === 'rate_limited') {
-          throttled = true; // this job stays in front for the next run
-          continue;
-        }
-        deps.log.warn('reconciling a job failed', { jobId: job.id, predictionId: job.predictionId, error });
+  const examine = async (id: string) => {
+    const job = await deps.jobs.get(id);
+    if (!job || isTerminal(job.status)) return;
+    report.examined++;
+    let open = true;
+    try {
+      open = await reconcileJob(deps, job, now, report);
+    } catch (error) {
+      if (error instanceof ReplicateFailure && error.kind === 'rate_limited') {
+        throttled = true; // this job stays in front for the next run
+        return;
       }
-      // Whatever came of it (nothing new, progress queued, an error), the job goes to the back of the order.
-      if (open) await deps.jobs.markExamined(job.id, now.toISOString());
+      deps.log.warn('reconciling a job failed', { jobId: job.id, predictionId: job.predictionId, error });
     }
+    // Whatever came of it (nothing new, progress queued, an error), the job goes to the back of the order.
+    if (open) await deps.jobs.markExamined(job.id, now.toISOString());
   };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  await forEachBounded(ids, CONCURRENCY, examine, () => throttled || Date.now() >= stopBy);
   deps.metrics.count(METRIC.reconciled, report.advanced);
   deps.log.info('reconciler run', { ...report, throttled });
   return report;
-};
+}
 
 /** Examines one job; false when it ended it (a finished job has left the quiet order by itself). */
 async function reconcileJob(deps: Dependencies, job: Job, now: Date, report: ReconcileReport): Promise<boolean> {

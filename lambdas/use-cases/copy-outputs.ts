@@ -1,11 +1,12 @@
 import { Transform, pipeline, type Readable } from 'node:stream';
-import { OutputFailure, TransferInProgress } from '../core/failures';
+import { OutputFailure, TransferInProgress } from '../core/errors';
 import type { Job, StoredOutput } from '../core/job';
 import { storedFormOf } from '../core/media-types';
 import { ByteBudget, checkFileCount } from '../core/output-limits';
 import { decodeDataUri, outputKey, type FileRef } from '../core/outputs';
 import type { TransferLease } from '../core/ports';
 import { withRetries } from '../core/retry';
+import { forEachBounded } from '../core/worker-pool';
 import type { Dependencies } from './dependencies';
 
 type CopyDependencies = Pick<Dependencies, 'outputs' | 'objects' | 'jobs' | 'settings' | 'log'>;
@@ -40,30 +41,28 @@ export async function copyOutputs(
     failures.push(error);
   }
   const pending = files.filter((file) => !stored[file.index]);
-  let next = 0;
-  const worker = async () => {
-    // After a failure no new file starts; those under way finish (or fail at once, past the byte budget).
-    while (next < pending.length && failures.length === 0) {
-      const file = pending[next++];
-      try {
-        const output = await withRetries(
-          () => copyOne(deps, job, file, budget),
-          deps.settings.downloadRetry,
-          (error) => error instanceof OutputFailure && !error.permanent,
-        );
-        stored[file.index] = output;
-        // The last file needs no record: the job's success write, next, records them all (a one-file job
-        // costs no extra write).
-        if (pending.every((each) => stored[each.index])) continue;
-        // Refused when our lease expired and another consumer took the copy over, or the job ended: that one
-        // (or nobody) finishes it; this message comes back and decides again.
-        if (!(await deps.jobs.recordCopiedOutput(job.id, lease.holder, output))) throw new TransferInProgress(deps.settings.transferLeaseSeconds);
-      } catch (error) {
-        failures.push(error);
+  // After a failure no new file starts; those under way finish (or fail at once, past the byte budget).
+  const copy = async (file: FileRef) => {
+    try {
+      const output = await withRetries(
+        () => copyOne(deps, job, file, budget),
+        deps.settings.downloadRetry,
+        (error) => error instanceof OutputFailure && !error.permanent,
+      );
+      stored[file.index] = output;
+      // The last file needs no record: the job's success write, next, records them all (a one-file job
+      // costs no extra write).
+      if (pending.every((each) => stored[each.index])) return;
+      // Refused when our lease expired and another consumer took the copy over, or the job ended: that one
+      // (or nobody) finishes it; this message comes back and decides again.
+      if (!(await deps.jobs.recordCopiedOutput(job.id, lease.holder, output))) {
+        throw new TransferInProgress(deps.settings.transferLeaseSeconds);
       }
+    } catch (error) {
+      failures.push(error);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(deps.settings.transferConcurrency, pending.length) }, worker));
+  await forEachBounded(pending, deps.settings.transferConcurrency, copy, () => failures.length > 0);
   if (failures.length === 0) return stored;
   const permanent = failures.find(isPermanent);
   if (permanent) {

@@ -17,7 +17,7 @@ export interface HandlerSettings {
   transferConcurrency: number;
   /**
    * Client callbacks: https only (in AWS), the first retry delay (doubling per attempt, at most 15 min), and
-   * how long a batch of them may take before what is still in flight is given up (handlers/sqs-batch.ts).
+   * how long a batch of them may take before what is still in flight is given up (sqs/batch.ts).
    */
   callbacks: { httpsOnly: boolean; retryBaseSeconds: number; deadlineMs: number };
   /** How long a job may stay unfinished unless it sets its own `timeoutSeconds`. */

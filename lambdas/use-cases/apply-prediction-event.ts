@@ -1,5 +1,4 @@
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { OutputFailure, PoisonMessage, TransferInProgress } from '../core/failures';
+import { OutputFailure, PoisonMessage, TransferInProgress } from '../core/errors';
 import { JOB_ID } from '../core/ids';
 import type { Job, StoredOutput } from '../core/job';
 import { findOutputFiles } from '../core/outputs';
@@ -9,39 +8,10 @@ import { decide, type JobPatch } from '../core/state-machine';
 import { laterOf } from '../core/time';
 import { copyOutputs } from './copy-outputs';
 import type { Dependencies } from './dependencies';
-import { jobEnded } from './job-ended';
-import { processBatch } from './sqs-batch';
+import { jobEnded } from './end-job';
 
 /** A write refused because another writer got there first is re-decided against the fresh job this often. */
 const MAX_ATTEMPTS = 3;
-
-/** The SQS consumer: applies each prediction event to its job; a record that fails is retried alone. */
-export const consumePredictions =
-  (deps: Dependencies) =>
-  (event: SQSEvent): Promise<SQSBatchResponse> =>
-    processBatch(event, async (record) => {
-      try {
-        await consumeRecord(deps, record);
-        return true;
-      } catch (error) {
-        await handleFailure(deps, record, error);
-        return false;
-      }
-    });
-
-async function handleFailure(deps: Dependencies, record: SQSRecord, error: unknown): Promise<void> {
-  const context = { messageId: record.messageId, receiveCount: record.attributes?.ApproximateReceiveCount };
-  if (error instanceof TransferInProgress) {
-    // A duplicate of a message whose outputs are being copied: it comes back once the lease could have expired,
-    // as the backup for a holder that crashed.
-    deps.log.info('outputs are being copied by another consumer; retrying later', context);
-    await deps.queue.retryLater(record.receiptHandle, error.retryAfterSeconds).catch(() => undefined);
-  } else if (error instanceof PoisonMessage) {
-    deps.log.error('message can never succeed; it goes to the dead-letter queue after its receives', { ...context, reason: error.message });
-  } else {
-    deps.log.error('message failed; it will be retried', { ...context, error });
-  }
-}
 
 /**
  * What one message has done so far. When its final write loses a race and is retried, outputs it already
@@ -52,25 +22,20 @@ interface Progress {
   failed?: OutputFailure;
 }
 
-async function consumeRecord(deps: Dependencies, record: SQSRecord): Promise<void> {
-  const message = parseMessage(record.body);
+/**
+ * Applies one prediction event (a webhook, or a poll's answer) to its job through the state machine. Throws
+ * PoisonMessage for a message that can never succeed, TransferInProgress while another consumer copies the
+ * job's outputs, anything else for a failure worth retrying. `holder` names this delivery (the transfer lease's
+ * holder): the queue message's id, the same on every receive of one message.
+ */
+export async function applyPredictionEvent(deps: Dependencies, message: QueueMessage, holder: string): Promise<void> {
   const prediction = await readPrediction(deps, message);
   const progress: Progress = {};
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const job = await findJob(deps, message, prediction);
-    if (await applyPrediction(deps, job, prediction, record.messageId, progress)) return;
+    if (await applyPrediction(deps, { job, prediction, holder, progress })) return;
   }
   throw new Error(`The job of prediction ${prediction.id} kept changing under us; retrying the message`);
-}
-
-function parseMessage(body: string): QueueMessage {
-  try {
-    const message = JSON.parse(body) as QueueMessage;
-    if (typeof message === 'object' && message !== null && (message.body || message.bodyKey)) return message;
-  } catch {
-    // fall through
-  }
-  throw new PoisonMessage('The queue message is not a prediction event');
 }
 
 async function readPrediction(deps: Dependencies, message: QueueMessage): Promise<Prediction> {
@@ -92,8 +57,17 @@ async function findJob(deps: Dependencies, message: QueueMessage, prediction: Pr
   return job;
 }
 
+/** One event applied to the job as last read; `progress` carries over to a retry after a lost race. */
+interface Application {
+  job: Job;
+  prediction: Prediction;
+  holder: string;
+  progress: Progress;
+}
+
 /** Answers true when the event is fully handled (applied or rightly ignored), false when a race lost the write. */
-async function applyPrediction(deps: Dependencies, job: Job, prediction: Prediction, holder: string, progress: Progress): Promise<boolean> {
+async function applyPrediction(deps: Dependencies, application: Application): Promise<boolean> {
+  const { job, prediction } = application;
   const now = deps.clock();
   const transition = decide(job, prediction, now);
   const context = { jobId: job.id, predictionId: prediction.id, owner: job.owner, status: prediction.status };
@@ -109,19 +83,12 @@ async function applyPrediction(deps: Dependencies, job: Job, prediction: Predict
     }
     return outcome.applied;
   }
-  return succeed(deps, job, prediction, transition.patch, holder, now, progress);
+  return succeed(deps, { ...application, patch: transition.patch, now });
 }
 
 /** `succeeded` is written only after every output file is in the bucket. */
-async function succeed(
-  deps: Dependencies,
-  job: Job,
-  prediction: Prediction,
-  patch: JobPatch,
-  holder: string,
-  now: Date,
-  progress: Progress,
-): Promise<boolean> {
+async function succeed(deps: Dependencies, success: Application & { patch: JobPatch; now: Date }): Promise<boolean> {
+  const { job, prediction, patch, holder, now, progress } = success;
   const files = findOutputFiles(prediction.output);
   if (!progress.copied && !progress.failed) {
     let lease: TransferLease = { copied: [] };

@@ -19,7 +19,7 @@ export interface Callback {
  * delivery log. A failure comes back after an exponential backoff; after the last attempt the callback goes to
  * the callbacks DLQ. True when the message is done with.
  */
-export async function attemptCallback(
+export async function deliverCallback(
   deps: Dependencies,
   { record, job, attempt }: Callback,
   signal: AbortSignal,

@@ -1,5 +1,5 @@
 import { planOwner, QUICK_ROUND_MS, SHARE_WAIT_SECONDS, type OwnerPlan } from '../core/callback-fairness';
-import { attemptCallback, type Callback } from './callback-attempt';
+import { deliverCallback, type Callback } from './deliver-callback';
 import type { Dependencies } from './dependencies';
 
 /** How often a batch that waits for its owner's share asks again. */
@@ -57,7 +57,7 @@ export class OwnerRounds {
           if (--unanswered === 0) allAnswered();
         };
         try {
-          return await attemptCallback(deps, callback, this.signal, answered);
+          return await deliverCallback(deps, callback, this.signal, answered);
         } catch (error) {
           deps.log.error('callback attempt failed unexpectedly; it comes back after the queue\'s visibility timeout', { jobId: callback.job.id, error });
           return false;

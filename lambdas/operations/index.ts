@@ -1,0 +1,27 @@
+/**
+ * operations/: one module per API operation, each owning its whole contract (route, request schema, success,
+ * error codes, summary) and binding it to its use case. May import core/, use-cases/ and http/openapi only.
+ */
+import { callbackSecretOperation } from './callback-secret';
+import { cancelJobOperation } from './cancel-job';
+import { getJobOperation } from './get-job';
+import { healthOperation } from './health';
+import { listJobsOperation } from './list-jobs';
+import { openApiOperation } from './openapi-document';
+import type { Operation } from './operation';
+import { receiveWebhookOperation } from './receive-webhook';
+import { submitJobOperation } from './submit-job';
+
+export { API_FUNCTIONS, type ApiFunctionName, type Operation } from './operation';
+
+/** Every operation of the API, in the order the OpenAPI document lists them. */
+export const OPERATIONS: readonly Operation[] = [
+  submitJobOperation,
+  listJobsOperation,
+  getJobOperation,
+  cancelJobOperation,
+  callbackSecretOperation,
+  receiveWebhookOperation,
+  healthOperation,
+  openApiOperation,
+];

@@ -1,0 +1,63 @@
+import type { ErrorCode } from '../core/errors';
+import type * as z from '../core/schema';
+import type { Dependencies } from '../use-cases/dependencies';
+
+/** The Lambda functions that serve the API: routes are grouped by what they load and how they scale. */
+export const API_FUNCTIONS = ['submit', 'status', 'webhook'] as const;
+export type ApiFunctionName = (typeof API_FUNCTIONS)[number];
+
+/** A request as an operation sees it: parsed from the API Gateway event by the HTTP adapter. */
+export interface ApiRequest {
+  /** The API key's id (the owner of what it creates); empty on routes without an API key. */
+  owner: string;
+  /** The raw body, decoded from base64 when API Gateway encoded it. */
+  body: string;
+  /** Every header as received (for signature checks); `header()` for one, by any case. */
+  headers: Record<string, string | undefined>;
+  header(name: string): string | undefined;
+  pathParameters: Record<string, string | undefined>;
+  query: Record<string, string | undefined>;
+  /** The API's base URL as the client reached it (stage prefix and custom-domain base path included). */
+  baseUrl: string;
+}
+
+/** What an operation answers on success; the status is the operation's `success.status`. */
+export interface ApiResult {
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+/** Names of the response schemas the OpenAPI document describes (http/openapi.ts). */
+export type ResponseSchema = 'job' | 'jobList' | 'health' | 'accepted' | 'openapi' | 'secret';
+
+/**
+ * One API operation's whole contract, in one module: route, method, request schema, what it answers, the error
+ * codes it can answer, its summary, and the use case it calls. API Gateway (lib/), the Lambda dispatcher
+ * (http/api-function.ts), the local gateway (through the synthesized template) and `openapi.json` are all
+ * built by walking the list in operations/index.ts.
+ */
+export interface Operation {
+  /** The operationId. */
+  name: string;
+  method: 'GET' | 'POST';
+  /** API Gateway resource path; `{name}` is a path parameter. */
+  path: string;
+  /** The Lambda function that serves it (several operations share one). */
+  function: ApiFunctionName;
+  /** Whether `x-api-key` is required (the webhook authenticates by signature, health by nothing). */
+  apiKeyRequired: boolean;
+  summary: string;
+  request?: {
+    body?: z.ZodMiniType;
+    query?: z.ZodMiniType;
+    headers?: Array<{ name: string; schema: Record<string, unknown> }>;
+  };
+  success: { status: number; description: string; schema: ResponseSchema };
+  /** Every code it can answer (the HTTP adapter logs a refusal whose code is not listed). */
+  errors: readonly ErrorCode[];
+  /** `operations` is the whole list (the OpenAPI operation describes it). */
+  handle(request: ApiRequest, deps: Dependencies, operations: readonly Operation[]): Promise<ApiResult>;
+}
+
+/** Codes any operation that calls Replicate can answer. */
+export const REPLICATE_ERRORS = ['replicate_rate_limited', 'replicate_unavailable', 'replicate_auth_failed'] as const;
