@@ -120,6 +120,12 @@ export interface Queue<Message> {
 
 export type JobQueue = Queue<QueueMessage>;
 
+/** A message as received from a queue: which one, and the handle that makes it visible again later. */
+export interface ReceivedMessage {
+  messageId: string;
+  receiptHandle: string;
+}
+
 /** A job that ended and has a `callbackUrl`: its callback is delivered (and retried) from its own queue. */
 export interface CallbackMessage {
   jobId: string;

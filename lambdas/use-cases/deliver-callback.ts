@@ -1,14 +1,14 @@
-import type { SQSRecord } from 'aws-lambda';
 import { callbackSecretFor } from '../core/callback-signing';
 import { MAX_ATTEMPTS, retryDelaySeconds } from '../core/callback-fairness';
 import { parseSigningSecrets, signWebhook } from '../core/webhook-signature';
 import type { Job } from '../core/job';
+import type { ReceivedMessage } from '../core/ports';
 import type { Dependencies } from './dependencies';
 import { presentJob } from './present-job';
 
-/** A record of the batch with the job it names, and which attempt this receive makes. */
+/** A received callback message with the job it names, and which attempt this receive makes. */
 export interface Callback {
-  record: SQSRecord;
+  record: ReceivedMessage;
   job: Job & { callbackUrl: string };
   attempt: number;
 }

@@ -1,0 +1,115 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+
+/**
+ * The layering the folders' header sentences promise, checked on the sources: no import cycle anywhere, and
+ * each layer of the functions imports only what it may (the core speaks neither AWS nor HTTP).
+ */
+const ROOT = join(__dirname, '..', '..');
+const FOLDERS = ['bin', 'lib', 'lambdas', 'local', 'cli', 'contract'];
+
+function sourcesUnder(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names.flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return sourcesUnder(path);
+    return /\.(ts|mjs)$/.test(name) && !name.endsWith('.d.ts') ? [path] : [];
+  });
+}
+
+/** Every module specifier a file imports or re-exports, type-only imports included. */
+function specifiersOf(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/^\s*(?:import|export)\s[^;]*?from\s+'([^']+)'/gms)].map((match) => match[1]);
+}
+
+function resolveLocal(from: string, specifier: string): string | undefined {
+  if (!specifier.startsWith('.')) return undefined;
+  const base = resolve(dirname(from), specifier);
+  for (const candidate of [`${base}.ts`, join(base, 'index.ts'), base]) {
+    try {
+      if (statSync(candidate).isFile()) return candidate;
+    } catch {
+      // next candidate
+    }
+  }
+  return undefined;
+}
+
+const files = FOLDERS.flatMap((folder) => sourcesUnder(join(ROOT, folder)));
+const graph = new Map(
+  files.map((file) => [
+    file,
+    specifiersOf(file)
+      .map((specifier) => resolveLocal(file, specifier))
+      .filter((target): target is string => target !== undefined),
+  ]),
+);
+
+/** One cycle, as a path of files relative to the repository, or undefined when the graph has none. */
+function findCycle(): string[] | undefined {
+  const state = new Map<string, 'open' | 'done'>();
+  const stack: string[] = [];
+  const visit = (file: string): string[] | undefined => {
+    state.set(file, 'open');
+    stack.push(file);
+    for (const next of graph.get(file) ?? []) {
+      if (state.get(next) === 'open') return [...stack.slice(stack.indexOf(next)), next];
+      if (!state.has(next)) {
+        const cycle = visit(next);
+        if (cycle) return cycle;
+      }
+    }
+    stack.pop();
+    state.set(file, 'done');
+    return undefined;
+  };
+  for (const file of graph.keys()) {
+    if (state.has(file)) continue;
+    const cycle = visit(file);
+    if (cycle) return cycle.map((path) => relative(ROOT, path));
+  }
+  return undefined;
+}
+
+const AWS = ['@aws-sdk/', 'aws-lambda', 'aws-cdk-lib', 'constructs', '@aws-lambda-powertools/'];
+
+/** The imports of the files in `folder` that start with any of `forbidden`, as "file: specifier". */
+function forbiddenImports(folder: string, forbidden: string[]): string[] {
+  return sourcesUnder(join(ROOT, folder)).flatMap((file) =>
+    specifiersOf(file)
+      .filter((specifier) => forbidden.some((prefix) => specifier.startsWith(prefix)))
+      .map((specifier) => `${relative(ROOT, file)}: ${specifier}`),
+  );
+}
+
+describe('architecture', () => {
+  it('reads the imports of the sources (the check below is not vacuous)', () => {
+    expect(files.length).toBeGreaterThan(100);
+    const core = [...graph.entries()].find(([file]) => file.endsWith(join('lambdas', 'use-cases', 'submit-job.ts')));
+    expect(core?.[1].some((target) => target.endsWith(join('core', 'errors.ts')))).toBe(true);
+  });
+
+  it('has no import cycle', () => {
+    expect(findCycle()).toBeUndefined();
+  });
+
+  it('keeps the core free of AWS, HTTP and every outer layer', () => {
+    const outer = ['../http', '../adapters', '../use-cases', '../operations', '../sqs', '../runtime', '../functions'];
+    expect(forbiddenImports('lambdas/core', [...AWS, ...outer, 'node:http'])).toEqual([]);
+  });
+
+  it('keeps the use cases free of AWS and of transport', () => {
+    const outer = ['../http', '../adapters', '../operations', '../sqs', '../runtime', '../functions'];
+    expect(forbiddenImports('lambdas/use-cases', [...AWS, ...outer])).toEqual([]);
+  });
+
+  it('keeps the operations free of AWS and of the adapters', () => {
+    expect(forbiddenImports('lambdas/operations', [...AWS, '../adapters', '../runtime', '../sqs'])).toEqual([]);
+  });
+});
