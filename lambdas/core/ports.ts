@@ -1,3 +1,7 @@
+/**
+ * lambdas/core/: the domain — the job, its state machine, validation, output handling, errors — and the ports
+ * (this file) through which use cases reach the world. Imports nothing but itself, zod and Node built-ins.
+ */
 import type { Readable } from 'node:stream';
 import type { CallbackDelivery, Job, JobError, JobStatus, StoredOutput } from './job';
 import type { Prediction } from './prediction';

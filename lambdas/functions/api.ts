@@ -1,3 +1,7 @@
+/**
+ * lambdas/functions/: the Lambda entry points the construct points at (one file per function). Each wires an
+ * adapter (http/, sqs/) or a use case to the AWS dependencies of runtime/; nothing else lives here.
+ */
 import { apiFunction } from '../http/api-function';
 import { awsDependencies, withMetricsFlush } from '../runtime/aws';
 

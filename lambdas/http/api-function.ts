@@ -1,3 +1,7 @@
+/**
+ * lambdas/http/: the HTTP adapter — API Gateway events in, responses out, error codes to statuses, the OpenAPI
+ * document. Imports core/, operations/ and use-cases/ types; no AWS SDK.
+ */
 import { NotFound, RequestRefused } from '../core/errors';
 import { OPERATIONS } from '../operations';
 import type { ApiFunctionName, Operation } from '../operations/operation';

@@ -1,3 +1,7 @@
+/**
+ * lambdas/sqs/: the SQS adapters — batch mechanics (Powertools) and each queue's record parsing and failure
+ * handling, around the use cases. Imports core/, use-cases/ and Powertools batch.
+ */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 
