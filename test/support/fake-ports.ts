@@ -37,7 +37,7 @@ import type {
 } from '../../lambdas/core/ports';
 import type { Prediction } from '../../lambdas/core/prediction';
 import type { JobPatch } from '../../lambdas/core/state-machine';
-import { parseSigningSecrets } from '../../lambdas/core/webhook-signature';
+import { InvalidSigningSecret, parseSigningSecrets } from '../../lambdas/core/webhook-signature';
 import type { Dependencies, HandlerSettings } from '../../lambdas/use-cases/dependencies';
 
 const copy = <T>(value: T): T => structuredClone(value);
@@ -334,7 +334,9 @@ export class FakeSecrets implements Secrets {
 
   async webhookSigningKeys(): Promise<Buffer[]> {
     if (this.webhookSecret instanceof Error) throw this.webhookSecret;
-    return parseSigningSecrets(this.webhookSecret);
+    const setting = this.webhookSecret.trim();
+    if (!setting || setting === 'UNSET') throw new InvalidSigningSecret('not_set');
+    return parseSigningSecrets(setting);
   }
 }
 
