@@ -8,10 +8,25 @@ import { Readable } from 'node:stream';
 import { NO_CALLBACK_STATE, type OwnerCallbackState } from '../../lambdas/core/callback-fairness';
 import { OutputFailure } from '../../lambdas/core/errors';
 import { HostAllowlist, REPLICATE_OUTPUT_HOSTS } from '../../lambdas/core/host-allowlist';
-import { isTerminal, MAX_CALLBACK_LOG, TERMINAL_RANK, type CallbackDelivery, type Job, type JobStatus, type StoredOutput } from '../../lambdas/core/job';
+import {
+  isTerminal,
+  MAX_CALLBACK_LOG,
+  TERMINAL_RANK,
+  type CallbackDelivery,
+  type Job,
+  type JobStatus,
+  type StoredOutput,
+} from '../../lambdas/core/job';
 import type { Log } from '../../lambdas/core/log';
 import type { MetricName, Metrics } from '../../lambdas/core/metrics';
-import { DEFAULT_LIMITS, minuteOf, secondsUntilNextDay, secondsUntilNextMinute, type Limits, type QuotaDecision } from '../../lambdas/core/owner-limits';
+import {
+  DEFAULT_LIMITS,
+  minuteOf,
+  secondsUntilNextDay,
+  secondsUntilNextMinute,
+  type Limits,
+  type QuotaDecision,
+} from '../../lambdas/core/owner-limits';
 import type {
   CallbackEndpoint,
   CallbackOwners,
@@ -174,7 +189,12 @@ export class FakeJobRepository implements JobRepository {
     if (job) job.callbackDeliveries = [...(job.callbackDeliveries ?? []), delivery].slice(-MAX_CALLBACK_LOG);
   }
 
-  async acquireTransferLease(id: string, holder: string, now: string, until: string): Promise<TransferLease | undefined> {
+  async acquireTransferLease(
+    id: string,
+    holder: string,
+    now: string,
+    until: string,
+  ): Promise<TransferLease | undefined> {
     const row = this.rows.get(id);
     if (!row || row.job.rank >= TERMINAL_RANK) return undefined;
     // leaseFree: nobody holds it, it expired, or we hold it
@@ -204,14 +224,16 @@ function endTransfer(row: Row): void {
 
 /** Per-owner counters with dynamo-owner-quota.ts's decisions (no leak repair: a fake leaks nothing). */
 export class FakeOwnerQuota implements OwnerQuota {
-  readonly counters = new Map<string, { inFlight: number; day?: string; accepted: number; minute?: string; refusals: number }>();
+  readonly counters = new Map<
+    string,
+    { inFlight: number; day?: string; accepted: number; minute?: string; refusals: number }
+  >();
 
   constructor(readonly limits: Limits = DEFAULT_LIMITS) {}
 
   of(owner: string) {
-    let counter = this.counters.get(owner);
-    if (!counter) this.counters.set(owner, (counter = { inFlight: 0, accepted: 0, refusals: 0 }));
-    return counter;
+    if (!this.counters.has(owner)) this.counters.set(owner, { inFlight: 0, accepted: 0, refusals: 0 });
+    return this.counters.get(owner)!;
   }
 
   async acquire(owner: string, now: Date): Promise<QuotaDecision> {
@@ -220,7 +242,8 @@ export class FakeOwnerQuota implements OwnerQuota {
     if (counter.minute === minuteOf(now) && counter.refusals >= this.limits.maxRefusalsPerMinute) {
       return { granted: false, limit: 'refusals', retryAfterSeconds: secondsUntilNextMinute(now) };
     }
-    if (counter.inFlight >= this.limits.maxInFlight) return { granted: false, limit: 'in_flight', retryAfterSeconds: 10 };
+    if (counter.inFlight >= this.limits.maxInFlight)
+      return { granted: false, limit: 'in_flight', retryAfterSeconds: 10 };
     if (counter.day === today && counter.accepted >= this.limits.maxPerDay) {
       return { granted: false, limit: 'daily', retryAfterSeconds: secondsUntilNextDay(now) };
     }
@@ -352,7 +375,11 @@ type Answer = Partial<Prediction> | Error | ((argument: unknown) => Partial<Pred
 export class FakeReplicateGateway implements ReplicateGateway {
   readonly predictions = new Map<string, Prediction>();
   readonly calls: Array<{ method: Method; argument: unknown }> = [];
-  private readonly scripts: Record<Method, Answer[]> = { createPrediction: [], getPrediction: [], cancelPrediction: [] };
+  private readonly scripts: Record<Method, Answer[]> = {
+    createPrediction: [],
+    getPrediction: [],
+    cancelPrediction: [],
+  };
   private created = 0;
 
   /** The next call of `method` answers `answer` (in the order scripted). */
@@ -464,7 +491,11 @@ export class FakeTime {
 }
 
 export class RecordingLog implements Log {
-  readonly lines: Array<{ level: 'debug' | 'info' | 'warn' | 'error'; message: string; fields: Record<string, unknown> }> = [];
+  readonly lines: Array<{
+    level: 'debug' | 'info' | 'warn' | 'error';
+    message: string;
+    fields: Record<string, unknown>;
+  }> = [];
   debug = this.record('debug');
   info = this.record('info');
   warn = this.record('warn');
@@ -488,7 +519,9 @@ export class RecordingMetrics implements Metrics {
   milliseconds(): void {}
   bytes(): void {}
   total(name: MetricName): number {
-    return this.counts.filter((each) => each.name === name && !each.dimensions).reduce((sum, each) => sum + each.value, 0);
+    return this.counts
+      .filter((each) => each.name === name && !each.dimensions)
+      .reduce((sum, each) => sum + each.value, 0);
   }
 }
 

@@ -16,7 +16,12 @@ const apply = (deps: FakeDependencies, prediction: Prediction, holder = 'message
 /** A running job whose prediction is pred_1, with a callback and its in-flight slot taken. */
 function runningJob(deps: FakeDependencies, fields: Partial<Job> = {}): Job {
   deps.quota.of(OWNER).inFlight = 1;
-  const job = seedJob(deps, { status: 'processing', predictionId: 'pred_1', callbackUrl: 'https://client.example/cb', ...fields });
+  const job = seedJob(deps, {
+    status: 'processing',
+    predictionId: 'pred_1',
+    callbackUrl: 'https://client.example/cb',
+    ...fields,
+  });
   deps.time.advance(10);
   return job;
 }
@@ -128,7 +133,11 @@ describe('applyPredictionEvent', () => {
     const deps = fakeDependencies();
     const job = runningJob(deps, { status: 'starting' });
     await deps.objects.putText('webhook-bodies/x.json', JSON.stringify(predictionOf(job)));
-    await applyPredictionEvent(deps, { source: 'webhook', receivedAt: deps.clock().toISOString(), bodyKey: 'webhook-bodies/x.json' }, 'm');
+    await applyPredictionEvent(
+      deps,
+      { source: 'webhook', receivedAt: deps.clock().toISOString(), bodyKey: 'webhook-bodies/x.json' },
+      'm',
+    );
     expect(await deps.jobs.get(job.id)).toMatchObject({ status: 'processing' });
   });
 
@@ -149,7 +158,11 @@ describe('applyPredictionEvent', () => {
   });
 
   it.each([
-    ['too many files', Array.from({ length: 6 }, (_, i) => `https://replicate.delivery/abc/${i}.png`), 'too_many_outputs'],
+    [
+      'too many files',
+      Array.from({ length: 6 }, (_, i) => `https://replicate.delivery/abc/${i}.png`),
+      'too_many_outputs',
+    ],
     ['files over the byte limit together', [PNG, WAV], 'outputs_total_too_large'],
   ])('fails a job whose output has %s', async (_, output, code) => {
     const deps = fakeDependencies();
@@ -178,7 +191,7 @@ describe('applyPredictionEvent', () => {
     expect((await deps.jobs.get(job.id))?.outputs.map((output) => output.index)).toEqual([0, 1]);
   });
 
-  it('sends a duplicate back while another consumer holds the transfer lease, and proceeds once it expired', async () => {
+  it('sends a duplicate back while another consumer holds the lease, and proceeds once it expired', async () => {
     const deps = fakeDependencies();
     const job = runningJob(deps);
     deps.outputs.serve(PNG, 'png bytes', 'image/png');
@@ -214,7 +227,10 @@ describe('applyPredictionEvent', () => {
 
   it.each([
     ['for no job of ours', (deps: FakeDependencies) => webhookMessage(deps, { id: 'pred_x', status: 'starting' })],
-    ['not a prediction', (deps: FakeDependencies) => ({ ...webhookMessage(deps, { id: 'p', status: 'x' }), body: '{}' })],
+    [
+      'not a prediction',
+      (deps: FakeDependencies) => ({ ...webhookMessage(deps, { id: 'p', status: 'x' }), body: '{}' }),
+    ],
   ])('throws PoisonMessage for a message %s', async (_, messageOf) => {
     const deps = fakeDependencies();
     seedJob(deps, { predictionId: 'pred_1' });

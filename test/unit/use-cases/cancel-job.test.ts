@@ -7,7 +7,11 @@ import { OTHER_OWNER, OWNER, predictionOf, seedJob } from './builders';
 describe('cancelJob', () => {
   it('cancels the prediction, then the job: slot given back, callback queued', async () => {
     const deps = fakeDependencies();
-    const job = seedJob(deps, { status: 'processing', predictionId: 'pred_1', callbackUrl: 'https://client.example/cb' });
+    const job = seedJob(deps, {
+      status: 'processing',
+      predictionId: 'pred_1',
+      callbackUrl: 'https://client.example/cb',
+    });
     deps.replicate.predictions.set('pred_1', predictionOf(job));
     deps.quota.of(OWNER).inFlight = 1;
     deps.time.advance(30);
@@ -44,14 +48,17 @@ describe('cancelJob', () => {
     expect(deps.replicate.calls).toEqual([]);
   });
 
-  it.each(['succeeded', 'failed'] as const)('refuses a job that already %s: Conflict job_already_finished', async (status) => {
-    const deps = fakeDependencies();
-    const job = seedJob(deps, { status, predictionId: 'pred_1' });
-    const error = await cancelJob(deps, OWNER, job.id).catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(Conflict);
-    expect(error).toMatchObject({ code: 'job_already_finished', details: { status } });
-    expect(deps.replicate.calls).toEqual([]);
-  });
+  it.each(['succeeded', 'failed'] as const)(
+    'refuses a job that already %s: Conflict job_already_finished',
+    async (status) => {
+      const deps = fakeDependencies();
+      const job = seedJob(deps, { status, predictionId: 'pred_1' });
+      const error = await cancelJob(deps, OWNER, job.id).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(Conflict);
+      expect(error).toMatchObject({ code: 'job_already_finished', details: { status } });
+      expect(deps.replicate.calls).toEqual([]);
+    },
+  );
 
   it('refuses while the submission is unknown, saying when the job fails by itself', async () => {
     const deps = fakeDependencies();

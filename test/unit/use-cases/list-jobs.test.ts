@@ -52,9 +52,15 @@ describe('listJobs', () => {
 
   it.each([
     ["another owner's cursor", (job: Job) => encode({ id: job.id, owner: OTHER_OWNER, createdAt: job.createdAt })],
-    ['a cursor with an extra field', (job: Job) => encode({ id: job.id, owner: OWNER, createdAt: job.createdAt, x: 1 })],
+    [
+      'a cursor with an extra field',
+      (job: Job) => encode({ id: job.id, owner: OWNER, createdAt: job.createdAt, x: 1 }),
+    ],
     ['a cursor with a bad timestamp', (job: Job) => encode({ id: job.id, owner: OWNER, createdAt: 'yesterday' })],
-    ['a cursor naming no job id', (job: Job) => encode({ id: 'quota#owner-a', owner: OWNER, createdAt: job.createdAt })],
+    [
+      'a cursor naming no job id',
+      (job: Job) => encode({ id: 'quota#owner-a', owner: OWNER, createdAt: job.createdAt }),
+    ],
     ['something that is not JSON', () => 'bm90IGpzb24'],
   ])('refuses %s as invalid_query, before the table is read', async (_, cursorOf) => {
     const deps = fakeDependencies();

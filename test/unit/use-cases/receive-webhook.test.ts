@@ -5,13 +5,21 @@ import { MAX_WEBHOOK_BODY_BYTES, receiveWebhook } from '../../../lambdas/use-cas
 import { fakeDependencies, WEBHOOK_SECRET, type FakeDependencies } from '../../support/fake-ports';
 import { signedHeaders } from './builders';
 
-const BODY = JSON.stringify({ id: 'pred_1', status: 'processing', webhook: 'https://api.test/webhooks/replicate?job=x' });
+const BODY = JSON.stringify({
+  id: 'pred_1',
+  status: 'processing',
+  webhook: 'https://api.test/webhooks/replicate?job=x',
+});
 
 /** Delivers `body` signed now (or with the headers given), as the HTTP adapter would. */
 const deliver = (deps: FakeDependencies, body = BODY, headers: Record<string, string> = signedHeaders(deps, body)) =>
   receiveWebhook(deps, { headers, rawBody: body });
 
-const refusal = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error);
+const refusal = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
 
 describe('receiveWebhook', () => {
   it('queues a verified webhook, body as received, and remembers its id', async () => {
@@ -33,7 +41,10 @@ describe('receiveWebhook', () => {
   });
 
   it.each([
-    ['a signature by another key', (deps: FakeDependencies) => signedHeaders(deps, BODY, 'msg_1', `whsec_${Buffer.alloc(32, 1).toString('base64')}`)],
+    [
+      'a signature by another key',
+      (deps: FakeDependencies) => signedHeaders(deps, BODY, 'msg_1', `whsec_${Buffer.alloc(32, 1).toString('base64')}`),
+    ],
     ['a signature of another body', (deps: FakeDependencies) => signedHeaders(deps, `${BODY} `)],
     ['no signature', () => ({ 'webhook-id': 'msg_1', 'webhook-timestamp': '1' })],
     [

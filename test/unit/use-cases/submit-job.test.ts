@@ -102,12 +102,18 @@ describe('submitJob', () => {
   });
 
   it("refuses past the owner's limit with LimitExceeded and when to retry, calling nobody", async () => {
-    const deps = fakeDependencies({ quota: new FakeOwnerQuota({ maxInFlight: 1, maxPerDay: 100, maxRefusalsPerMinute: 5 }) });
+    const deps = fakeDependencies({
+      quota: new FakeOwnerQuota({ maxInFlight: 1, maxPerDay: 100, maxRefusalsPerMinute: 5 }),
+    });
     await submitJob(deps, command());
     const error = await refusal(submitJob(deps, command()));
 
     expect(error).toBeInstanceOf(LimitExceeded);
-    expect(error).toMatchObject({ code: 'owner_limit_exceeded', details: { limit: 'in_flight' }, retryAfterSeconds: 10 });
+    expect(error).toMatchObject({
+      code: 'owner_limit_exceeded',
+      details: { limit: 'in_flight' },
+      retryAfterSeconds: 10,
+    });
     expect(deps.jobs.rows.size).toBe(1);
     expect(deps.replicate.callsOf('createPrediction')).toHaveLength(1);
     // Another owner has its own counters.
@@ -115,11 +121,17 @@ describe('submitJob', () => {
   });
 
   it('tells how long until midnight when the daily limit is reached', async () => {
-    const deps = fakeDependencies({ quota: new FakeOwnerQuota({ maxInFlight: 10, maxPerDay: 1, maxRefusalsPerMinute: 5 }) });
+    const deps = fakeDependencies({
+      quota: new FakeOwnerQuota({ maxInFlight: 10, maxPerDay: 1, maxRefusalsPerMinute: 5 }),
+    });
     await submitJob(deps, command());
     const error = await refusal(submitJob(deps, command()));
     // The fake clock reads 12:00 UTC.
-    expect(error).toMatchObject({ code: 'owner_limit_exceeded', details: { limit: 'daily' }, retryAfterSeconds: 12 * 3600 });
+    expect(error).toMatchObject({
+      code: 'owner_limit_exceeded',
+      details: { limit: 'daily' },
+      retryAfterSeconds: 12 * 3600,
+    });
   });
 
   describe('when Replicate refuses the input', () => {
@@ -149,7 +161,9 @@ describe('submitJob', () => {
     });
 
     it('stops calling Replicate once the refusals of the minute reach the limit', async () => {
-      const deps = fakeDependencies({ quota: new FakeOwnerQuota({ maxInFlight: 10, maxPerDay: 100, maxRefusalsPerMinute: 2 }) });
+      const deps = fakeDependencies({
+        quota: new FakeOwnerQuota({ maxInFlight: 10, maxPerDay: 100, maxRefusalsPerMinute: 2 }),
+      });
       deps.replicate.next('createPrediction', rejected(), rejected());
       await expect(submitJob(deps, command())).rejects.toMatchObject({ code: 'replicate_rejected_input' });
       await expect(submitJob(deps, command())).rejects.toMatchObject({ code: 'replicate_rejected_input' });
