@@ -9,26 +9,27 @@ import { NO_CALLBACK_STATE, type OwnerCallbackState } from '../../lambdas/core/c
 import { OutputFailure } from '../../lambdas/core/errors';
 import { HostAllowlist, REPLICATE_OUTPUT_HOSTS } from '../../lambdas/core/host-allowlist';
 import {
-  isTerminal,
-  MAX_CALLBACK_LOG,
-  TERMINAL_RANK,
   type CallbackDelivery,
+  isTerminal,
   type Job,
   type JobStatus,
+  MAX_CALLBACK_LOG,
   type StoredOutput,
+  TERMINAL_RANK,
 } from '../../lambdas/core/job';
 import type { Log } from '../../lambdas/core/log';
 import type { MetricName, Metrics } from '../../lambdas/core/metrics';
 import {
   DEFAULT_LIMITS,
+  type Limits,
   minuteOf,
+  type QuotaDecision,
   secondsUntilNextDay,
   secondsUntilNextMinute,
-  type Limits,
-  type QuotaDecision,
 } from '../../lambdas/core/owner-limits';
 import type {
   CallbackEndpoint,
+  CallbackMessage,
   CallbackOwners,
   CreateOutcome,
   CreatePredictionRequest,
@@ -41,14 +42,13 @@ import type {
   OutputSource,
   OwnerQuota,
   Queue,
+  QueueMessage,
   QuietJob,
   ReplicateGateway,
   Secrets,
   TransferLease,
   WebhookReceipts,
   WriteOutcome,
-  CallbackMessage,
-  QueueMessage,
 } from '../../lambdas/core/ports';
 import type { Prediction } from '../../lambdas/core/prediction';
 import type { JobPatch } from '../../lambdas/core/state-machine';

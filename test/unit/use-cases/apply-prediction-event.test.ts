@@ -3,7 +3,7 @@ import type { Job } from '../../../lambdas/core/job';
 import { METRIC } from '../../../lambdas/core/metrics';
 import type { Prediction } from '../../../lambdas/core/prediction';
 import { applyPredictionEvent, MAX_INLINE_OUTPUT_BYTES } from '../../../lambdas/use-cases/apply-prediction-event';
-import { fakeDependencies, type FakeDependencies } from '../../support/fake-ports';
+import { type FakeDependencies, fakeDependencies } from '../../support/fake-ports';
 import { OWNER, predictionOf, seedJob, webhookMessage } from './builders';
 
 const PNG = 'https://replicate.delivery/abc/out-0.png';

@@ -1,10 +1,10 @@
 /** Builders shared by the use-case tests: jobs as stored, prediction events, signed webhooks. */
 import { newJobId } from '../../../lambdas/core/ids';
-import { STATUS_RANK, type Job } from '../../../lambdas/core/job';
+import { type Job, STATUS_RANK } from '../../../lambdas/core/job';
 import type { QueueMessage } from '../../../lambdas/core/ports';
 import type { Prediction } from '../../../lambdas/core/prediction';
 import { parseSigningSecrets, signWebhook } from '../../../lambdas/core/webhook-signature';
-import { WEBHOOK_SECRET, type FakeDependencies } from '../../support/fake-ports';
+import { type FakeDependencies, WEBHOOK_SECRET } from '../../support/fake-ports';
 
 export const OWNER = 'owner-a';
 export const OTHER_OWNER = 'owner-b';

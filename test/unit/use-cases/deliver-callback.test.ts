@@ -9,8 +9,8 @@ import { callbackSecretFor } from '../../../lambdas/core/callback-signing';
 import type { Job } from '../../../lambdas/core/job';
 import { parseSigningSecrets, verifyWebhook } from '../../../lambdas/core/webhook-signature';
 import { OwnerRounds } from '../../../lambdas/use-cases/callback-rounds';
-import { deliverCallback, type Callback } from '../../../lambdas/use-cases/deliver-callback';
-import { fakeDependencies, TEST_SETTINGS, type FakeDependencies } from '../../support/fake-ports';
+import { type Callback, deliverCallback } from '../../../lambdas/use-cases/deliver-callback';
+import { type FakeDependencies, fakeDependencies, TEST_SETTINGS } from '../../support/fake-ports';
 import { OWNER, seedJob } from './builders';
 
 const CALLBACK_URL = 'https://client.example/cb';

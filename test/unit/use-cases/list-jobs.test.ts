@@ -1,7 +1,7 @@
 import { InvalidRequest } from '../../../lambdas/core/errors';
 import type { Job } from '../../../lambdas/core/job';
 import { listJobs } from '../../../lambdas/use-cases/list-jobs';
-import { fakeDependencies, type FakeDependencies } from '../../support/fake-ports';
+import { type FakeDependencies, fakeDependencies } from '../../support/fake-ports';
 import { OTHER_OWNER, OWNER, seedJob } from './builders';
 
 /** Seeds `count` jobs of `owner`, one a minute: answers them oldest first. */

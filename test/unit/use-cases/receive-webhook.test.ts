@@ -2,7 +2,7 @@ import { InvalidRequest, Unauthenticated, Unavailable } from '../../../lambdas/c
 import { METRIC } from '../../../lambdas/core/metrics';
 import { MAX_INLINE_BODY_BYTES } from '../../../lambdas/use-cases/enqueue-prediction';
 import { MAX_WEBHOOK_BODY_BYTES, receiveWebhook } from '../../../lambdas/use-cases/receive-webhook';
-import { fakeDependencies, WEBHOOK_SECRET, type FakeDependencies } from '../../support/fake-ports';
+import { type FakeDependencies, fakeDependencies, WEBHOOK_SECRET } from '../../support/fake-ports';
 import { signedHeaders } from './builders';
 
 const BODY = JSON.stringify({

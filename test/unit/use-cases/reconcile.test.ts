@@ -1,8 +1,8 @@
 import { ReplicateFailure } from '../../../lambdas/core/errors';
-import { SUBMIT_GRACE_SECONDS, type Job } from '../../../lambdas/core/job';
+import { type Job, SUBMIT_GRACE_SECONDS } from '../../../lambdas/core/job';
 import { METRIC } from '../../../lambdas/core/metrics';
 import { reconcile } from '../../../lambdas/use-cases/reconcile';
-import { fakeDependencies, TEST_SETTINGS, type FakeDependencies } from '../../support/fake-ports';
+import { type FakeDependencies, fakeDependencies, TEST_SETTINGS } from '../../support/fake-ports';
 import { OTHER_OWNER, OWNER, predictionOf, seedJob } from './builders';
 
 /** A job whose prediction Replicate knows, in the same status unless told otherwise. */

@@ -5,8 +5,8 @@ import { METRIC } from '../../../lambdas/core/metrics';
 import type { CreatePredictionRequest } from '../../../lambdas/core/ports';
 import { jobIdFromWebhookUrl } from '../../../lambdas/core/prediction';
 import { cancelJob } from '../../../lambdas/use-cases/cancel-job';
-import { submitJob, type SubmitJobCommand } from '../../../lambdas/use-cases/submit-job';
-import { FakeOwnerQuota, fakeDependencies, TEST_SETTINGS, type FakeDependencies } from '../../support/fake-ports';
+import { type SubmitJobCommand, submitJob } from '../../../lambdas/use-cases/submit-job';
+import { type FakeDependencies, FakeOwnerQuota, fakeDependencies, TEST_SETTINGS } from '../../support/fake-ports';
 import { OTHER_OWNER, OWNER } from './builders';
 
 const SPEC: JobSpec = {
