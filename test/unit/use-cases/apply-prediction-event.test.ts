@@ -211,6 +211,21 @@ describe('applyPredictionEvent', () => {
     expect(await deps.jobs.get(job.id)).toMatchObject({ status: 'succeeded' });
   });
 
+  it('re-decides, and ignores the event, when the job ended before the lease could be taken', async () => {
+    const deps = fakeDependencies();
+    const job = runningJob(deps);
+    const acquire = deps.jobs.acquireTransferLease.bind(deps.jobs);
+    jest.spyOn(deps.jobs, 'acquireTransferLease').mockImplementation(async (...args) => {
+      const ending = { status: 'canceled', error: { code: 'prediction_canceled', message: 'Canceled' } } as const;
+      await deps.jobs.finish(job.id, { ...ending, updatedAt: deps.clock().toISOString() });
+      return acquire(...args);
+    });
+    deps.outputs.serve(PNG, 'png bytes', 'image/png');
+    await apply(deps, predictionOf(job, { status: 'succeeded', output: [PNG] }));
+    expect(await deps.jobs.get(job.id)).toMatchObject({ status: 'canceled' });
+    expect(deps.outputs.opened).toEqual([]);
+  });
+
   it('ignores the event when the job ended while its outputs were being copied', async () => {
     const deps = fakeDependencies();
     const job = runningJob(deps);

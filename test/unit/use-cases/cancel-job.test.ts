@@ -89,6 +89,21 @@ describe('cancelJob', () => {
     expect(await deps.jobs.get(job.id)).toMatchObject({ status: 'processing' });
   });
 
+  it('cancels again from the fresh job when another writer moved it meanwhile', async () => {
+    const deps = fakeDependencies();
+    const job = seedJob(deps, { status: 'starting', predictionId: 'pred_1' });
+    deps.replicate.predictions.set('pred_1', predictionOf(job));
+    deps.replicate.next('cancelPrediction', async () => {
+      // A consumer whose clock runs ahead writes `processing`: our cancel, stamped earlier, loses the write.
+      const ahead = new Date(deps.clock().getTime() + 5_000).toISOString();
+      const processing = { status: 'processing', rank: STATUS_RANK.processing, predictionId: 'pred_1' } as const;
+      await deps.jobs.advance(job.id, { ...processing, updatedAt: ahead });
+      return { status: 'canceled' };
+    });
+    await expect(cancelJob(deps, OWNER, job.id)).resolves.toMatchObject({ status: 'canceled' });
+    expect(deps.replicate.callsOf('cancelPrediction')).toEqual(['pred_1', 'pred_1']);
+  });
+
   it('answers what the job became when it ended while being canceled', async () => {
     const deps = fakeDependencies();
     const job = seedJob(deps, { status: 'processing', predictionId: 'pred_1' });
