@@ -6,7 +6,7 @@ import type { JobResult, QueueMessage, TransferLease } from '../core/ports';
 import { jobIdFromWebhookUrl, parsePrediction, type Prediction } from '../core/prediction';
 import { decide, type JobPatch } from '../core/state-machine';
 import { laterOf } from '../core/time';
-import { copyOutputs } from './copy-outputs';
+import { copyOutputs, discardCopiesIfEnded } from './copy-outputs';
 import type { Dependencies } from './dependencies';
 import { jobEnded } from './end-job';
 
@@ -121,12 +121,17 @@ async function succeed(deps: Dependencies, success: Application & { patch: JobPa
     return outcome.applied;
   }
   const outputs = progress.copied!;
-  const outcome = await deps.jobs.advance(job.id, stamped(patch), await resultOf(deps, job, outputs, prediction.output ?? null));
-  if (outcome.applied) {
-    deps.log.info('job succeeded', { jobId: job.id, predictionId: prediction.id, owner: job.owner, outputs: outputs.length });
-    await jobEnded(deps, outcome.job);
+  const result = await resultOf(deps, job, outputs, prediction.output ?? null);
+  const outcome = await deps.jobs.advance(job.id, stamped(patch), result);
+  if (!outcome.applied) {
+    // Lost to another write: if that one ended the job, what this delivery stored belongs to no job.
+    const stored = [...outputs.map((output) => output.key), ...(result.outputKey ? [result.outputKey] : [])];
+    await discardCopiesIfEnded(deps, job.id, stored);
+    return false;
   }
-  return outcome.applied;
+  deps.log.info('job succeeded', { jobId: job.id, predictionId: prediction.id, owner: job.owner, outputs: outputs.length });
+  await jobEnded(deps, outcome.job);
+  return true;
 }
 
 /**

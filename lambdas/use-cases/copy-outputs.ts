@@ -1,6 +1,6 @@
 import { Transform, pipeline, type Readable } from 'node:stream';
 import { OutputFailure, TransferInProgress } from '../core/errors';
-import type { Job, StoredOutput } from '../core/job';
+import { isTerminal, type Job, type StoredOutput } from '../core/job';
 import { storedFormOf } from '../core/media-types';
 import { ByteBudget, checkFileCount } from '../core/output-limits';
 import { decodeDataUri, outputKey, type FileRef } from '../core/outputs';
@@ -75,7 +75,29 @@ export async function copyOutputs(
     }
     throw permanent;
   }
+  // Refused to record a copy: another consumer took the copy over (same keys: keep them), or the job ended.
+  if (failures.some((failure) => failure instanceof TransferInProgress)) {
+    await discardCopiesIfEnded(deps, job.id, stored.filter(Boolean).map((output) => output.key));
+  }
   throw failures[0];
+}
+
+/**
+ * A job that ended otherwise (timed out, canceled) while its outputs were being copied points to none of the
+ * copies, and the bucket keeps outputs for good: they are removed, or nothing ever would. A job another consumer
+ * made succeed keeps them (its copies are under the same keys). Answers whether they were removed.
+ */
+export async function discardCopiesIfEnded(
+  deps: Pick<CopyDependencies, 'jobs' | 'objects' | 'log'>,
+  jobId: string,
+  keys: string[],
+): Promise<boolean> {
+  if (keys.length === 0) return false;
+  const fresh = await deps.jobs.get(jobId);
+  if (!fresh || !isTerminal(fresh.status) || fresh.status === 'succeeded') return false;
+  await deps.objects.remove(keys);
+  deps.log.info('copies of a job that ended meanwhile removed', { jobId, status: fresh.status, removed: keys.length });
+  return true;
 }
 
 async function copyOne(deps: CopyDependencies, job: Pick<Job, 'id' | 'owner'>, file: FileRef, budget: ByteBudget): Promise<StoredOutput> {

@@ -3,6 +3,7 @@ import type { Job } from '../../../lambdas/core/job';
 import { METRIC } from '../../../lambdas/core/metrics';
 import type { Prediction } from '../../../lambdas/core/prediction';
 import { applyPredictionEvent, MAX_INLINE_OUTPUT_BYTES } from '../../../lambdas/use-cases/apply-prediction-event';
+import { discardCopiesIfEnded } from '../../../lambdas/use-cases/copy-outputs';
 import { type FakeDependencies, fakeDependencies } from '../../support/fake-ports';
 import { OWNER, predictionOf, seedJob, webhookMessage } from './builders';
 
@@ -238,6 +239,59 @@ describe('applyPredictionEvent', () => {
     deps.outputs.serve(PNG, 'png bytes', 'image/png');
     await apply(deps, predictionOf(job, { status: 'succeeded', output: [PNG] }));
     expect(await deps.jobs.get(job.id)).toMatchObject({ status: 'canceled' });
+  });
+
+  // Fails today: the copies made before the job ended stay in the bucket, where no job points to them and no
+  // lifecycle rule expires them (README: a failed job "leaves nothing in the bucket").
+  it('removes the copies it made when the job ended while they were being made', async () => {
+    const deps = fakeDependencies();
+    const job = runningJob(deps);
+    const upload = deps.objects.upload.bind(deps.objects);
+    jest.spyOn(deps.objects, 'upload').mockImplementation(async (...args) => {
+      const answer = await upload(...args);
+      const timedOut = { status: 'failed', error: { code: 'timeout', message: 'Too slow' } } as const;
+      await deps.jobs.finish(job.id, { ...timedOut, updatedAt: deps.clock().toISOString() });
+      return answer;
+    });
+    deps.outputs.serve(PNG, 'png bytes', 'image/png');
+    await apply(deps, predictionOf(job, { status: 'succeeded', output: [PNG] }));
+    expect(await deps.jobs.get(job.id)).toMatchObject({ status: 'failed', error: { code: 'timeout' } });
+    expect(deps.objects.keys()).toEqual([]);
+  });
+
+  it('removes the copies when the job ended before a copy of several could be recorded', async () => {
+    const deps = fakeDependencies();
+    deps.settings = { ...deps.settings, transferConcurrency: 1 };
+    const job = runningJob(deps);
+    const upload = deps.objects.upload.bind(deps.objects);
+    jest.spyOn(deps.objects, 'upload').mockImplementation(async (...args) => {
+      const answer = await upload(...args);
+      const canceled = { status: 'canceled', error: { code: 'prediction_canceled', message: 'Canceled' } } as const;
+      await deps.jobs.finish(job.id, { ...canceled, updatedAt: deps.clock().toISOString() });
+      return answer;
+    });
+    deps.outputs.serve(PNG, 'png bytes', 'image/png');
+    deps.outputs.serve(WAV, 'wav bytes', 'audio/wav');
+    await expect(apply(deps, predictionOf(job, { status: 'succeeded', output: [PNG, WAV] }))).rejects.toBeInstanceOf(
+      TransferInProgress,
+    );
+    expect(deps.objects.keys()).toEqual([]);
+    // Its redelivery is ignored (the job ended) and leaves the bucket as empty.
+    await apply(deps, predictionOf(job, { status: 'succeeded', output: [PNG, WAV] }));
+    expect(await deps.jobs.get(job.id)).toMatchObject({ status: 'canceled' });
+    expect(deps.objects.keys()).toEqual([]);
+  });
+
+  it.each([
+    ['succeeded (another consumer stored the same keys)', 'succeeded', 1],
+    ['still running (the copy goes on)', 'processing', 1],
+    ['canceled', 'canceled', 0],
+  ] as const)('keeps the copies of a job that %s, removes them otherwise', async (_name, status, left) => {
+    const deps = fakeDependencies();
+    const job = runningJob(deps, { status });
+    await deps.objects.upload('outputs/o/j/0.png', Buffer.from('png'), 'image/png');
+    await discardCopiesIfEnded(deps, job.id, ['outputs/o/j/0.png']);
+    expect(deps.objects.keys()).toHaveLength(left);
   });
 
   it.each([
