@@ -5,8 +5,8 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
-import { JOBS_TABLE_SCHEMA } from '../lambdas/adapters/dynamo-job-repository';
-import { WEBHOOK_RECEIPT_PREFIX } from '../lambdas/adapters/dynamo-webhook-receipts';
+import { BUCKET_PREFIXES, type BucketPrefix } from '../contract/bucket';
+import { JOBS_TABLE_SCHEMA, WEBHOOK_RECEIPT_PREFIX } from '../contract/table';
 
 export interface GrantedResources {
   table: dynamodb.Table;
@@ -32,7 +32,7 @@ export function grantFunctions(functions: Functions, r: GrantedResources): void 
     fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources, conditions }));
   const table = r.table.tableArn;
   const index = (name: string) => `${table}/index/${name}`;
-  const objects = (prefix: string) => r.bucket.arnForObjects(`${prefix}/*`);
+  const objects = (prefix: BucketPrefix) => r.bucket.arnForObjects(`${prefix}/*`);
   const s = JOBS_TABLE_SCHEMA;
 
   // submit (also cancel): the job, the owner's quota counter, its repair from the unfinished index; the token.
@@ -44,7 +44,7 @@ export function grantFunctions(functions: Functions, r: GrantedResources): void 
   // status (also list, callback secret): reads only; presigned output URLs are checked against these grants.
   allow(functions.status, ['dynamodb:GetItem'], [table]);
   allow(functions.status, ['dynamodb:Query'], [index(s.byOwner.indexName)]);
-  allow(functions.status, ['s3:GetObject'], [objects('outputs'), objects('results')]);
+  allow(functions.status, ['s3:GetObject'], [objects(BUCKET_PREFIXES.outputs), objects(BUCKET_PREFIXES.results)]);
   allow(functions.status, ['secretsmanager:GetSecretValue'], [r.callbackSigningKey.secretArn]);
 
   // webhook: only its own receipts (items whose key starts with `webhook#`), the queue, large bodies.
@@ -52,7 +52,7 @@ export function grantFunctions(functions: Functions, r: GrantedResources): void 
     'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${WEBHOOK_RECEIPT_PREFIX}*`] },
   });
   allow(functions.webhook, ['sqs:SendMessage'], [r.queue.queueArn]);
-  allow(functions.webhook, ['s3:PutObject'], [objects('webhook-bodies')]);
+  allow(functions.webhook, ['s3:PutObject'], [objects(BUCKET_PREFIXES.webhookBodies)]);
   allow(functions.webhook, ['secretsmanager:GetSecretValue'], [r.webhookSecret.secretArn]);
 
   // consumer: its event source (and a duplicate put back until the copier's lease ends), the job (and a
@@ -60,9 +60,9 @@ export function grantFunctions(functions: Functions, r: GrantedResources): void 
   allow(functions.consumer, ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'], [r.queue.queueArn]);
   allow(functions.consumer, ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [table]);
   allow(functions.consumer, ['dynamodb:Query'], [index(s.byPrediction.indexName)]);
-  allow(functions.consumer, ['s3:PutObject'], [objects('outputs'), objects('results')]);
-  allow(functions.consumer, ['s3:DeleteObject'], [objects('outputs')]); // a failed job's copies (DeleteObjects)
-  allow(functions.consumer, ['s3:GetObject'], [objects('webhook-bodies')]);
+  allow(functions.consumer, ['s3:PutObject'], [objects(BUCKET_PREFIXES.outputs), objects(BUCKET_PREFIXES.results)]);
+  allow(functions.consumer, ['s3:DeleteObject'], [objects(BUCKET_PREFIXES.outputs)]); // a failed job's copies (DeleteObjects)
+  allow(functions.consumer, ['s3:GetObject'], [objects(BUCKET_PREFIXES.webhookBodies)]);
   allow(functions.consumer, ['sqs:SendMessage'], [r.callbackQueue.queueArn]);
 
   // reconciler: the unfinished index, the jobs it ends or polls, Replicate's token, the queue it feeds.
@@ -70,7 +70,7 @@ export function grantFunctions(functions: Functions, r: GrantedResources): void 
   allow(functions.reconciler, ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [table]);
   allow(functions.reconciler, ['secretsmanager:GetSecretValue'], [r.apiTokenSecret.secretArn]);
   allow(functions.reconciler, ['sqs:SendMessage'], [r.queue.queueArn, r.callbackQueue.queueArn]);
-  allow(functions.reconciler, ['s3:PutObject'], [objects('webhook-bodies')]);
+  allow(functions.reconciler, ['s3:PutObject'], [objects(BUCKET_PREFIXES.webhookBodies)]);
 
   // callbacks: its event source (backoff by changing a message's visibility; a callback that must wait is
   // sent again, delayed; one out of attempts goes to the DLQ), the job and its delivery log, the owner's
@@ -80,7 +80,7 @@ export function grantFunctions(functions: Functions, r: GrantedResources): void 
   allow(functions.callbacks, ['sqs:SendMessage'], [r.callbackQueue.queueArn, r.callbackDeadLetterQueue.queueArn]);
   allow(functions.callbacks, ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [table]);
   allow(functions.callbacks, ['secretsmanager:GetSecretValue'], [r.callbackSigningKey.secretArn]);
-  allow(functions.callbacks, ['s3:GetObject'], [objects('outputs'), objects('results')]);
+  allow(functions.callbacks, ['s3:GetObject'], [objects(BUCKET_PREFIXES.outputs), objects(BUCKET_PREFIXES.results)]);
 }
 
 /**

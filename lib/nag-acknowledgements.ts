@@ -3,6 +3,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { IConstruct } from 'constructs';
+import { BUCKET_PREFIXES } from '../contract/bucket';
 
 /**
  * The cdk-nag AwsSolutions findings this construct accepts, each with its reason, as narrowly as the finding
@@ -47,7 +48,7 @@ export function acknowledgeNagFindings(
       'The AWS-managed policy for a function writing its own logs; it grants nothing else.',
     'AwsSolutions-IAM5[Resource::*]': 'X-Ray PutTraceSegments/PutTelemetryRecords have no resource-level permissions.',
   };
-  for (const prefix of ['outputs', 'results', 'webhook-bodies']) {
+  for (const prefix of Object.values(BUCKET_PREFIXES)) {
     grants[`AwsSolutions-IAM5[Resource::${arnOf(resources.bucket)}/${prefix}/*]`] = `Objects under the ${prefix}/ prefix of our bucket only.`;
   }
   for (const fn of resources.functions) {

@@ -1,6 +1,6 @@
 import { CfnParameter, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { DEFAULT_REPLICATE_API_BASE_URL } from '../lambdas/runtime/settings';
+import { DEFAULTS } from '../contract/defaults';
 import { ReplicateJobs, type ReplicateJobsProps } from './replicate-jobs';
 
 export interface ReplicateJobsStackProps extends StackProps {
@@ -16,7 +16,7 @@ export class ReplicateJobsStack extends Stack {
     // proxy; locally, the simulator on whatever port it got) needs no new synth.
     const replicateApiBaseUrl = new CfnParameter(this, 'ReplicateApiBaseUrl', {
       type: 'String',
-      default: props.jobs?.replicateApiBaseUrl ?? DEFAULT_REPLICATE_API_BASE_URL,
+      default: props.jobs?.replicateApiBaseUrl ?? DEFAULTS.replicateApiBaseUrl,
       description: 'Base URL of the Replicate API (or a compatible one)',
       allowedPattern: '^https?://.+',
     });

@@ -12,12 +12,14 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import * as path from 'node:path';
-import { JOBS_TABLE_SCHEMA } from '../lambdas/adapters/dynamo-job-repository';
+import { ACCESS_LOG_PREFIX, BUCKET_PREFIXES, WEBHOOK_BODY_RETENTION_DAYS } from '../contract/bucket';
+import { DEFAULTS, downloadTimeoutSecondsFor } from '../contract/defaults';
+import { ENV } from '../contract/environment';
+import { JOBS_TABLE_SCHEMA } from '../contract/table';
 import { UNSET_SECRET } from '../lambdas/adapters/secrets';
-import { DEFAULT_OUTPUT_LIMITS, MAX_OUTPUT_FILES_CEILING } from '../lambdas/core/output-limits';
-import { DEFAULT_LIMITS, OwnerLimitsSetting } from '../lambdas/core/owner-limits';
+import { MAX_OUTPUT_FILES_CEILING } from '../lambdas/core/output-limits';
+import { OwnerLimitsSetting } from '../lambdas/core/owner-limits';
 import { API_FUNCTIONS, ROUTES, type ApiFunctionName } from '../lambdas/routes';
-import { DEFAULT_RECONCILE_BATCH_SIZE, DEFAULT_REPLICATE_API_BASE_URL, ENV } from '../lambdas/runtime/settings';
 import { grantFunctions, sqsEventSource } from './function-grants';
 import { ApiWaf } from './api-waf';
 import { JobsAlarms } from './jobs-alarms';
@@ -52,7 +54,7 @@ export class ReplicateJobs extends Construct {
   constructor(scope: Construct, id: string, props: ReplicateJobsProps = {}) {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    const consumerTimeout = props.consumerTimeout ?? Duration.minutes(5);
+    const consumerTimeout = props.consumerTimeout ?? Duration.seconds(DEFAULTS.consumerTimeoutSeconds);
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
 
     this.table = this.createTable(removalPolicy);
@@ -73,7 +75,7 @@ export class ReplicateJobs extends Construct {
       retentionPeriod: Duration.days(4),
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? DEFAULTS.maxReceiveCount },
     });
     this.callbackDeadLetterQueue = new sqs.Queue(this, 'CallbackDeadLetterQueue', {
       retentionPeriod: Duration.days(14),
@@ -107,11 +109,11 @@ export class ReplicateJobs extends Construct {
       removalPolicy,
     });
 
-    const replicateApiBaseUrl = props.replicateApiBaseUrl ?? DEFAULT_REPLICATE_API_BASE_URL;
+    const replicateApiBaseUrl = props.replicateApiBaseUrl ?? DEFAULTS.replicateApiBaseUrl;
     if (props.reconcileBatchSize !== undefined && !(Number.isInteger(props.reconcileBatchSize) && props.reconcileBatchSize > 0)) {
       throw new Error(`reconcileBatchSize must be a positive integer, got ${props.reconcileBatchSize}`);
     }
-    const maxOutputFiles = props.maxOutputFiles ?? DEFAULT_OUTPUT_LIMITS.maxFiles;
+    const maxOutputFiles = props.maxOutputFiles ?? DEFAULTS.maxOutputFiles;
     // More files than this would not fit the job's item (and its success could never be written).
     if (!Number.isInteger(maxOutputFiles) || maxOutputFiles < 1 || maxOutputFiles > MAX_OUTPUT_FILES_CEILING) {
       throw new Error(`maxOutputFiles (${maxOutputFiles}) must be a whole number from 1 to ${MAX_OUTPUT_FILES_CEILING}`);
@@ -126,20 +128,20 @@ export class ReplicateJobs extends Construct {
       [ENV.apiTokenSecret]: this.apiTokenSecret.secretArn,
       [ENV.webhookSecret]: this.webhookSecret.secretArn,
       [ENV.replicateBaseUrl]: replicateApiBaseUrl,
-      [ENV.maxOutputBytes]: String(props.maxOutputBytes ?? 5 * 1024 ** 3),
+      [ENV.maxOutputBytes]: String(props.maxOutputBytes ?? DEFAULTS.maxOutputBytes),
       [ENV.maxOutputFiles]: String(maxOutputFiles),
-      [ENV.maxOutputTotalBytes]: String(props.maxOutputTotalBytes ?? DEFAULT_OUTPUT_LIMITS.maxTotalBytes),
-      [ENV.presignedUrlSeconds]: String((props.presignedUrlExpiry ?? Duration.hours(1)).toSeconds()),
+      [ENV.maxOutputTotalBytes]: String(props.maxOutputTotalBytes ?? DEFAULTS.maxOutputTotalBytes),
+      [ENV.presignedUrlSeconds]: String((props.presignedUrlExpiry ?? Duration.seconds(DEFAULTS.presignedUrlSeconds)).toSeconds()),
       [ENV.transferLeaseSeconds]: String(consumerTimeout.toSeconds()),
-      [ENV.downloadTimeoutSeconds]: String(Math.max(30, consumerTimeout.toSeconds() - 30)),
-      [ENV.jobTimeoutSeconds]: String((props.jobTimeout ?? Duration.minutes(10)).toSeconds({ integral: false })),
-      [ENV.reconcileAfterSeconds]: String((props.reconcileAfter ?? Duration.minutes(2)).toSeconds({ integral: false })),
-      [ENV.reconcileBatchSize]: String(props.reconcileBatchSize ?? DEFAULT_RECONCILE_BATCH_SIZE),
-      [ENV.downloadAttempts]: String(props.downloadRetry?.attempts ?? 4),
-      [ENV.downloadRetryBaseMs]: String((props.downloadRetry?.baseDelay ?? Duration.seconds(1)).toMilliseconds()),
-      [ENV.callbackRetryBaseSeconds]: String((props.callbackRetryBase ?? Duration.seconds(10)).toSeconds({ integral: false })),
+      [ENV.downloadTimeoutSeconds]: String(downloadTimeoutSecondsFor(consumerTimeout.toSeconds())),
+      [ENV.jobTimeoutSeconds]: String((props.jobTimeout ?? Duration.seconds(DEFAULTS.jobTimeoutSeconds)).toSeconds({ integral: false })),
+      [ENV.reconcileAfterSeconds]: String((props.reconcileAfter ?? Duration.seconds(DEFAULTS.reconcileAfterSeconds)).toSeconds({ integral: false })),
+      [ENV.reconcileBatchSize]: String(props.reconcileBatchSize ?? DEFAULTS.reconcileBatchSize),
+      [ENV.downloadAttempts]: String(props.downloadRetry?.attempts ?? DEFAULTS.downloadAttempts),
+      [ENV.downloadRetryBaseMs]: String((props.downloadRetry?.baseDelay ?? Duration.millis(DEFAULTS.downloadRetryBaseMs)).toMilliseconds()),
+      [ENV.callbackRetryBaseSeconds]: String((props.callbackRetryBase ?? Duration.seconds(DEFAULTS.callbackRetryBaseSeconds)).toSeconds({ integral: false })),
       // Validated here, so a typo fails `cdk synth` instead of every submit.
-      [ENV.ownerLimits]: JSON.stringify(OwnerLimitsSetting.parse(props.ownerLimits ?? { default: DEFAULT_LIMITS })),
+      [ENV.ownerLimits]: JSON.stringify(OwnerLimitsSetting.parse(props.ownerLimits ?? { default: DEFAULTS.ownerLimits })),
       POWERTOOLS_SERVICE_NAME: 'replicate-jobs',
       NODE_OPTIONS: '--enable-source-maps',
       // Unset, the functions allow Replicate's file hosts plus the API base URL's host (settings.ts).
@@ -169,7 +171,7 @@ export class ReplicateJobs extends Construct {
       API_FUNCTIONS.map((name) => [name, fn(`${capitalize(name)}Function`, name, 'api.ts')]),
     ) as Record<ApiFunctionName, nodejs.NodejsFunction>;
     // 512 MB: copying a 1 GiB output peaks at ~180 MiB RSS (bench/README.md), so this leaves ~2.8x headroom.
-    const consumerMaxConcurrency = props.consumerMaxConcurrency ?? 10;
+    const consumerMaxConcurrency = props.consumerMaxConcurrency ?? DEFAULTS.consumerMaxConcurrency;
     const consumerReserved = props.consumerReservedConcurrency ?? consumerMaxConcurrency;
     // Fewer reserved than the event source may invoke at once: Lambda throttles its pollers, and the messages
     // they return are received again and again until the dead-letter queue. Fail the synth instead.
@@ -189,7 +191,7 @@ export class ReplicateJobs extends Construct {
     sqsEventSource(callbacks, this.callbackQueue, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: 5 });
     new events.Rule(this, 'ReconcileSchedule', {
       description: 'Polls Replicate for jobs whose webhooks went quiet, and times out stuck jobs',
-      schedule: events.Schedule.rate(props.reconcileInterval ?? Duration.minutes(1)),
+      schedule: events.Schedule.rate(props.reconcileInterval ?? Duration.seconds(DEFAULTS.reconcileIntervalSeconds)),
       targets: [new targets.LambdaFunction(reconciler, { retryAttempts: 0 })],
     });
     sqsEventSource(consumer, this.queue, {
@@ -200,13 +202,13 @@ export class ReplicateJobs extends Construct {
     });
 
     this.api = this.createApi(apiFunctions, logRetention, {
-      webhook: checkedThrottle('webhookThrottle', props.webhookThrottle ?? { rateLimit: 100, burstLimit: 200 }),
-      public: checkedThrottle('publicThrottle', props.publicThrottle ?? { rateLimit: 10, burstLimit: 20 }),
+      webhook: checkedThrottle('webhookThrottle', props.webhookThrottle ?? DEFAULTS.webhookThrottle),
+      public: checkedThrottle('publicThrottle', props.publicThrottle ?? DEFAULTS.publicThrottle),
     });
     this.waf = props.waf ? new ApiWaf(this, 'Waf', { stage: this.api.deploymentStage, ...props.waf }) : undefined;
     this.usagePlan = this.api.addUsagePlan('UsagePlan', {
-      throttle: props.throttle ?? { rateLimit: 20, burstLimit: 40 },
-      quota: { limit: props.dailyQuota ?? 100_000, period: apigateway.Period.DAY },
+      throttle: props.throttle ?? DEFAULTS.throttle,
+      quota: { limit: props.dailyQuota ?? DEFAULTS.dailyQuota, period: apigateway.Period.DAY },
       apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
     });
     const defaultKey = this.api.addApiKey('DefaultApiKey', { description: 'First replicate-jobs client; add more per owner' });
@@ -279,10 +281,10 @@ export class ReplicateJobs extends Construct {
     return new s3.Bucket(this, 'OutputBucket', {
       ...secure,
       serverAccessLogsBucket: accessLogs,
-      serverAccessLogsPrefix: 'outputs/',
+      serverAccessLogsPrefix: ACCESS_LOG_PREFIX,
       lifecycleRules: [
         // Large webhook bodies only need to live until the consumer has read them.
-        { prefix: 'webhook-bodies/', expiration: Duration.days(7) },
+        { prefix: `${BUCKET_PREFIXES.webhookBodies}/`, expiration: Duration.days(WEBHOOK_BODY_RETENTION_DAYS) },
         { abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
     });

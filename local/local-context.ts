@@ -1,24 +1,25 @@
+import { ENV } from '../contract/environment';
 import { OwnerLimitsSetting } from '../lambdas/core/owner-limits';
 /**
  * The local stack's settings as the CDK context its app is synthesized with: every knob reaches the functions
- * through the template, as a deploy would. Each environment variable of `npm start` maps to one context key
- * (lib/context-props.ts reads them).
+ * through the template, as a deploy would. Each environment variable of `npm start` (the functions' own names,
+ * contract/environment.ts) maps to one context key (lib/context-props.ts reads them).
  */
 const ENV_TO_CONTEXT: Record<string, string> = {
-  OUTPUT_HOSTS: 'outputHosts',
-  MAX_OUTPUT_BYTES: 'maxOutputBytes',
-  MAX_OUTPUT_FILES: 'maxOutputFiles',
-  MAX_OUTPUT_TOTAL_BYTES: 'maxOutputTotalBytes',
-  PRESIGNED_URL_SECONDS: 'presignedUrlSeconds',
-  TRANSFER_LEASE_SECONDS: 'consumerTimeoutSeconds',
-  RECONCILE_AFTER_SECONDS: 'reconcileAfterSeconds',
-  RECONCILE_BATCH_SIZE: 'reconcileBatchSize',
-  JOB_TIMEOUT_SECONDS: 'jobTimeoutSeconds',
-  DOWNLOAD_ATTEMPTS: 'downloadAttempts',
-  DOWNLOAD_RETRY_BASE_MS: 'downloadRetryBaseMs',
-  CALLBACK_RETRY_BASE_SECONDS: 'callbackRetryBaseSeconds',
-  OWNER_LIMITS: 'ownerLimits',
-  PUBLIC_URL: 'publicUrl',
+  [ENV.outputHosts]: 'outputHosts',
+  [ENV.maxOutputBytes]: 'maxOutputBytes',
+  [ENV.maxOutputFiles]: 'maxOutputFiles',
+  [ENV.maxOutputTotalBytes]: 'maxOutputTotalBytes',
+  [ENV.presignedUrlSeconds]: 'presignedUrlSeconds',
+  [ENV.transferLeaseSeconds]: 'consumerTimeoutSeconds',
+  [ENV.reconcileAfterSeconds]: 'reconcileAfterSeconds',
+  [ENV.reconcileBatchSize]: 'reconcileBatchSize',
+  [ENV.jobTimeoutSeconds]: 'jobTimeoutSeconds',
+  [ENV.downloadAttempts]: 'downloadAttempts',
+  [ENV.downloadRetryBaseMs]: 'downloadRetryBaseMs',
+  [ENV.callbackRetryBaseSeconds]: 'callbackRetryBaseSeconds',
+  [ENV.ownerLimits]: 'ownerLimits',
+  [ENV.publicUrl]: 'publicUrl',
 };
 
 export const LOCAL_THROTTLE = { rateLimit: 10_000, burstLimit: 20_000, dailyQuota: 100_000_000 };

@@ -8,7 +8,9 @@ import type { Log } from '../lambdas/core/log';
 import { MIN_SIGNING_KEY_BYTES, parseSigningSecrets } from '../lambdas/core/webhook-signature';
 import type { Dependencies } from '../lambdas/use-cases/dependencies';
 import { createDependencies } from '../lambdas/runtime/create-dependencies';
-import { DEFAULT_REPLICATE_API_BASE_URL, ENV, readSettings, splitList } from '../lambdas/runtime/settings';
+import { DEFAULTS } from '../contract/defaults';
+import { ENV } from '../contract/environment';
+import { readSettings, splitList } from '../lambdas/runtime/settings';
 import { startApiGateway } from './api-gateway';
 import { consolePage } from './console-page';
 import { readAppModel, type AppModel } from './cloud/app-model';
@@ -338,7 +340,7 @@ function stackResources(model: AppModel, resources: LocalResources, environment:
 /** With a real Replicate and no REPLICATE_WEBHOOK_SECRET, the account's signing secret is asked for once. */
 async function fetchWebhookSecret(token: string, baseUrl: string | undefined): Promise<string> {
   try {
-    const replicate = new Replicate({ auth: token, baseUrl: baseUrl || DEFAULT_REPLICATE_API_BASE_URL });
+    const replicate = new Replicate({ auth: token, baseUrl: baseUrl || DEFAULTS.replicateApiBaseUrl });
     return ((await replicate.webhooks.default.secret.get()) as { key: string }).key;
   } catch (error) {
     throw new Error(`REPLICATE_WEBHOOK_SECRET is not set and fetching it from Replicate failed: ${(error as Error).message}`);

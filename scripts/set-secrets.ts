@@ -2,7 +2,7 @@ import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } fr
 import { parseArgs } from 'node:util';
 import Replicate from 'replicate';
 import { parseSigningSecrets, signingSecretProblem } from '../lambdas/core/webhook-signature';
-import { DEFAULT_REPLICATE_API_BASE_URL } from '../lambdas/runtime/settings';
+import { DEFAULTS } from '../contract/defaults';
 
 /**
  * Sets the stack's two secrets after `cdk deploy`:
@@ -19,7 +19,7 @@ export async function setSecrets(options: {
   replicateBaseUrl?: string;
   rotate?: boolean;
 }): Promise<{ webhookSecrets: number }> {
-  const replicate = new Replicate({ auth: options.token, baseUrl: options.replicateBaseUrl ?? DEFAULT_REPLICATE_API_BASE_URL });
+  const replicate = new Replicate({ auth: options.token, baseUrl: options.replicateBaseUrl ?? DEFAULTS.replicateApiBaseUrl });
   const { key } = (await replicate.webhooks.default.secret.get()) as { key: string };
   parseSigningSecrets(key); // refuse to store what the webhook function would refuse to verify with
   let webhookSetting = key;

@@ -3,7 +3,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { NO_CALLBACK_STATE, type OwnerCallbackState } from '../core/callback-fairness';
 import type { CallbackOwners } from '../core/ports';
-import { JOBS_TABLE_SCHEMA } from './dynamo-job-repository';
+import { JOBS_TABLE_SCHEMA } from '../../contract/table';
 
 /** A day without deliveries and the owner's item goes (its failures with it): parking lasts 15 minutes at most. */
 const KEEP_SECONDS = 24 * 3600;

@@ -3,22 +3,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCom
 import { MAX_CALLBACK_LOG, TERMINAL_RANK, isTerminal, type CallbackDelivery, type Job, type JobStatus, type StoredOutput } from '../core/job';
 import type { CreateOutcome, JobEnding, JobPage, JobRepository, JobResult, QuietJob, TransferLease, WriteOutcome } from '../core/ports';
 import type { JobPatch } from '../core/state-machine';
-
-/** Index names and key attributes: the CDK construct creates the table from these, so both agree. */
-export const JOBS_TABLE_SCHEMA = {
-  partitionKey: 'id',
-  byPrediction: { indexName: 'byPrediction', partitionKey: 'predictionId' },
-  byOwner: { indexName: 'byOwner', partitionKey: 'owner', sortKey: 'createdAt' },
-  /**
-   * Sparse: only jobs that are not terminal carry `activeShard`, so the reconciler never scans finished jobs.
-   * Sorted by `checkAt`, the last time the job changed or the reconciler looked at it: a job it examined
-   * goes to the back, so the same quiet jobs can never stay in front of all others. Projects `owner`, for
-   * a fair share per owner and for counting an owner's unfinished jobs (quota repair).
-   */
-  unfinished: { indexName: 'unfinished', partitionKey: 'activeShard', sortKey: 'checkAt', projected: ['owner'] },
-  /** Expiry (epoch seconds) of short-lived items: webhook receipts and daily quota counters. */
-  timeToLive: 'expiresAt',
-} as const;
+import { JOBS_TABLE_SCHEMA } from '../../contract/table';
 
 /**
  * Free-form JSON (input, metadata, output, metrics) is stored as a JSON string, not a DynamoDB map: any JSON

@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/c
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { minuteOf, secondsUntilNextDay, secondsUntilNextMinute, type Limits, type QuotaDecision } from '../core/owner-limits';
 import type { OwnerQuota } from '../core/ports';
-import { JOBS_TABLE_SCHEMA } from './dynamo-job-repository';
+import { JOBS_TABLE_SCHEMA } from '../../contract/table';
 
 /**
  * One counter item per owner, in the jobs table under a key no job id can take (`quota#<owner>`):

@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { WEBHOOK_RECEIPT_PREFIX } from '../../contract/table';
 import type { WebhookReceipts } from '../core/ports';
 import { TOLERANCE_SECONDS } from '../core/webhook-signature';
 
@@ -39,5 +40,4 @@ export class DynamoWebhookReceipts implements WebhookReceipts {
 }
 
 /** Webhook ids are short ASCII tokens; anything longer is cut so a hostile header cannot make an oversized key. */
-export const WEBHOOK_RECEIPT_PREFIX = 'webhook#';
 const receiptKey = (webhookId: string) => `${WEBHOOK_RECEIPT_PREFIX}${webhookId.slice(0, 256)}`;

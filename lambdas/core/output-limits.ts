@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../../contract/defaults';
 import { OutputFailure } from './errors';
 
 /**
@@ -16,7 +17,7 @@ export interface OutputLimits {
  * 100 files is far above what image, audio and video models return (1 to 10), with room for frame sequences.
  * 5 GiB is the default limit of one file (`maxOutputBytes`): a job may always hold one file of the largest size.
  */
-export const DEFAULT_OUTPUT_LIMITS: OutputLimits = { maxFiles: 100, maxTotalBytes: 5 * 1024 ** 3 };
+export const DEFAULT_OUTPUT_LIMITS: OutputLimits = { maxFiles: DEFAULTS.maxOutputFiles, maxTotalBytes: DEFAULTS.maxOutputTotalBytes };
 
 /**
  * The highest `maxFiles` a deployment may set. Each file's record takes ~150 bytes of the job item (400 KB at

@@ -43,10 +43,6 @@ export function findOutputFiles(output: unknown): FileRef[] {
   return files;
 }
 
-/** Deterministic, so a retried copy overwrites the same object instead of adding a second one. */
-export const outputKey = (owner: string, jobId: string, index: number, extension: string): string =>
-  `outputs/${owner}/${jobId}/${index}.${extension}`;
-
 /** Decodes a `data:` URI output (Replicate returns these for small synchronous outputs). */
 export function decodeDataUri(uri: string): { contentType: string; bytes: Buffer } {
   const comma = uri.indexOf(',');

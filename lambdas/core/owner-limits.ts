@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../../contract/defaults';
 import * as z from './schema';
 
 /**
@@ -28,7 +29,7 @@ export const OwnerLimitsSetting = z.strictObject({
 });
 export type OwnerLimitsSetting = z.infer<typeof OwnerLimitsSetting>;
 
-export const DEFAULT_LIMITS: Limits = { maxInFlight: 50, maxPerDay: 10_000, maxRefusalsPerMinute: 20 };
+export const DEFAULT_LIMITS: Limits = { ...DEFAULTS.ownerLimits };
 
 /** Parses the OWNER_LIMITS setting (JSON); an owner's entry overrides the default field by field. */
 export function parseOwnerLimits(json: string | undefined): (owner: string) => Limits {

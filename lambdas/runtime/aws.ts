@@ -8,7 +8,8 @@ import { PowertoolsMetrics } from '../adapters/powertools-metrics';
 import { SecretsManagerSecrets } from '../adapters/secrets';
 import type { Dependencies } from '../use-cases/dependencies';
 import { createDependencies } from './create-dependencies';
-import { ENV, readSettings } from './settings';
+import { ENV } from '../../contract/environment';
+import { readSettings } from './settings';
 
 const SERVICE = 'replicate-jobs';
 let cached: { deps: Dependencies; metrics: PowertoolsMetrics } | undefined;

@@ -1,40 +1,8 @@
+import { DEFAULTS, downloadTimeoutSecondsFor } from '../../contract/defaults';
+import { ENV } from '../../contract/environment';
 import { HostAllowlist, REPLICATE_OUTPUT_HOSTS } from '../core/host-allowlist';
-import { DEFAULT_OUTPUT_LIMITS } from '../core/output-limits';
 import { parseOwnerLimits, type Limits } from '../core/owner-limits';
 import type { HandlerSettings } from '../use-cases/dependencies';
-
-/**
- * Everything a function is told through its environment: resource names and tuning, never secrets (those
- * are read from Secrets Manager by ARN). The CDK construct writes these names; the local server too.
- */
-export const ENV = {
-  tableName: 'TABLE_NAME',
-  bucketName: 'BUCKET_NAME',
-  queueUrl: 'QUEUE_URL',
-  callbackQueueUrl: 'CALLBACK_QUEUE_URL',
-  callbackDeadLetterQueueUrl: 'CALLBACK_DEAD_LETTER_QUEUE_URL',
-  callbackKeySecret: 'CALLBACK_SIGNING_KEY_SECRET_ARN',
-  allowPlainHttp: 'ALLOW_PLAIN_HTTP',
-  allowPrivateAddresses: 'ALLOW_PRIVATE_ADDRESSES',
-  callbackRetryBaseSeconds: 'CALLBACK_RETRY_BASE_SECONDS',
-  apiTokenSecret: 'REPLICATE_API_TOKEN_SECRET_ARN',
-  webhookSecret: 'REPLICATE_WEBHOOK_SECRET_ARN',
-  replicateBaseUrl: 'REPLICATE_API_BASE_URL',
-  outputHosts: 'OUTPUT_HOSTS',
-  maxOutputBytes: 'MAX_OUTPUT_BYTES',
-  maxOutputFiles: 'MAX_OUTPUT_FILES',
-  maxOutputTotalBytes: 'MAX_OUTPUT_TOTAL_BYTES',
-  downloadTimeoutSeconds: 'DOWNLOAD_TIMEOUT_SECONDS',
-  presignedUrlSeconds: 'PRESIGNED_URL_SECONDS',
-  transferLeaseSeconds: 'TRANSFER_LEASE_SECONDS',
-  publicUrl: 'PUBLIC_URL',
-  downloadAttempts: 'DOWNLOAD_ATTEMPTS',
-  jobTimeoutSeconds: 'JOB_TIMEOUT_SECONDS',
-  reconcileAfterSeconds: 'RECONCILE_AFTER_SECONDS',
-  reconcileBatchSize: 'RECONCILE_BATCH_SIZE',
-  ownerLimits: 'OWNER_LIMITS',
-  downloadRetryBaseMs: 'DOWNLOAD_RETRY_BASE_MS',
-} as const;
 
 /**
  * Client callbacks give up on an endpoint that has not connected in 2 s, or not answered 5 s after connecting.
@@ -43,10 +11,6 @@ export const ENV = {
  */
 export const CALLBACK_TIMEOUTS = { connectTimeoutMs: 2_000, firstByteTimeoutMs: 5_000 };
 export const CALLBACK_BATCH_DEADLINE_MS = 10_000;
-
-export const DEFAULT_REPLICATE_API_BASE_URL = 'https://api.replicate.com/v1';
-/** A third of Replicate's ~3 000 GETs a minute per account, at one run a minute: the rest is left for clients. */
-export const DEFAULT_RECONCILE_BATCH_SIZE = 1000;
 
 export interface RuntimeSettings extends HandlerSettings {
   tableName: string;
@@ -91,7 +55,7 @@ export const splitList = (value: string | undefined): string[] =>
   (value ?? '').split(',').map((item) => item.trim()).filter(Boolean);
 
 export function readSettings(env: Env): RuntimeSettings {
-  const replicateBaseUrl = env[ENV.replicateBaseUrl] || DEFAULT_REPLICATE_API_BASE_URL;
+  const replicateBaseUrl = env[ENV.replicateBaseUrl] || DEFAULTS.replicateApiBaseUrl;
   const hosts = splitList(env[ENV.outputHosts]);
   const allowPlainHttp = env[ENV.allowPlainHttp] === 'true';
   return {
@@ -102,26 +66,26 @@ export function readSettings(env: Env): RuntimeSettings {
     callbackDeadLetterQueueUrl: required(env, ENV.callbackDeadLetterQueueUrl),
     callbacks: {
       httpsOnly: !allowPlainHttp,
-      retryBaseSeconds: positiveNumber(env, ENV.callbackRetryBaseSeconds, 10),
+      retryBaseSeconds: positiveNumber(env, ENV.callbackRetryBaseSeconds, DEFAULTS.callbackRetryBaseSeconds),
       deadlineMs: CALLBACK_BATCH_DEADLINE_MS,
     },
     replicateBaseUrl,
     outputHosts: hosts.length > 0 ? hosts : defaultOutputHosts(replicateBaseUrl),
-    maxOutputBytes: positiveNumber(env, ENV.maxOutputBytes, 5 * 1024 ** 3),
-    downloadTimeoutMs: positiveNumber(env, ENV.downloadTimeoutSeconds, 600) * 1000,
-    presignedUrlSeconds: positiveNumber(env, ENV.presignedUrlSeconds, 3600),
-    transferLeaseSeconds: positiveNumber(env, ENV.transferLeaseSeconds, 900),
+    maxOutputBytes: positiveNumber(env, ENV.maxOutputBytes, DEFAULTS.maxOutputBytes),
+    downloadTimeoutMs: positiveNumber(env, ENV.downloadTimeoutSeconds, downloadTimeoutSecondsFor(DEFAULTS.consumerTimeoutSeconds)) * 1000,
+    presignedUrlSeconds: positiveNumber(env, ENV.presignedUrlSeconds, DEFAULTS.presignedUrlSeconds),
+    transferLeaseSeconds: positiveNumber(env, ENV.transferLeaseSeconds, DEFAULTS.consumerTimeoutSeconds),
     transferConcurrency: 4,
-    jobTimeoutSeconds: positiveNumber(env, ENV.jobTimeoutSeconds, 600),
-    reconcileAfterSeconds: positiveNumber(env, ENV.reconcileAfterSeconds, 120),
-    reconcileBatchSize: Math.floor(positiveNumber(env, ENV.reconcileBatchSize, DEFAULT_RECONCILE_BATCH_SIZE)),
+    jobTimeoutSeconds: positiveNumber(env, ENV.jobTimeoutSeconds, DEFAULTS.jobTimeoutSeconds),
+    reconcileAfterSeconds: positiveNumber(env, ENV.reconcileAfterSeconds, DEFAULTS.reconcileAfterSeconds),
+    reconcileBatchSize: Math.floor(positiveNumber(env, ENV.reconcileBatchSize, DEFAULTS.reconcileBatchSize)),
     downloadRetry: {
-      attempts: positiveNumber(env, ENV.downloadAttempts, 4),
-      baseDelayMs: positiveNumber(env, ENV.downloadRetryBaseMs, 1000),
+      attempts: positiveNumber(env, ENV.downloadAttempts, DEFAULTS.downloadAttempts),
+      baseDelayMs: positiveNumber(env, ENV.downloadRetryBaseMs, DEFAULTS.downloadRetryBaseMs),
     },
     outputLimits: {
-      maxFiles: positiveNumber(env, ENV.maxOutputFiles, DEFAULT_OUTPUT_LIMITS.maxFiles),
-      maxTotalBytes: positiveNumber(env, ENV.maxOutputTotalBytes, DEFAULT_OUTPUT_LIMITS.maxTotalBytes),
+      maxFiles: positiveNumber(env, ENV.maxOutputFiles, DEFAULTS.maxOutputFiles),
+      maxTotalBytes: positiveNumber(env, ENV.maxOutputTotalBytes, DEFAULTS.maxOutputTotalBytes),
     },
     publicUrl: env[ENV.publicUrl]?.replace(/\/+$/, '') || undefined,
     limitsOf: parseOwnerLimits(env[ENV.ownerLimits]),

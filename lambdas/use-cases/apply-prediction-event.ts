@@ -1,3 +1,4 @@
+import { resultKey } from '../../contract/bucket';
 import { OutputFailure, PoisonMessage, TransferInProgress } from '../core/errors';
 import { JOB_ID } from '../core/ids';
 import type { Job, StoredOutput } from '../core/job';
@@ -143,7 +144,7 @@ export const MAX_INLINE_OUTPUT_BYTES = 64 * 1024;
 async function resultOf(deps: Dependencies, job: Job, outputs: StoredOutput[], output: unknown): Promise<JobResult> {
   const json = JSON.stringify(output);
   if (Buffer.byteLength(json, 'utf8') <= MAX_INLINE_OUTPUT_BYTES) return { outputs, output };
-  const outputKey = `results/${job.owner}/${job.id}/output.json`;
+  const outputKey = resultKey(job.owner, job.id);
   await deps.objects.putText(outputKey, json);
   return { outputs, outputKey };
 }

@@ -1,3 +1,4 @@
+import { webhookBodyKey } from '../../contract/bucket';
 import type { QueueMessage } from '../core/ports';
 import type { Dependencies } from './dependencies';
 
@@ -17,7 +18,7 @@ export async function enqueuePrediction(
     await deps.queue.send({ ...message, body });
     return;
   }
-  const bodyKey = `webhook-bodies/${message.receivedAt.slice(0, 10)}/${encodeURIComponent(bodyId)}.json`;
+  const bodyKey = webhookBodyKey(message.receivedAt, bodyId);
   await deps.objects.putText(bodyKey, body);
   await deps.queue.send({ ...message, bodyKey });
 }

@@ -5,7 +5,7 @@ import { join, relative } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
 /** What the synthesized app depends on: change any of it and the cached cloud assembly is stale. */
-const INPUTS = ['bin', 'lib', 'lambdas', 'package-lock.json', 'cdk.json', 'tsconfig.json'];
+const INPUTS = ['bin', 'lib', 'lambdas', 'contract', 'package-lock.json', 'cdk.json', 'tsconfig.json'];
 export const STACK_NAME = 'ReplicateJobs';
 
 export interface CloudAssembly {

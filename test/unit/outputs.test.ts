@@ -1,4 +1,5 @@
-import { decodeDataUri, findOutputFiles, mapOutputFiles, outputKey } from '../../lambdas/core/outputs';
+import { outputKey } from '../../contract/bucket';
+import { decodeDataUri, findOutputFiles, mapOutputFiles } from '../../lambdas/core/outputs';
 
 const url = (n: number, ext = 'png') => `https://replicate.delivery/pbxt/abc/out-${n}.${ext}`;
 

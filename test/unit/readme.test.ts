@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ENV } from '../../contract/environment';
 import { JOB_ERROR_CODES } from '../../lambdas/core/errors';
 import { API_ERRORS } from '../../lambdas/http/error-status';
-import { ENV } from '../../lambdas/runtime/settings';
 
 const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
 

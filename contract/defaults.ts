@@ -1,0 +1,57 @@
+/**
+ * Every default the construct, the functions and the local stack share, in plain numbers (no CDK `Duration`:
+ * the functions import this too). The construct's `@default` docs and the README's configuration table state
+ * these values; the functions fall back to them only when a variable is missing (the construct always sets it).
+ */
+export const DEFAULTS = {
+  /** Replicate's API; any compatible API may be given instead (a deploy-time stack parameter). */
+  replicateApiBaseUrl: 'https://api.replicate.com/v1',
+  /** Largest output file copied (`output_too_large` past it): 5 GiB, S3's largest single PUT. */
+  maxOutputBytes: 5 * 1024 ** 3,
+  /**
+   * Files stored per job (`too_many_outputs` past it): far above what image, audio and video models return
+   * (1 to 10), with room for frame sequences.
+   */
+  maxOutputFiles: 100,
+  /** Bytes of one job's files together (`outputs_total_too_large`): one file of the default largest size. */
+  maxOutputTotalBytes: 5 * 1024 ** 3,
+  /** Lifetime of the presigned output URLs `GET /jobs/{id}` answers with: one hour. */
+  presignedUrlSeconds: 3600,
+  /**
+   * The consumer's Lambda timeout, which is also how long a copier holds a job's transfer lease: five minutes
+   * copies a 1 GiB output with room to spare (bench/README.md).
+   */
+  consumerTimeoutSeconds: 300,
+  /** Most consumer instances at once: bounds the load on Replicate's file hosts and on the table. */
+  consumerMaxConcurrency: 10,
+  /** Receives of an event before it goes to the dead-letter queue. */
+  maxReceiveCount: 5,
+  /** A job unfinished this long is canceled at Replicate and failed `timeout`: ten minutes. */
+  jobTimeoutSeconds: 600,
+  /** How often the reconciler runs: once a minute. */
+  reconcileIntervalSeconds: 60,
+  /** How long a job may go without an update before the reconciler polls Replicate for it: two minutes. */
+  reconcileAfterSeconds: 120,
+  /** A third of Replicate's ~3 000 GETs a minute per account, at one run a minute: the rest is left for clients. */
+  reconcileBatchSize: 1000,
+  /** Attempts per output file at a transient download error, and the first delay of the backoff between them. */
+  downloadAttempts: 4,
+  downloadRetryBaseMs: 1000,
+  /** First delay before a failed client callback is tried again (it doubles per attempt, at most 15 minutes). */
+  callbackRetryBaseSeconds: 10,
+  /** Per-owner limits: jobs in flight, jobs per UTC day, submissions Replicate refused per minute. */
+  ownerLimits: { maxInFlight: 50, maxPerDay: 10_000, maxRefusalsPerMinute: 20 },
+  /** Usage plan per API key: steady requests per second and burst, and requests per day. */
+  throttle: { rateLimit: 20, burstLimit: 40 },
+  dailyQuota: 100_000,
+  /** Stage throttle of `POST /webhooks/replicate` (no API key covers it): all callers together. */
+  webhookThrottle: { rateLimit: 100, burstLimit: 200 },
+  /** Stage throttle of each other method without an API key (`GET /health`, `GET /openapi.json`). */
+  publicThrottle: { rateLimit: 10, burstLimit: 20 },
+} as const;
+
+/**
+ * Time limit of one output download: the consumer's timeout less 30 s for reading the job and recording the
+ * copy, and never under 30 s.
+ */
+export const downloadTimeoutSecondsFor = (consumerTimeoutSeconds: number): number => Math.max(30, consumerTimeoutSeconds - 30);
