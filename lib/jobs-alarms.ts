@@ -1,26 +1,38 @@
 import { Duration } from 'aws-cdk-lib';
-import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRIC } from '../lambdas/core/metrics';
-import { jobMetric } from './job-metrics';
+import type { JobsMetricFactory } from './jobs-metric-factory';
+import type { AlarmThresholds } from './replicate-jobs-props';
 
 export interface JobsAlarmsProps {
-  readonly api: apigateway.RestApi;
-  readonly functions: Record<string, lambda.IFunction>;
-  readonly queue: sqs.IQueue;
-  readonly deadLetterQueue: sqs.IQueue;
-  readonly callbackDeadLetterQueue: sqs.IQueue;
+  /** What the alarms watch: the same factory the dashboard draws. */
+  readonly metrics: JobsMetricFactory;
+  /** The functions to watch for errors and throttles, by name. */
+  readonly functionNames: string[];
   readonly topic: sns.ITopic;
   /**
-   * Oldest event-queue message age that raises the alarm.
-   * @default Duration.minutes(15) (Replicate deletes outputs after about an hour)
+   * When each alarm fires.
+   * @default the defaults of each `AlarmThresholds` field
    */
-  readonly maxMessageAge?: Duration;
+  readonly thresholds?: AlarmThresholds;
+}
+
+/** Each threshold's default, as `AlarmThresholds` documents it. */
+export function resolveAlarmThresholds(given: AlarmThresholds = {}): Required<AlarmThresholds> {
+  return {
+    // Replicate deletes a prediction's outputs about an hour after it ends: a quarter of that leaves time to act.
+    maxMessageAge: given.maxMessageAge ?? Duration.minutes(15),
+    deadLetterMessages: given.deadLetterMessages ?? 1,
+    callbackDeadLetterMessages: given.callbackDeadLetterMessages ?? 1,
+    functionErrors: given.functionErrors ?? 5,
+    functionThrottles: given.functionThrottles ?? 1,
+    apiServerErrorPercent: given.apiServerErrorPercent ?? 5,
+    webhookRejections: given.webhookRejections ?? 20,
+    webhookSecretInvalid: given.webhookSecretInvalid ?? 1,
+    jobTimeouts: given.jobTimeouts ?? 3,
+  };
 }
 
 /** The alarms the README runbook explains, each notifying the topic when it fires and when it clears. */
@@ -29,8 +41,10 @@ export class JobsAlarms extends Construct {
 
   constructor(scope: Construct, id: string, props: JobsAlarmsProps) {
     super(scope, id);
-    const fiveMinutes = Duration.minutes(5);
-    const sum = { period: fiveMinutes, statistic: cloudwatch.Stats.SUM };
+    const m = props.metrics;
+    const t = resolveAlarmThresholds(props.thresholds);
+    // Counts are judged over 5 minutes (one bad minute is noise); queue gauges at their worst minute.
+    const fiveMinutes = { period: Duration.minutes(5) };
     const add = (name: string, metric: cloudwatch.IMetric, threshold: number, description: string) => {
       const alarm = new cloudwatch.Alarm(this, name, {
         alarmDescription: `${description} See README, "Runbook: ${name}".`,
@@ -45,29 +59,27 @@ export class JobsAlarms extends Construct {
       this.alarms.push(alarm);
     };
 
-    add('DeadLetters', props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }), 1,
+    add('DeadLetters', m.metricDeadLetters(), t.deadLetterMessages,
       'Messages the consumer could not process are in the dead-letter queue.');
-    add('CallbackDeadLetters', props.callbackDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }), 1,
+    add('CallbackDeadLetters', m.metricCallbackDeadLetters(), t.callbackDeadLetterMessages,
       'A client callback could not be delivered after all its attempts.');
-    add('QueueBacklog', props.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: 'Maximum' }),
-      (props.maxMessageAge ?? Duration.minutes(15)).toSeconds(), 'Webhook events are waiting too long for the consumer.');
-    for (const [name, fn] of Object.entries(props.functions)) {
+    add('QueueBacklog', m.metricOldestMessageAge(), t.maxMessageAge.toSeconds(),
+      'Webhook events are waiting too long for the consumer.');
+    for (const name of props.functionNames) {
       const title = name[0].toUpperCase() + name.slice(1);
-      add(`${title}Errors`, fn.metricErrors(sum), 5, `The ${name} function failed 5 or more times in 5 minutes.`);
-      add(`${title}Throttles`, fn.metricThrottles(sum), 1, `The ${name} function was throttled.`);
+      add(`${title}Errors`, m.metricFunctionErrors(name, fiveMinutes), t.functionErrors,
+        `The ${name} function failed ${t.functionErrors} or more times in 5 minutes.`);
+      add(`${title}Throttles`, m.metricFunctionThrottles(name, fiveMinutes), t.functionThrottles,
+        `The ${name} function was throttled.`);
     }
-    const serverErrorRate = new cloudwatch.MathExpression({
-      expression: 'IF(requests >= 20, 100 * errors / requests, 0)',
-      usingMetrics: { errors: props.api.metricServerError(sum), requests: props.api.metricCount(sum) },
-      period: fiveMinutes,
-      label: 'API 5xx rate (%)',
-    });
-    add('ApiServerErrors', serverErrorRate, 5, 'More than 5% of API requests answered 5xx (with at least 20 requests).');
-    add('WebhookRejections', jobMetric(METRIC.webhookRejected, { period: fiveMinutes }), 20,
+    add('ApiServerErrors', m.metricApiServerErrorRate({ period: fiveMinutes.period, minimumRequests: 20 }),
+      t.apiServerErrorPercent,
+      `More than ${t.apiServerErrorPercent}% of API requests answered 5xx (with at least 20 requests).`);
+    add('WebhookRejections', m.metricWebhooksRejected(fiveMinutes), t.webhookRejections,
       'Many webhooks failed signature verification: a wrong or rotated secret, or someone probing the endpoint.');
-    add('WebhookSecretInvalid', jobMetric(METRIC.webhookSecretInvalid, { period: fiveMinutes }), 1,
+    add('WebhookSecretInvalid', m.metricWebhookSecretInvalid(fiveMinutes), t.webhookSecretInvalid,
       'The webhook signing secret is unset or malformed: every webhook is refused (503) until it is fixed.');
-    add('JobTimeouts', jobMetric(METRIC.jobsTimedOut, { period: fiveMinutes }), 3,
+    add('JobTimeouts', m.metricJobsTimedOut(fiveMinutes), t.jobTimeouts,
       'Jobs are timing out: Replicate is slow or down, or the timeout is too short for the model.');
   }
 }

@@ -9,6 +9,58 @@ export interface Throttle {
   readonly burstLimit: number;
 }
 
+/**
+ * When each alarm fires (`ReplicateJobs.alarms`). Counts are judged over 5 minutes, queue gauges at their
+ * maximum over 1 minute; an alarm fires at or above its threshold.
+ */
+export interface AlarmThresholds {
+  /**
+   * Age of the oldest webhook event still waiting for the consumer (alarm `QueueBacklog`).
+   * @default Duration.minutes(15) (Replicate deletes outputs about an hour after a prediction ends)
+   */
+  readonly maxMessageAge?: Duration;
+  /**
+   * Messages in the event dead-letter queue (alarm `DeadLetters`).
+   * @default 1
+   */
+  readonly deadLetterMessages?: number;
+  /**
+   * Messages in the callback dead-letter queue (alarm `CallbackDeadLetters`).
+   * @default 1
+   */
+  readonly callbackDeadLetterMessages?: number;
+  /**
+   * Errors of one function in 5 minutes (alarms `<Function>Errors`).
+   * @default 5
+   */
+  readonly functionErrors?: number;
+  /**
+   * Throttled invocations of one function in 5 minutes (alarms `<Function>Throttles`).
+   * @default 1
+   */
+  readonly functionThrottles?: number;
+  /**
+   * Percentage of API requests answered 5xx in 5 minutes, once at least 20 requests came (alarm `ApiServerErrors`).
+   * @default 5
+   */
+  readonly apiServerErrorPercent?: number;
+  /**
+   * Webhooks refused for a bad signature in 5 minutes (alarm `WebhookRejections`).
+   * @default 20
+   */
+  readonly webhookRejections?: number;
+  /**
+   * Webhooks refused in 5 minutes because the signing secret is unset or malformed (alarm `WebhookSecretInvalid`).
+   * @default 1
+   */
+  readonly webhookSecretInvalid?: number;
+  /**
+   * Jobs failed `timeout` in 5 minutes (alarm `JobTimeouts`).
+   * @default 3
+   */
+  readonly jobTimeouts?: number;
+}
+
 /** Everything `ReplicateJobs` can be told; every prop is optional and its default is the production choice. */
 export interface ReplicateJobsProps {
   /**
@@ -61,6 +113,11 @@ export interface ReplicateJobsProps {
    * @default a new SNS topic
    */
   readonly alarmTopic?: sns.ITopic;
+  /**
+   * When each alarm fires; a field left out keeps its default.
+   * @default the default of each `AlarmThresholds` field
+   */
+  readonly alarmThresholds?: AlarmThresholds;
   /**
    * Timeout of the consumer, which streams outputs to S3. The queue's visibility timeout is six times this
    * (AWS's advice for SQS event sources), and a transfer lease lasts this long.

@@ -1,333 +1,212 @@
-import { CfnOutput, Duration, RemovalPolicy, SecretValue } from 'aws-cdk-lib';
-import * as apigateway from 'aws-cdk-lib/aws-apigateway';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import * as s3 from 'aws-cdk-lib/aws-s3';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import * as sns from 'aws-cdk-lib/aws-sns';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { CfnOutput, Duration } from 'aws-cdk-lib';
+import { RemovalPolicy } from 'aws-cdk-lib';
+import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import * as path from 'node:path';
-import { ACCESS_LOG_PREFIX, BUCKET_PREFIXES, WEBHOOK_BODY_RETENTION_DAYS } from '../contract/bucket';
-import { DEFAULTS, downloadTimeoutSecondsFor } from '../contract/defaults';
-import { ENV } from '../contract/environment';
-import { JOBS_TABLE_SCHEMA } from '../contract/table';
-import { UNSET_SECRET } from '../lambdas/adapters/secrets';
-import { MAX_OUTPUT_FILES_CEILING } from '../lambdas/core/output-limits';
-import { OwnerLimitsSetting } from '../lambdas/core/owner-limits';
-import { API_FUNCTIONS, ROUTES, type ApiFunctionName } from '../lambdas/routes';
-import { grantFunctions, sqsEventSource } from './function-grants';
-import { ApiWaf } from './api-waf';
-import { JobsAlarms } from './jobs-alarms';
-import type { ReplicateJobsProps, Throttle } from './replicate-jobs-props';
-export type { ReplicateJobsProps } from './replicate-jobs-props';
+import { DEFAULTS } from '../contract/defaults';
+import type { ApiWaf } from './api-waf';
+import { JobsApi } from './jobs-api';
+import type { JobsAlarms } from './jobs-alarms';
+import type { JobsDashboard } from './jobs-dashboard';
+import { JobsFunctions, type FunctionName } from './jobs-functions';
+import { JobsMetricFactory } from './jobs-metric-factory';
+import { JobsMonitoring } from './jobs-monitoring';
+import { JobsQueues } from './jobs-queues';
+import { JobsSecrets } from './jobs-secrets';
+import { JobsStorage } from './jobs-storage';
 import { acknowledgeNagFindings } from './nag-acknowledgements';
-import { JobsDashboard } from './jobs-dashboard';
+import type { ReplicateJobsProps } from './replicate-jobs-props';
+import { validateProps } from './validate-props';
+export type { AlarmThresholds, ReplicateJobsProps, Throttle } from './replicate-jobs-props';
 
 /**
  * Replicate predictions as durable, idempotent, observable jobs: REST API, signed-webhook receiver, queue,
  * consumer that copies outputs to S3, DynamoDB job table, secrets and a dashboard.
+ *
+ * Composed of parts, each in its own file and owning the grants on its resources: storage (table, bucket),
+ * queues, secrets, functions, API, monitoring. The parts create their resources in this construct's scope, so
+ * every resource keeps the construct path (and so the CloudFormation logical ID) it had before the split: a
+ * deployed stack updates in place instead of replacing its table, bucket, queues and API.
  */
 export class ReplicateJobs extends Construct {
   readonly api: apigateway.RestApi;
-  readonly table: dynamodb.Table;
-  readonly bucket: s3.Bucket;
-  readonly queue: sqs.Queue;
-  readonly deadLetterQueue: sqs.Queue;
-  readonly apiTokenSecret: secretsmanager.Secret;
-  readonly webhookSecret: secretsmanager.Secret;
-  readonly callbackQueue: sqs.Queue;
-  readonly callbackDeadLetterQueue: sqs.Queue;
-  readonly callbackSigningKey: secretsmanager.Secret;
-  readonly functions: Record<ApiFunctionName | 'consumer' | 'reconciler' | 'callbacks', nodejs.NodejsFunction>;
-  readonly usagePlan: apigateway.UsagePlan;
+  readonly usagePlan: apigateway.IUsagePlan;
+  readonly table: dynamodb.ITable;
+  readonly bucket: s3.IBucket;
+  /** The event queue: webhook events (and polled predictions) waiting for the consumer. */
+  readonly queue: sqs.IQueue;
+  readonly deadLetterQueue: sqs.IQueue;
+  /** Client callbacks waiting for their sender. */
+  readonly callbackQueue: sqs.IQueue;
+  readonly callbackDeadLetterQueue: sqs.IQueue;
+  readonly apiTokenSecret: secretsmanager.ISecret;
+  readonly webhookSecret: secretsmanager.ISecret;
+  readonly callbackSigningKey: secretsmanager.ISecret;
+  readonly functions: Record<FunctionName, lambda.IFunction>;
   /** The web ACL on the API stage, when the `waf` prop asks for one. */
   readonly waf?: ApiWaf;
   readonly dashboard: JobsDashboard;
   readonly alarms: JobsAlarms;
   readonly alarmTopic: sns.ITopic;
+  /** Every metric the dashboard and the alarms use; the `metric*` methods here are its most asked-for ones. */
+  readonly metrics: JobsMetricFactory;
+
+  private readonly storage: JobsStorage;
+  private readonly queues: JobsQueues;
+  private readonly secrets: JobsSecrets;
 
   constructor(scope: Construct, id: string, props: ReplicateJobsProps = {}) {
     super(scope, id);
+    validateProps(this, props);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const consumerTimeout = props.consumerTimeout ?? Duration.seconds(DEFAULTS.consumerTimeoutSeconds);
-    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
 
-    this.table = this.createTable(removalPolicy);
-    this.bucket = this.createBucket(removalPolicy);
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      retentionPeriod: Duration.days(14),
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
+    this.storage = new JobsStorage(this, { removalPolicy });
+    this.queues = new JobsQueues(this, {
+      // Six times the consumer's timeout: AWS's advice for SQS event sources.
+      eventVisibilityTimeout: props.eventQueueVisibilityTimeout ?? Duration.seconds(consumerTimeout.toSeconds() * 6),
+      maxReceiveCount: props.maxReceiveCount ?? DEFAULTS.maxReceiveCount,
     });
-    const visibilityTimeout = props.eventQueueVisibilityTimeout ?? Duration.seconds(consumerTimeout.toSeconds() * 6);
-    // AWS refuses an SQS event source whose queue hides a message for less than the function may run; worse, a
-    // message that reappears mid-copy would be copied twice. Fail the synth instead of the deploy.
-    if (visibilityTimeout.toSeconds() < consumerTimeout.toSeconds()) {
-      throw new Error(`eventQueueVisibilityTimeout (${visibilityTimeout.toSeconds()} s) must be at least consumerTimeout (${consumerTimeout.toSeconds()} s)`);
-    }
-    this.queue = new sqs.Queue(this, 'EventQueue', {
-      visibilityTimeout,
-      retentionPeriod: Duration.days(4),
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? DEFAULTS.maxReceiveCount },
+    this.secrets = new JobsSecrets(this, { removalPolicy });
+    const functions = new JobsFunctions(this, {
+      props,
+      storage: this.storage,
+      queues: this.queues,
+      secrets: this.secrets,
+      replicateApiBaseUrl: props.replicateApiBaseUrl ?? DEFAULTS.replicateApiBaseUrl,
     });
-    this.callbackDeadLetterQueue = new sqs.Queue(this, 'CallbackDeadLetterQueue', {
-      retentionPeriod: Duration.days(14),
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-    });
-    this.callbackQueue = new sqs.Queue(this, 'CallbackQueue', {
-      visibilityTimeout: Duration.minutes(3),
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      // With backoff doubling from 10 s (capped at 15 min), 8 attempts span about an hour and a half.
-      deadLetterQueue: { queue: this.callbackDeadLetterQueue, maxReceiveCount: 8 },
-    });
-    // Generated by CloudFormation at deploy: each owner's callback secret is derived from it, never stored.
-    this.callbackSigningKey = new secretsmanager.Secret(this, 'CallbackSigningKey', {
-      description: 'Master key the per-owner callback signing secrets of replicate-jobs are derived from',
-      generateSecretString: { passwordLength: 48, excludePunctuation: true },
-      removalPolicy,
-    });
-    // Created with a placeholder: the real values are set after deploy (README, "Setting the secrets"),
-    // so no secret ever passes through the template.
-    const placeholder = () => SecretValue.unsafePlainText(UNSET_SECRET);
-    this.apiTokenSecret = new secretsmanager.Secret(this, 'ReplicateApiToken', {
-      description: 'Replicate API token used by replicate-jobs',
-      secretStringValue: placeholder(),
-      removalPolicy,
-    });
-    this.webhookSecret = new secretsmanager.Secret(this, 'ReplicateWebhookSecret', {
-      description: 'Replicate webhook signing secret(s), whsec_..., comma-separated during rotation',
-      secretStringValue: placeholder(),
-      removalPolicy,
-    });
+    const api = new JobsApi(this, { props, functions: functions.functions });
 
-    const replicateApiBaseUrl = props.replicateApiBaseUrl ?? DEFAULTS.replicateApiBaseUrl;
-    if (props.reconcileBatchSize !== undefined && !(Number.isInteger(props.reconcileBatchSize) && props.reconcileBatchSize > 0)) {
-      throw new Error(`reconcileBatchSize must be a positive integer, got ${props.reconcileBatchSize}`);
-    }
-    const maxOutputFiles = props.maxOutputFiles ?? DEFAULTS.maxOutputFiles;
-    // More files than this would not fit the job's item (and its success could never be written).
-    if (!Number.isInteger(maxOutputFiles) || maxOutputFiles < 1 || maxOutputFiles > MAX_OUTPUT_FILES_CEILING) {
-      throw new Error(`maxOutputFiles (${maxOutputFiles}) must be a whole number from 1 to ${MAX_OUTPUT_FILES_CEILING}`);
-    }
-    const environment: Record<string, string> = {
-      [ENV.tableName]: this.table.tableName,
-      [ENV.bucketName]: this.bucket.bucketName,
-      [ENV.queueUrl]: this.queue.queueUrl,
-      [ENV.callbackQueueUrl]: this.callbackQueue.queueUrl,
-      [ENV.callbackDeadLetterQueueUrl]: this.callbackDeadLetterQueue.queueUrl,
-      [ENV.callbackKeySecret]: this.callbackSigningKey.secretArn,
-      [ENV.apiTokenSecret]: this.apiTokenSecret.secretArn,
-      [ENV.webhookSecret]: this.webhookSecret.secretArn,
-      [ENV.replicateBaseUrl]: replicateApiBaseUrl,
-      [ENV.maxOutputBytes]: String(props.maxOutputBytes ?? DEFAULTS.maxOutputBytes),
-      [ENV.maxOutputFiles]: String(maxOutputFiles),
-      [ENV.maxOutputTotalBytes]: String(props.maxOutputTotalBytes ?? DEFAULTS.maxOutputTotalBytes),
-      [ENV.presignedUrlSeconds]: String((props.presignedUrlExpiry ?? Duration.seconds(DEFAULTS.presignedUrlSeconds)).toSeconds()),
-      [ENV.transferLeaseSeconds]: String(consumerTimeout.toSeconds()),
-      [ENV.downloadTimeoutSeconds]: String(downloadTimeoutSecondsFor(consumerTimeout.toSeconds())),
-      [ENV.jobTimeoutSeconds]: String((props.jobTimeout ?? Duration.seconds(DEFAULTS.jobTimeoutSeconds)).toSeconds({ integral: false })),
-      [ENV.reconcileAfterSeconds]: String((props.reconcileAfter ?? Duration.seconds(DEFAULTS.reconcileAfterSeconds)).toSeconds({ integral: false })),
-      [ENV.reconcileBatchSize]: String(props.reconcileBatchSize ?? DEFAULTS.reconcileBatchSize),
-      [ENV.downloadAttempts]: String(props.downloadRetry?.attempts ?? DEFAULTS.downloadAttempts),
-      [ENV.downloadRetryBaseMs]: String((props.downloadRetry?.baseDelay ?? Duration.millis(DEFAULTS.downloadRetryBaseMs)).toMilliseconds()),
-      [ENV.callbackRetryBaseSeconds]: String((props.callbackRetryBase ?? Duration.seconds(DEFAULTS.callbackRetryBaseSeconds)).toSeconds({ integral: false })),
-      // Validated here, so a typo fails `cdk synth` instead of every submit.
-      [ENV.ownerLimits]: JSON.stringify(OwnerLimitsSetting.parse(props.ownerLimits ?? { default: DEFAULTS.ownerLimits })),
-      POWERTOOLS_SERVICE_NAME: 'replicate-jobs',
-      NODE_OPTIONS: '--enable-source-maps',
-      // Unset, the functions allow Replicate's file hosts plus the API base URL's host (settings.ts).
-      ...(props.outputHosts ? { [ENV.outputHosts]: props.outputHosts.join(',') } : {}),
-      ...(props.publicUrl ? { [ENV.publicUrl]: props.publicUrl } : {}),
-      ...(props.localNetwork?.allowPlainHttp ? { [ENV.allowPlainHttp]: 'true' } : {}),
-      ...(props.localNetwork?.allowPrivateAddresses ? { [ENV.allowPrivateAddresses]: 'true' } : {}),
-    };
-    const fn = (name: string, handler: string, entry: string, overrides: Partial<nodejs.NodejsFunctionProps> = {}) =>
-      new nodejs.NodejsFunction(this, name, {
-        entry: path.join(__dirname, '..', 'lambdas', 'functions', entry),
-        handler,
-        runtime: lambda.Runtime.NODEJS_24_X,
-        architecture: lambda.Architecture.ARM_64,
-        memorySize: 256,
-        timeout: Duration.seconds(29),
-        environment,
-        tracing: lambda.Tracing.ACTIVE,
-        logGroup: new logs.LogGroup(this, `${name}Logs`, { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY }),
-        loggingFormat: lambda.LoggingFormat.JSON,
-        projectRoot: path.join(__dirname, '..'),
-        depsLockFilePath: path.join(__dirname, '..', 'package-lock.json'),
-        bundling: { minify: true, sourceMap: true, target: 'node24' },
-        ...overrides,
-      });
-    const apiFunctions = Object.fromEntries(
-      API_FUNCTIONS.map((name) => [name, fn(`${capitalize(name)}Function`, name, 'api.ts')]),
-    ) as Record<ApiFunctionName, nodejs.NodejsFunction>;
-    // 512 MB: copying a 1 GiB output peaks at ~180 MiB RSS (bench/README.md), so this leaves ~2.8x headroom.
-    const consumerMaxConcurrency = props.consumerMaxConcurrency ?? DEFAULTS.consumerMaxConcurrency;
-    const consumerReserved = props.consumerReservedConcurrency ?? consumerMaxConcurrency;
-    // Fewer reserved than the event source may invoke at once: Lambda throttles its pollers, and the messages
-    // they return are received again and again until the dead-letter queue. Fail the synth instead.
-    if (consumerReserved !== false && consumerReserved < consumerMaxConcurrency) {
-      throw new Error(`consumerReservedConcurrency (${consumerReserved}) must be at least consumerMaxConcurrency (${consumerMaxConcurrency}), or false`);
-    }
-    const consumer = fn('ConsumerFunction', 'handler', 'consumer.ts', {
-      timeout: consumerTimeout,
-      memorySize: 512,
-      reservedConcurrentExecutions: consumerReserved === false ? undefined : consumerReserved,
-    });
-    const reconciler = fn('ReconcilerFunction', 'handler', 'reconciler.ts', { timeout: Duration.minutes(1) });
-    const callbacks = fn('CallbackFunction', 'handler', 'callbacks.ts', { timeout: Duration.seconds(30) });
-    this.functions = { ...apiFunctions, consumer, reconciler, callbacks };
+    this.table = this.storage.table;
+    this.bucket = this.storage.bucket;
+    this.queue = this.queues.queue;
+    this.deadLetterQueue = this.queues.deadLetterQueue;
+    this.callbackQueue = this.queues.callbackQueue;
+    this.callbackDeadLetterQueue = this.queues.callbackDeadLetterQueue;
+    this.apiTokenSecret = this.secrets.apiToken;
+    this.webhookSecret = this.secrets.webhookSecret;
+    this.callbackSigningKey = this.secrets.callbackSigningKey;
+    this.functions = functions.functions;
+    this.api = api.api;
+    this.usagePlan = api.usagePlan;
+    this.waf = api.waf;
 
-    grantFunctions(this.functions, this);
-    sqsEventSource(callbacks, this.callbackQueue, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: 5 });
-    new events.Rule(this, 'ReconcileSchedule', {
-      description: 'Polls Replicate for jobs whose webhooks went quiet, and times out stuck jobs',
-      schedule: events.Schedule.rate(props.reconcileInterval ?? Duration.seconds(DEFAULTS.reconcileIntervalSeconds)),
-      targets: [new targets.LambdaFunction(reconciler, { retryAttempts: 0 })],
+    this.metrics = new JobsMetricFactory({
+      api: this.api,
+      functions: this.functions,
+      table: this.table,
+      queue: this.queue,
+      deadLetterQueue: this.deadLetterQueue,
+      callbackQueue: this.callbackQueue,
+      callbackDeadLetterQueue: this.callbackDeadLetterQueue,
     });
-    sqsEventSource(consumer, this.queue, {
-      batchSize: 10,
-      maxBatchingWindow: Duration.seconds(1),
-      reportBatchItemFailures: true,
-      maxConcurrency: consumerMaxConcurrency,
+    const monitoring = new JobsMonitoring(this, {
+      metrics: this.metrics,
+      functionNames: Object.keys(this.functions),
+      alarmTopic: props.alarmTopic,
+      thresholds: props.alarmThresholds,
     });
+    this.dashboard = monitoring.dashboard;
+    this.alarms = monitoring.alarms;
+    this.alarmTopic = monitoring.alarmTopic;
 
-    this.api = this.createApi(apiFunctions, logRetention, {
-      webhook: checkedThrottle('webhookThrottle', props.webhookThrottle ?? DEFAULTS.webhookThrottle),
-      public: checkedThrottle('publicThrottle', props.publicThrottle ?? DEFAULTS.publicThrottle),
+    acknowledgeNagFindings(this, {
+      table: this.storage.table,
+      bucket: this.storage.bucket,
+      functions: Object.values(functions.functions),
+      waf: this.waf !== undefined,
     });
-    this.waf = props.waf ? new ApiWaf(this, 'Waf', { stage: this.api.deploymentStage, ...props.waf }) : undefined;
-    this.usagePlan = this.api.addUsagePlan('UsagePlan', {
-      throttle: props.throttle ?? DEFAULTS.throttle,
-      quota: { limit: props.dailyQuota ?? DEFAULTS.dailyQuota, period: apigateway.Period.DAY },
-      apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
-    });
-    const defaultKey = this.api.addApiKey('DefaultApiKey', { description: 'First replicate-jobs client; add more per owner' });
-    this.usagePlan.addApiKey(defaultKey);
-
-    const observed = { api: this.api, functions: this.functions, queue: this.queue, deadLetterQueue: this.deadLetterQueue, table: this.table };
-    this.dashboard = new JobsDashboard(this, 'Dashboard', observed);
-    this.alarmTopic = props.alarmTopic ?? new sns.Topic(this, 'AlarmTopic', { displayName: 'replicate-jobs alarms', enforceSSL: true });
-    this.alarms = new JobsAlarms(this, 'Alarms', { ...observed, callbackDeadLetterQueue: this.callbackDeadLetterQueue, topic: this.alarmTopic });
-
-    acknowledgeNagFindings(this, { table: this.table, bucket: this.bucket, functions: Object.values(this.functions), waf: this.waf !== undefined });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url });
     new CfnOutput(this, 'WebhookUrl', { value: `${this.api.url}webhooks/replicate` });
     new CfnOutput(this, 'OutputBucketName', { value: this.bucket.bucketName });
     new CfnOutput(this, 'JobsTableName', { value: this.table.tableName });
-    new CfnOutput(this, 'ApiTokenSecretName', { value: this.apiTokenSecret.secretName });
-    new CfnOutput(this, 'WebhookSecretName', { value: this.webhookSecret.secretName });
-    new CfnOutput(this, 'DefaultApiKeyId', { value: defaultKey.keyId });
+    new CfnOutput(this, 'ApiTokenSecretName', { value: this.secrets.apiToken.secretName });
+    new CfnOutput(this, 'WebhookSecretName', { value: this.secrets.webhookSecret.secretName });
+    new CfnOutput(this, 'DefaultApiKeyId', { value: api.defaultApiKey.keyId });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'EventQueueUrl', { value: this.queue.queueUrl });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });
   }
 
-  private createTable(removalPolicy: RemovalPolicy): dynamodb.Table {
-    const s = JOBS_TABLE_SCHEMA;
-    const string = (name: string) => ({ name, type: dynamodb.AttributeType.STRING });
-    const table = new dynamodb.Table(this, 'JobsTable', {
-      partitionKey: string(s.partitionKey),
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
-      timeToLiveAttribute: s.timeToLive,
-      removalPolicy,
-    });
-    table.addGlobalSecondaryIndex({
-      indexName: s.byPrediction.indexName,
-      partitionKey: string(s.byPrediction.partitionKey),
-      projectionType: dynamodb.ProjectionType.KEYS_ONLY,
-    });
-    table.addGlobalSecondaryIndex({
-      indexName: s.byOwner.indexName,
-      partitionKey: string(s.byOwner.partitionKey),
-      sortKey: string(s.byOwner.sortKey),
-    });
-    table.addGlobalSecondaryIndex({
-      indexName: s.unfinished.indexName,
-      partitionKey: string(s.unfinished.partitionKey),
-      sortKey: string(s.unfinished.sortKey),
-      projectionType: dynamodb.ProjectionType.INCLUDE,
-      nonKeyAttributes: [...s.unfinished.projected],
-    });
-    return table;
+  /**
+   * Lets `grantee` read jobs' stored outputs, as `GET /jobs/{id}` does: `s3:GetObject` on the output bucket's
+   * `outputs/*` (copied files) and `results/*` (outputs too large for the job's item). Nothing else of the bucket.
+   */
+  grantReadOutputs(grantee: iam.IGrantable): iam.Grant {
+    return this.storage.grantReadOutputs(grantee);
   }
 
-  private createBucket(removalPolicy: RemovalPolicy): s3.Bucket {
-    const secure = {
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      removalPolicy,
-      autoDeleteObjects: false,
-    };
-    const accessLogs = new s3.Bucket(this, 'AccessLogsBucket', {
-      ...secure,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
-      lifecycleRules: [{ expiration: Duration.days(90) }],
-    });
-    return new s3.Bucket(this, 'OutputBucket', {
-      ...secure,
-      serverAccessLogsBucket: accessLogs,
-      serverAccessLogsPrefix: ACCESS_LOG_PREFIX,
-      lifecycleRules: [
-        // Large webhook bodies only need to live until the consumer has read them.
-        { prefix: `${BUCKET_PREFIXES.webhookBodies}/`, expiration: Duration.days(WEBHOOK_BODY_RETENTION_DAYS) },
-        { abortIncompleteMultipartUploadAfter: Duration.days(1) },
-      ],
-    });
+  /**
+   * Lets `grantee` read job records, as `GET /jobs/{id}` and `GET /jobs` do: `dynamodb:GetItem` on the jobs
+   * table and `dynamodb:Query` on its `byOwner` index. No writes, no scans.
+   */
+  grantReadJobs(grantee: iam.IGrantable): iam.Grant {
+    return this.storage.grantReadJobs(grantee);
   }
 
-  private createApi(functions: Record<ApiFunctionName, nodejs.NodejsFunction>, retention: logs.RetentionDays, throttles: Record<'webhook' | 'public', Throttle>) {
-    const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', { retention, removalPolicy: RemovalPolicy.DESTROY });
-    // The usage plan throttles keyed methods only: each method without a key gets a stage throttle of its own,
-    // so a flood of them is refused by API Gateway instead of taking the account's Lambda concurrency.
-    const methodOptions: Record<string, apigateway.MethodDeploymentOptions> = {};
-    for (const route of ROUTES.filter((r) => !r.apiKeyRequired)) {
-      const { rateLimit, burstLimit } = throttles[route.function === 'webhook' ? 'webhook' : 'public'];
-      methodOptions[`${route.path}/${route.method}`] = { throttlingRateLimit: rateLimit, throttlingBurstLimit: burstLimit };
-    }
-    const api = new apigateway.RestApi(this, 'Api', {
-      description: 'replicate-jobs: Replicate predictions as durable jobs',
-      apiKeySourceType: apigateway.ApiKeySourceType.HEADER,
-      cloudWatchRole: false,
-      deployOptions: {
-        stageName: 'v1',
-        tracingEnabled: true,
-        metricsEnabled: true,
-        accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
-        accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields(),
-        methodOptions,
-      },
-    });
-    const integrations = new Map<ApiFunctionName, apigateway.LambdaIntegration>();
-    for (const route of ROUTES) {
-      const resource = api.root.resourceForPath(route.path);
-      if (!integrations.has(route.function)) integrations.set(route.function, new apigateway.LambdaIntegration(functions[route.function]));
-      resource.addMethod(route.method, integrations.get(route.function), { apiKeyRequired: route.apiKeyRequired });
-    }
-    return api;
+  /**
+   * Lets `grantee` list and redrive both dead-letter queues (`npm run dlq`): `sqs:ReceiveMessage`,
+   * `sqs:DeleteMessage` and `sqs:GetQueueAttributes` on the event and callback dead-letter queues, and
+   * `sqs:SendMessage` on the event and callback queues they feed back into.
+   */
+  grantRedriveDeadLetters(grantee: iam.IGrantable): iam.Grant {
+    return this.queues.grantRedriveDeadLetters(grantee);
   }
-}
 
-const capitalize = (name: string) => name[0].toUpperCase() + name.slice(1);
-
-/** API Gateway takes a rate (requests per second) above 0 and a whole burst of at least 1; the synth fails on others. */
-function checkedThrottle(prop: string, throttle: Throttle): Throttle {
-  if (!(throttle.rateLimit > 0) || !Number.isInteger(throttle.burstLimit) || throttle.burstLimit < 1) {
-    throw new Error(`${prop} must have a rateLimit above 0 and a whole burstLimit of at least 1`);
+  /**
+   * Lets `grantee` set Replicate's API token and webhook secret (`npm run secrets`, from a CI role say):
+   * `secretsmanager:PutSecretValue` on both, and `secretsmanager:GetSecretValue` on the webhook secret (a
+   * rotation keeps the secret in force). Never the callback signing key.
+   */
+  grantSetReplicateSecrets(grantee: iam.IGrantable): iam.Grant {
+    return this.secrets.grantSetReplicateSecrets(grantee);
   }
-  return throttle;
+
+  /** Jobs accepted by `POST /jobs`. Sum over 1 minute unless `options` say otherwise. */
+  metricJobsSubmitted(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.metricJobsSubmitted(options);
+  }
+
+  /** Jobs that ended `succeeded`. Sum over 1 minute unless `options` say otherwise. */
+  metricJobsSucceeded(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.metricJobsSucceeded(options);
+  }
+
+  /** Jobs that ended `failed`, any error code. Sum over 1 minute unless `options` say otherwise. */
+  metricJobsFailed(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.metricJobsFailed(options);
+  }
+
+  /** Jobs failed with `timeout`. Sum over 1 minute unless `options` say otherwise. */
+  metricJobsTimedOut(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.metricJobsTimedOut(options);
+  }
+
+  /** Webhook events waiting for the consumer. Maximum over 1 minute unless `options` say otherwise. */
+  metricQueueBacklog(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.metricQueueBacklog(options);
+  }
+
+  /** Age in seconds of the oldest unprocessed webhook event (what alarm `QueueBacklog` watches). */
+  metricOldestMessageAge(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.metricOldestMessageAge(options);
+  }
+
+  /** Events in the dead-letter queue (what alarm `DeadLetters` watches). */
+  metricDeadLetters(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.metricDeadLetters(options);
+  }
+
+  /** Client callbacks in their dead-letter queue (what alarm `CallbackDeadLetters` watches). */
+  metricCallbackDeadLetters(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.metricCallbackDeadLetters(options);
+  }
 }

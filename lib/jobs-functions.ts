@@ -1,0 +1,209 @@
+import { Duration, Names, RemovalPolicy } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import * as path from 'node:path';
+import { BUCKET_PREFIXES } from '../contract/bucket';
+import { DEFAULTS, downloadTimeoutSecondsFor } from '../contract/defaults';
+import { ENV } from '../contract/environment';
+import { OwnerLimitsSetting } from '../lambdas/core/owner-limits';
+import { ROUTES } from '../lambdas/routes';
+import type { JobsQueues } from './jobs-queues';
+import type { JobsSecrets } from './jobs-secrets';
+import type { JobsStorage } from './jobs-storage';
+import type { ReplicateJobsProps } from './replicate-jobs-props';
+
+/** The API functions, in the order the route table first names them (each serves one or more routes). */
+export type ApiFunctionName = (typeof ROUTES)[number]['function'];
+export const API_FUNCTION_NAMES: ApiFunctionName[] = [...new Set(ROUTES.map((route) => route.function))];
+export type FunctionName = ApiFunctionName | 'consumer' | 'reconciler' | 'callbacks';
+
+export interface JobsFunctionsProps {
+  readonly props: ReplicateJobsProps;
+  readonly storage: JobsStorage;
+  readonly queues: JobsQueues;
+  readonly secrets: JobsSecrets;
+  /** The Replicate API base URL (a stack parameter's token, when the stack makes one). */
+  readonly replicateApiBaseUrl: string;
+}
+
+const ROOT = path.join(__dirname, '..');
+
+/**
+ * The six functions, what they are told (their environment, from contract/environment.ts), what feeds them
+ * (the queues' event sources, the reconciler's schedule), and what each may do. Created in the `ReplicateJobs`
+ * scope, so their logical IDs are the ones they had before the construct was split.
+ */
+export class JobsFunctions {
+  readonly functions: Record<FunctionName, nodejs.NodejsFunction>;
+
+  constructor(scope: Construct, p: JobsFunctionsProps) {
+    const props = p.props;
+    const consumerTimeout = props.consumerTimeout ?? Duration.seconds(DEFAULTS.consumerTimeoutSeconds);
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    const environment = functionEnvironment(p, consumerTimeout);
+    const fn = (name: string, handler: string, entry: string, overrides: Partial<nodejs.NodejsFunctionProps> = {}) =>
+      new nodejs.NodejsFunction(scope, name, {
+        entry: path.join(ROOT, 'lambdas', 'functions', entry),
+        handler,
+        runtime: lambda.Runtime.NODEJS_24_X,
+        architecture: lambda.Architecture.ARM_64,
+        memorySize: 256,
+        timeout: Duration.seconds(29),
+        environment,
+        tracing: lambda.Tracing.ACTIVE,
+        logGroup: new logs.LogGroup(scope, `${name}Logs`, { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY }),
+        loggingFormat: lambda.LoggingFormat.JSON,
+        projectRoot: ROOT,
+        depsLockFilePath: path.join(ROOT, 'package-lock.json'),
+        bundling: { minify: true, sourceMap: true, target: 'node24' },
+        ...overrides,
+      });
+    const api = Object.fromEntries(
+      API_FUNCTION_NAMES.map((name) => [name, fn(`${capitalize(name)}Function`, name, 'api.ts')]),
+    ) as Record<ApiFunctionName, nodejs.NodejsFunction>;
+    const consumerMaxConcurrency = props.consumerMaxConcurrency ?? DEFAULTS.consumerMaxConcurrency;
+    const consumerReserved = props.consumerReservedConcurrency ?? consumerMaxConcurrency;
+    // 512 MB: copying a 1 GiB output peaks at ~180 MiB RSS (bench/README.md), so this leaves ~2.8x headroom.
+    const consumer = fn('ConsumerFunction', 'handler', 'consumer.ts', {
+      timeout: consumerTimeout,
+      memorySize: 512,
+      reservedConcurrentExecutions: consumerReserved === false ? undefined : consumerReserved,
+    });
+    const reconciler = fn('ReconcilerFunction', 'handler', 'reconciler.ts', { timeout: Duration.minutes(1) });
+    const callbacks = fn('CallbackFunction', 'handler', 'callbacks.ts', { timeout: Duration.seconds(30) });
+    this.functions = { ...api, consumer, reconciler, callbacks };
+
+    this.grantLeastPrivilege(p);
+    sqsEventSource(callbacks, p.queues.callbackQueue, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: 5 });
+    new events.Rule(scope, 'ReconcileSchedule', {
+      description: 'Polls Replicate for jobs whose webhooks went quiet, and times out stuck jobs',
+      schedule: events.Schedule.rate(props.reconcileInterval ?? Duration.seconds(DEFAULTS.reconcileIntervalSeconds)),
+      targets: [new targets.LambdaFunction(reconciler, { retryAttempts: 0 })],
+    });
+    sqsEventSource(consumer, p.queues.queue, {
+      batchSize: 10,
+      maxBatchingWindow: Duration.seconds(1),
+      reportBatchItemFailures: true,
+      maxConcurrency: consumerMaxConcurrency,
+    });
+  }
+
+  /**
+   * Least privilege, measured: each function gets exactly the actions on exactly the resources its handlers
+   * call, nothing CDK's broad `grant*` helpers add on top. `test/integration/least-privilege.test.ts` runs every
+   * path through the deployed bundles and fails on a granted action no path uses; removing any grant here makes
+   * that path fail with AccessDenied (the same test shows it per function).
+   */
+  private grantLeastPrivilege({ storage, queues, secrets }: JobsFunctionsProps): void {
+    const { submit, status, webhook, consumer, reconciler, callbacks } = this.functions;
+    const { outputs, results, webhookBodies } = BUCKET_PREFIXES;
+
+    // submit (also cancel): the job, the owner's quota counter, its repair from the unfinished index; the token.
+    storage.grantJobItems(submit, 'GetItem', 'PutItem', 'UpdateItem');
+    storage.grantQueryIndex(submit, 'unfinished');
+    secrets.grantReadApiToken(submit);
+    queues.grantSendCallbacks(submit); // a canceled job's callback
+
+    // status (also list, callback secret): reads only; presigned output URLs are checked against these grants.
+    storage.grantReadJobs(status);
+    storage.grantReadOutputs(status);
+    secrets.grantReadCallbackSigningKey(status);
+
+    // webhook: only its own receipts (items whose key starts with `webhook#`), the queue, large bodies.
+    storage.grantWebhookReceipts(webhook);
+    queues.grantSendEvents(webhook);
+    storage.grantObjects(webhook, 's3:PutObject', webhookBodies);
+    secrets.grantReadWebhookSecret(webhook);
+
+    // consumer: its event source (and a duplicate put back until the copier's lease ends), the job (and a
+    // prediction's job when the webhook names none), outputs in S3 (and removing those of a job that fails).
+    queues.grantConsumeEvents(consumer);
+    storage.grantJobItems(consumer, 'GetItem', 'UpdateItem');
+    storage.grantQueryIndex(consumer, 'byPrediction');
+    storage.grantObjects(consumer, 's3:PutObject', outputs, results);
+    storage.grantObjects(consumer, 's3:DeleteObject', outputs); // a failed job's copies (DeleteObjects)
+    storage.grantObjects(consumer, 's3:GetObject', webhookBodies);
+    queues.grantSendCallbacks(consumer);
+
+    // reconciler: the unfinished index, the jobs it ends or polls, Replicate's token, the queue it feeds.
+    storage.grantQueryIndex(reconciler, 'unfinished');
+    storage.grantJobItems(reconciler, 'GetItem', 'UpdateItem');
+    secrets.grantReadApiToken(reconciler);
+    queues.grantSendEvents(reconciler);
+    queues.grantSendCallbacks(reconciler);
+    storage.grantObjects(reconciler, 's3:PutObject', webhookBodies);
+
+    // callbacks: its event source (backoff by changing a message's visibility; a callback that must wait is
+    // sent again, delayed; one out of attempts goes to the DLQ), the job and its delivery log, the owner's
+    // `callbacks#` item (leases, failures), the signing key, and the outputs its payload links to (presigned)
+    // or includes (results).
+    queues.grantConsumeCallbacks(callbacks);
+    storage.grantJobItems(callbacks, 'GetItem', 'UpdateItem');
+    secrets.grantReadCallbackSigningKey(callbacks);
+    storage.grantReadOutputs(callbacks);
+  }
+}
+
+/** What every function is told: resource names and tuning by the contract's names, never a secret's value. */
+function functionEnvironment(p: JobsFunctionsProps, consumerTimeout: Duration): Record<string, string> {
+  const { props, storage, queues, secrets } = p;
+  const seconds = (duration: Duration | undefined, fallback: number) =>
+    String((duration ?? Duration.seconds(fallback)).toSeconds({ integral: false }));
+  return {
+    [ENV.tableName]: storage.table.tableName,
+    [ENV.bucketName]: storage.bucket.bucketName,
+    [ENV.queueUrl]: queues.queue.queueUrl,
+    [ENV.callbackQueueUrl]: queues.callbackQueue.queueUrl,
+    [ENV.callbackDeadLetterQueueUrl]: queues.callbackDeadLetterQueue.queueUrl,
+    [ENV.callbackKeySecret]: secrets.callbackSigningKey.secretArn,
+    [ENV.apiTokenSecret]: secrets.apiToken.secretArn,
+    [ENV.webhookSecret]: secrets.webhookSecret.secretArn,
+    [ENV.replicateBaseUrl]: p.replicateApiBaseUrl,
+    [ENV.maxOutputBytes]: String(props.maxOutputBytes ?? DEFAULTS.maxOutputBytes),
+    [ENV.maxOutputFiles]: String(props.maxOutputFiles ?? DEFAULTS.maxOutputFiles),
+    [ENV.maxOutputTotalBytes]: String(props.maxOutputTotalBytes ?? DEFAULTS.maxOutputTotalBytes),
+    [ENV.presignedUrlSeconds]: String((props.presignedUrlExpiry ?? Duration.seconds(DEFAULTS.presignedUrlSeconds)).toSeconds()),
+    [ENV.transferLeaseSeconds]: String(consumerTimeout.toSeconds()),
+    [ENV.downloadTimeoutSeconds]: String(downloadTimeoutSecondsFor(consumerTimeout.toSeconds())),
+    [ENV.jobTimeoutSeconds]: seconds(props.jobTimeout, DEFAULTS.jobTimeoutSeconds),
+    [ENV.reconcileAfterSeconds]: seconds(props.reconcileAfter, DEFAULTS.reconcileAfterSeconds),
+    [ENV.reconcileBatchSize]: String(props.reconcileBatchSize ?? DEFAULTS.reconcileBatchSize),
+    [ENV.downloadAttempts]: String(props.downloadRetry?.attempts ?? DEFAULTS.downloadAttempts),
+    [ENV.downloadRetryBaseMs]: String(
+      (props.downloadRetry?.baseDelay ?? Duration.millis(DEFAULTS.downloadRetryBaseMs)).toMilliseconds(),
+    ),
+    [ENV.callbackRetryBaseSeconds]: seconds(props.callbackRetryBase, DEFAULTS.callbackRetryBaseSeconds),
+    // Validated here, so a typo fails `cdk synth` instead of every submit.
+    [ENV.ownerLimits]: JSON.stringify(OwnerLimitsSetting.parse(props.ownerLimits ?? { default: DEFAULTS.ownerLimits })),
+    POWERTOOLS_SERVICE_NAME: 'replicate-jobs',
+    NODE_OPTIONS: '--enable-source-maps',
+    // Unset, the functions allow Replicate's file hosts plus the API base URL's host (settings.ts).
+    ...(props.outputHosts ? { [ENV.outputHosts]: props.outputHosts.join(',') } : {}),
+    ...(props.publicUrl ? { [ENV.publicUrl]: props.publicUrl } : {}),
+    ...(props.localNetwork?.allowPlainHttp ? { [ENV.allowPlainHttp]: 'true' } : {}),
+    ...(props.localNetwork?.allowPrivateAddresses ? { [ENV.allowPrivateAddresses]: 'true' } : {}),
+  };
+}
+
+/**
+ * An SQS event source without CDK's automatic `grantConsumeMessages` (which adds GetQueueUrl and
+ * ChangeMessageVisibility that Lambda's poller never calls): the grants are given in `grantLeastPrivilege`.
+ */
+function sqsEventSource(
+  fn: lambda.Function,
+  queue: sqs.IQueue,
+  options: Omit<lambda.EventSourceMappingOptions, 'eventSourceArn'>,
+) {
+  // The id SqsEventSource gives it, so a deployed stack keeps its mapping.
+  return fn.addEventSourceMapping(`SqsEventSource:${Names.nodeUniqueId(queue.node)}`, {
+    ...options,
+    eventSourceArn: queue.queueArn,
+  });
+}
+
+const capitalize = (name: string) => name[0].toUpperCase() + name.slice(1);

@@ -1,0 +1,146 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import type { Construct } from 'constructs';
+import { ACCESS_LOG_PREFIX, BUCKET_PREFIXES, WEBHOOK_BODY_RETENTION_DAYS, type BucketPrefix } from '../contract/bucket';
+import { JOBS_TABLE_SCHEMA, WEBHOOK_RECEIPT_PREFIX, type JobsTableIndex } from '../contract/table';
+
+export interface JobsStorageProps {
+  /** What happens to the table and the buckets when the stack is deleted. */
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/** The item actions the functions use; each grant names the ones it needs, never `dynamodb:*`. */
+export type JobItemAction = 'GetItem' | 'PutItem' | 'UpdateItem';
+export type ObjectAction = 's3:GetObject' | 's3:PutObject' | 's3:DeleteObject';
+
+/**
+ * The jobs table and the output bucket (with its access-log bucket), and every grant on them.
+ *
+ * Not a construct of its own: its resources are created in the `ReplicateJobs` scope, so they keep the construct
+ * paths, and so the CloudFormation logical IDs, they had before the construct was split; a new scope would make
+ * CloudFormation replace the table and the bucket (and, retained, leave the old ones behind with every job).
+ */
+export class JobsStorage {
+  readonly table: dynamodb.Table;
+  readonly bucket: s3.Bucket;
+
+  constructor(scope: Construct, props: JobsStorageProps) {
+    this.table = createTable(scope, props.removalPolicy);
+    this.bucket = createBucket(scope, props.removalPolicy);
+  }
+
+  /** `dynamodb:<action>` for each of `actions`, on the jobs table's items (not its indexes). */
+  grantJobItems(grantee: iam.IGrantable, ...actions: JobItemAction[]): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: actions.map((action) => `dynamodb:${action}`),
+      resourceArns: [this.table.tableArn],
+    });
+  }
+
+  /** `dynamodb:Query` on one index of the jobs table. */
+  grantQueryIndex(grantee: iam.IGrantable, index: JobsTableIndex): iam.Grant {
+    return iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:Query'], resourceArns: [this.indexArn(index)] });
+  }
+
+  /**
+   * `dynamodb:PutItem` and `dynamodb:DeleteItem` on the items whose key starts with `webhook#` only (the
+   * webhook receipts): the webhook function can never write a job.
+   */
+  grantWebhookReceipts(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+      resourceArns: [this.table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${WEBHOOK_RECEIPT_PREFIX}*`] } },
+    });
+  }
+
+  /** `action` on the objects under each of `prefixes` (contract/bucket.ts) of the output bucket. */
+  grantObjects(grantee: iam.IGrantable, action: ObjectAction, ...prefixes: BucketPrefix[]): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: [action],
+      resourceArns: prefixes.map((prefix) => this.bucket.arnForObjects(`${prefix}/*`)),
+    });
+  }
+
+  /**
+   * Reading a job's stored output, as `GET /jobs/{id}` does: `s3:GetObject` on `outputs/*` (the copied files)
+   * and `results/*` (outputs too large for the job's item). Nothing else of the bucket (not `webhook-bodies/`).
+   */
+  grantReadOutputs(grantee: iam.IGrantable): iam.Grant {
+    return this.grantObjects(grantee, 's3:GetObject', BUCKET_PREFIXES.outputs, BUCKET_PREFIXES.results);
+  }
+
+  /**
+   * Reading job records, as `GET /jobs/{id}` and `GET /jobs` do: `dynamodb:GetItem` on the jobs table and
+   * `dynamodb:Query` on its `byOwner` index. No writes, no scans.
+   */
+  grantReadJobs(grantee: iam.IGrantable): iam.Grant {
+    return this.grantJobItems(grantee, 'GetItem').combine(this.grantQueryIndex(grantee, 'byOwner'));
+  }
+
+  private indexArn(index: JobsTableIndex): string {
+    return `${this.table.tableArn}/index/${JOBS_TABLE_SCHEMA[index].indexName}`;
+  }
+}
+
+function createTable(scope: Construct, removalPolicy: RemovalPolicy): dynamodb.Table {
+  const s = JOBS_TABLE_SCHEMA;
+  const string = (name: string) => ({ name, type: dynamodb.AttributeType.STRING });
+  const table = new dynamodb.Table(scope, 'JobsTable', {
+    partitionKey: string(s.partitionKey),
+    billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    encryption: dynamodb.TableEncryption.AWS_MANAGED,
+    deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
+    timeToLiveAttribute: s.timeToLive,
+    removalPolicy,
+  });
+  table.addGlobalSecondaryIndex({
+    indexName: s.byPrediction.indexName,
+    partitionKey: string(s.byPrediction.partitionKey),
+    projectionType: dynamodb.ProjectionType.KEYS_ONLY,
+  });
+  table.addGlobalSecondaryIndex({
+    indexName: s.byOwner.indexName,
+    partitionKey: string(s.byOwner.partitionKey),
+    sortKey: string(s.byOwner.sortKey),
+  });
+  table.addGlobalSecondaryIndex({
+    indexName: s.unfinished.indexName,
+    partitionKey: string(s.unfinished.partitionKey),
+    sortKey: string(s.unfinished.sortKey),
+    projectionType: dynamodb.ProjectionType.INCLUDE,
+    nonKeyAttributes: [...s.unfinished.projected],
+  });
+  return table;
+}
+
+function createBucket(scope: Construct, removalPolicy: RemovalPolicy): s3.Bucket {
+  const secure = {
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    encryption: s3.BucketEncryption.S3_MANAGED,
+    enforceSSL: true,
+    removalPolicy,
+    autoDeleteObjects: false,
+  };
+  const accessLogs = new s3.Bucket(scope, 'AccessLogsBucket', {
+    ...secure,
+    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+    lifecycleRules: [{ expiration: Duration.days(90) }],
+  });
+  return new s3.Bucket(scope, 'OutputBucket', {
+    ...secure,
+    serverAccessLogsBucket: accessLogs,
+    serverAccessLogsPrefix: ACCESS_LOG_PREFIX,
+    lifecycleRules: [
+      // Large webhook bodies only need to live until the consumer has read them.
+      { prefix: `${BUCKET_PREFIXES.webhookBodies}/`, expiration: Duration.days(WEBHOOK_BODY_RETENTION_DAYS) },
+      { abortIncompleteMultipartUploadAfter: Duration.days(1) },
+    ],
+  });
+}

@@ -1,0 +1,112 @@
+import { Duration, Token } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+import { DEFAULTS } from '../contract/defaults';
+import { MAX_OUTPUT_FILES_CEILING } from '../lambdas/core/output-limits';
+import type { AlarmThresholds, ReplicateJobsProps, Throttle } from './replicate-jobs-props';
+
+/**
+ * A prop the construct cannot deploy with. aws-cdk-lib's own `ValidationError` is internal (its constructor is
+ * not public API), so this one carries the same information: the path of the construct that refused the value.
+ */
+export class ValidationError extends Error {
+  constructor(
+    readonly construct: IConstruct,
+    message: string,
+  ) {
+    super(`${construct.node.path}: ${message}`);
+    this.name = 'ValidationError';
+  }
+}
+
+/**
+ * Refuses at synth every value AWS would refuse at deploy (or that would deploy a stack that cannot work), so the
+ * mistake is named in `cdk synth` instead of half-way through a CloudFormation update. Values that are tokens
+ * (known only at deploy) are not checked.
+ */
+export function validateProps(scope: IConstruct, props: ReplicateJobsProps): void {
+  const fail = (message: string): never => {
+    throw new ValidationError(scope, message);
+  };
+  const seconds = (duration: Duration | undefined) =>
+    duration === undefined || Token.isUnresolved(duration.toSeconds({ integral: false }))
+      ? undefined
+      : duration.toSeconds({ integral: false });
+  const known = (value: number | undefined): value is number => value !== undefined && !Token.isUnresolved(value);
+  const positiveInteger = (name: string, value: number | undefined) => {
+    if (known(value) && !(Number.isInteger(value) && value > 0)) fail(`${name} must be a positive integer, got ${value}`);
+  };
+  const positive = (name: string, value: number | undefined, unit = '') => {
+    if (known(value) && !(value > 0)) fail(`${name} must be above 0${unit}, got ${value}`);
+  };
+
+  const consumerTimeout = seconds(props.consumerTimeout) ?? DEFAULTS.consumerTimeoutSeconds;
+  // Lambda runs a function for at most 15 minutes.
+  if (consumerTimeout < 1 || consumerTimeout > 900) fail(`consumerTimeout must be from 1 s to 15 min, got ${consumerTimeout} s`);
+  const visibility = seconds(props.eventQueueVisibilityTimeout);
+  // AWS refuses an SQS event source whose queue hides a message for less than the function may run; worse, a
+  // message that reappears mid-copy would be copied twice.
+  if (visibility !== undefined && visibility < consumerTimeout) {
+    fail(`eventQueueVisibilityTimeout (${visibility} s) must be at least consumerTimeout (${consumerTimeout} s)`);
+  }
+  // SQS's largest visibility timeout is 12 hours.
+  if (visibility !== undefined && visibility > 43_200) fail(`eventQueueVisibilityTimeout must be at most 12 hours`);
+  // A redrive policy with fewer than 1 receive would dead-letter every message unread; SQS refuses it.
+  if (known(props.maxReceiveCount) && !(Number.isInteger(props.maxReceiveCount) && props.maxReceiveCount >= 1)) {
+    fail(`maxReceiveCount must be a whole number of at least 1, got ${props.maxReceiveCount}`);
+  }
+
+  const maxConcurrency = props.consumerMaxConcurrency ?? DEFAULTS.consumerMaxConcurrency;
+  // What Lambda accepts as an SQS event source's maximum concurrency.
+  if (known(maxConcurrency) && !(Number.isInteger(maxConcurrency) && maxConcurrency >= 2 && maxConcurrency <= 1000)) {
+    fail(`consumerMaxConcurrency must be a whole number from 2 to 1000, got ${maxConcurrency}`);
+  }
+  const reserved = props.consumerReservedConcurrency ?? maxConcurrency;
+  // Fewer reserved than the event source may invoke at once: Lambda throttles its pollers, and the messages they
+  // return are received again and again until the dead-letter queue.
+  if (reserved !== false && known(reserved) && known(maxConcurrency) && reserved < maxConcurrency) {
+    fail(`consumerReservedConcurrency (${reserved}) must be at least consumerMaxConcurrency (${maxConcurrency}), or false`);
+  }
+
+  positiveInteger('reconcileBatchSize', props.reconcileBatchSize);
+  const maxOutputFiles = props.maxOutputFiles;
+  // More files than the ceiling would not fit the job's item (and its success could never be written).
+  if (known(maxOutputFiles) && !(Number.isInteger(maxOutputFiles) && maxOutputFiles >= 1 && maxOutputFiles <= MAX_OUTPUT_FILES_CEILING)) {
+    fail(`maxOutputFiles (${maxOutputFiles}) must be a whole number from 1 to ${MAX_OUTPUT_FILES_CEILING}`);
+  }
+  positive('maxOutputBytes', props.maxOutputBytes);
+  positive('maxOutputTotalBytes', props.maxOutputTotalBytes);
+  positiveInteger('dailyQuota', props.dailyQuota);
+  positive('jobTimeout', seconds(props.jobTimeout), ' s');
+  positive('reconcileAfter', seconds(props.reconcileAfter), ' s');
+  positive('callbackRetryBase', seconds(props.callbackRetryBase), ' s');
+  // S3 signs a presigned URL for at most 7 days, and a URL valid for no time is no URL.
+  const presign = seconds(props.presignedUrlExpiry);
+  if (presign !== undefined && !(presign >= 1 && presign <= 7 * 24 * 3600)) {
+    fail(`presignedUrlExpiry must be from 1 s to 7 days, got ${presign} s`);
+  }
+  if (props.downloadRetry) {
+    positiveInteger('downloadRetry.attempts', props.downloadRetry.attempts);
+    const base = seconds(props.downloadRetry.baseDelay);
+    if (base !== undefined && base < 0) fail(`downloadRetry.baseDelay must not be negative`);
+  }
+  checkThrottle(fail, 'throttle', props.throttle);
+  checkThrottle(fail, 'webhookThrottle', props.webhookThrottle);
+  checkThrottle(fail, 'publicThrottle', props.publicThrottle);
+  checkThresholds(fail, props.alarmThresholds);
+}
+
+/** API Gateway takes a rate (requests per second) above 0 and a whole burst of at least 1. */
+function checkThrottle(fail: (message: string) => never, prop: string, throttle: Throttle | undefined): void {
+  if (!throttle || Token.isUnresolved(throttle.rateLimit) || Token.isUnresolved(throttle.burstLimit)) return;
+  if (!(throttle.rateLimit > 0) || !Number.isInteger(throttle.burstLimit) || throttle.burstLimit < 1) {
+    fail(`${prop} must have a rateLimit above 0 and a whole burstLimit of at least 1`);
+  }
+}
+
+/** A threshold of 0 or less would keep its alarm firing forever (every alarm fires at or above its threshold). */
+function checkThresholds(fail: (message: string) => never, thresholds: AlarmThresholds | undefined): void {
+  for (const [name, value] of Object.entries(thresholds ?? {})) {
+    const amount = value instanceof Duration ? value.toSeconds({ integral: false }) : (value as number);
+    if (!Token.isUnresolved(amount) && !(amount > 0)) fail(`alarmThresholds.${name} must be above 0, got ${amount}`);
+  }
+}
