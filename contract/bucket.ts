@@ -25,7 +25,8 @@ export const outputKey = (owner: string, jobId: string, index: number, extension
   `${BUCKET_PREFIXES.outputs}/${owner}/${jobId}/${index}.${extension}`;
 
 /** Where a job's output goes when it is too large to keep in the job's item. */
-export const resultKey = (owner: string, jobId: string): string => `${BUCKET_PREFIXES.results}/${owner}/${jobId}/output.json`;
+export const resultKey = (owner: string, jobId: string): string =>
+  `${BUCKET_PREFIXES.results}/${owner}/${jobId}/output.json`;
 
 /**
  * A large webhook body, by the day it was received (so a lifecycle rule or a person can find a day's) and its

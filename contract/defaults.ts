@@ -54,4 +54,5 @@ export const DEFAULTS = {
  * Time limit of one output download: the consumer's timeout less 30 s for reading the job and recording the
  * copy, and never under 30 s.
  */
-export const downloadTimeoutSecondsFor = (consumerTimeoutSeconds: number): number => Math.max(30, consumerTimeoutSeconds - 30);
+export const downloadTimeoutSecondsFor = (consumerTimeoutSeconds: number): number =>
+  Math.max(30, consumerTimeoutSeconds - 30);

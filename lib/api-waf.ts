@@ -21,7 +21,11 @@ export class ApiWaf extends Construct {
     if (!Number.isInteger(limit) || limit < 10 || limit > 2_000_000_000) {
       throw new Error('waf.rateLimitPer5Minutes must be a whole number from 10 to 2 000 000 000 (what WAF accepts)');
     }
-    const visibility = (metricName: string) => ({ cloudWatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName });
+    const visibility = (metricName: string) => ({
+      cloudWatchMetricsEnabled: true,
+      sampledRequestsEnabled: true,
+      metricName,
+    });
     this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
       scope: 'REGIONAL',
       description: 'replicate-jobs API: per-IP rate limit',
@@ -38,6 +42,9 @@ export class ApiWaf extends Construct {
       ],
     });
     // The stage's ARN names it by a reference to the stage, so CloudFormation associates once the stage exists.
-    new wafv2.CfnWebACLAssociation(this, 'Association', { resourceArn: props.stage.stageArn, webAclArn: this.webAcl.attrArn });
+    new wafv2.CfnWebACLAssociation(this, 'Association', {
+      resourceArn: props.stage.stageArn,
+      webAclArn: this.webAcl.attrArn,
+    });
   }
 }

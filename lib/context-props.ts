@@ -50,12 +50,16 @@ export function propsFromContext(node: Node): ReplicateJobsProps {
   const allowPlainHttp = flag('allowPlainHttp');
   const allowPrivateAddresses = flag('allowPrivateAddresses');
   return {
-    outputHosts: text('outputHosts')?.split(',').map((host) => host.trim()).filter(Boolean),
+    outputHosts: text('outputHosts')
+      ?.split(',')
+      .map((host) => host.trim())
+      .filter(Boolean),
     replicateApiBaseUrl: text('replicateApiBaseUrl'),
     publicUrl: text('publicUrl'),
     consumerTimeout: duration('consumerTimeoutSeconds'),
     consumerMaxConcurrency: number('consumerMaxConcurrency'),
-    consumerReservedConcurrency: text('consumerReservedConcurrency') === 'false' ? false : number('consumerReservedConcurrency'),
+    consumerReservedConcurrency:
+      text('consumerReservedConcurrency') === 'false' ? false : number('consumerReservedConcurrency'),
     eventQueueVisibilityTimeout: duration('eventQueueVisibilitySeconds'),
     maxReceiveCount: number('maxReceiveCount'),
     presignedUrlExpiry: duration('presignedUrlSeconds'),

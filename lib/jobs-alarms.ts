@@ -59,27 +59,62 @@ export class JobsAlarms extends Construct {
       this.alarms.push(alarm);
     };
 
-    add('DeadLetters', m.metricDeadLetters(), t.deadLetterMessages,
-      'Messages the consumer could not process are in the dead-letter queue.');
-    add('CallbackDeadLetters', m.metricCallbackDeadLetters(), t.callbackDeadLetterMessages,
-      'A client callback could not be delivered after all its attempts.');
-    add('QueueBacklog', m.metricOldestMessageAge(), t.maxMessageAge.toSeconds(),
-      'Webhook events are waiting too long for the consumer.');
+    add(
+      'DeadLetters',
+      m.metricDeadLetters(),
+      t.deadLetterMessages,
+      'Messages the consumer could not process are in the dead-letter queue.',
+    );
+    add(
+      'CallbackDeadLetters',
+      m.metricCallbackDeadLetters(),
+      t.callbackDeadLetterMessages,
+      'A client callback could not be delivered after all its attempts.',
+    );
+    add(
+      'QueueBacklog',
+      m.metricOldestMessageAge(),
+      t.maxMessageAge.toSeconds(),
+      'Webhook events are waiting too long for the consumer.',
+    );
     for (const name of props.functionNames) {
       const title = name[0].toUpperCase() + name.slice(1);
-      add(`${title}Errors`, m.metricFunctionErrors(name, fiveMinutes), t.functionErrors,
-        `The ${name} function failed ${t.functionErrors} or more times in 5 minutes.`);
-      add(`${title}Throttles`, m.metricFunctionThrottles(name, fiveMinutes), t.functionThrottles,
-        `The ${name} function was throttled.`);
+      add(
+        `${title}Errors`,
+        m.metricFunctionErrors(name, fiveMinutes),
+        t.functionErrors,
+        `The ${name} function failed ${t.functionErrors} or more times in 5 minutes.`,
+      );
+      add(
+        `${title}Throttles`,
+        m.metricFunctionThrottles(name, fiveMinutes),
+        t.functionThrottles,
+        `The ${name} function was throttled.`,
+      );
     }
-    add('ApiServerErrors', m.metricApiServerErrorRate({ period: fiveMinutes.period, minimumRequests: 20 }),
+    add(
+      'ApiServerErrors',
+      m.metricApiServerErrorRate({ period: fiveMinutes.period, minimumRequests: 20 }),
       t.apiServerErrorPercent,
-      `More than ${t.apiServerErrorPercent}% of API requests answered 5xx (with at least 20 requests).`);
-    add('WebhookRejections', m.metricWebhooksRejected(fiveMinutes), t.webhookRejections,
-      'Many webhooks failed signature verification: a wrong or rotated secret, or someone probing the endpoint.');
-    add('WebhookSecretInvalid', m.metricWebhookSecretInvalid(fiveMinutes), t.webhookSecretInvalid,
-      'The webhook signing secret is unset or malformed: every webhook is refused (503) until it is fixed.');
-    add('JobTimeouts', m.metricJobsTimedOut(fiveMinutes), t.jobTimeouts,
-      'Jobs are timing out: Replicate is slow or down, or the timeout is too short for the model.');
+      `More than ${t.apiServerErrorPercent}% of API requests answered 5xx (with at least 20 requests).`,
+    );
+    add(
+      'WebhookRejections',
+      m.metricWebhooksRejected(fiveMinutes),
+      t.webhookRejections,
+      'Many webhooks failed signature verification: a wrong or rotated secret, or someone probing the endpoint.',
+    );
+    add(
+      'WebhookSecretInvalid',
+      m.metricWebhookSecretInvalid(fiveMinutes),
+      t.webhookSecretInvalid,
+      'The webhook signing secret is unset or malformed: every webhook is refused (503) until it is fixed.',
+    );
+    add(
+      'JobTimeouts',
+      m.metricJobsTimedOut(fiveMinutes),
+      t.jobTimeouts,
+      'Jobs are timing out: Replicate is slow or down, or the timeout is too short for the model.',
+    );
   }
 }

@@ -39,7 +39,10 @@ export class JobsApi {
     const methodOptions: Record<string, apigateway.MethodDeploymentOptions> = {};
     for (const route of ROUTES.filter((r) => !r.apiKeyRequired)) {
       const { rateLimit, burstLimit } = throttles[route.function === 'webhook' ? 'webhook' : 'public'];
-      methodOptions[`${route.path}/${route.method}`] = { throttlingRateLimit: rateLimit, throttlingBurstLimit: burstLimit };
+      methodOptions[`${route.path}/${route.method}`] = {
+        throttlingRateLimit: rateLimit,
+        throttlingBurstLimit: burstLimit,
+      };
     }
     this.api = new apigateway.RestApi(scope, 'Api', {
       description: 'replicate-jobs: Replicate predictions as durable jobs',

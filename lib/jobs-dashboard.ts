@@ -21,20 +21,47 @@ export class JobsDashboard extends Construct {
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Resource', { defaultInterval: Duration.hours(3) });
     this.dashboard.addWidgets(
-      graph('API requests and errors', 12, [m.metricApiRequests(), m.metricApiClientErrors(), m.metricApiServerErrors()]),
-      graph('API latency (p50, p99)', 12, [m.metricApiLatency({ statistic: 'p50' }), m.metricApiLatency({ statistic: 'p99' })]),
+      graph('API requests and errors', 12, [
+        m.metricApiRequests(),
+        m.metricApiClientErrors(),
+        m.metricApiServerErrors(),
+      ]),
+      graph('API latency (p50, p99)', 12, [
+        m.metricApiLatency({ statistic: 'p50' }),
+        m.metricApiLatency({ statistic: 'p99' }),
+      ]),
     );
     const period = JobsMetricFactory.PERIOD;
     this.dashboard.addWidgets(
-      graph('Invocations', 6, m.metricPerFunction((fn) => fn.metricInvocations({ period, ...sum }))),
-      graph('Errors', 6, m.metricPerFunction((fn) => fn.metricErrors({ period, ...sum }))),
-      graph('Duration p99', 6, m.metricPerFunction((fn) => fn.metricDuration({ period, statistic: 'p99' }))),
-      graph('Throttles', 6, m.metricPerFunction((fn) => fn.metricThrottles({ period, ...sum }))),
+      graph(
+        'Invocations',
+        6,
+        m.metricPerFunction((fn) => fn.metricInvocations({ period, ...sum })),
+      ),
+      graph(
+        'Errors',
+        6,
+        m.metricPerFunction((fn) => fn.metricErrors({ period, ...sum })),
+      ),
+      graph(
+        'Duration p99',
+        6,
+        m.metricPerFunction((fn) => fn.metricDuration({ period, statistic: 'p99' })),
+      ),
+      graph(
+        'Throttles',
+        6,
+        m.metricPerFunction((fn) => fn.metricThrottles({ period, ...sum })),
+      ),
     );
     this.dashboard.addWidgets(
       graph('Event queue depth', 8, [m.metricQueueBacklog(), m.metricQueueInFlight()]),
       graph('Oldest message age (s)', 8, [m.metricOldestMessageAge()]),
-      new cloudwatch.SingleValueWidget({ title: 'Dead-letter queue: messages', width: 8, metrics: [m.metricDeadLetters()] }),
+      new cloudwatch.SingleValueWidget({
+        title: 'Dead-letter queue: messages',
+        width: 8,
+        metrics: [m.metricDeadLetters()],
+      }),
     );
     // Client callbacks have their own queue: a slow or failing client endpoint shows here, apart from webhooks.
     this.dashboard.addWidgets(

@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { Duration, Names, RemovalPolicy } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -6,7 +7,6 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import * as path from 'node:path';
 import { BUCKET_PREFIXES } from '../contract/bucket';
 import { DEFAULTS, downloadTimeoutSecondsFor } from '../contract/defaults';
 import { ENV } from '../contract/environment';
@@ -56,7 +56,10 @@ export class JobsFunctions {
         timeout: Duration.seconds(29),
         environment,
         tracing: lambda.Tracing.ACTIVE,
-        logGroup: new logs.LogGroup(scope, `${name}Logs`, { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY }),
+        logGroup: new logs.LogGroup(scope, `${name}Logs`, {
+          retention: logRetention,
+          removalPolicy: RemovalPolicy.DESTROY,
+        }),
         loggingFormat: lambda.LoggingFormat.JSON,
         projectRoot: ROOT,
         depsLockFilePath: path.join(ROOT, 'package-lock.json'),
@@ -79,7 +82,11 @@ export class JobsFunctions {
     this.functions = { ...api, consumer, reconciler, callbacks };
 
     this.grantLeastPrivilege(p);
-    sqsEventSource(callbacks, p.queues.callbackQueue, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: 5 });
+    sqsEventSource(callbacks, p.queues.callbackQueue, {
+      batchSize: 10,
+      reportBatchItemFailures: true,
+      maxConcurrency: 5,
+    });
     new events.Rule(scope, 'ReconcileSchedule', {
       description: 'Polls Replicate for jobs whose webhooks went quiet, and times out stuck jobs',
       schedule: events.Schedule.rate(props.reconcileInterval ?? Duration.seconds(DEFAULTS.reconcileIntervalSeconds)),
@@ -167,7 +174,9 @@ function functionEnvironment(p: JobsFunctionsProps, consumerTimeout: Duration): 
     [ENV.maxOutputBytes]: String(props.maxOutputBytes ?? DEFAULTS.maxOutputBytes),
     [ENV.maxOutputFiles]: String(props.maxOutputFiles ?? DEFAULTS.maxOutputFiles),
     [ENV.maxOutputTotalBytes]: String(props.maxOutputTotalBytes ?? DEFAULTS.maxOutputTotalBytes),
-    [ENV.presignedUrlSeconds]: String((props.presignedUrlExpiry ?? Duration.seconds(DEFAULTS.presignedUrlSeconds)).toSeconds()),
+    [ENV.presignedUrlSeconds]: String(
+      (props.presignedUrlExpiry ?? Duration.seconds(DEFAULTS.presignedUrlSeconds)).toSeconds(),
+    ),
     [ENV.transferLeaseSeconds]: String(consumerTimeout.toSeconds()),
     [ENV.downloadTimeoutSeconds]: String(downloadTimeoutSecondsFor(consumerTimeout.toSeconds())),
     [ENV.jobTimeoutSeconds]: seconds(props.jobTimeout, DEFAULTS.jobTimeoutSeconds),

@@ -28,7 +28,8 @@ export class JobsMonitoring {
   constructor(scope: Construct, props: JobsMonitoringProps) {
     this.dashboard = new JobsDashboard(scope, 'Dashboard', { metrics: props.metrics });
     this.alarmTopic =
-      props.alarmTopic ?? new sns.Topic(scope, 'AlarmTopic', { displayName: 'replicate-jobs alarms', enforceSSL: true });
+      props.alarmTopic ??
+      new sns.Topic(scope, 'AlarmTopic', { displayName: 'replicate-jobs alarms', enforceSSL: true });
     this.alarms = new JobsAlarms(scope, 'Alarms', {
       metrics: props.metrics,
       functionNames: props.functionNames,

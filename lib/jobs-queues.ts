@@ -45,7 +45,7 @@ export class JobsQueues {
     });
   }
 
-  /** `sqs:SendMessage` on the event queue: putting a webhook event (or a polled prediction) in front of the consumer. */
+  /** `sqs:SendMessage` on the event queue: a webhook event (or a polled prediction) for the consumer. */
   grantSendEvents(grantee: iam.IGrantable): iam.Grant {
     return this.grant(grantee, ['sqs:SendMessage'], this.queue);
   }
@@ -77,9 +77,12 @@ export class JobsQueues {
    * it feeds (the event queue, the callback queue).
    */
   grantRedriveDeadLetters(grantee: iam.IGrantable): iam.Grant {
-    return this.grant(grantee, ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
-      this.deadLetterQueue, this.callbackDeadLetterQueue)
-      .combine(this.grant(grantee, ['sqs:SendMessage'], this.queue, this.callbackQueue));
+    return this.grant(
+      grantee,
+      ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+      this.deadLetterQueue,
+      this.callbackDeadLetterQueue,
+    ).combine(this.grant(grantee, ['sqs:SendMessage'], this.queue, this.callbackQueue));
   }
 
   private grant(grantee: iam.IGrantable, actions: string[], ...queues: sqs.IQueue[]): iam.Grant {

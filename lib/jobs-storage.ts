@@ -3,8 +3,8 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import { ACCESS_LOG_PREFIX, BUCKET_PREFIXES, WEBHOOK_BODY_RETENTION_DAYS, type BucketPrefix } from '../contract/bucket';
-import { JOBS_TABLE_SCHEMA, WEBHOOK_RECEIPT_PREFIX, type JobsTableIndex } from '../contract/table';
+import { ACCESS_LOG_PREFIX, BUCKET_PREFIXES, type BucketPrefix, WEBHOOK_BODY_RETENTION_DAYS } from '../contract/bucket';
+import { JOBS_TABLE_SCHEMA, type JobsTableIndex, WEBHOOK_RECEIPT_PREFIX } from '../contract/table';
 
 export interface JobsStorageProps {
   /** What happens to the table and the buckets when the stack is deleted. */

@@ -1,4 +1,4 @@
-import { Stack, Validations, type CfnResource } from 'aws-cdk-lib';
+import { type CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -49,7 +49,8 @@ export function acknowledgeNagFindings(
     'AwsSolutions-IAM5[Resource::*]': 'X-Ray PutTraceSegments/PutTelemetryRecords have no resource-level permissions.',
   };
   for (const prefix of Object.values(BUCKET_PREFIXES)) {
-    grants[`AwsSolutions-IAM5[Resource::${arnOf(resources.bucket)}/${prefix}/*]`] = `Objects under the ${prefix}/ prefix of our bucket only.`;
+    grants[`AwsSolutions-IAM5[Resource::${arnOf(resources.bucket)}/${prefix}/*]`] =
+      `Objects under the ${prefix}/ prefix of our bucket only.`;
   }
   for (const fn of resources.functions) {
     for (const [id, reason] of Object.entries(grants)) Validations.of(fn.role!).acknowledge({ id, reason });

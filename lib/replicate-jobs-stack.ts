@@ -20,6 +20,9 @@ export class ReplicateJobsStack extends Stack {
       description: 'Base URL of the Replicate API (or a compatible one)',
       allowedPattern: '^https?://.+',
     });
-    this.jobs = new ReplicateJobs(this, 'ReplicateJobs', { ...props.jobs, replicateApiBaseUrl: replicateApiBaseUrl.valueAsString });
+    this.jobs = new ReplicateJobs(this, 'ReplicateJobs', {
+      ...props.jobs,
+      replicateApiBaseUrl: replicateApiBaseUrl.valueAsString,
+    });
   }
 }

@@ -1,5 +1,4 @@
-import { CfnOutput, Duration } from 'aws-cdk-lib';
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -12,10 +11,10 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULTS } from '../contract/defaults';
 import type { ApiWaf } from './api-waf';
-import { JobsApi } from './jobs-api';
 import type { JobsAlarms } from './jobs-alarms';
+import { JobsApi } from './jobs-api';
 import type { JobsDashboard } from './jobs-dashboard';
-import { JobsFunctions, type FunctionName } from './jobs-functions';
+import { type FunctionName, JobsFunctions } from './jobs-functions';
 import { JobsMetricFactory } from './jobs-metric-factory';
 import { JobsMonitoring } from './jobs-monitoring';
 import { JobsQueues } from './jobs-queues';
@@ -24,6 +23,7 @@ import { JobsStorage } from './jobs-storage';
 import { acknowledgeNagFindings } from './nag-acknowledgements';
 import type { ReplicateJobsProps } from './replicate-jobs-props';
 import { validateProps } from './validate-props';
+
 export type { AlarmThresholds, ReplicateJobsProps, Throttle } from './replicate-jobs-props';
 
 /**

@@ -33,7 +33,8 @@ export function validateProps(scope: IConstruct, props: ReplicateJobsProps): voi
       : duration.toSeconds({ integral: false });
   const known = (value: number | undefined): value is number => value !== undefined && !Token.isUnresolved(value);
   const positiveInteger = (name: string, value: number | undefined) => {
-    if (known(value) && !(Number.isInteger(value) && value > 0)) fail(`${name} must be a positive integer, got ${value}`);
+    if (known(value) && !(Number.isInteger(value) && value > 0))
+      fail(`${name} must be a positive integer, got ${value}`);
   };
   const positive = (name: string, value: number | undefined, unit = '') => {
     if (known(value) && !(value > 0)) fail(`${name} must be above 0${unit}, got ${value}`);
@@ -41,7 +42,8 @@ export function validateProps(scope: IConstruct, props: ReplicateJobsProps): voi
 
   const consumerTimeout = seconds(props.consumerTimeout) ?? DEFAULTS.consumerTimeoutSeconds;
   // Lambda runs a function for at most 15 minutes.
-  if (consumerTimeout < 1 || consumerTimeout > 900) fail(`consumerTimeout must be from 1 s to 15 min, got ${consumerTimeout} s`);
+  if (consumerTimeout < 1 || consumerTimeout > 900)
+    fail(`consumerTimeout must be from 1 s to 15 min, got ${consumerTimeout} s`);
   const visibility = seconds(props.eventQueueVisibilityTimeout);
   // AWS refuses an SQS event source whose queue hides a message for less than the function may run; worse, a
   // message that reappears mid-copy would be copied twice.
@@ -64,13 +66,18 @@ export function validateProps(scope: IConstruct, props: ReplicateJobsProps): voi
   // Fewer reserved than the event source may invoke at once: Lambda throttles its pollers, and the messages they
   // return are received again and again until the dead-letter queue.
   if (reserved !== false && known(reserved) && known(maxConcurrency) && reserved < maxConcurrency) {
-    fail(`consumerReservedConcurrency (${reserved}) must be at least consumerMaxConcurrency (${maxConcurrency}), or false`);
+    fail(
+      `consumerReservedConcurrency (${reserved}) must be at least consumerMaxConcurrency (${maxConcurrency}), or false`,
+    );
   }
 
   positiveInteger('reconcileBatchSize', props.reconcileBatchSize);
   const maxOutputFiles = props.maxOutputFiles;
   // More files than the ceiling would not fit the job's item (and its success could never be written).
-  if (known(maxOutputFiles) && !(Number.isInteger(maxOutputFiles) && maxOutputFiles >= 1 && maxOutputFiles <= MAX_OUTPUT_FILES_CEILING)) {
+  if (
+    known(maxOutputFiles) &&
+    !(Number.isInteger(maxOutputFiles) && maxOutputFiles >= 1 && maxOutputFiles <= MAX_OUTPUT_FILES_CEILING)
+  ) {
     fail(`maxOutputFiles (${maxOutputFiles}) must be a whole number from 1 to ${MAX_OUTPUT_FILES_CEILING}`);
   }
   positive('maxOutputBytes', props.maxOutputBytes);
@@ -84,11 +91,8 @@ export function validateProps(scope: IConstruct, props: ReplicateJobsProps): voi
   if (presign !== undefined && !(presign >= 1 && presign <= 7 * 24 * 3600)) {
     fail(`presignedUrlExpiry must be from 1 s to 7 days, got ${presign} s`);
   }
-  if (props.downloadRetry) {
-    positiveInteger('downloadRetry.attempts', props.downloadRetry.attempts);
-    const base = seconds(props.downloadRetry.baseDelay);
-    if (base !== undefined && base < 0) fail(`downloadRetry.baseDelay must not be negative`);
-  }
+  // (A negative baseDelay cannot be written: Duration refuses it.)
+  positiveInteger('downloadRetry.attempts', props.downloadRetry?.attempts);
   checkThrottle(fail, 'throttle', props.throttle);
   checkThrottle(fail, 'webhookThrottle', props.webhookThrottle);
   checkThrottle(fail, 'publicThrottle', props.publicThrottle);

@@ -9,7 +9,9 @@ describe('cdk-nag AwsSolutions', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const stack = new ReplicateJobsStack(app, 'Nag', { jobs });
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-    const acknowledged = JSON.stringify(stack.jobs.node.metadata.filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY));
+    const acknowledged = JSON.stringify(
+      stack.jobs.node.metadata.filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY),
+    );
     try {
       app.synth();
     } catch (error) {

@@ -1,9 +1,9 @@
 import { App, Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { ReplicateJobsStack } from '../../lib/replicate-jobs-stack';
+import { ROUTES } from '../../lambdas/routes';
 import { propsFromContext } from '../../lib/context-props';
 import type { ReplicateJobsProps } from '../../lib/replicate-jobs';
-import { ROUTES } from '../../lambdas/routes';
+import { ReplicateJobsStack } from '../../lib/replicate-jobs-stack';
 
 /** Skipping bundling keeps these tests fast; one test below bundles for real. */
 function synth(props?: ReplicateJobsProps, bundle = false): Template {
@@ -26,7 +26,11 @@ describe('ReplicateJobs template', () => {
       });
     }
     template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 7);
-    template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.handler', Timeout: 300, MemorySize: 512 });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.handler',
+      Timeout: 300,
+      MemorySize: 512,
+    });
     for (const handler of ['index.submit', 'index.status', 'index.webhook']) {
       template.hasResourceProperties('AWS::Lambda::Function', { Handler: handler, Timeout: 29 });
     }
@@ -62,35 +66,79 @@ describe('ReplicateJobs template', () => {
 
   it('throttles each method without an API key at the stage, since the usage plan covers keyed methods only', () => {
     const [stage] = Object.values(template.findResources('AWS::ApiGateway::Stage'));
-    const throttled = stage.Properties.MethodSettings.filter((setting: any) => setting.ThrottlingRateLimit !== undefined);
+    const throttled = stage.Properties.MethodSettings.filter(
+      (setting: any) => setting.ThrottlingRateLimit !== undefined,
+    );
     const unauthenticated = ROUTES.filter((route) => !route.apiKeyRequired);
     expect(throttled).toHaveLength(unauthenticated.length);
     const expected = (path: string, method: string, rate: number, burst: number) =>
-      expect(throttled).toContainEqual(expect.objectContaining({ ResourcePath: path, HttpMethod: method, ThrottlingRateLimit: rate, ThrottlingBurstLimit: burst }));
+      expect(throttled).toContainEqual(
+        expect.objectContaining({
+          ResourcePath: path,
+          HttpMethod: method,
+          ThrottlingRateLimit: rate,
+          ThrottlingBurstLimit: burst,
+        }),
+      );
     expected('/~1webhooks~1replicate', 'POST', 100, 200);
     expected('/~1health', 'GET', 10, 20);
     expected('/~1openapi.json', 'GET', 10, 20);
 
-    const custom = synth({ webhookThrottle: { rateLimit: 5, burstLimit: 7 }, publicThrottle: { rateLimit: 1, burstLimit: 2 } });
+    const custom = synth({
+      webhookThrottle: { rateLimit: 5, burstLimit: 7 },
+      publicThrottle: { rateLimit: 1, burstLimit: 2 },
+    });
     custom.hasResourceProperties('AWS::ApiGateway::Stage', {
       MethodSettings: Match.arrayWith([
-        Match.objectLike({ ResourcePath: '/~1webhooks~1replicate', HttpMethod: 'POST', ThrottlingRateLimit: 5, ThrottlingBurstLimit: 7 }),
-        Match.objectLike({ ResourcePath: '/~1health', HttpMethod: 'GET', ThrottlingRateLimit: 1, ThrottlingBurstLimit: 2 }),
+        Match.objectLike({
+          ResourcePath: '/~1webhooks~1replicate',
+          HttpMethod: 'POST',
+          ThrottlingRateLimit: 5,
+          ThrottlingBurstLimit: 7,
+        }),
+        Match.objectLike({
+          ResourcePath: '/~1health',
+          HttpMethod: 'GET',
+          ThrottlingRateLimit: 1,
+          ThrottlingBurstLimit: 2,
+        }),
       ]),
     });
-    expect(() => synth({ webhookThrottle: { rateLimit: 0, burstLimit: 10 } })).toThrow(/webhookThrottle must have a rateLimit above 0/);
-    expect(() => synth({ publicThrottle: { rateLimit: 1, burstLimit: 0.5 } })).toThrow(/publicThrottle must have .* whole burstLimit of at least 1/);
+    expect(() => synth({ webhookThrottle: { rateLimit: 0, burstLimit: 10 } })).toThrow(
+      /webhookThrottle must have a rateLimit above 0/,
+    );
+    expect(() => synth({ publicThrottle: { rateLimit: 1, burstLimit: 0.5 } })).toThrow(
+      /publicThrottle must have .* whole burstLimit of at least 1/,
+    );
   });
 
-  it('reserves the consumer\'s concurrency (its maximum concurrency by default), so floods elsewhere cannot starve it', () => {
-    template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.handler', Timeout: 300, ReservedConcurrentExecutions: 10 });
-    const reserved = Object.values(template.findResources('AWS::Lambda::Function')).filter((fn) => fn.Properties.ReservedConcurrentExecutions !== undefined);
+  it("reserves the consumer's concurrency (its maximum concurrency by default), so floods elsewhere cannot starve it", () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.handler',
+      Timeout: 300,
+      ReservedConcurrentExecutions: 10,
+    });
+    const reserved = Object.values(template.findResources('AWS::Lambda::Function')).filter(
+      (fn) => fn.Properties.ReservedConcurrentExecutions !== undefined,
+    );
     expect(reserved).toHaveLength(1); // the consumer's only: every reservation comes out of the account's pool
-    synth({ consumerMaxConcurrency: 4 }).hasResourceProperties('AWS::Lambda::Function', { Timeout: 300, ReservedConcurrentExecutions: 4 });
-    synth({ consumerReservedConcurrency: 25 }).hasResourceProperties('AWS::Lambda::Function', { Timeout: 300, ReservedConcurrentExecutions: 25 });
-    synth({ consumerReservedConcurrency: false }).hasResourceProperties('AWS::Lambda::Function', { Timeout: 300, ReservedConcurrentExecutions: Match.absent() });
-    expect(() => synth({ consumerMaxConcurrency: 10, consumerReservedConcurrency: 5 })).toThrow(/must be at least consumerMaxConcurrency/);
-    const fromContext = (value: string) => propsFromContext(new App({ context: { consumerReservedConcurrency: value } }).node).consumerReservedConcurrency;
+    synth({ consumerMaxConcurrency: 4 }).hasResourceProperties('AWS::Lambda::Function', {
+      Timeout: 300,
+      ReservedConcurrentExecutions: 4,
+    });
+    synth({ consumerReservedConcurrency: 25 }).hasResourceProperties('AWS::Lambda::Function', {
+      Timeout: 300,
+      ReservedConcurrentExecutions: 25,
+    });
+    synth({ consumerReservedConcurrency: false }).hasResourceProperties('AWS::Lambda::Function', {
+      Timeout: 300,
+      ReservedConcurrentExecutions: Match.absent(),
+    });
+    expect(() => synth({ consumerMaxConcurrency: 10, consumerReservedConcurrency: 5 })).toThrow(
+      /must be at least consumerMaxConcurrency/,
+    );
+    const fromContext = (value: string) =>
+      propsFromContext(new App({ context: { consumerReservedConcurrency: value } }).node).consumerReservedConcurrency;
     expect([fromContext('false'), fromContext('12')]).toEqual([false, 12]);
   });
 
@@ -100,7 +148,12 @@ describe('ReplicateJobs template', () => {
     withWaf.hasResourceProperties('AWS::WAFv2::WebACL', {
       Scope: 'REGIONAL',
       DefaultAction: { Allow: {} },
-      Rules: [Match.objectLike({ Action: { Block: {} }, Statement: { RateBasedStatement: { Limit: 500, AggregateKeyType: 'IP', EvaluationWindowSec: 300 } } })],
+      Rules: [
+        Match.objectLike({
+          Action: { Block: {} },
+          Statement: { RateBasedStatement: { Limit: 500, AggregateKeyType: 'IP', EvaluationWindowSec: 300 } },
+        }),
+      ],
     });
     const [stageId] = Object.keys(withWaf.findResources('AWS::ApiGateway::Stage'));
     const [association] = Object.values(withWaf.findResources('AWS::WAFv2::WebACLAssociation'));
@@ -117,13 +170,23 @@ describe('ReplicateJobs template', () => {
     });
     template.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 14 * 24 * 3600 });
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
     });
   });
 
   it('delivers client callbacks from their own queue, with a DLQ after 8 attempts', () => {
-    template.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 8 } });
-    template.resourcePropertiesCountIs('AWS::Lambda::EventSourceMapping', { FunctionResponseTypes: ['ReportBatchItemFailures'] }, 2);
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 8 },
+    });
+    template.resourcePropertiesCountIs(
+      'AWS::Lambda::EventSourceMapping',
+      { FunctionResponseTypes: ['ReportBatchItemFailures'] },
+      2,
+    );
   });
 
   it('feeds the consumer with partial batch failures and a maximum concurrency', () => {
@@ -136,8 +199,15 @@ describe('ReplicateJobs template', () => {
 
   it('keeps outputs in a private, encrypted, TLS-only bucket with access logs', () => {
     template.hasResourceProperties('AWS::S3::Bucket', {
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
-      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
       LoggingConfiguration: { DestinationBucketName: Match.anyValue(), LogFilePrefix: 'outputs/' },
     });
     const policies = template.findResources('AWS::S3::BucketPolicy');
@@ -153,11 +223,17 @@ describe('ReplicateJobs template', () => {
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
       GlobalSecondaryIndexes: Match.arrayWith([
-        Match.objectLike({ IndexName: 'byPrediction', KeySchema: [{ AttributeName: 'predictionId', KeyType: 'HASH' }] }),
+        Match.objectLike({
+          IndexName: 'byPrediction',
+          KeySchema: [{ AttributeName: 'predictionId', KeyType: 'HASH' }],
+        }),
         Match.objectLike({ IndexName: 'byOwner' }),
         Match.objectLike({
           IndexName: 'unfinished',
-          KeySchema: [{ AttributeName: 'activeShard', KeyType: 'HASH' }, { AttributeName: 'checkAt', KeyType: 'RANGE' }],
+          KeySchema: [
+            { AttributeName: 'activeShard', KeyType: 'HASH' },
+            { AttributeName: 'checkAt', KeyType: 'RANGE' },
+          ],
           Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['owner'] },
         }),
       ]),
@@ -189,7 +265,13 @@ describe('ReplicateJobs template', () => {
     const dashboards = template.findResources('AWS::CloudWatch::Dashboard');
     expect(Object.keys(dashboards)).toHaveLength(1);
     const body = JSON.stringify(Object.values(dashboards)[0].Properties.DashboardBody);
-    for (const needle of ['AWS/ApiGateway', 'AWS/Lambda', 'ApproximateAgeOfOldestMessage', 'ApproximateNumberOfMessagesVisible', 'AWS/DynamoDB']) {
+    for (const needle of [
+      'AWS/ApiGateway',
+      'AWS/Lambda',
+      'ApproximateAgeOfOldestMessage',
+      'ApproximateNumberOfMessagesVisible',
+      'AWS/DynamoDB',
+    ]) {
       expect(body).toContain(needle);
     }
     for (const fn of Object.keys(template.findResources('AWS::Lambda::Function'))) expect(body).toContain(fn);
@@ -223,14 +305,35 @@ describe('ReplicateJobs template', () => {
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic }]);
       expect(alarm.Properties.AlarmDescription).toMatch(/Runbook: /);
     }
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'WebhookRejected', Namespace: 'ReplicateJobs' });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'JobsTimedOut', Namespace: 'ReplicateJobs' });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'WebhookSecretInvalid', Namespace: 'ReplicateJobs', Threshold: 1 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'WebhookRejected',
+      Namespace: 'ReplicateJobs',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'JobsTimedOut',
+      Namespace: 'ReplicateJobs',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'WebhookSecretInvalid',
+      Namespace: 'ReplicateJobs',
+      Threshold: 1,
+    });
   });
 
   it('shows the job metrics on the dashboard, failures by code', () => {
-    const body = JSON.stringify(Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0].Properties.DashboardBody);
-    for (const name of ['JobsSubmitted', 'JobsSucceeded', 'JobsFailed', 'JobDuration', 'OutputBytes', 'WebhookRejected', 'Reconciled', 'JobsTimedOut']) {
+    const body = JSON.stringify(
+      Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0].Properties.DashboardBody,
+    );
+    for (const name of [
+      'JobsSubmitted',
+      'JobsSucceeded',
+      'JobsFailed',
+      'JobDuration',
+      'OutputBytes',
+      'WebhookRejected',
+      'Reconciled',
+      'JobsTimedOut',
+    ]) {
       expect(body).toContain(name);
     }
     expect(body).toContain('output_too_large');
@@ -238,7 +341,15 @@ describe('ReplicateJobs template', () => {
 
   it('outputs the API URL, bucket, table and secret names', () => {
     const outputs = Object.keys(template.toJSON().Outputs);
-    for (const name of ['ApiUrl', 'WebhookUrl', 'OutputBucketName', 'JobsTableName', 'ApiTokenSecretName', 'WebhookSecretName', 'DefaultApiKeyId']) {
+    for (const name of [
+      'ApiUrl',
+      'WebhookUrl',
+      'OutputBucketName',
+      'JobsTableName',
+      'ApiTokenSecretName',
+      'WebhookSecretName',
+      'DefaultApiKeyId',
+    ]) {
       expect(outputs.some((output) => output.includes(name))).toBe(true);
     }
   });
@@ -253,14 +364,29 @@ describe('ReplicateJobs template', () => {
     custom.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 720 });
     custom.hasResourceProperties('AWS::Lambda::EventSourceMapping', { ScalingConfig: { MaximumConcurrency: 3 } });
     custom.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ OUTPUT_HOSTS: 'files.example.com', PRESIGNED_URL_SECONDS: '300', TRANSFER_LEASE_SECONDS: '120' }) },
+      Environment: {
+        Variables: Match.objectLike({
+          OUTPUT_HOSTS: 'files.example.com',
+          PRESIGNED_URL_SECONDS: '300',
+          TRANSFER_LEASE_SECONDS: '120',
+        }),
+      },
     });
   });
 
   it('passes owner limits to the functions, and refuses invalid ones at synth', () => {
-    const custom = synth({ ownerLimits: { default: { maxInFlight: 5, maxPerDay: 100 }, owners: { k1: { maxInFlight: 1 } } } });
+    const custom = synth({
+      ownerLimits: { default: { maxInFlight: 5, maxPerDay: 100 }, owners: { k1: { maxInFlight: 1 } } },
+    });
     custom.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ OWNER_LIMITS: JSON.stringify({ default: { maxInFlight: 5, maxPerDay: 100 }, owners: { k1: { maxInFlight: 1 } } }) }) },
+      Environment: {
+        Variables: Match.objectLike({
+          OWNER_LIMITS: JSON.stringify({
+            default: { maxInFlight: 5, maxPerDay: 100 },
+            owners: { k1: { maxInFlight: 1 } },
+          }),
+        }),
+      },
     });
     expect(() => synth({ ownerLimits: { default: { maxInFlight: 0, maxPerDay: 1 } } })).toThrow();
   });
@@ -269,17 +395,21 @@ describe('ReplicateJobs template', () => {
     synth({ reconcileBatchSize: 250 }).hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ RECONCILE_BATCH_SIZE: '250' }) },
     });
-    for (const bad of [0, -1, 2.5]) expect(() => synth({ reconcileBatchSize: bad })).toThrow(/reconcileBatchSize must be a positive integer/);
+    for (const bad of [0, -1, 2.5])
+      expect(() => synth({ reconcileBatchSize: bad })).toThrow(/reconcileBatchSize must be a positive integer/);
   });
 
   it('passes output limits per job to the functions, and refuses at synth a file limit the job item cannot hold', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ MAX_OUTPUT_FILES: '100', MAX_OUTPUT_TOTAL_BYTES: String(5 * 1024 ** 3) }) },
+      Environment: {
+        Variables: Match.objectLike({ MAX_OUTPUT_FILES: '100', MAX_OUTPUT_TOTAL_BYTES: String(5 * 1024 ** 3) }),
+      },
     });
     synth({ maxOutputFiles: 250, maxOutputTotalBytes: 1000 }).hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ MAX_OUTPUT_FILES: '250', MAX_OUTPUT_TOTAL_BYTES: '1000' }) },
     });
-    for (const maxOutputFiles of [0, 2.5, 251]) expect(() => synth({ maxOutputFiles })).toThrow(/maxOutputFiles .* must be a whole number from 1 to 250/);
+    for (const maxOutputFiles of [0, 2.5, 251])
+      expect(() => synth({ maxOutputFiles })).toThrow(/maxOutputFiles .* must be a whole number from 1 to 250/);
   });
 
   it('lets the webhook function write only its own receipts in the table', () => {
@@ -298,14 +428,20 @@ describe('ReplicateJobs template', () => {
   it('uses wildcard resources only for X-Ray', () => {
     for (const policy of Object.values(template.findResources('AWS::IAM::Policy'))) {
       for (const statement of policy.Properties.PolicyDocument.Statement) {
-        if (statement.Resource === '*') expect([statement.Action].flat().every((action: string) => action.startsWith('xray:'))).toBe(true);
+        if (statement.Resource === '*')
+          expect([statement.Action].flat().every((action: string) => action.startsWith('xray:'))).toBe(true);
       }
     }
   });
 
   it('refuses at synth a queue visibility timeout shorter than the consumer timeout (AWS refuses it at deploy)', () => {
-    expect(() => synth({ consumerTimeout: Duration.seconds(300), eventQueueVisibilityTimeout: Duration.seconds(60) })).toThrow(/must be at least consumerTimeout/);
-    synth({ consumerTimeout: Duration.seconds(30), eventQueueVisibilityTimeout: Duration.seconds(30) }).hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 30 });
+    expect(() =>
+      synth({ consumerTimeout: Duration.seconds(300), eventQueueVisibilityTimeout: Duration.seconds(60) }),
+    ).toThrow(/must be at least consumerTimeout/);
+    synth({
+      consumerTimeout: Duration.seconds(30),
+      eventQueueVisibilityTimeout: Duration.seconds(30),
+    }).hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 30 });
   });
 
   it('keeps every network guard on by default; only the localNetwork prop turns them off, visibly', () => {
