@@ -5,4 +5,5 @@
 export * from './bucket';
 export * from './defaults';
 export * from './environment';
+export * from './secrets';
 export * from './table';

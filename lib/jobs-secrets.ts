@@ -2,7 +2,7 @@ import { type RemovalPolicy, SecretValue } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { UNSET_SECRET } from '../lambdas/adapters/secrets';
+import { UNSET_SECRET } from '../contract/secrets';
 
 /**
  * The three secrets and every grant on them. Replicate's token and webhook secret are created with a

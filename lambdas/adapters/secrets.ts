@@ -1,9 +1,7 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { UNSET_SECRET } from '../../contract/secrets';
 import type { Secrets } from '../core/ports';
 import { InvalidSigningSecret, parseSigningSecrets } from '../core/webhook-signature';
-
-/** What the stack stores in a secret it creates, until an operator sets the real value. */
-export const UNSET_SECRET = 'UNSET';
 
 export class SecretNotConfigured extends Error {
   constructor(name: string) {

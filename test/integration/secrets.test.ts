@@ -1,6 +1,7 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { randomBytes } from 'node:crypto';
-import { SecretsManagerSecrets, UNSET_SECRET } from '../../lambdas/adapters/secrets';
+import { UNSET_SECRET } from '../../contract/secrets';
+import { SecretsManagerSecrets } from '../../lambdas/adapters/secrets';
 import { startReplicateSimulator, type ReplicateSimulator } from '../../local/replicate-simulator';
 import { InvalidSigningSecret } from '../../lambdas/core/webhook-signature';
 import { setSecrets } from '../../scripts/set-secrets';
