@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { startEmulators } from '../local/emulators';
-import { startReplicateSimulator } from '../local/replicate-simulator';
+import { startReplicateSimulator } from '../local/simulator';
 
 /**
  * Transfer benchmark: copies outputs of several sizes from a local HTTP server (the simulator) to local S3,

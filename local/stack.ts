@@ -26,7 +26,7 @@ import { taskRootFor } from './lambda/task-root';
 import { localContext, type LocalContextOptions } from './local-context';
 import { progressView } from './progress';
 import { startQueuePoller } from './queue-poller';
-import { startReplicateSimulator, type ReplicateSimulator } from './replicate-simulator';
+import { startReplicateSimulator, type ReplicateSimulator } from './simulator';
 import { startSchedule } from './scheduler';
 import { startSecretsManager } from './secrets-manager';
 

@@ -1,4 +1,4 @@
-import { startReplicateSimulator, type ReplicateSimulator } from '../../local/replicate-simulator';
+import { startReplicateSimulator, type ReplicateSimulator } from '../../local/simulator';
 import { startTestStack, type TestStack } from '../support/local-stack';
 
 /**

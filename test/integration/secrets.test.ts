@@ -2,7 +2,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { randomBytes } from 'node:crypto';
 import { UNSET_SECRET } from '../../contract/secrets';
 import { SecretsManagerSecrets } from '../../lambdas/adapters/secrets';
-import { startReplicateSimulator, type ReplicateSimulator } from '../../local/replicate-simulator';
+import { startReplicateSimulator, type ReplicateSimulator } from '../../local/simulator';
 import { InvalidSigningSecret } from '../../lambdas/core/webhook-signature';
 import { setSecrets } from '../../scripts/set-secrets';
 import { startSecretsManager } from '../../local/secrets-manager';

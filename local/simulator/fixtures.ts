@@ -1,0 +1,50 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * Real files, checked in (written once by `fixtures/make.py`), so a default output opens as a picture or plays as
+ * a sound wherever it is copied to: a 16×16 gradient PNG and 50 ms of a 440 Hz tone.
+ */
+const SMALL_PNG = readFileSync(join(__dirname, 'fixtures', 'image.png'));
+const SHORT_WAV = readFileSync(join(__dirname, 'fixtures', 'speech.wav'));
+
+/**
+ * The whole of an output file: `sizeBytes` of its pattern when the scenario asks for a size, else a real file
+ * for its type (a line of text for types without a fixture).
+ */
+export function fileBytes(predictionId: string, name: string, sizeBytes?: number): Buffer {
+  if (sizeBytes !== undefined) return fileSlice(predictionId, name, 0, sizeBytes);
+  if (name.endsWith('.png')) return SMALL_PNG;
+  if (name.endsWith('.wav')) return SHORT_WAV;
+  return Buffer.from(`simulated output ${predictionId}/${name}\n`);
+}
+
+/**
+ * Part of a file of a requested size. Deterministic for any offset: byte i of file f is a function of (f, i), so
+ * copies can be checked against `fileBytes`. The pattern repeats every 64 KiB, so large files are served by
+ * copying slices of one cached period, and the simulator stays small however big the file.
+ */
+export function fileSlice(predictionId: string, name: string, offset: number, length: number): Buffer {
+  const period = patternPeriod(`${predictionId}/${name}`);
+  const out = Buffer.allocUnsafe(length);
+  for (let written = 0; written < length; ) {
+    const start = (offset + written) % PERIOD;
+    written += period.copy(out, written, start, Math.min(PERIOD, start + length - written));
+  }
+  return out;
+}
+
+const PERIOD = 65536;
+const periods = new Map<string, Buffer>();
+
+function patternPeriod(seed: string): Buffer {
+  const cached = periods.get(seed);
+  if (cached) return cached;
+  let hash = 2166136261; // FNV-1a of the seed: each file gets its own pattern
+  for (const c of seed) hash = Math.imul(hash ^ c.charCodeAt(0), 16777619);
+  const period = Buffer.allocUnsafe(PERIOD);
+  for (let i = 0; i < PERIOD; i++) period[i] = (i * 31 + (hash & 0xff) + (i >> 8)) & 0xff;
+  if (periods.size > 256) periods.clear(); // a bound on memory for long runs with many sized files
+  periods.set(seed, period);
+  return period;
+}

@@ -1,0 +1,105 @@
+import type { ServerResponse } from 'node:http';
+import { json } from './http';
+import {
+  cancelPrediction,
+  type LifecycleContext,
+  newPrediction,
+  runPrediction,
+  type SimulatedPrediction,
+  succeedAtOnce,
+} from './lifecycle';
+import { readScenario, type Scenario } from './scenario';
+import type { WebhookSender } from './webhook-sender';
+
+/** What the API needs from the simulator around it. */
+export interface PredictionsApiContext extends LifecycleContext {
+  predictions: Map<string, SimulatedPrediction>;
+  /** The scenario of each prediction, read from its input once, when it is created. */
+  scenarios: Map<string, Scenario>;
+  sender: WebhookSender;
+  /** The signing secret(s) setting: `GET /webhooks/default/secret` answers its first entry. */
+  webhookSecret: string;
+  /** Base URL of the API (`…/v1`), known once the server listens. */
+  apiBaseUrl(): string;
+}
+
+interface CreateRequest {
+  version?: string;
+  input?: Record<string, unknown>;
+  webhook?: string;
+  webhook_events_filter?: string[];
+}
+
+const CREATE_PATH = /^\/predictions$|^\/models\/([^/]+\/[^/]+)\/predictions$/;
+const PREDICTION_PATH = /^\/predictions\/([^/]+)(\/cancel)?$/;
+/** The title of Replicate's 422 answers; the app passes their `detail` on to its client. */
+const REFUSED_INPUT = 'Input validation failed';
+
+/**
+ * The part of Replicate's HTTP API that the app calls, after the `/v1` prefix: create a prediction (for a version,
+ * or for a model by name), read it, cancel it, and read the account's webhook signing secret. Every call needs a
+ * bearer token (any will do).
+ */
+export class PredictionsApi {
+  /** Reads of each prediction so far, for the scenario's `getFailures`. */
+  private readonly reads = new Map<string, number>();
+
+  constructor(private readonly simulator: PredictionsApiContext) {}
+
+  async answer(method: string, path: string, body: string, authorization: string, res: ServerResponse) {
+    if (!/^Bearer .+/.test(authorization)) return json(res, 401, { detail: 'Unauthenticated' });
+    if (method === 'GET' && path === '/webhooks/default/secret') {
+      return json(res, 200, { key: this.simulator.webhookSecret.split(',')[0] });
+    }
+    const create = method === 'POST' ? CREATE_PATH.exec(path) : null;
+    if (create) return this.create(create[1], body, res);
+    const match = PREDICTION_PATH.exec(path);
+    const prediction = match ? this.simulator.predictions.get(match[1]) : undefined;
+    if (!match || !prediction) return json(res, 404, { detail: 'Not found.' });
+    if (method === 'GET' && !match[2]) return this.read(prediction, res);
+    if (method === 'POST' && match[2]) {
+      cancelPrediction(prediction, this.simulator);
+      return json(res, 200, prediction);
+    }
+    return json(res, 405, { detail: 'Method not allowed' });
+  }
+
+  /** Creates a prediction, unless its scenario refuses it (and then as Replicate refuses: 429, 422, 503). */
+  private async create(model: string | undefined, rawBody: string, res: ServerResponse) {
+    let request: CreateRequest;
+    try {
+      request = JSON.parse(rawBody);
+    } catch {
+      return json(res, 400, { detail: 'Invalid JSON' });
+    }
+    const input = request.input;
+    if (!input || typeof input !== 'object') return json(res, 422, { detail: 'input is required' });
+    const read = readScenario(input);
+    if ('problem' in read) return json(res, 422, { title: REFUSED_INPUT, detail: read.problem });
+    const { scenario } = read;
+    if (scenario.rateLimit) return json(res, 429, { detail: 'Request was throttled.' }, { 'retry-after': '7' });
+    if (scenario.reject !== undefined) return json(res, 422, { title: REFUSED_INPUT, detail: scenario.reject });
+    if (scenario.createFails === 'before_creating') return json(res, 503, { detail: 'Service unavailable' });
+
+    const prediction = newPrediction({ ...request, model, input }, this.simulator.apiBaseUrl());
+    this.simulator.predictions.set(prediction.id, prediction);
+    this.simulator.scenarios.set(prediction.id, scenario);
+    if (scenario.webhookBeforeResponse) {
+      succeedAtOnce(prediction, scenario, this.simulator);
+      if (prediction.webhook) await this.simulator.sender.send(prediction.id, 'completed', { retry: true });
+      await new Promise((resolve) => setTimeout(resolve, scenario.responseDelayMs));
+      return json(res, 201, prediction);
+    }
+    runPrediction(prediction, scenario, this.simulator);
+    if (scenario.createFails === 'after_creating') return json(res, 503, { detail: 'Service unavailable' });
+    return json(res, 201, prediction);
+  }
+
+  private read(prediction: SimulatedPrediction, res: ServerResponse) {
+    const reads = (this.reads.get(prediction.id) ?? 0) + 1;
+    this.reads.set(prediction.id, reads);
+    const failures = this.simulator.scenarios.get(prediction.id)?.getFailures ?? 0;
+    if (reads <= failures) return json(res, 500, { detail: 'Internal error' });
+    return json(res, 200, prediction);
+  }
+}
