@@ -38,6 +38,8 @@ export interface LifecycleContext {
   fileUrl(predictionId: string, name: string): string;
 }
 
+type WebhookRequest = Pick<SimulatedPrediction, 'webhook' | 'webhook_events_filter'>;
+
 /** A new prediction, `starting`, as the create call answers it. */
 export function newPrediction(
   request: { model?: string; version?: string; input: Record<string, unknown> } & WebhookRequest,
@@ -64,23 +66,25 @@ export function newPrediction(
   };
 }
 
-type WebhookRequest = Pick<SimulatedPrediction, 'webhook' | 'webhook_events_filter'>;
-
 /**
  * Walks a prediction through its life, one step apart: `start` sent, then `processing` (with logs), then
- * `succeeded` with its output or `failed` with the scenario's error. A prediction canceled meanwhile stays so.
+ * `succeeded` with its output or `failed` with the scenario's error. A prediction canceled meanwhile stays canceled.
  */
 export function runPrediction(prediction: SimulatedPrediction, scenario: Scenario, context: LifecycleContext) {
   const step = scenario.stepMs ?? context.stepMs;
-  const then = (action: () => void) => context.later(step, () => !isTerminal(prediction) && action());
-  then(() => {
+  // Each step is skipped once the prediction has ended: a cancel wins over the steps still to come.
+  const afterStep = (action: () => void) =>
+    context.later(step, () => {
+      if (!isTerminal(prediction)) action();
+    });
+  afterStep(() => {
     context.notify(prediction, 'start');
-    then(() => {
+    afterStep(() => {
       prediction.status = 'processing';
       prediction.started_at = new Date().toISOString();
       prediction.logs = 'Running the simulated model\n';
       context.notify(prediction, 'logs');
-      then(() => {
+      afterStep(() => {
         finish(prediction, scenario, context);
         context.notify(prediction, 'completed');
       });
