@@ -1,7 +1,8 @@
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
+import { JOB_STATUS_CHANGED } from '../lambdas/adapters/logged-job-repository';
 import type { Log } from '../lambdas/core/log';
 import { startLocalStack } from '../local/stack';
-import { JOB_STATUS_CHANGED } from '../lambdas/adapters/logged-job-repository';
 import { ms, percentile, ratio, table } from './stats';
 
 /**
@@ -16,7 +17,8 @@ const succeededAt = new Map<string, number>();
 const watch: Log = {
   debug() {},
   info(message, extra) {
-    if (message === JOB_STATUS_CHANGED && extra?.status === 'succeeded') succeededAt.set(String(extra.jobId), performance.now());
+    if (message === JOB_STATUS_CHANGED && extra?.status === 'succeeded')
+      succeededAt.set(String(extra.jobId), performance.now());
   },
   warn() {},
   error() {},
@@ -25,7 +27,14 @@ const watch: Log = {
 async function main() {
   const jobs = Number(process.argv[2] ?? 2000);
   const concurrency = Number(process.argv[3] ?? 20);
-  const stack = await startLocalStack({ port: 0, log: watch, simulatorStepMs: 0, reconcileIntervalSeconds: 0, apiKeys: 'bench=bench-key', env: { OWNER_LIMITS: JSON.stringify({ default: { maxInFlight: 100_000, maxPerDay: 1_000_000 } }) } });
+  const stack = await startLocalStack({
+    port: 0,
+    log: watch,
+    simulatorStepMs: 0,
+    reconcileIntervalSeconds: 0,
+    apiKeys: 'bench=bench-key',
+    env: { OWNER_LIMITS: JSON.stringify({ default: { maxInFlight: 100_000, maxPerDay: 1_000_000 } }) },
+  });
   const submittedAt = new Map<string, number>();
   const submitDone = new Map<string, number>();
 
@@ -52,9 +61,14 @@ async function main() {
 
   const ids = [...submittedAt.keys()];
   const latency = ids.filter((id) => succeededAt.has(id)).map((id) => succeededAt.get(id)! - submittedAt.get(id)!);
-  const simulated = [...stack.simulator!.predictions.values()].map((p) => Date.parse(p.completed_at!) - Date.parse(p.created_at));
+  const simulated = [...stack.simulator!.predictions.values()].map(
+    (p) => Date.parse(p.completed_at!) - Date.parse(p.created_at),
+  );
   const segment = (from: Map<string, number>, to: Map<string, number>) =>
-    percentile(ids.filter((id) => from.has(id) && to.has(id)).map((id) => to.get(id)! - from.get(id)!), 50);
+    percentile(
+      ids.filter((id) => from.has(id) && to.has(id)).map((id) => to.get(id)! - from.get(id)!),
+      50,
+    );
   const lost = jobs - succeededAt.size;
   await stack.stop();
 
@@ -68,7 +82,13 @@ async function main() {
     entry.ms += request.latencyMs;
     counts.set(key, entry);
   }
-  const perJob = [...counts.entries()].sort().map(([operation, { count, ms: spent }]) => [operation, (count / jobs).toFixed(2), `${(spent / count).toFixed(1)} ms`]);
+  const perJob = [...counts.entries()]
+    .sort()
+    .map(([operation, { count, ms: spent }]) => [
+      operation,
+      (count / jobs).toFixed(2),
+      `${(spent / count).toFixed(1)} ms`,
+    ]);
   const total = [...counts.values()].reduce((a, b) => a + b.count, 0) / jobs;
   process.stdout.write(
     [
@@ -76,9 +96,24 @@ async function main() {
         ['figure', 'ours', 'floor (simulated Replicate: create → completed)', 'ratio'],
         [
           ['jobs', `${jobs} submitted, ${succeededAt.size} succeeded, ${lost} lost`, '', ''],
-          ['sustained throughput', `${(succeededAt.size / elapsed).toFixed(0)} jobs/s (${concurrency} clients)`, '', ''],
-          ['submit → succeeded p50', ms(percentile(latency, 50)), ms(percentile(simulated, 50)), ratio(percentile(latency, 50), Math.max(1, percentile(simulated, 50)), 'report')],
-          ['submit → succeeded p99', ms(percentile(latency, 99)), ms(percentile(simulated, 99)), ratio(percentile(latency, 99), Math.max(1, percentile(simulated, 99)), 'report')],
+          [
+            'sustained throughput',
+            `${(succeededAt.size / elapsed).toFixed(0)} jobs/s (${concurrency} clients)`,
+            '',
+            '',
+          ],
+          [
+            'submit → succeeded p50',
+            ms(percentile(latency, 50)),
+            ms(percentile(simulated, 50)),
+            ratio(percentile(latency, 50), Math.max(1, percentile(simulated, 50)), 'report'),
+          ],
+          [
+            'submit → succeeded p99',
+            ms(percentile(latency, 99)),
+            ms(percentile(simulated, 99)),
+            ratio(percentile(latency, 99), Math.max(1, percentile(simulated, 99)), 'report'),
+          ],
         ],
       ),
       '',
@@ -87,7 +122,10 @@ async function main() {
         ['segment', 'p50'],
         [
           ['submit request (validate, put job, create prediction, record id)', ms(segment(submittedAt, submitDone))],
-          ['submit answered → succeeded (webhook, queue with its batching window, consumer: read job, lease, copy, write)', ms(segment(submitDone, succeededAt))],
+          [
+            'submit answered → succeeded (webhook, queue with its batching window, consumer: read job, lease, copy, write)',
+            ms(segment(submitDone, succeededAt)),
+          ],
         ],
       ),
       '',

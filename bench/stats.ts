@@ -5,8 +5,13 @@ export function percentile(values: number[], p: number): number {
 }
 
 export function table(header: string[], rows: string[][]): string {
-  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
+  return [
+    `| ${header.join(' | ')} |`,
+    `|${header.map(() => '---').join('|')}|`,
+    ...rows.map((row) => `| ${row.join(' | ')} |`),
+  ].join('\n');
 }
 
 export const ms = (value: number) => `${value.toFixed(2)} ms`;
-export const ratio = (ours: number, floor: number, target: string) => `${(ours / floor).toFixed(2)}× (target ${target})`;
+export const ratio = (ours: number, floor: number, target: string) =>
+  `${(ours / floor).toFixed(2)}× (target ${target})`;

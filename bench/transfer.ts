@@ -1,8 +1,9 @@
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-import { CreateBucketCommand } from '@aws-sdk/client-s3';
+
 import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { startEmulators } from '../local/emulators';
 import { startReplicateSimulator } from '../local/simulator';
 
@@ -12,7 +13,10 @@ import { startReplicateSimulator } from '../local/simulator';
  * throughput and peak RSS with our/floor ratios. `npm run bench:transfer -- 100 1024` (sizes in MiB).
  */
 async function main() {
-  const sizesMiB = process.argv.slice(2).map(Number).filter((n) => n > 0);
+  const sizesMiB = process.argv
+    .slice(2)
+    .map(Number)
+    .filter((n) => n > 0);
   const sizes = sizesMiB.length ? sizesMiB : [100, 1024];
   const emulators = await startEmulators();
   const bucketName = 'transfer-bench';
@@ -60,7 +64,11 @@ async function main() {
     await emulators.stop();
   }
   process.stdout.write(
-    ['| size | ours | floor (bare lib-storage pipe) | throughput ratio | ours peak RSS (+ growth over start) | floor peak RSS (+ growth) |', '|---|---|---|---|---|---|', ...rows].join('\n') + '\n',
+    [
+      '| size | ours | floor (bare lib-storage pipe) | throughput ratio | ours peak RSS (+ growth over start) | floor peak RSS (+ growth) |',
+      '|---|---|---|---|---|---|',
+      ...rows,
+    ].join('\n') + '\n',
   );
 }
 

@@ -1,8 +1,9 @@
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
+
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { Log } from '../lambdas/core/log';
-import { signWebhook, parseSigningSecrets } from '../lambdas/core/webhook-signature';
+import { parseSigningSecrets, signWebhook } from '../lambdas/core/webhook-signature';
 import type { ApiEvent } from '../lambdas/http/api-event';
 import { operationHandler } from '../lambdas/http/api-function';
 import { startLocalStack } from '../local/stack';
@@ -23,8 +24,16 @@ async function main() {
   const key = parseSigningSecrets(stack.webhookSecret)[0];
   const { queueUrl } = emulators.resources;
   const handler = operationHandler('receiveWebhook', deps);
-  const withoutReceipts = operationHandler('receiveWebhook', { ...deps, receipts: { remember: async () => true, forget: async () => undefined } });
-  const body = JSON.stringify({ id: 'p', status: 'succeeded', output: ['https://replicate.delivery/a/out-0.png'], webhook: 'https://x/webhooks/replicate?job=job_1' });
+  const withoutReceipts = operationHandler('receiveWebhook', {
+    ...deps,
+    receipts: { remember: async () => true, forget: async () => undefined },
+  });
+  const body = JSON.stringify({
+    id: 'p',
+    status: 'succeeded',
+    output: ['https://replicate.delivery/a/out-0.png'],
+    webhook: 'https://x/webhooks/replicate?job=job_1',
+  });
 
   const event = (i: number): ApiEvent => {
     const id = `msg_${i}_${Math.random().toString(36).slice(2)}`;
@@ -33,7 +42,11 @@ async function main() {
       body,
       isBase64Encoded: false,
       path: '/webhooks/replicate',
-      headers: { 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': signWebhook(key, id, timestamp, body) },
+      headers: {
+        'webhook-id': id,
+        'webhook-timestamp': String(timestamp),
+        'webhook-signature': signWebhook(key, id, timestamp, body),
+      },
       pathParameters: null,
       queryStringParameters: null,
       requestContext: { domainName: 'x', path: '/webhooks/replicate', stage: 'v1', identity: { apiKeyId: null } },
@@ -41,8 +54,11 @@ async function main() {
   };
   const floor = async (e: ApiEvent) => {
     const headers = e.headers as Record<string, string>;
-    const expected = createHmac('sha256', key).update(`${headers['webhook-id']}.${headers['webhook-timestamp']}.${e.body}`).digest();
-    if (!timingSafeEqual(expected, Buffer.from(headers['webhook-signature'].slice(3), 'base64'))) throw new Error('bad signature');
+    const expected = createHmac('sha256', key)
+      .update(`${headers['webhook-id']}.${headers['webhook-timestamp']}.${e.body}`)
+      .digest();
+    if (!timingSafeEqual(expected, Buffer.from(headers['webhook-signature'].slice(3), 'base64')))
+      throw new Error('bad signature');
     await emulators.clients.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: e.body! }));
   };
   const ours = async (e: ApiEvent) => {
@@ -71,9 +87,27 @@ async function main() {
     `${table(
       ['path', 'requests', 'p50', 'p99', 'p99 / floor p99'],
       [
-        ['floor: HMAC verify + SendMessage', String(timings.floor.length), ms(p('floor', 50)), ms(p('floor', 99)), '1.00×'],
-        ['ours: verify + receipt (PutItem) + SendMessage', String(timings.ours.length), ms(p('ours', 50)), ms(p('ours', 99)), ratio(p('ours', 99), p('floor', 99), '≤ 1.2')],
-        ['ours, receipts in memory (code overhead alone)', String(timings.oursWithoutReceipts.length), ms(p('oursWithoutReceipts', 50)), ms(p('oursWithoutReceipts', 99)), ratio(p('oursWithoutReceipts', 99), p('floor', 99), '≤ 1.2')],
+        [
+          'floor: HMAC verify + SendMessage',
+          String(timings.floor.length),
+          ms(p('floor', 50)),
+          ms(p('floor', 99)),
+          '1.00×',
+        ],
+        [
+          'ours: verify + receipt (PutItem) + SendMessage',
+          String(timings.ours.length),
+          ms(p('ours', 50)),
+          ms(p('ours', 99)),
+          ratio(p('ours', 99), p('floor', 99), '≤ 1.2'),
+        ],
+        [
+          'ours, receipts in memory (code overhead alone)',
+          String(timings.oursWithoutReceipts.length),
+          ms(p('oursWithoutReceipts', 50)),
+          ms(p('oursWithoutReceipts', 99)),
+          ratio(p('oursWithoutReceipts', 99), p('floor', 99), '≤ 1.2'),
+        ],
       ],
     )}\n`,
   );

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { App } from 'aws-cdk-lib';
-import { ReplicateJobsStack } from '../lib/replicate-jobs-stack';
 import { propsFromContext } from '../lib/context-props';
+import { ReplicateJobsStack } from '../lib/replicate-jobs-stack';
 
 const app = new App();
 new ReplicateJobsStack(app, 'ReplicateJobs', {

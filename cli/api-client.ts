@@ -31,14 +31,23 @@ export class JobsClient {
   async request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
     const response = await fetch(`${this.baseUrl.replace(/\/+$/, '')}${path}`, {
       method,
-      headers: { 'x-api-key': this.apiKey, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      headers: {
+        'x-api-key': this.apiKey,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();
     const json = text ? JSON.parse(text) : undefined;
     if (!response.ok) {
       const error = json?.error ?? { code: 'http_error', message: `HTTP ${response.status}` };
-      throw new ApiFailure(response.status, error.code, error.message, response.headers.get('retry-after') ?? undefined);
+      throw new ApiFailure(
+        response.status,
+        error.code,
+        error.message,
+        response.headers.get('retry-after') ?? undefined,
+      );
     }
     return json as T;
   }
@@ -53,7 +62,14 @@ export class JobsClient {
     return this.request<JobView>('POST', `/jobs/${encodeURIComponent(id)}/cancel`);
   }
   list(query: { status?: string; limit?: number; cursor?: string }) {
-    const params = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
-    return this.request<{ jobs: JobView[]; nextCursor: string | null }>('GET', `/jobs${params.size ? `?${params}` : ''}`);
+    const params = new URLSearchParams(
+      Object.entries(query)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, String(v)]),
+    );
+    return this.request<{ jobs: JobView[]; nextCursor: string | null }>(
+      'GET',
+      `/jobs${params.size ? `?${params}` : ''}`,
+    );
   }
 }

@@ -71,8 +71,13 @@ async function main(argv: string[]): Promise<number> {
   const key = values.key ?? process.env.REPLICATE_JOBS_API_KEY;
   if (!key) throw new UsageError('an API key is needed: --key or REPLICATE_JOBS_API_KEY');
   const client = new JobsClient(values.url ?? process.env.REPLICATE_JOBS_URL ?? 'http://127.0.0.1:3000', key);
-  const print = (job: JobView, human: string) => process.stdout.write(values.json ? `${JSON.stringify(job)}\n` : `${human}\n`);
-  const needId = () => rest[0] ?? (() => { throw new UsageError(`${command} needs a job id`); })();
+  const print = (job: JobView, human: string) =>
+    process.stdout.write(values.json ? `${JSON.stringify(job)}\n` : `${human}\n`);
+  const needId = () =>
+    rest[0] ??
+    (() => {
+      throw new UsageError(`${command} needs a job id`);
+    })();
   const interval = Number(values.interval);
 
   switch (command) {
@@ -80,7 +85,10 @@ async function main(argv: string[]): Promise<number> {
       const [model, ...pairs] = rest;
       if (!model) throw new UsageError('submit needs a model: owner/name[:version]');
       const input = { ...(values.input ? JSON.parse(values.input) : {}), ...parsePairs(pairs) };
-      const job = await client.submit({ model, input, ...(values.metadata ? { metadata: JSON.parse(values.metadata) } : {}) }, values['idempotency-key']);
+      const job = await client.submit(
+        { model, input, ...(values.metadata ? { metadata: JSON.parse(values.metadata) } : {}) },
+        values['idempotency-key'],
+      );
       if (!values.watch) {
         print(job, `${job.id} ${job.status}`);
         return EXIT.ok;
@@ -97,10 +105,15 @@ async function main(argv: string[]): Promise<number> {
     case 'download':
       return download(client, needId(), values.out, values.json);
     case 'list': {
-      const page = await client.list({ status: values.status, limit: values.limit ? Number(values.limit) : undefined, cursor: values.cursor });
+      const page = await client.list({
+        status: values.status,
+        limit: values.limit ? Number(values.limit) : undefined,
+        cursor: values.cursor,
+      });
       if (values.json) process.stdout.write(`${JSON.stringify(page)}\n`);
       else {
-        for (const job of page.jobs) process.stdout.write(`${job.id}  ${job.status.padEnd(10)} ${job.model}  ${job.createdAt}\n`);
+        for (const job of page.jobs)
+          process.stdout.write(`${job.id}  ${job.status.padEnd(10)} ${job.model}  ${job.createdAt}\n`);
         if (page.nextCursor) process.stdout.write(`more: --cursor ${page.nextCursor}\n`);
       }
       return EXIT.ok;
@@ -119,11 +132,13 @@ function describe(job: JobView): string {
   const lines = [`${job.id}  ${job.status}  ${job.model}`];
   if (job.error) lines.push(`error: ${job.error.code}: ${job.error.message}`);
   for (const output of job.outputs) lines.push(`  ${output.key}  ${output.contentType}  ${output.size} bytes`);
-  if (job.outputs.length === 0 && job.output !== null && job.status === 'succeeded') lines.push(`output: ${JSON.stringify(job.output).slice(0, 500)}`);
+  if (job.outputs.length === 0 && job.output !== null && job.status === 'succeeded')
+    lines.push(`output: ${JSON.stringify(job.output).slice(0, 500)}`);
   return lines.join('\n');
 }
 
-const exitFor = (job: JobView) => (job.status === 'succeeded' || !TERMINAL.includes(job.status) ? EXIT.ok : EXIT.jobFailed);
+const exitFor = (job: JobView) =>
+  job.status === 'succeeded' || !TERMINAL.includes(job.status) ? EXIT.ok : EXIT.jobFailed;
 
 /** Polls until the job ends: a spinner line on a terminal, one line per change otherwise (or JSON lines). */
 async function watch(client: JobsClient, id: string, json: boolean, intervalMs: number): Promise<number> {
@@ -163,12 +178,14 @@ async function download(client: JobsClient, id: string, dir: string, json: boole
   for (const output of job.outputs) {
     const file = join(dir, output.key.split('/').slice(-2).join('-'));
     const response = await fetch(output.url);
-    if (!response.ok || !response.body) throw new ApiFailure(response.status, 'download_failed', `downloading ${output.key} answered ${response.status}`);
+    if (!response.ok || !response.body)
+      throw new ApiFailure(response.status, 'download_failed', `downloading ${output.key} answered ${response.status}`);
     let received = 0;
     const progress = new Transform({
       transform(chunk: Buffer, _encoding, done) {
         received += chunk.length;
-        if (!json && process.stdout.isTTY) process.stdout.write(`\r${file}  ${Math.floor((100 * received) / Math.max(1, output.size))}%`);
+        if (!json && process.stdout.isTTY)
+          process.stdout.write(`\r${file}  ${Math.floor((100 * received) / Math.max(1, output.size))}%`);
         done(null, chunk);
       },
     });
@@ -188,7 +205,9 @@ main(process.argv.slice(2)).then(
       process.exit(EXIT.usage);
     }
     if (error instanceof ApiFailure) {
-      process.stderr.write(`${error.status} ${error.code}: ${error.message}${error.retryAfter ? ` (retry after ${error.retryAfter} s)` : ''}\n`);
+      process.stderr.write(
+        `${error.status} ${error.code}: ${error.message}${error.retryAfter ? ` (retry after ${error.retryAfter} s)` : ''}\n`,
+      );
       process.exit(EXIT.api);
     }
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);

@@ -56,12 +56,21 @@ export async function startApiGateway(options: ApiGatewayOptions) {
     // Refusals close the connection instead of reading a body nobody will use.
     if (match === undefined) return send(res, errorResponse(new NotFound('No such route')), true);
     if (match === 'method_not_allowed') {
-      return send(res, errorResponse(new RequestRefused('method_not_allowed', `${req.method} is not allowed on ${path}`)), true);
+      return send(
+        res,
+        errorResponse(new RequestRefused('method_not_allowed', `${req.method} is not allowed on ${path}`)),
+        true,
+      );
     }
     const apiKey = typeof req.headers['x-api-key'] === 'string' ? req.headers['x-api-key'] : undefined;
     const apiKeyId = apiKey ? options.apiKeys.get(apiKey) : undefined;
     if (match.route.apiKeyRequired) {
-      if (!apiKeyId) return send(res, errorResponse(new Unauthenticated('unauthorized', 'A valid x-api-key header is required')), true);
+      if (!apiKeyId)
+        return send(
+          res,
+          errorResponse(new Unauthenticated('unauthorized', 'A valid x-api-key header is required')),
+          true,
+        );
       const refused = limiter(apiKeyId);
       if (refused) return send(res, gatewayAnswer(429, refused), true);
     }
@@ -69,8 +78,13 @@ export async function startApiGateway(options: ApiGatewayOptions) {
     const throttled = methodThrottle(match.route);
     if (throttled) return send(res, gatewayAnswer(429, throttled), true);
     const body = await readBody(req, MAX_REQUEST_BYTES);
-    if (body === undefined) return send(res, errorResponse(new InvalidRequest('body_too_large', 'Request body too large')), true);
-    const event = proxyEvent(req, query, path, match, body, { apiKeyId: match.route.apiKeyRequired ? apiKeyId : undefined, stage: options.stageName, domainName });
+    if (body === undefined)
+      return send(res, errorResponse(new InvalidRequest('body_too_large', 'Request body too large')), true);
+    const event = proxyEvent(req, query, path, match, body, {
+      apiKeyId: match.route.apiKeyRequired ? apiKeyId : undefined,
+      stage: options.stageName,
+      domainName,
+    });
     try {
       const response = await options.invoke(match.route.functionLogicalId, event);
       // A proxy response API Gateway cannot use is its 502, not the function's answer.
@@ -78,7 +92,10 @@ export async function startApiGateway(options: ApiGatewayOptions) {
       send(res, response);
     } catch (error) {
       if (error instanceof FunctionError && error.errorType === 'RequestEntityTooLargeException') {
-        return send(res, errorResponse(new InvalidRequest('body_too_large', 'Request too large for a Lambda invocation (6 MB)')));
+        return send(
+          res,
+          errorResponse(new InvalidRequest('body_too_large', 'Request too large for a Lambda invocation (6 MB)')),
+        );
       }
       // What API Gateway answers when the integration fails: the function's error never reaches the client.
       const timedOut = error instanceof FunctionError && error.errorType === 'Sandbox.Timedout';
@@ -107,7 +124,11 @@ interface RouteMatch {
 }
 
 /** Matches a concrete path against the declared resources: `{name}` takes one non-empty segment. */
-export function matchRoute(routes: RouteModel[], method: string, path: string): RouteMatch | 'method_not_allowed' | undefined {
+export function matchRoute(
+  routes: RouteModel[],
+  method: string,
+  path: string,
+): RouteMatch | 'method_not_allowed' | undefined {
   let pathMatched = false;
   for (const route of routes) {
     const pathParameters = matchPath(route.path, path);
@@ -158,7 +179,11 @@ function proxyEvent(
     (multiValueHeaders[name] ??= []).push(value);
   }
   // API Gateway adds these; the scheme tells the functions how the client reached the API.
-  const forwarded = { 'X-Forwarded-Proto': 'http', 'X-Forwarded-Port': String(req.socket.localPort), 'X-Forwarded-For': req.socket.remoteAddress ?? '' };
+  const forwarded = {
+    'X-Forwarded-Proto': 'http',
+    'X-Forwarded-Port': String(req.socket.localPort),
+    'X-Forwarded-For': req.socket.remoteAddress ?? '',
+  };
   for (const [name, value] of Object.entries(forwarded)) {
     headers[name] = value;
     multiValueHeaders[name] = [value];
@@ -193,7 +218,11 @@ function proxyEvent(
       requestTimeEpoch: now.getTime(),
       domainName: context.domainName,
       protocol: `HTTP/${req.httpVersion}`,
-      identity: { apiKeyId: context.apiKeyId ?? null, sourceIp: req.socket.remoteAddress ?? '', userAgent: req.headers['user-agent'] ?? null },
+      identity: {
+        apiKeyId: context.apiKeyId ?? null,
+        sourceIp: req.socket.remoteAddress ?? '',
+        userAgent: req.headers['user-agent'] ?? null,
+      },
     },
     body: body.length ? body.toString('utf8') : null,
     isBase64Encoded: false,
@@ -211,7 +240,11 @@ function usagePlanLimiter(plan: AppModel['usagePlan']): (apiKeyId: string) => st
     if (!plan) return undefined;
     const period = Math.floor(Date.now() / periodMs);
     let key = keys.get(apiKeyId);
-    if (!key) keys.set(apiKeyId, (key = { take: tokenBucket(plan.rateLimit ?? Infinity, plan.burstLimit ?? Infinity), used: 0, period }));
+    if (!key)
+      keys.set(
+        apiKeyId,
+        (key = { take: tokenBucket(plan.rateLimit ?? Infinity, plan.burstLimit ?? Infinity), used: 0, period }),
+      );
     if (period !== key.period) Object.assign(key, { used: 0, period });
     if (plan.quotaLimit !== undefined && key.used >= plan.quotaLimit) return 'Limit Exceeded';
     if (!key.take()) return TOO_MANY_REQUESTS;
@@ -222,7 +255,11 @@ function usagePlanLimiter(plan: AppModel['usagePlan']): (apiKeyId: string) => st
 
 /** The stage's throttle of each method that has one: one bucket per method, shared by every caller. */
 function methodThrottles(routes: RouteModel[]): (route: RouteModel) => string | undefined {
-  const buckets = new Map(routes.filter((route) => route.throttle).map((route) => [route, tokenBucket(route.throttle!.rateLimit, route.throttle!.burstLimit)]));
+  const buckets = new Map(
+    routes
+      .filter((route) => route.throttle)
+      .map((route) => [route, tokenBucket(route.throttle!.rateLimit, route.throttle!.burstLimit)]),
+  );
   return (route) => (buckets.get(route)?.() === false ? TOO_MANY_REQUESTS : undefined);
 }
 
@@ -246,6 +283,9 @@ function isProxyResponse(value: unknown): value is HttpResponse & { isBase64Enco
     (statusCode as number) >= 100 &&
     (statusCode as number) <= 599 &&
     (body === undefined || body === null || typeof body === 'string') &&
-    (headers === undefined || (typeof headers === 'object' && headers !== null && Object.values(headers).every((v) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')))
+    (headers === undefined ||
+      (typeof headers === 'object' &&
+        headers !== null &&
+        Object.values(headers).every((v) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')))
   );
 }

@@ -29,7 +29,11 @@ export function consolePage(outputOrigin: string): (req: IncomingMessage, res: S
   return (req, res) => {
     // The raw path: `new URL` throws on some (`//`), and this runs outside the gateway's error handling.
     if (req.method !== 'GET' || (req.url ?? '/').split('?')[0] !== '/console') return false;
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': policy, 'referrer-policy': 'no-referrer' });
+    res.writeHead(200, {
+      'content-type': 'text/html; charset=utf-8',
+      'content-security-policy': policy,
+      'referrer-policy': 'no-referrer',
+    });
     res.end(CONSOLE_PAGE);
     return true;
   };

@@ -1,6 +1,6 @@
-import type { MetricName } from '../lambdas/core/metrics';
 import type { MemoryMetrics } from '../lambdas/adapters/powertools-metrics';
 import type { Log } from '../lambdas/core/log';
+import type { MetricName } from '../lambdas/core/metrics';
 
 /**
  * What CloudWatch would do with the functions' output, locally: Powertools' JSON log lines go to the local
@@ -26,19 +26,27 @@ export function functionLogSink(options: {
     if (record?._aws?.CloudWatchMetrics) return addMetrics(options.metrics, record);
     if (record) options.observe?.(record);
     if (!options.log) return options.print?.(line);
-    if (!record || typeof record.level !== 'string') return options.log.info('function output', { function: functionName, line });
+    if (!record || typeof record.level !== 'string')
+      return options.log.info('function output', { function: functionName, line });
     // Powertools' records have a string message; the runtime's own (JSON log format) may carry an object.
     const { level, message, timestamp: _timestamp, service: _service, ...extra } = record;
     const method = String(level).toLowerCase() as 'debug' | 'info' | 'warn' | 'error';
-    (options.log[method] ?? options.log.info)(typeof message === 'string' ? message : JSON.stringify(message), { function: functionName, ...extra });
+    (options.log[method] ?? options.log.info)(typeof message === 'string' ? message : JSON.stringify(message), {
+      function: functionName,
+      ...extra,
+    });
   };
 }
 
 /** An EMF record: each metric's value under its name, dimensions as top-level fields (`service` is always one). */
 function addMetrics(metrics: MemoryMetrics, record: Record<string, any>) {
   for (const directive of record._aws.CloudWatchMetrics) {
-    const dimensionNames = [...new Set<string>((directive.Dimensions ?? []).flat())].filter((name) => name !== 'service');
-    const dimensions = dimensionNames.length ? Object.fromEntries(dimensionNames.map((name) => [name, String(record[name])])) : undefined;
+    const dimensionNames = [...new Set<string>((directive.Dimensions ?? []).flat())].filter(
+      (name) => name !== 'service',
+    );
+    const dimensions = dimensionNames.length
+      ? Object.fromEntries(dimensionNames.map((name) => [name, String(record[name])]))
+      : undefined;
     for (const { Name } of directive.Metrics ?? []) {
       const values = ([] as number[]).concat(record[Name]);
       for (const value of values) metrics.count(Name as MetricName, value, dimensions);

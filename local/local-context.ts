@@ -1,5 +1,6 @@
 import { ENV } from '../contract/environment';
 import { OwnerLimitsSetting } from '../lambdas/core/owner-limits';
+
 /**
  * The local stack's settings as the CDK context its app is synthesized with: every knob reaches the functions
  * through the template, as a deploy would. Each environment variable of `npm start` (the functions' own names,
@@ -55,7 +56,9 @@ function checkOwnerLimits(value: string): void {
   try {
     json = JSON.parse(value);
   } catch {
-    throw new Error('OWNER_LIMITS is not JSON: expected {"default":{"maxInFlight":50,"maxPerDay":10000,"maxRefusalsPerMinute":20},"owners":{…}}');
+    throw new Error(
+      'OWNER_LIMITS is not JSON: expected {"default":{"maxInFlight":50,"maxPerDay":10000,"maxRefusalsPerMinute":20},"owners":{…}}',
+    );
   }
   const parsed = OwnerLimitsSetting.safeParse(json);
   if (!parsed.success) {

@@ -17,7 +17,8 @@ export function progressView(write: (line: string) => void): (record: Record<str
     const details: string[] = [];
     if (record.status === 'succeeded') details.push(`${record.outputs} output${record.outputs === 1 ? '' : 's'}`);
     if (record.errorCode) details.push(`${record.errorCode}: ${String(record.errorMessage ?? '').slice(0, 80)}`);
-    if (record.completedAt) details.push(`${((Date.parse(record.completedAt) - Date.parse(record.createdAt)) / 1000).toFixed(1)} s`);
+    if (record.completedAt)
+      details.push(`${((Date.parse(record.completedAt) - Date.parse(record.createdAt)) / 1000).toFixed(1)} s`);
     write(`${record.jobId} ${record.owner}  ${path.join(' → ')}${details.length ? `  ${details.join(', ')}` : ''}`);
     if (['succeeded', 'failed', 'canceled'].includes(record.status)) paths.delete(record.jobId);
   };

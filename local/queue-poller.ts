@@ -1,4 +1,10 @@
-import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  type Message,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { EventSourceModel } from './cloud/app-model';
 
@@ -54,7 +60,11 @@ export function startQueuePoller(options: {
         let failed: Set<string>;
         try {
           const result = (await options.invoke({ Records: records })) as SQSBatchResponse | undefined;
-          failed = new Set(mapping.reportBatchItemFailures ? (result?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier) : []);
+          failed = new Set(
+            mapping.reportBatchItemFailures
+              ? (result?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier)
+              : [],
+          );
         } catch (error) {
           options.onError?.(error);
           continue; // the function failed: every record stays, to come back after its visibility timeout
@@ -102,7 +112,13 @@ function toRecord(message: Message, queueArn: string, region: string): SQSRecord
     messageAttributes: Object.fromEntries(
       Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
         name,
-        { stringValue: value.StringValue, binaryValue: value.BinaryValue ? Buffer.from(value.BinaryValue).toString('base64') : undefined, stringListValues: [], binaryListValues: [], dataType: value.DataType! },
+        {
+          stringValue: value.StringValue,
+          binaryValue: value.BinaryValue ? Buffer.from(value.BinaryValue).toString('base64') : undefined,
+          stringListValues: [],
+          binaryListValues: [],
+          dataType: value.DataType!,
+        },
       ]),
     ),
     md5OfBody: message.MD5OfBody ?? '',

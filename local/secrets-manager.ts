@@ -10,14 +10,17 @@ export async function startSecretsManager(initial: Record<string, string> = {}) 
   const server = createServer(async (req, res) => {
     let body = '';
     for await (const chunk of req) body += chunk;
-    const target = String(req.headers['x-amz-target'] ?? '').split('.').pop();
+    const target = String(req.headers['x-amz-target'] ?? '')
+      .split('.')
+      .pop();
     const input = JSON.parse(body || '{}');
     const reply = (status: number, payload: unknown) => {
       res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
       res.end(JSON.stringify(payload));
     };
     if (!values.has(input.SecretId)) return reply(400, { __type: 'ResourceNotFoundException', message: 'not found' });
-    if (target === 'GetSecretValue') return reply(200, { ARN: input.SecretId, Name: input.SecretId, SecretString: values.get(input.SecretId) });
+    if (target === 'GetSecretValue')
+      return reply(200, { ARN: input.SecretId, Name: input.SecretId, SecretString: values.get(input.SecretId) });
     if (target === 'PutSecretValue') {
       values.set(input.SecretId, input.SecretString);
       return reply(200, { ARN: input.SecretId, Name: input.SecretId, VersionId: 'v' });

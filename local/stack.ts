@@ -1,34 +1,40 @@
+import { randomBytes } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { randomBytes } from 'node:crypto';
 import Replicate from 'replicate';
+import { DEFAULTS } from '../contract/defaults';
+import { ENV } from '../contract/environment';
 import { MemoryMetrics } from '../lambdas/adapters/powertools-metrics';
 import { StaticSecrets } from '../lambdas/adapters/secrets';
 import type { Log } from '../lambdas/core/log';
 import { MIN_SIGNING_KEY_BYTES, parseSigningSecrets } from '../lambdas/core/webhook-signature';
-import type { Dependencies } from '../lambdas/use-cases/dependencies';
 import { createDependencies } from '../lambdas/runtime/create-dependencies';
-import { DEFAULTS } from '../contract/defaults';
-import { ENV } from '../contract/environment';
 import { readSettings, splitList } from '../lambdas/runtime/settings';
+import type { Dependencies } from '../lambdas/use-cases/dependencies';
 import { startApiGateway } from './api-gateway';
-import { consolePage } from './console-page';
-import { readAppModel, type AppModel } from './cloud/app-model';
-import { checkEventSources, concurrencyOf, environmentVariableReferencing, stageNameOf, tableKeysOf } from './cloud/model-queries';
+import { type AppModel, readAppModel } from './cloud/app-model';
 import { createLocalResources, type LocalResources } from './cloud/local-resources';
-import { STACK_NAME, synthesize, type CloudAssembly } from './cloud/synthesize';
-import { EMULATOR_CREDENTIALS, startEmulators, REGION, type Emulators } from './emulators';
+import {
+  checkEventSources,
+  concurrencyOf,
+  environmentVariableReferencing,
+  stageNameOf,
+  tableKeysOf,
+} from './cloud/model-queries';
+import { type CloudAssembly, STACK_NAME, synthesize } from './cloud/synthesize';
+import { consolePage } from './console-page';
+import { EMULATOR_CREDENTIALS, type Emulators, REGION, startEmulators } from './emulators';
 import { functionLogSink } from './function-logs';
-import { startIamProxy, type IamProxyOptions, type RequestRecord } from './iam/iam-proxy';
+import { type IamProxyOptions, type RequestRecord, startIamProxy } from './iam/iam-proxy';
 import type { Principal } from './iam/principal';
-import { startLocalFunction, type LocalFunction } from './lambda/local-function';
+import { type LocalFunction, startLocalFunction } from './lambda/local-function';
 import { taskRootFor } from './lambda/task-root';
-import { localContext, type LocalContextOptions } from './local-context';
+import { type LocalContextOptions, localContext } from './local-context';
 import { progressView } from './progress';
 import { startQueuePoller } from './queue-poller';
-import { startReplicateSimulator, type ReplicateSimulator } from './simulator';
 import { startSchedule } from './scheduler';
 import { startSecretsManager } from './secrets-manager';
+import { type ReplicateSimulator, startReplicateSimulator } from './simulator';
 
 /** The local stack's settings: the contract's environment variables (README, "Configuration"). */
 export interface LocalStackOptions {
@@ -123,7 +129,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ? usableWebhookSecret(options.webhookSecret, 'REPLICATE_WEBHOOK_SECRET')
     : useSimulator
       ? `whsec_${randomBytes(MIN_SIGNING_KEY_BYTES).toString('base64')}`
-      : usableWebhookSecret(await fetchWebhookSecret(replicateApiToken, options.replicateApiBaseUrl), 'The webhook secret Replicate returned');
+      : usableWebhookSecret(
+          await fetchWebhookSecret(replicateApiToken, options.replicateApiBaseUrl),
+          'The webhook secret Replicate returned',
+        );
   const settingsEnv: Record<string, string | undefined> = {
     ...options.env,
     ...(options.outputHosts ? { OUTPUT_HOSTS: options.outputHosts } : {}),
@@ -157,7 +166,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   try {
     const emulators = track(await startEmulators());
     const secretsManager = track(await startSecretsManager());
-    const simulator = useSimulator ? track(await startReplicateSimulator({ webhookSecret, host, stepMs: options.simulatorStepMs })) : undefined;
+    const simulator = useSimulator
+      ? track(await startReplicateSimulator({ webhookSecret, host, stepMs: options.simulatorStepMs }))
+      : undefined;
     const replicateApiBaseUrl = simulator?.apiBaseUrl ?? options.replicateApiBaseUrl;
     const secretValues: Record<string, string> = {
       [ENV.apiTokenSecret]: replicateApiToken,
@@ -177,15 +188,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // The IAM proxy listens first: queue URLs name its address. Each function's principal is added once the
     // template's references can be resolved.
     const principals: IamProxyOptions['principals'] = new Map();
-    const proxy = track(await startIamProxy({
-      upstreams: { dynamodb: emulators.dynamoEndpoint, sqs: emulators.awsEndpoint, s3: emulators.awsEndpoint, secretsmanager: secretsManager.endpoint },
-      principals,
-      context: { region: REGION, accountId: ACCOUNT_ID, tables: tableKeysOf(model) },
-      trustedKeys: new Map([[EMULATOR_CREDENTIALS.accessKeyId, EMULATOR_CREDENTIALS.secretAccessKey]]),
-      sqsQueueUrlOrigin: emulators.queueUrlOrigin,
-      // `message` is a reserved key of Powertools' logger: AWS's wording goes in `detail`.
-      onDenied: ({ message, ...denied }) => platformLog.error('access denied', { ...denied, detail: message }),
-    }));
+    const proxy = track(
+      await startIamProxy({
+        upstreams: {
+          dynamodb: emulators.dynamoEndpoint,
+          sqs: emulators.awsEndpoint,
+          s3: emulators.awsEndpoint,
+          secretsmanager: secretsManager.endpoint,
+        },
+        principals,
+        context: { region: REGION, accountId: ACCOUNT_ID, tables: tableKeysOf(model) },
+        trustedKeys: new Map([[EMULATOR_CREDENTIALS.accessKeyId, EMULATOR_CREDENTIALS.secretAccessKey]]),
+        sqsQueueUrlOrigin: emulators.queueUrlOrigin,
+        // `message` is a reserved key of Powertools' logger: AWS's wording goes in `detail`.
+        onDenied: ({ message, ...denied }) => platformLog.error('access denied', { ...denied, detail: message }),
+      }),
+    );
     // Queue URLs name the proxy, so the local tooling's SQS client goes through it too (signature-checked, never authorized).
     emulators.clients.sqs.destroy();
     emulators.clients.sqs = new SQSClient({ region: REGION, endpoint: proxy.url, credentials: EMULATOR_CREDENTIALS });
@@ -203,7 +221,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
     });
 
-    const credentials = new Map(model.functions.map((fn) => [fn.logicalId, { accessKeyId: `LOCAL${fn.logicalId}`, secretAccessKey: randomBytes(20).toString('hex') }]));
+    const credentials = new Map(
+      model.functions.map((fn) => [
+        fn.logicalId,
+        { accessKeyId: `LOCAL${fn.logicalId}`, secretAccessKey: randomBytes(20).toString('hex') },
+      ]),
+    );
     for (const fn of model.functions) {
       principals.set(credentials.get(fn.logicalId)!.accessKeyId, {
         name: resources.functionName(fn.logicalId),
@@ -218,51 +241,55 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       const { accessKeyId, secretAccessKey } = credentials.get(fn.logicalId)!;
       functions.set(
         fn.logicalId,
-        track(startLocalFunction(
-          {
-            name: resources.functionName(fn.logicalId),
-            codeDir: taskRootFor(fn.codeDir),
-            handler: fn.handler,
-            environment: resources.resolve(fn.environment),
-            timeoutSeconds: fn.timeoutSeconds,
-            memoryMb: fn.memoryMb,
-          },
-          {
-            maxEnvironments: fn.reservedConcurrency ?? concurrencyOf(model, fn),
-            onLog,
-            region: REGION,
-            accountId: ACCOUNT_ID,
-            // What Lambda gives every function: its role's credentials. Locally also the SDK's standard endpoint
-            // variables, pointing every AWS call at the IAM proxy.
-            platformEnvironment: {
-              AWS_ACCESS_KEY_ID: accessKeyId,
-              AWS_SECRET_ACCESS_KEY: secretAccessKey,
-              AWS_SESSION_TOKEN: `local-session-${fn.logicalId}`,
-              AWS_ENDPOINT_URL_DYNAMODB: proxy.url,
-              AWS_ENDPOINT_URL_SQS: proxy.url,
-              AWS_ENDPOINT_URL_S3: proxy.url,
-              AWS_ENDPOINT_URL_SECRETS_MANAGER: proxy.url,
-              ...(fn.logFormat ? { AWS_LAMBDA_LOG_FORMAT: fn.logFormat } : {}),
-              ...(fn.logLevel ? { AWS_LAMBDA_LOG_LEVEL: fn.logLevel } : {}),
-              AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
-              AWS_XRAY_DAEMON_ADDRESS: '127.0.0.1:2000',
+        track(
+          startLocalFunction(
+            {
+              name: resources.functionName(fn.logicalId),
+              codeDir: taskRootFor(fn.codeDir),
+              handler: fn.handler,
+              environment: resources.resolve(fn.environment),
+              timeoutSeconds: fn.timeoutSeconds,
+              memoryMb: fn.memoryMb,
             },
-          },
-        )),
+            {
+              maxEnvironments: fn.reservedConcurrency ?? concurrencyOf(model, fn),
+              onLog,
+              region: REGION,
+              accountId: ACCOUNT_ID,
+              // What Lambda gives every function: its role's credentials. Locally also the SDK's standard endpoint
+              // variables, pointing every AWS call at the IAM proxy.
+              platformEnvironment: {
+                AWS_ACCESS_KEY_ID: accessKeyId,
+                AWS_SECRET_ACCESS_KEY: secretAccessKey,
+                AWS_SESSION_TOKEN: `local-session-${fn.logicalId}`,
+                AWS_ENDPOINT_URL_DYNAMODB: proxy.url,
+                AWS_ENDPOINT_URL_SQS: proxy.url,
+                AWS_ENDPOINT_URL_S3: proxy.url,
+                AWS_ENDPOINT_URL_SECRETS_MANAGER: proxy.url,
+                ...(fn.logFormat ? { AWS_LAMBDA_LOG_FORMAT: fn.logFormat } : {}),
+                ...(fn.logLevel ? { AWS_LAMBDA_LOG_LEVEL: fn.logLevel } : {}),
+                AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
+                AWS_XRAY_DAEMON_ADDRESS: '127.0.0.1:2000',
+              },
+            },
+          ),
+        ),
       );
     }
     const invoke = (logicalId: string, event: unknown) => functions.get(logicalId)!.invoke(event);
 
-    const gateway = track(await startApiGateway({
-      routes: model.routes,
-      usagePlan: model.usagePlan,
-      stageName: stageNameOf(assembly),
-      apiKeys,
-      invoke,
-      port: options.port ?? 3000,
-      host,
-      extra: consolePage(proxy.url),
-    }));
+    const gateway = track(
+      await startApiGateway({
+        routes: model.routes,
+        usagePlan: model.usagePlan,
+        stageName: stageNameOf(assembly),
+        apiKeys,
+        invoke,
+        port: options.port ?? 3000,
+        host,
+        extra: consolePage(proxy.url),
+      }),
+    );
 
     model.eventSources.forEach((mapping) => {
       const { accessKeyId, secretAccessKey } = credentials.get(mapping.functionLogicalId)!;
@@ -274,19 +301,23 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         queueArn: resources.queueArn(mapping.queueLogicalId),
         region: REGION,
         invoke: (event) => invoke(mapping.functionLogicalId, event),
-        onError: (error) => platformLog.error('event source mapping: invocation failed', { function: mapping.functionLogicalId, error }),
+        onError: (error) =>
+          platformLog.error('event source mapping: invocation failed', { function: mapping.functionLogicalId, error }),
       });
       track({ stop: async () => (await poller.stop(), sqs.destroy()) });
     });
     model.schedules.forEach((schedule) =>
-      track(startSchedule({
-        intervalSeconds: schedule.enabled ? (options.reconcileIntervalSeconds ?? schedule.rateSeconds) : 0,
-        ruleArn: `arn:aws:events:${REGION}:${ACCOUNT_ID}:rule/${schedule.functionLogicalId}`,
-        region: REGION,
-        accountId: ACCOUNT_ID,
-        invoke: (event) => invoke(schedule.functionLogicalId, event),
-        onError: (error) => platformLog.error('scheduled invocation failed', { function: schedule.functionLogicalId, error }),
-      })),
+      track(
+        startSchedule({
+          intervalSeconds: schedule.enabled ? (options.reconcileIntervalSeconds ?? schedule.rateSeconds) : 0,
+          ruleArn: `arn:aws:events:${REGION}:${ACCOUNT_ID}:rule/${schedule.functionLogicalId}`,
+          region: REGION,
+          accountId: ACCOUNT_ID,
+          invoke: (event) => invoke(schedule.functionLogicalId, event),
+          onError: (error) =>
+            platformLog.error('scheduled invocation failed', { function: schedule.functionLogicalId, error }),
+        }),
+      ),
     );
 
     const consumer = model.eventSources[0]?.functionLogicalId ?? model.functions[0].logicalId;
@@ -294,7 +325,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const deps = createDependencies({
       settings: readSettings(consumerEnvironment),
       clients: emulators.clients,
-      secrets: new StaticSecrets({ apiToken: replicateApiToken, webhookSecret, callbackKey: secretsManager.values.get(consumerEnvironment[ENV.callbackKeySecret])! }),
+      secrets: new StaticSecrets({
+        apiToken: replicateApiToken,
+        webhookSecret,
+        callbackKey: secretsManager.values.get(consumerEnvironment[ENV.callbackKeySecret])!,
+      }),
       log: platformLog,
       metrics,
     });
@@ -322,7 +357,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 }
 
 /** The names tests and tools look for, read from what the functions are told. */
-function stackResources(model: AppModel, resources: LocalResources, environment: Record<string, string>): StackResources {
+function stackResources(
+  model: AppModel,
+  resources: LocalResources,
+  environment: Record<string, string>,
+): StackResources {
   const deadLetterQueueOf = (queueUrl: string) => {
     const queue = model.queues.find((q) => resources.queueUrl(q.logicalId) === queueUrl);
     return queue?.redrive ? resources.queueUrl(queue.redrive.deadLetterQueueLogicalId) : '';
@@ -343,7 +382,9 @@ async function fetchWebhookSecret(token: string, baseUrl: string | undefined): P
     const replicate = new Replicate({ auth: token, baseUrl: baseUrl || DEFAULTS.replicateApiBaseUrl });
     return ((await replicate.webhooks.default.secret.get()) as { key: string }).key;
   } catch (error) {
-    throw new Error(`REPLICATE_WEBHOOK_SECRET is not set and fetching it from Replicate failed: ${(error as Error).message}`);
+    throw new Error(
+      `REPLICATE_WEBHOOK_SECRET is not set and fetching it from Replicate failed: ${(error as Error).message}`,
+    );
   }
 }
 

@@ -22,7 +22,10 @@ async function main() {
     progress: (line) => process.stdout.write(`${line}\n`),
     env,
   });
-  const example = JSON.stringify({ model: 'black-forest-labs/flux-schnell', input: { prompt: 'an astronaut riding a horse' } });
+  const example = JSON.stringify({
+    model: 'black-forest-labs/flux-schnell',
+    input: { prompt: 'an astronaut riding a horse' },
+  });
   process.stdout.write(
     [
       '',

@@ -1,5 +1,5 @@
-import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { parseArgs } from 'node:util';
+import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 
 /**
  * Lists and redrives the dead-letter queue:
@@ -22,10 +22,16 @@ export async function listDeadLetters(sqs: SQSClient, dlqUrl: string, max = 100)
   const seen = new Map<string, DeadLetter>();
   for (let round = 0; round < 10 && seen.size < max; round++) {
     const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0, MessageSystemAttributeNames: ['All'] }),
+      new ReceiveMessageCommand({
+        QueueUrl: dlqUrl,
+        MaxNumberOfMessages: 10,
+        VisibilityTimeout: 0,
+        MessageSystemAttributeNames: ['All'],
+      }),
     );
     if (Messages.length === 0) break;
-    for (const message of Messages) seen.set(message.MessageId!, describe(message.MessageId!, message.Body ?? '', message.Attributes ?? {}));
+    for (const message of Messages)
+      seen.set(message.MessageId!, describe(message.MessageId!, message.Body ?? '', message.Attributes ?? {}));
   }
   return [...seen.values()].slice(0, max);
 }
@@ -55,7 +61,11 @@ export async function redriveDeadLetters(sqs: SQSClient, dlqUrl: string, queueUr
   let moved = 0;
   while (moved < max) {
     const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: Math.min(10, max - moved), VisibilityTimeout: 60 }),
+      new ReceiveMessageCommand({
+        QueueUrl: dlqUrl,
+        MaxNumberOfMessages: Math.min(10, max - moved),
+        VisibilityTimeout: 60,
+      }),
     );
     if (Messages.length === 0) break;
     for (const message of Messages) {
@@ -76,9 +86,13 @@ async function main() {
   const sqs = new SQSClient({});
   if (command === 'list' && values.dlq) {
     const letters = await listDeadLetters(sqs, values.dlq, Number(values.max));
-    process.stdout.write(`${letters.map((letter) => JSON.stringify(letter)).join('\n')}\n${letters.length} message(s)\n`);
+    process.stdout.write(
+      `${letters.map((letter) => JSON.stringify(letter)).join('\n')}\n${letters.length} message(s)\n`,
+    );
   } else if (command === 'redrive' && values.dlq && values.queue) {
-    process.stdout.write(`${await redriveDeadLetters(sqs, values.dlq, values.queue, Number(values.max))} message(s) redriven\n`);
+    process.stdout.write(
+      `${await redriveDeadLetters(sqs, values.dlq, values.queue, Number(values.max))} message(s) redriven\n`,
+    );
   } else {
     throw new Error('usage: npm run dlq -- list --dlq <url> | redrive --dlq <url> --queue <url> [--max N]');
   }

@@ -1,8 +1,8 @@
-import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { parseArgs } from 'node:util';
+import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import Replicate from 'replicate';
-import { parseSigningSecrets, signingSecretProblem } from '../lambdas/core/webhook-signature';
 import { DEFAULTS } from '../contract/defaults';
+import { parseSigningSecrets, signingSecretProblem } from '../lambdas/core/webhook-signature';
 
 /**
  * Sets the stack's two secrets after `cdk deploy`:
@@ -19,7 +19,10 @@ export async function setSecrets(options: {
   replicateBaseUrl?: string;
   rotate?: boolean;
 }): Promise<{ webhookSecrets: number }> {
-  const replicate = new Replicate({ auth: options.token, baseUrl: options.replicateBaseUrl ?? DEFAULTS.replicateApiBaseUrl });
+  const replicate = new Replicate({
+    auth: options.token,
+    baseUrl: options.replicateBaseUrl ?? DEFAULTS.replicateApiBaseUrl,
+  });
   const { key } = (await replicate.webhooks.default.secret.get()) as { key: string };
   parseSigningSecrets(key); // refuse to store what the webhook function would refuse to verify with
   let webhookSetting = key;
@@ -27,11 +30,18 @@ export async function setSecrets(options: {
     const current = await options.secretsManager.send(new GetSecretValueCommand({ SecretId: options.webhookSecretId }));
     // An entry the verifier refuses (the UNSET placeholder, a hand-edited one) was never in force: carried
     // over, it would make the whole setting refused, so it is dropped.
-    const previous = (current.SecretString ?? '').split(',').map((s) => s.trim()).filter((s) => s !== key && !signingSecretProblem(s));
+    const previous = (current.SecretString ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== key && !signingSecretProblem(s));
     webhookSetting = [key, ...previous.slice(0, 1)].join(',');
   }
-  await options.secretsManager.send(new PutSecretValueCommand({ SecretId: options.tokenSecretId, SecretString: options.token }));
-  await options.secretsManager.send(new PutSecretValueCommand({ SecretId: options.webhookSecretId, SecretString: webhookSetting }));
+  await options.secretsManager.send(
+    new PutSecretValueCommand({ SecretId: options.tokenSecretId, SecretString: options.token }),
+  );
+  await options.secretsManager.send(
+    new PutSecretValueCommand({ SecretId: options.webhookSecretId, SecretString: webhookSetting }),
+  );
   return { webhookSecrets: webhookSetting.split(',').length };
 }
 
@@ -59,7 +69,9 @@ async function main() {
     replicateBaseUrl: values['replicate-api-base-url'] ?? process.env.REPLICATE_API_BASE_URL,
     rotate: values.rotate,
   });
-  process.stdout.write(`Secrets set (${result.webhookSecrets} webhook signing secret(s) in force). Functions pick them up within 5 minutes.\n`);
+  process.stdout.write(
+    `Secrets set (${result.webhookSecrets} webhook signing secret(s) in force). Functions pick them up within 5 minutes.\n`,
+  );
 }
 
 if (require.main === module) {

@@ -1,9 +1,9 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { JOBS_TABLE_SCHEMA } from '../../contract/table';
 import { NO_CALLBACK_STATE, type OwnerCallbackState } from '../core/callback-fairness';
 import type { CallbackOwners } from '../core/ports';
-import { JOBS_TABLE_SCHEMA } from '../../contract/table';
 
 /** A day without deliveries and the owner's item goes (its failures with it): parking lasts 15 minutes at most. */
 const KEEP_SECONDS = 24 * 3600;
@@ -28,7 +28,11 @@ export class DynamoCallbackOwners implements CallbackOwners {
   }
 
   async read(owner: string): Promise<OwnerCallbackState> {
-    const item = (await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { id: ownerKey(owner) }, ConsistentRead: true }))).Item;
+    const item = (
+      await this.documents.send(
+        new GetCommand({ TableName: this.tableName, Key: { id: ownerKey(owner) }, ConsistentRead: true }),
+      )
+    ).Item;
     return {
       failures: Number(item?.failures ?? NO_CALLBACK_STATE.failures),
       lastFailureAt: Number(item?.lastFailureAt ?? NO_CALLBACK_STATE.lastFailureAt),

@@ -1,9 +1,33 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, type UpdateCommandOutput } from '@aws-sdk/lib-dynamodb';
-import { MAX_CALLBACK_LOG, TERMINAL_RANK, isTerminal, type CallbackDelivery, type Job, type JobStatus, type StoredOutput } from '../core/job';
-import type { CreateOutcome, JobEnding, JobPage, JobRepository, JobResult, QuietJob, TransferLease, WriteOutcome } from '../core/ports';
-import type { JobPatch } from '../core/state-machine';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type UpdateCommandOutput,
+} from '@aws-sdk/lib-dynamodb';
 import { JOBS_TABLE_SCHEMA } from '../../contract/table';
+import {
+  type CallbackDelivery,
+  isTerminal,
+  type Job,
+  type JobStatus,
+  MAX_CALLBACK_LOG,
+  type StoredOutput,
+  TERMINAL_RANK,
+} from '../core/job';
+import type {
+  CreateOutcome,
+  JobEnding,
+  JobPage,
+  JobRepository,
+  JobResult,
+  QuietJob,
+  TransferLease,
+  WriteOutcome,
+} from '../core/ports';
+import type { JobPatch } from '../core/state-machine';
 
 /**
  * Free-form JSON (input, metadata, output, metrics) is stored as a JSON string, not a DynamoDB map: any JSON
@@ -86,7 +110,9 @@ export class DynamoJobRepository implements JobRepository {
   }
 
   async get(id: string): Promise<Job | undefined> {
-    const result = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { id }, ConsistentRead: true }));
+    const result = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: { id }, ConsistentRead: true }),
+    );
     return result.Item ? fromItem(result.Item) : undefined;
   }
 
@@ -125,11 +151,14 @@ export class DynamoJobRepository implements JobRepository {
     );
   }
 
-  async finish(id: string, ending: JobEnding, options: { unsubmittedOnly?: boolean; retryableSubmission?: boolean } = {}): Promise<WriteOutcome> {
+  async finish(
+    id: string,
+    ending: JobEnding,
+    options: { unsubmittedOnly?: boolean; retryableSubmission?: boolean } = {},
+  ): Promise<WriteOutcome> {
     const job = await this.update({
       Key: { id },
-      UpdateExpression:
-        `SET #status = :status, #rank = :terminal, #error = :error, updatedAt = :updatedAt, completedAt = :updatedAt, submitRetryable = :retryable ${REMOVE_WHEN_TERMINAL}`,
+      UpdateExpression: `SET #status = :status, #rank = :terminal, #error = :error, updatedAt = :updatedAt, completedAt = :updatedAt, submitRetryable = :retryable ${REMOVE_WHEN_TERMINAL}`,
       ConditionExpression: `attribute_exists(id) AND #rank < :terminal AND ${notOlder}${options.unsubmittedOnly ? ` AND ${notSubmitted}` : ''}`,
       ExpressionAttributeNames: { '#status': 'status', '#rank': 'rank', '#error': 'error' },
       ExpressionAttributeValues: {
@@ -143,7 +172,10 @@ export class DynamoJobRepository implements JobRepository {
     return job ? { applied: true, job } : { applied: false };
   }
 
-  async listByOwner(owner: string, query: { status?: JobStatus; limit: number; cursor?: Record<string, unknown> }): Promise<JobPage> {
+  async listByOwner(
+    owner: string,
+    query: { status?: JobStatus; limit: number; cursor?: Record<string, unknown> },
+  ): Promise<JobPage> {
     const result = await this.documents.send(
       new QueryCommand({
         TableName: this.tableName,
@@ -220,7 +252,9 @@ export class DynamoJobRepository implements JobRepository {
     const terminal = isTerminal(patch.status);
     const job = await this.update({
       Key: { id },
-      UpdateExpression: terminal ? `SET ${sets.join(', ')} ${REMOVE_WHEN_TERMINAL}` : `SET ${sets.join(', ')}, checkAt = :updatedAt`,
+      UpdateExpression: terminal
+        ? `SET ${sets.join(', ')} ${REMOVE_WHEN_TERMINAL}`
+        : `SET ${sets.join(', ')}, checkAt = :updatedAt`,
       ConditionExpression: `attribute_exists(id) AND ${isNewer} AND ${samePrediction} AND ${notOlder}`,
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
@@ -247,16 +281,30 @@ export class DynamoJobRepository implements JobRepository {
     }
   }
 
-  async acquireTransferLease(id: string, holder: string, now: string, until: string): Promise<TransferLease | undefined> {
+  async acquireTransferLease(
+    id: string,
+    holder: string,
+    now: string,
+    until: string,
+  ): Promise<TransferLease | undefined> {
     const result = await this.tryUpdate({
       Key: { id },
-      UpdateExpression: 'SET transferLease = :holder, transferLeaseUntil = :until, copiedOutputs = if_not_exists(copiedOutputs, :none)',
+      UpdateExpression:
+        'SET transferLease = :holder, transferLeaseUntil = :until, copiedOutputs = if_not_exists(copiedOutputs, :none)',
       ConditionExpression: `attribute_exists(id) AND #rank < :terminal AND ${leaseFree}`,
       ExpressionAttributeNames: { '#rank': 'rank' },
-      ExpressionAttributeValues: { ':holder': holder, ':until': until, ':now': now, ':terminal': TERMINAL_RANK, ':none': {} },
+      ExpressionAttributeValues: {
+        ':holder': holder,
+        ':until': until,
+        ':now': now,
+        ':terminal': TERMINAL_RANK,
+        ':none': {},
+      },
       ReturnValues: 'UPDATED_NEW',
     });
-    return result && { copied: Object.values((result.Attributes?.copiedOutputs ?? {}) as Record<string, StoredOutput>) };
+    return (
+      result && { copied: Object.values((result.Attributes?.copiedOutputs ?? {}) as Record<string, StoredOutput>) }
+    );
   }
 
   async recordCopiedOutput(id: string, holder: string, output: StoredOutput): Promise<boolean> {

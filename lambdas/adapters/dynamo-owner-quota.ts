@@ -1,8 +1,14 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { minuteOf, secondsUntilNextDay, secondsUntilNextMinute, type Limits, type QuotaDecision } from '../core/owner-limits';
-import type { OwnerQuota } from '../core/ports';
 import { JOBS_TABLE_SCHEMA } from '../../contract/table';
+import {
+  type Limits,
+  minuteOf,
+  type QuotaDecision,
+  secondsUntilNextDay,
+  secondsUntilNextMinute,
+} from '../core/owner-limits';
+import type { OwnerQuota } from '../core/ports';
 
 /**
  * One counter item per owner, in the jobs table under a key no job id can take (`quota#<owner>`):
@@ -47,7 +53,8 @@ export class DynamoOwnerQuota implements OwnerQuota {
       const outcome = await this.take(owner, limits, now, mode);
       if (outcome === 'granted') return { granted: true };
       if (outcome === 'daily') return { granted: false, limit: 'daily', retryAfterSeconds: secondsUntilNextDay(now) };
-      if (outcome === 'refusals') return { granted: false, limit: 'refusals', retryAfterSeconds: secondsUntilNextMinute(now) };
+      if (outcome === 'refusals')
+        return { granted: false, limit: 'refusals', retryAfterSeconds: secondsUntilNextMinute(now) };
       if (outcome === 'in_flight') {
         if (repaired || !(await this.repair(owner, limits.maxInFlight, now))) break;
         repaired = true;
@@ -99,7 +106,9 @@ export class DynamoOwnerQuota implements OwnerQuota {
             TableName: this.tableName,
             Key: { id: quotaKey(owner) },
             UpdateExpression: sameMinute ? 'ADD refusals :one' : 'SET refusalMinute = :minute, refusals = :one',
-            ConditionExpression: sameMinute ? 'refusalMinute = :minute' : 'attribute_not_exists(refusalMinute) OR refusalMinute <> :minute',
+            ConditionExpression: sameMinute
+              ? 'refusalMinute = :minute'
+              : 'attribute_not_exists(refusalMinute) OR refusalMinute <> :minute',
             ExpressionAttributeValues: { ':one': 1, ':minute': minute },
           }),
         );
@@ -117,7 +126,8 @@ export class DynamoOwnerQuota implements OwnerQuota {
   private async take(owner: string, limits: Limits, now: Date, mode: 'same_day' | 'new_day'): Promise<Attempt> {
     const today = dayOf(now);
     const minute = minuteOf(now);
-    const hasRoom = '(attribute_not_exists(inFlight) OR inFlight < :maxInFlight) AND (attribute_not_exists(refusalMinute) OR refusalMinute <> :minute OR refusals < :maxRefusals)';
+    const hasRoom =
+      '(attribute_not_exists(inFlight) OR inFlight < :maxInFlight) AND (attribute_not_exists(refusalMinute) OR refusalMinute <> :minute OR refusals < :maxRefusals)';
     try {
       await this.documents.send(
         new UpdateCommand({
@@ -147,7 +157,11 @@ export class DynamoOwnerQuota implements OwnerQuota {
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
-    const item = (await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { id: quotaKey(owner) }, ConsistentRead: true }))).Item;
+    const item = (
+      await this.documents.send(
+        new GetCommand({ TableName: this.tableName, Key: { id: quotaKey(owner) }, ConsistentRead: true }),
+      )
+    ).Item;
     if (item && item.refusalMinute === minute && item.refusals >= limits.maxRefusalsPerMinute) return 'refusals';
     if (item && item.inFlight >= limits.maxInFlight) return 'in_flight';
     if (!item || item.day !== today) return 'new_day';
@@ -164,7 +178,8 @@ export class DynamoOwnerQuota implements OwnerQuota {
           TableName: this.tableName,
           Key: { id: quotaKey(owner) },
           UpdateExpression: 'SET inFlight = :actual',
-          ConditionExpression: 'inFlight >= :max AND (attribute_not_exists(lastAcquiredAt) OR lastAcquiredAt < :graceStart)',
+          ConditionExpression:
+            'inFlight >= :max AND (attribute_not_exists(lastAcquiredAt) OR lastAcquiredAt < :graceStart)',
           ExpressionAttributeValues: {
             ':actual': actual,
             ':max': max,

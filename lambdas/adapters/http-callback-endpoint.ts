@@ -6,7 +6,9 @@ import type { CallbackEndpoint } from '../core/ports';
 import { publicOnlyLookupRefusingWith } from './public-only-lookup';
 
 class BlockedAddress extends Error {}
-const publicOnlyLookup = publicOnlyLookupRefusingWith((address) => new BlockedAddress(`the callback host resolves to a non-public address (${address})`));
+const publicOnlyLookup = publicOnlyLookupRefusingWith(
+  (address) => new BlockedAddress(`the callback host resolves to a non-public address (${address})`),
+);
 
 export interface CallbackTimeouts {
   /** From the request's start to a connected socket (DNS lookup and TCP handshake). */
@@ -25,7 +27,12 @@ export interface CallbackTimeouts {
 export class HttpCallbackEndpoint implements CallbackEndpoint {
   constructor(private readonly options: { blockPrivateAddresses: boolean } & CallbackTimeouts) {}
 
-  post(url: string, body: string, headers: Record<string, string>, signal?: AbortSignal): Promise<{ status: number; error?: string }> {
+  post(
+    url: string,
+    body: string,
+    headers: Record<string, string>,
+    signal?: AbortSignal,
+  ): Promise<{ status: number; error?: string }> {
     const target = new URL(url);
     const literal = target.hostname.replace(/^\[|\]$/g, '');
     if (this.options.blockPrivateAddresses && isIP(literal) && !isPublicAddress(literal)) {
@@ -43,7 +50,12 @@ export class HttpCallbackEndpoint implements CallbackEndpoint {
         target,
         {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'user-agent': 'replicate-jobs-callbacks', ...headers },
+          headers: {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+            'user-agent': 'replicate-jobs-callbacks',
+            ...headers,
+          },
           signal,
           ...(this.options.blockPrivateAddresses ? { lookup: publicOnlyLookup } : {}),
         },

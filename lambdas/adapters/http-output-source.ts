@@ -41,7 +41,11 @@ export class HttpOutputSource implements OutputSource {
     let current = url;
     for (let redirects = 0; ; redirects++) {
       if (!this.options.allowlist.allows(current)) {
-        throw new OutputFailure('output_host_not_allowed', `Output URL host is not on the allowlist: ${safeHost(current)}`, true);
+        throw new OutputFailure(
+          'output_host_not_allowed',
+          `Output URL host is not on the allowlist: ${safeHost(current)}`,
+          true,
+        );
       }
       const literal = new URL(current).hostname.replace(/^\[|\]$/g, '');
       if (this.blockPrivate && isIP(literal) && !isPublicAddress(literal)) throw privateAddress(literal);
@@ -80,7 +84,11 @@ export class HttpOutputSource implements OutputSource {
     return new Promise((resolve, reject) => {
       const outgoing = request(url, { signal, ...(this.blockPrivate ? { lookup: publicOnlyLookup } : {}) }, resolve);
       outgoing.once('error', (error) => {
-        reject(error instanceof OutputFailure ? error : new OutputFailure('output_download_failed', `Downloading an output failed: ${error.message}`, false));
+        reject(
+          error instanceof OutputFailure
+            ? error
+            : new OutputFailure('output_download_failed', `Downloading an output failed: ${error.message}`, false),
+        );
       });
       outgoing.end();
     });
@@ -112,4 +120,3 @@ function safeHost(url: string): string {
     return '(not a URL)';
   }
 }
-

@@ -30,7 +30,11 @@ export class MemoryMetrics implements Metrics {
     this.totals.set(key, (this.totals.get(key) ?? 0) + value);
   }
   count(name: MetricName, value = 1, dimensions?: Record<string, string>): void {
-    const suffix = dimensions ? Object.entries(dimensions).map(([k, v]) => `${k}=${v}`).join(',') : '';
+    const suffix = dimensions
+      ? Object.entries(dimensions)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(',')
+      : '';
     this.add(suffix ? `${name}{${suffix}}` : name, value);
   }
   milliseconds(name: MetricName, value: number): void {

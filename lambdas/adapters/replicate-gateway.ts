@@ -1,8 +1,8 @@
 import Replicate from 'replicate';
 import { ReplicateFailure } from '../core/errors';
 import type { CreatePredictionRequest, ReplicateGateway } from '../core/ports';
-import { PredictionSchema, type Prediction } from '../core/prediction';
-import { withRetries, type RetryPolicy } from '../core/retry';
+import { type Prediction, PredictionSchema } from '../core/prediction';
+import { type RetryPolicy, withRetries } from '../core/retry';
 
 /**
  * The `replicate` client retries a 429 by itself, five more times almost back to back, even for a POST
@@ -12,11 +12,16 @@ import { withRetries, type RetryPolicy } from '../core/retry';
  */
 const THROTTLED = 420;
 
-const throttleVisibleFetch = (inner: typeof fetch): typeof fetch =>
+const throttleVisibleFetch =
+  (inner: typeof fetch): typeof fetch =>
   async (input, init) => {
     const response = await inner(input, init);
     if (response.status !== 429) return response;
-    return new Response(response.body, { status: THROTTLED, statusText: 'Too Many Requests', headers: response.headers });
+    return new Response(response.body, {
+      status: THROTTLED,
+      statusText: 'Too Many Requests',
+      headers: response.headers,
+    });
   };
 
 export interface ReplicateGatewayOptions {
@@ -83,7 +88,8 @@ export class ReplicateHttpGateway implements ReplicateGateway {
       throw await failureFrom(error);
     }
     const prediction = PredictionSchema.safeParse(result);
-    if (!prediction.success) throw new ReplicateFailure('unavailable', 'Replicate answered with something that is not a prediction');
+    if (!prediction.success)
+      throw new ReplicateFailure('unavailable', 'Replicate answered with something that is not a prediction');
     return prediction.data;
   }
 }
@@ -93,15 +99,31 @@ async function failureFrom(error: unknown): Promise<ReplicateFailure> {
   const response = (error as { response?: Response }).response;
   if (!(response instanceof Response)) {
     const timedOut = (error as Error)?.name === 'TimeoutError' || (error as Error)?.name === 'AbortError';
-    return new ReplicateFailure('unavailable', timedOut ? 'Replicate did not answer in time' : 'Replicate could not be reached');
+    return new ReplicateFailure(
+      'unavailable',
+      timedOut ? 'Replicate did not answer in time' : 'Replicate could not be reached',
+    );
   }
   const detail = parseDetail((error as Error).message);
   const status = response.status;
   if (status === THROTTLED || status === 429) {
-    return new ReplicateFailure('rate_limited', 'Replicate is rate limiting requests', 429, detail, retryAfterSeconds(response));
+    return new ReplicateFailure(
+      'rate_limited',
+      'Replicate is rate limiting requests',
+      429,
+      detail,
+      retryAfterSeconds(response),
+    );
   }
-  if (status === 401 || status === 403) return new ReplicateFailure('auth_failed', 'Replicate refused our API token', status);
-  if (status === 404) return new ReplicateFailure('not_found', 'Replicate does not know this model, version or prediction', status, detail);
+  if (status === 401 || status === 403)
+    return new ReplicateFailure('auth_failed', 'Replicate refused our API token', status);
+  if (status === 404)
+    return new ReplicateFailure(
+      'not_found',
+      'Replicate does not know this model, version or prediction',
+      status,
+      detail,
+    );
   if (status === 400 || status === 409 || status === 422) {
     return new ReplicateFailure('rejected', 'Replicate refused the input', status, detail);
   }

@@ -1,7 +1,7 @@
+import { type Readable, Transform } from 'node:stream';
 import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { Transform, type Readable } from 'node:stream';
 import type { ObjectStore } from '../core/ports';
 
 /** 8 MiB parts, two in flight: memory stays near 16 MiB whatever the file's size. */
@@ -50,17 +50,25 @@ export class S3ObjectStore implements ObjectStore {
   presignGet(key: string, expiresInSeconds: number, options: { inline?: boolean } = {}): Promise<string> {
     const fileName = key.slice(key.lastIndexOf('/') + 1);
     const disposition = options.inline ? {} : { ResponseContentDisposition: `attachment; filename="${fileName}"` };
-    return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.bucket, Key: key, ...disposition }), { expiresIn: expiresInSeconds });
+    return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.bucket, Key: key, ...disposition }), {
+      expiresIn: expiresInSeconds,
+    });
   }
 
   async remove(keys: string[]): Promise<void> {
     for (let start = 0; start < keys.length; start += DELETE_BATCH) {
       const batch = keys.slice(start, start + DELETE_BATCH);
       const result = await this.s3.send(
-        new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }),
+        new DeleteObjectsCommand({
+          Bucket: this.bucket,
+          Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
+        }),
       );
       // DeleteObjects answers 200 even when some keys failed: those are listed in `Errors`.
-      if (result.Errors?.length) throw new Error(`Deleting ${result.Errors.length} object(s) failed: ${result.Errors[0].Code} ${result.Errors[0].Key}`);
+      if (result.Errors?.length)
+        throw new Error(
+          `Deleting ${result.Errors.length} object(s) failed: ${result.Errors[0].Code} ${result.Errors[0].Key}`,
+        );
     }
   }
 

@@ -58,7 +58,11 @@ export class SecretsManagerSecrets extends ParsedSecrets {
   private readonly token: CachedValue;
   private readonly signing: CachedValue;
   private readonly callbackKey: CachedValue;
-  constructor(client: SecretsManagerClient, ids: { apiToken: string; webhookSecret: string; callbackKey?: string }, maxAgeMs = 5 * 60_000) {
+  constructor(
+    client: SecretsManagerClient,
+    ids: { apiToken: string; webhookSecret: string; callbackKey?: string },
+    maxAgeMs = 5 * 60_000,
+  ) {
     super();
     const read = (id: string) => async () =>
       (await client.send(new GetSecretValueCommand({ SecretId: id }))).SecretString ?? '';

@@ -42,7 +42,8 @@ export interface OwnerCallbackState {
 export const NO_CALLBACK_STATE: OwnerCallbackState = { failures: 0, lastFailureAt: 0, leases: {}, version: 0 };
 
 /** The delay before a callback's next attempt, after `attempt` failed: doubling from the base, at most 15 min. */
-export const retryDelaySeconds = (baseSeconds: number, attempt: number): number => backoff(baseSeconds, attempt, MAX_DELAY_SECONDS);
+export const retryDelaySeconds = (baseSeconds: number, attempt: number): number =>
+  backoff(baseSeconds, attempt, MAX_DELAY_SECONDS);
 
 /** When a parked owner may be tried again (epoch ms), or undefined when it is not parked. */
 export function parkedUntil(state: OwnerCallbackState, baseSeconds: number): number | undefined {
@@ -61,7 +62,8 @@ export type OwnerPlan =
 
 export function planOwner(state: OwnerCallbackState, batchId: string, now: number, baseSeconds: number): OwnerPlan {
   const until = parkedUntil(state, baseSeconds);
-  if (until !== undefined && until > now) return { deliver: false, waitSeconds: clampDelay((until - now) / 1000), reason: 'parked' };
+  if (until !== undefined && until > now)
+    return { deliver: false, waitSeconds: clampDelay((until - now) / 1000), reason: 'parked' };
   const live = Object.entries(state.leases).filter(([, started]) => now - started < LEASE_SECONDS * 1000);
   if (live.length >= SHARE_PER_OWNER) {
     const soon = live.every(([, started]) => now - started < QUICK_ROUND_MS);

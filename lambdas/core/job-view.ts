@@ -69,7 +69,9 @@ export function jobViewSchema() {
     callback: z.nullable(
       z.object({
         url: z.string(),
-        deliveries: z.array(z.object({ at: z.string(), attempt: z.number(), status: z.number(), error: z.optional(z.string()) })),
+        deliveries: z.array(
+          z.object({ at: z.string(), attempt: z.number(), status: z.number(), error: z.optional(z.string()) }),
+        ),
       }),
     ),
     metrics: z.nullable(z.record(z.string(), z.unknown())),

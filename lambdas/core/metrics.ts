@@ -31,11 +31,20 @@ export interface Metrics {
 /** Emits the metrics of a job that has just ended: one place, whichever path ended it. */
 export function recordJobEnd(
   metrics: Metrics,
-  job: { status: string; error: { code: string } | null; createdAt: string; completedAt?: string; outputs: Array<{ size: number }> },
+  job: {
+    status: string;
+    error: { code: string } | null;
+    createdAt: string;
+    completedAt?: string;
+    outputs: Array<{ size: number }>;
+  },
 ): void {
   if (job.status === 'succeeded') {
     metrics.count(METRIC.jobsSucceeded);
-    metrics.bytes(METRIC.outputBytes, job.outputs.reduce((sum, output) => sum + output.size, 0));
+    metrics.bytes(
+      METRIC.outputBytes,
+      job.outputs.reduce((sum, output) => sum + output.size, 0),
+    );
   } else if (job.status === 'canceled') {
     metrics.count(METRIC.jobsCanceled);
   } else if (job.status === 'failed') {

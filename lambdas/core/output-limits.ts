@@ -17,7 +17,10 @@ export interface OutputLimits {
  * 100 files is far above what image, audio and video models return (1 to 10), with room for frame sequences.
  * 5 GiB is the default limit of one file (`maxOutputBytes`): a job may always hold one file of the largest size.
  */
-export const DEFAULT_OUTPUT_LIMITS: OutputLimits = { maxFiles: DEFAULTS.maxOutputFiles, maxTotalBytes: DEFAULTS.maxOutputTotalBytes };
+export const DEFAULT_OUTPUT_LIMITS: OutputLimits = {
+  maxFiles: DEFAULTS.maxOutputFiles,
+  maxTotalBytes: DEFAULTS.maxOutputTotalBytes,
+};
 
 /**
  * The highest `maxFiles` a deployment may set. Each file's record takes ~150 bytes of the job item (400 KB at
@@ -28,7 +31,11 @@ export const MAX_OUTPUT_FILES_CEILING = 250;
 
 export function checkFileCount(count: number, limits: OutputLimits): void {
   if (count > limits.maxFiles) {
-    throw new OutputFailure('too_many_outputs', `The output has ${count} files; at most ${limits.maxFiles} are stored per job`, true);
+    throw new OutputFailure(
+      'too_many_outputs',
+      `The output has ${count} files; at most ${limits.maxFiles} are stored per job`,
+      true,
+    );
   }
 }
 
@@ -47,7 +54,11 @@ export class ByteBudget {
     this.used += bytes;
     if (this.used > this.maxBytes) this.exceeded = true;
     if (this.exceeded) {
-      throw new OutputFailure('outputs_total_too_large', `The output files together are larger than the limit of ${this.maxBytes} bytes`, true);
+      throw new OutputFailure(
+        'outputs_total_too_large',
+        `The output files together are larger than the limit of ${this.maxBytes} bytes`,
+        true,
+      );
     }
   }
 

@@ -3,12 +3,11 @@
  * (this file) through which use cases reach the world. Imports nothing but itself, zod and Node built-ins.
  */
 import type { Readable } from 'node:stream';
-import type { CallbackDelivery, Job, JobError, JobStatus, StoredOutput } from './job';
-import type { Prediction } from './prediction';
-import type { QuotaDecision } from './owner-limits';
 import type { OwnerCallbackState } from './callback-fairness';
+import type { CallbackDelivery, Job, JobError, JobStatus, StoredOutput, WebhookEvent } from './job';
+import type { QuotaDecision } from './owner-limits';
+import type { Prediction } from './prediction';
 import type { JobPatch } from './state-machine';
-import type { WebhookEvent } from './job';
 
 /**
  * What the handlers need from the outside world. Adapters implement these over AWS (and the local
@@ -57,9 +56,16 @@ export interface JobRepository {
    * `unsubmittedOnly` ends it only while no prediction exists; `retryableSubmission` then lets an
    * Idempotency-Key retry submit again.
    */
-  finish(id: string, ending: JobEnding, options?: { unsubmittedOnly?: boolean; retryableSubmission?: boolean }): Promise<WriteOutcome>;
+  finish(
+    id: string,
+    ending: JobEnding,
+    options?: { unsubmittedOnly?: boolean; retryableSubmission?: boolean },
+  ): Promise<WriteOutcome>;
   /** The owner's jobs, newest first, one page at a time. */
-  listByOwner(owner: string, query: { status?: JobStatus; limit: number; cursor?: Record<string, unknown> }): Promise<JobPage>;
+  listByOwner(
+    owner: string,
+    query: { status?: JobStatus; limit: number; cursor?: Record<string, unknown> },
+  ): Promise<JobPage>;
   /**
    * Unfinished jobs neither updated nor examined since `before`, longest-quiet first, at most `limit` (the
    * sparse index of unfinished jobs: no table scan).
@@ -194,7 +200,12 @@ export interface WebhookReceipts {
 
 /** A client's callback endpoint: one POST, answered by its status (0 when no answer came, or `signal` gave up). */
 export interface CallbackEndpoint {
-  post(url: string, body: string, headers: Record<string, string>, signal?: AbortSignal): Promise<{ status: number; error?: string }>;
+  post(
+    url: string,
+    body: string,
+    headers: Record<string, string>,
+    signal?: AbortSignal,
+  ): Promise<{ status: number; error?: string }>;
 }
 
 /** The callback sender's state per owner: leases of the batches delivering its callbacks, failed rounds (core/callback-fairness). */

@@ -1,5 +1,5 @@
-import * as z from './schema';
 import type { JobStatus } from './job';
+import * as z from './schema';
 
 /**
  * The parts of a Replicate prediction we act on. Replicate adds fields over time, so unknown fields pass
@@ -46,7 +46,8 @@ export function parsePrediction(body: string): { ok: true; prediction: Predictio
   }
   const parsed = PredictionSchema.safeParse(json);
   if (!parsed.success) return { ok: false, reason: 'The body is not a Replicate prediction' };
-  if (!jobStatusOf(parsed.data)) return { ok: false, reason: `Unknown prediction status ${JSON.stringify(parsed.data.status)}` };
+  if (!jobStatusOf(parsed.data))
+    return { ok: false, reason: `Unknown prediction status ${JSON.stringify(parsed.data.status)}` };
   return { ok: true, prediction: parsed.data };
 }
 

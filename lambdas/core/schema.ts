@@ -7,4 +7,5 @@ import en from 'zod/v4/locales/en.cjs';
  * static `z.x` accesses keep tree-shaking working, which a re-exported namespace object would not.
  */
 config(en());
+
 export * from 'zod/mini';

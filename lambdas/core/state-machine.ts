@@ -1,5 +1,5 @@
-import { isTerminal, STATUS_RANK, type Job, type JobError, type JobStatus } from './job';
-import { jobStatusOf, predictionErrorMessage, type Prediction } from './prediction';
+import { isTerminal, type Job, type JobError, type JobStatus, STATUS_RANK } from './job';
+import { jobStatusOf, type Prediction, predictionErrorMessage } from './prediction';
 import { laterOf } from './time';
 
 /** What the consumer must write when a prediction event moves a job forward. */

@@ -1,6 +1,6 @@
-import * as z from './schema';
 import { InvalidRequest } from './errors';
-import { WEBHOOK_EVENTS, type JobSpec, type WebhookEvent } from './job';
+import { type JobSpec, WEBHOOK_EVENTS, type WebhookEvent } from './job';
+import * as z from './schema';
 
 /** The whole body of `POST /jobs`: a job, input included, must fit one DynamoDB item (400 KB). */
 export const MAX_SUBMIT_BODY_BYTES = 256 * 1024;
@@ -45,7 +45,6 @@ function isHttpUrl(value: string): boolean {
 }
 export type SubmitJobBody = z.infer<typeof SubmitJobBody>;
 
-
 /**
  * Parses and validates the raw body of `POST /jobs`. Throws `InvalidRequest` with a precise code and message;
  * nothing has been written when it throws.
@@ -62,8 +61,15 @@ export function parseSubmitRequest(rawBody: string, options: { callbackHttpsOnly
   }
   const parsed = SubmitJobBody.safeParse(json);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((issue) => ({ path: issue.path.join('.') || '(body)', message: issue.message }));
-    throw new InvalidRequest('validation_failed', `Invalid request: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
+    const issues = parsed.error.issues.map((issue) => ({
+      path: issue.path.join('.') || '(body)',
+      message: issue.message,
+    }));
+    throw new InvalidRequest(
+      'validation_failed',
+      `Invalid request: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+      issues,
+    );
   }
   const body = parsed.data;
   const invalid = (path: string, message: string) =>

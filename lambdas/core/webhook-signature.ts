@@ -85,7 +85,10 @@ export function signWebhook(key: Buffer, id: string, timestamp: number, body: st
 }
 
 /** Header lookup that ignores case, as HTTP does (API Gateway passes headers as the client sent them). */
-export function headerOf(headers: Record<string, string | undefined> | null | undefined, name: string): string | undefined {
+export function headerOf(
+  headers: Record<string, string | undefined> | null | undefined,
+  name: string,
+): string | undefined {
   if (!headers) return undefined;
   const wanted = name.toLowerCase();
   for (const [key, value] of Object.entries(headers)) if (key.toLowerCase() === wanted) return value;

@@ -29,7 +29,10 @@ export function httpHandler(operation: Operation, deps: Dependencies): ApiHandle
         deps.log.error('request failed unexpectedly', { operation: operation.name, error });
       } else if (!operation.errors.includes(error.code)) {
         // Still answered, but the OpenAPI document does not list it: the operation's contract is out of date.
-        deps.log.warn('operation answered a code its contract does not list', { operation: operation.name, code: error.code });
+        deps.log.warn('operation answered a code its contract does not list', {
+          operation: operation.name,
+          code: error.code,
+        });
       }
       return errorResponse(error);
     }

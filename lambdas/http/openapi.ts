@@ -21,7 +21,10 @@ const SUCCESS_SCHEMAS: Record<ResponseSchema, unknown> = {
 
 /** A zod schema as JSON Schema for embedding: zod's top-level `$schema` key is left out. */
 function jsonSchemaOf(schema: z.ZodMiniType, io: 'input' | 'output' = 'input'): Record<string, unknown> {
-  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { unrepresentable: 'any', io }) as Record<string, unknown>;
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { unrepresentable: 'any', io }) as Record<
+    string,
+    unknown
+  >;
   return rest;
 }
 
@@ -54,7 +57,10 @@ function responsesOf(operation: Operation): Record<string, unknown> {
   for (const code of operation.errors) {
     const status = String(API_ERRORS[code]);
     const existing = responses[status] as { description: string } | undefined;
-    responses[status] = { description: existing ? `${existing.description}, ${code}` : code, content: json(ref('Error')) };
+    responses[status] = {
+      description: existing ? `${existing.description}, ${code}` : code,
+      content: json(ref('Error')),
+    };
   }
   return responses;
 }

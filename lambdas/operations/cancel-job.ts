@@ -10,6 +10,13 @@ export const cancelJobOperation: Operation = {
   apiKeyRequired: true,
   summary: 'Cancel a job at Replicate and mark it canceled (idempotent)',
   success: { status: 200, description: 'The canceled job', schema: 'job' },
-  errors: ['unauthorized', 'not_found', 'job_already_finished', 'submission_pending', ...REPLICATE_ERRORS, 'internal_error'],
+  errors: [
+    'unauthorized',
+    'not_found',
+    'job_already_finished',
+    'submission_pending',
+    ...REPLICATE_ERRORS,
+    'internal_error',
+  ],
   handle: async (request, deps) => ({ body: await cancelJob(deps, request.owner, request.pathParameters.id ?? '') }),
 };

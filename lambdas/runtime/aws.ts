@@ -1,14 +1,14 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Tracer } from '@aws-lambda-powertools/tracer';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Tracer } from '@aws-lambda-powertools/tracer';
+import { ENV } from '../../contract/environment';
 import { PowertoolsMetrics } from '../adapters/powertools-metrics';
 import { SecretsManagerSecrets } from '../adapters/secrets';
 import type { Dependencies } from '../use-cases/dependencies';
 import { createDependencies } from './create-dependencies';
-import { ENV } from '../../contract/environment';
 import { readSettings } from './settings';
 
 const SERVICE = 'replicate-jobs';
@@ -23,7 +23,11 @@ function build() {
   if (cached) return cached;
   const env = process.env;
   const settings = readSettings(env);
-  const secretIds = { apiToken: env[ENV.apiTokenSecret] ?? '', webhookSecret: env[ENV.webhookSecret] ?? '', callbackKey: env[ENV.callbackKeySecret] };
+  const secretIds = {
+    apiToken: env[ENV.apiTokenSecret] ?? '',
+    webhookSecret: env[ENV.webhookSecret] ?? '',
+    callbackKey: env[ENV.callbackKeySecret],
+  };
   // X-Ray: each AWS SDK call becomes a subsegment of the function's trace.
   const tracer = new Tracer({ serviceName: SERVICE });
   const traced = <T>(client: T): T => tracer.captureAWSv3Client(client);

@@ -1,20 +1,20 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoJobRepository } from '../adapters/dynamo-job-repository';
-import { withLoggedTransitions } from '../adapters/logged-job-repository';
 import { DynamoCallbackOwners } from '../adapters/dynamo-callback-owners';
+import { DynamoJobRepository } from '../adapters/dynamo-job-repository';
 import { DynamoOwnerQuota } from '../adapters/dynamo-owner-quota';
 import { DynamoWebhookReceipts } from '../adapters/dynamo-webhook-receipts';
 import { HttpCallbackEndpoint } from '../adapters/http-callback-endpoint';
 import { HttpOutputSource } from '../adapters/http-output-source';
+import { withLoggedTransitions } from '../adapters/logged-job-repository';
 import { ReplicateHttpGateway } from '../adapters/replicate-gateway';
 import { S3ObjectStore } from '../adapters/s3-object-store';
 import { SqsQueue } from '../adapters/sqs-queue';
 import type { Log } from '../core/log';
 import type { Metrics } from '../core/metrics';
 import type { Secrets } from '../core/ports';
-import { systemClock, type Clock } from '../core/time';
+import { type Clock, systemClock } from '../core/time';
 import type { Dependencies } from '../use-cases/dependencies';
 import { allowlistFor, CALLBACK_TIMEOUTS, type RuntimeSettings } from './settings';
 

@@ -1,7 +1,7 @@
 import { DEFAULTS, downloadTimeoutSecondsFor } from '../../contract/defaults';
 import { ENV } from '../../contract/environment';
 import { HostAllowlist, REPLICATE_OUTPUT_HOSTS } from '../core/host-allowlist';
-import { parseOwnerLimits, type Limits } from '../core/owner-limits';
+import { type Limits, parseOwnerLimits } from '../core/owner-limits';
 import type { HandlerSettings } from '../use-cases/dependencies';
 
 /**
@@ -52,7 +52,10 @@ export function defaultOutputHosts(replicateBaseUrl: string): string[] {
 }
 
 export const splitList = (value: string | undefined): string[] =>
-  (value ?? '').split(',').map((item) => item.trim()).filter(Boolean);
+  (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
 
 export function readSettings(env: Env): RuntimeSettings {
   const replicateBaseUrl = env[ENV.replicateBaseUrl] || DEFAULTS.replicateApiBaseUrl;
@@ -72,7 +75,9 @@ export function readSettings(env: Env): RuntimeSettings {
     replicateBaseUrl,
     outputHosts: hosts.length > 0 ? hosts : defaultOutputHosts(replicateBaseUrl),
     maxOutputBytes: positiveNumber(env, ENV.maxOutputBytes, DEFAULTS.maxOutputBytes),
-    downloadTimeoutMs: positiveNumber(env, ENV.downloadTimeoutSeconds, downloadTimeoutSecondsFor(DEFAULTS.consumerTimeoutSeconds)) * 1000,
+    downloadTimeoutMs:
+      positiveNumber(env, ENV.downloadTimeoutSeconds, downloadTimeoutSecondsFor(DEFAULTS.consumerTimeoutSeconds)) *
+      1000,
     presignedUrlSeconds: positiveNumber(env, ENV.presignedUrlSeconds, DEFAULTS.presignedUrlSeconds),
     transferLeaseSeconds: positiveNumber(env, ENV.transferLeaseSeconds, DEFAULTS.consumerTimeoutSeconds),
     transferConcurrency: 4,
@@ -93,4 +98,5 @@ export function readSettings(env: Env): RuntimeSettings {
   };
 }
 
-export const allowlistFor = (settings: RuntimeSettings) => new HostAllowlist(settings.outputHosts, settings.network.allowPlainHttp);
+export const allowlistFor = (settings: RuntimeSettings) =>
+  new HostAllowlist(settings.outputHosts, settings.network.allowPlainHttp);

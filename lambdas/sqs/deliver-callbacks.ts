@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { attemptNumber } from '../core/callback-fairness';
 import type { CallbackMessage } from '../core/ports';
+import { OwnerRounds } from '../use-cases/callback-rounds';
 import type { Callback } from '../use-cases/deliver-callback';
 import type { Dependencies } from '../use-cases/dependencies';
-import { OwnerRounds } from '../use-cases/callback-rounds';
 import { processRecordsWithin } from './batch';
 
 /**
@@ -25,7 +25,10 @@ export const deliverCallbacks =
           const callback = await loads.get(record.messageId)!;
           return callback ? await rounds.outcome(callback) : true;
         } catch (error) {
-          deps.log.error('could not handle a callback; it comes back after the queue\'s visibility timeout', { messageId: record.messageId, error });
+          deps.log.error("could not handle a callback; it comes back after the queue's visibility timeout", {
+            messageId: record.messageId,
+            error,
+          });
           return false;
         }
       };
@@ -43,7 +46,10 @@ async function load(deps: Dependencies, record: SQSRecord): Promise<Callback | u
   }
   const job = typeof message.jobId === 'string' ? await deps.jobs.get(message.jobId) : undefined;
   if (!job?.callbackUrl) {
-    deps.log.warn('callback for no job, or a job without callbackUrl; dropped', { messageId: record.messageId, jobId: message.jobId });
+    deps.log.warn('callback for no job, or a job without callbackUrl; dropped', {
+      messageId: record.messageId,
+      jobId: message.jobId,
+    });
     return undefined;
   }
   const attempt = attemptNumber(message.attempts, Number(record.attributes?.ApproximateReceiveCount ?? 1));

@@ -4,7 +4,7 @@ import { JOB_ID } from '../core/ids';
 import type { Job, StoredOutput } from '../core/job';
 import { findOutputFiles } from '../core/outputs';
 import type { JobResult, QueueMessage, TransferLease } from '../core/ports';
-import { jobIdFromWebhookUrl, parsePrediction, type Prediction } from '../core/prediction';
+import { jobIdFromWebhookUrl, type Prediction, parsePrediction } from '../core/prediction';
 import { decide, type JobPatch } from '../core/state-machine';
 import { laterOf } from '../core/time';
 import { copyOutputs, discardCopiesIfEnded } from './copy-outputs';
@@ -53,7 +53,9 @@ async function readPrediction(deps: Dependencies, message: QueueMessage): Promis
 async function findJob(deps: Dependencies, message: QueueMessage, prediction: Prediction): Promise<Job> {
   const jobId = message.jobId ?? jobIdFromWebhookUrl(prediction.webhook);
   // Only a well-formed id is looked up: anything else is no job of ours (and could not be a table key).
-  const job = (jobId && JOB_ID.test(jobId) ? await deps.jobs.get(jobId) : undefined) ?? (await deps.jobs.findByPredictionId(prediction.id));
+  const job =
+    (jobId && JOB_ID.test(jobId) ? await deps.jobs.get(jobId) : undefined) ??
+    (await deps.jobs.findByPredictionId(prediction.id));
   if (!job) throw new PoisonMessage(`No job for prediction ${prediction.id}`);
   return job;
 }
@@ -108,13 +110,20 @@ async function succeed(deps: Dependencies, success: Application & { patch: JobPa
       progress.copied = await copyOutputs(deps, job, files, { ...lease, holder });
     } catch (error) {
       if (!(error instanceof OutputFailure) || !error.permanent) throw error;
-      deps.log.warn('output cannot be copied; the job fails', { jobId: job.id, code: error.code, reason: error.message });
+      deps.log.warn('output cannot be copied; the job fails', {
+        jobId: job.id,
+        code: error.code,
+        reason: error.message,
+      });
       progress.failed = error;
     }
   }
   // Copying takes time, and other events may have been written meanwhile: each write after it is stamped
   // with the time it is made, so `updatedAt` stays monotonic without losing the race to such an event.
-  const stamped = (written: JobPatch): JobPatch => ({ ...written, updatedAt: laterOf(deps.clock().toISOString(), written.updatedAt) });
+  const stamped = (written: JobPatch): JobPatch => ({
+    ...written,
+    updatedAt: laterOf(deps.clock().toISOString(), written.updatedAt),
+  });
   if (progress.failed) {
     const { code, message } = progress.failed;
     const outcome = await deps.jobs.advance(job.id, stamped({ ...patch, status: 'failed', error: { code, message } }));
@@ -130,7 +139,12 @@ async function succeed(deps: Dependencies, success: Application & { patch: JobPa
     await discardCopiesIfEnded(deps, job.id, stored);
     return false;
   }
-  deps.log.info('job succeeded', { jobId: job.id, predictionId: prediction.id, owner: job.owner, outputs: outputs.length });
+  deps.log.info('job succeeded', {
+    jobId: job.id,
+    predictionId: prediction.id,
+    owner: job.owner,
+    outputs: outputs.length,
+  });
   await jobEnded(deps, outcome.job);
   return true;
 }

@@ -1,5 +1,5 @@
-import { planOwner, QUICK_ROUND_MS, SHARE_WAIT_SECONDS, type OwnerPlan } from '../core/callback-fairness';
-import { deliverCallback, type Callback } from './deliver-callback';
+import { type OwnerPlan, planOwner, QUICK_ROUND_MS, SHARE_WAIT_SECONDS } from '../core/callback-fairness';
+import { type Callback, deliverCallback } from './deliver-callback';
 import type { Dependencies } from './dependencies';
 
 /** How often a batch that waits for its owner's share asks again. */
@@ -35,7 +35,11 @@ export class OwnerRounds {
     const plan = await this.plan(owner);
     if (!plan.deliver) {
       const wait = plan;
-      return new Map(await Promise.all(callbacks.map(async (callback) => [callback.record.messageId, await requeue(deps, callback, wait)] as const)));
+      return new Map(
+        await Promise.all(
+          callbacks.map(async (callback) => [callback.record.messageId, await requeue(deps, callback, wait)] as const),
+        ),
+      );
     }
     // The lease is given back as soon as every endpoint has answered (or not), before the attempts are logged:
     // a batch waiting for the owner's share gets it that much sooner.
@@ -59,7 +63,10 @@ export class OwnerRounds {
         try {
           return await deliverCallback(deps, callback, this.signal, answered);
         } catch (error) {
-          deps.log.error('callback attempt failed unexpectedly; it comes back after the queue\'s visibility timeout', { jobId: callback.job.id, error });
+          deps.log.error("callback attempt failed unexpectedly; it comes back after the queue's visibility timeout", {
+            jobId: callback.job.id,
+            error,
+          });
           return false;
         } finally {
           answered(false);
@@ -83,8 +90,14 @@ export class OwnerRounds {
       const state = await callbackOwners.read(owner);
       const now = clock();
       const plan = planOwner(state, this.batchId, now.getTime(), settings.callbacks.retryBaseSeconds);
-      if (plan.deliver ? await callbackOwners.lease(owner, state, plan.leases, now) : plan.reason === 'parked' || !plan.soon) return plan;
-      if (now.getTime() - since >= QUICK_ROUND_MS) return { deliver: false, waitSeconds: SHARE_WAIT_SECONDS, reason: 'share', soon: false };
+      if (
+        plan.deliver
+          ? await callbackOwners.lease(owner, state, plan.leases, now)
+          : plan.reason === 'parked' || !plan.soon
+      )
+        return plan;
+      if (now.getTime() - since >= QUICK_ROUND_MS)
+        return { deliver: false, waitSeconds: SHARE_WAIT_SECONDS, reason: 'share', soon: false };
       await new Promise((resolve) => setTimeout(resolve, SHARE_POLL_MS));
     }
   }
@@ -94,7 +107,11 @@ export class OwnerRounds {
  * Back to the queue as a new message, delayed, carrying the attempts made so far: changing the received
  * message's visibility would count a receive, and the queue's redrive would take waits for failed attempts.
  */
-async function requeue(deps: Dependencies, { record, job, attempt }: Callback, wait: { waitSeconds: number; reason: 'parked' | 'share' }): Promise<boolean> {
+async function requeue(
+  deps: Dependencies,
+  { record, job, attempt }: Callback,
+  wait: { waitSeconds: number; reason: 'parked' | 'share' },
+): Promise<boolean> {
   const attempts = attempt - 1;
   const context = { jobId: job.id, owner: job.owner, waitSeconds: wait.waitSeconds };
   try {
@@ -104,6 +121,11 @@ async function requeue(deps: Dependencies, { record, job, attempt }: Callback, w
     await deps.callbacks.retryLater(record.receiptHandle, wait.waitSeconds).catch(() => undefined);
     return false;
   }
-  deps.log.info(wait.reason === 'parked' ? 'callback waits: its owner is parked' : 'callback waits: its owner has its share of the sender', context);
+  deps.log.info(
+    wait.reason === 'parked'
+      ? 'callback waits: its owner is parked'
+      : 'callback waits: its owner has its share of the sender',
+    context,
+  );
   return true;
 }

@@ -1,9 +1,9 @@
-import { Transform, pipeline, type Readable } from 'node:stream';
+import { pipeline, type Readable, Transform } from 'node:stream';
+import { outputKey } from '../../contract/bucket';
 import { OutputFailure, TransferInProgress } from '../core/errors';
 import { isTerminal, type Job, type StoredOutput } from '../core/job';
 import { storedFormOf } from '../core/media-types';
 import { ByteBudget, checkFileCount } from '../core/output-limits';
-import { outputKey } from '../../contract/bucket';
 import { decodeDataUri, type FileRef } from '../core/outputs';
 import type { TransferLease } from '../core/ports';
 import { withRetries } from '../core/retry';
@@ -78,7 +78,11 @@ export async function copyOutputs(
   }
   // Refused to record a copy: another consumer took the copy over (same keys: keep them), or the job ended.
   if (failures.some((failure) => failure instanceof TransferInProgress)) {
-    await discardCopiesIfEnded(deps, job.id, stored.filter(Boolean).map((output) => output.key));
+    await discardCopiesIfEnded(
+      deps,
+      job.id,
+      stored.filter(Boolean).map((output) => output.key),
+    );
   }
   throw failures[0];
 }
@@ -101,7 +105,12 @@ export async function discardCopiesIfEnded(
   return true;
 }
 
-async function copyOne(deps: CopyDependencies, job: Pick<Job, 'id' | 'owner'>, file: FileRef, budget: ByteBudget): Promise<StoredOutput> {
+async function copyOne(
+  deps: CopyDependencies,
+  job: Pick<Job, 'id' | 'owner'>,
+  file: FileRef,
+  budget: ByteBudget,
+): Promise<StoredOutput> {
   if (file.url.startsWith('data:')) {
     let decoded: ReturnType<typeof decodeDataUri>;
     try {

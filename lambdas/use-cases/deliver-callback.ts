@@ -1,8 +1,8 @@
-import { callbackSecretFor } from '../core/callback-signing';
 import { MAX_ATTEMPTS, retryDelaySeconds } from '../core/callback-fairness';
-import { parseSigningSecrets, signWebhook } from '../core/webhook-signature';
+import { callbackSecretFor } from '../core/callback-signing';
 import type { Job } from '../core/job';
 import type { ReceivedMessage } from '../core/ports';
+import { parseSigningSecrets, signWebhook } from '../core/webhook-signature';
 import type { Dependencies } from './dependencies';
 import { presentJob } from './present-job';
 
@@ -33,14 +33,23 @@ export async function deliverCallback(
   const answer = await deps.callbackEndpoint.post(
     job.callbackUrl,
     body,
-    { 'webhook-id': webhookId, 'webhook-timestamp': String(timestamp), 'webhook-signature': signWebhook(key, webhookId, timestamp, body) },
+    {
+      'webhook-id': webhookId,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': signWebhook(key, webhookId, timestamp, body),
+    },
     signal,
   );
   const delivered = answer.status >= 200 && answer.status < 300;
   answered(delivered);
   const context = { jobId: job.id, owner: job.owner, attempt, status: answer.status };
   await deps.jobs
-    .recordCallbackDelivery(job.id, { at: now.toISOString(), attempt, status: answer.status, ...(answer.error ? { error: answer.error } : {}) })
+    .recordCallbackDelivery(job.id, {
+      at: now.toISOString(),
+      attempt,
+      status: answer.status,
+      ...(answer.error ? { error: answer.error } : {}),
+    })
     .catch((error) => deps.log.warn('could not record a callback delivery', { ...context, error }));
   if (delivered) {
     deps.log.info('callback delivered', context);
@@ -51,7 +60,10 @@ export async function deliverCallback(
     // receives restart. Its attempts start again if it is redriven.
     try {
       await deps.callbackDeadLetters.send({ jobId: job.id });
-      deps.log.error('callback not delivered after its last attempt; moved to the callbacks DLQ', { ...context, error: answer.error });
+      deps.log.error('callback not delivered after its last attempt; moved to the callbacks DLQ', {
+        ...context,
+        error: answer.error,
+      });
       return true;
     } catch (error) {
       deps.log.error('could not move a callback to the DLQ; it is retried instead', { ...context, error });

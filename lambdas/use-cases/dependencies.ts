@@ -6,7 +6,19 @@ import type { HostAllowlist } from '../core/host-allowlist';
 import type { Log } from '../core/log';
 import type { Metrics } from '../core/metrics';
 import type { OutputLimits } from '../core/output-limits';
-import type { CallbackEndpoint, CallbackOwners, CallbackQueue, JobQueue, JobRepository, ObjectStore, OutputSource, OwnerQuota, ReplicateGateway, Secrets, WebhookReceipts } from '../core/ports';
+import type {
+  CallbackEndpoint,
+  CallbackOwners,
+  CallbackQueue,
+  JobQueue,
+  JobRepository,
+  ObjectStore,
+  OutputSource,
+  OwnerQuota,
+  ReplicateGateway,
+  Secrets,
+  WebhookReceipts,
+} from '../core/ports';
 import type { Clock } from '../core/time';
 
 /** Settings the handlers read; the CDK construct's props and the local server's environment fill them. */

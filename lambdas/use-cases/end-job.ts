@@ -1,7 +1,7 @@
 import type { Job } from '../core/job';
+import { recordJobEnd } from '../core/metrics';
 import type { JobEnding, WriteOutcome } from '../core/ports';
 import { laterOf } from '../core/time';
-import { recordJobEnd } from '../core/metrics';
 import type { Dependencies } from './dependencies';
 
 /**
@@ -21,13 +21,17 @@ export async function jobEnded(
       await deps.callbacks.send({ jobId: job.id });
     } catch (error) {
       // The job itself is recorded; GET /jobs/{id} stays the source of truth if a callback is lost.
-      deps.log.error('could not queue the job\'s callback', { jobId: job.id, owner: job.owner, error });
+      deps.log.error("could not queue the job's callback", { jobId: job.id, owner: job.owner, error });
     }
   }
   try {
     await deps.quota.release(job.owner, options);
   } catch (error) {
-    deps.log.warn('could not release the owner\'s in-flight slot; it is repaired when the owner reaches the limit', { jobId: job.id, owner: job.owner, error });
+    deps.log.warn("could not release the owner's in-flight slot; it is repaired when the owner reaches the limit", {
+      jobId: job.id,
+      owner: job.owner,
+      error,
+    });
   }
 }
 
@@ -44,7 +48,11 @@ export async function endJob(
 ): Promise<WriteOutcome> {
   const now = deps.clock();
   const { refundDaily, notify, ...finishOptions } = options;
-  const outcome = await deps.jobs.finish(job.id, { ...ending, updatedAt: laterOf(now.toISOString(), job.updatedAt) }, finishOptions);
+  const outcome = await deps.jobs.finish(
+    job.id,
+    { ...ending, updatedAt: laterOf(now.toISOString(), job.updatedAt) },
+    finishOptions,
+  );
   if (outcome.applied) await jobEnded(deps, outcome.job, { refundDaily, now, notify });
   return outcome;
 }

@@ -1,6 +1,6 @@
 import type { Job } from '../core/job';
+import { type JobView, toJobView } from '../core/job-view';
 import { servedInline } from '../core/media-types';
-import { toJobView, type JobView } from '../core/job-view';
 import type { Dependencies } from './dependencies';
 
 /**
@@ -11,7 +11,9 @@ export async function presentJob(deps: Pick<Dependencies, 'objects' | 'settings'
   const [urls, output] = await Promise.all([
     Promise.all(
       job.outputs.map((stored) =>
-        deps.objects.presignGet(stored.key, deps.settings.presignedUrlSeconds, { inline: servedInline(stored.contentType) }),
+        deps.objects.presignGet(stored.key, deps.settings.presignedUrlSeconds, {
+          inline: servedInline(stored.contentType),
+        }),
       ),
     ),
     job.outputKey ? deps.objects.getText(job.outputKey).then((text) => JSON.parse(text) as unknown) : job.output,

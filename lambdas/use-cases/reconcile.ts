@@ -1,6 +1,6 @@
 import { ReplicateFailure } from '../core/errors';
 import { takeFairly } from '../core/fair-share';
-import { isTerminal, STATUS_RANK, SUBMIT_GRACE_SECONDS, type Job } from '../core/job';
+import { isTerminal, type Job, STATUS_RANK, SUBMIT_GRACE_SECONDS } from '../core/job';
 import { METRIC } from '../core/metrics';
 import type { JobEnding } from '../core/ports';
 import { jobStatusOf } from '../core/prediction';
@@ -77,7 +77,10 @@ async function reconcileJob(deps: Dependencies, job: Job, now: Date, report: Rec
 
   if (ageSeconds > timeoutSeconds) {
     if (job.predictionId) await cancelQuietly(deps, job);
-    const ended = await end(deps, job, { status: 'failed', error: { code: 'timeout', message: `The job did not finish within ${timeoutSeconds} s` } });
+    const ended = await end(deps, job, {
+      status: 'failed',
+      error: { code: 'timeout', message: `The job did not finish within ${timeoutSeconds} s` },
+    });
     if (ended) {
       report.timedOut++;
       deps.metrics.count(METRIC.jobsTimedOut);
@@ -87,7 +90,12 @@ async function reconcileJob(deps: Dependencies, job: Job, now: Date, report: Rec
   if (!job.predictionId) {
     if (ageSeconds < SUBMIT_GRACE_SECONDS) return true;
     const message = 'The submission did not complete; retry with the same Idempotency-Key';
-    const ended = await end(deps, job, { status: 'failed', error: { code: 'submit_failed', message } }, { unsubmittedOnly: true, retryableSubmission: true });
+    const ended = await end(
+      deps,
+      job,
+      { status: 'failed', error: { code: 'submit_failed', message } },
+      { unsubmittedOnly: true, retryableSubmission: true },
+    );
     if (ended) report.abandoned++;
     return !ended;
   }
@@ -96,9 +104,19 @@ async function reconcileJob(deps: Dependencies, job: Job, now: Date, report: Rec
   const status = jobStatusOf(prediction);
   if (!status || STATUS_RANK[status] <= job.rank) return true;
   const receivedAt = now.toISOString();
-  await enqueuePrediction(deps, { source: 'poll', jobId: job.id, receivedAt }, JSON.stringify(prediction), `poll-${prediction.id}-${receivedAt}`);
+  await enqueuePrediction(
+    deps,
+    { source: 'poll', jobId: job.id, receivedAt },
+    JSON.stringify(prediction),
+    `poll-${prediction.id}-${receivedAt}`,
+  );
   report.advanced++;
-  deps.log.info('reconciler found progress', { jobId: job.id, predictionId: prediction.id, owner: job.owner, status: prediction.status });
+  deps.log.info('reconciler found progress', {
+    jobId: job.id,
+    predictionId: prediction.id,
+    owner: job.owner,
+    status: prediction.status,
+  });
   return true;
 }
 
@@ -110,7 +128,12 @@ async function end(
 ): Promise<boolean> {
   const outcome = await endJob(deps, job, ending, options);
   if (outcome.applied) {
-    deps.log.warn('reconciler ended a job', { jobId: job.id, predictionId: job.predictionId, owner: job.owner, code: ending.error.code });
+    deps.log.warn('reconciler ended a job', {
+      jobId: job.id,
+      predictionId: job.predictionId,
+      owner: job.owner,
+      code: ending.error.code,
+    });
   }
   return outcome.applied;
 }

@@ -75,7 +75,9 @@ export function readAppModel(assembly: CloudAssembly): AppModel {
   const resources = assembly.template.Resources;
   const ofType = (type: string) => Object.entries(resources).filter(([, resource]) => resource.Type === type);
   return {
-    functions: ofType('AWS::Lambda::Function').map(([logicalId, resource]) => readFunction(assembly, resources, logicalId, resource)),
+    functions: ofType('AWS::Lambda::Function').map(([logicalId, resource]) =>
+      readFunction(assembly, resources, logicalId, resource),
+    ),
     routes: readRoutes(resources),
     usagePlan: ofType('AWS::ApiGateway::UsagePlan').map(([, { Properties: p }]) => ({
       rateLimit: p.Throttle?.RateLimit,
@@ -103,10 +105,16 @@ export function readAppModel(assembly: CloudAssembly): AppModel {
       visibilityTimeoutSeconds: p.VisibilityTimeout ?? 30,
       retentionSeconds: p.MessageRetentionPeriod,
       redrive: p.RedrivePolicy
-        ? { deadLetterQueueLogicalId: getAttOf(p.RedrivePolicy.deadLetterTargetArn), maxReceiveCount: p.RedrivePolicy.maxReceiveCount }
+        ? {
+            deadLetterQueueLogicalId: getAttOf(p.RedrivePolicy.deadLetterTargetArn),
+            maxReceiveCount: p.RedrivePolicy.maxReceiveCount,
+          }
         : undefined,
     })),
-    tables: ofType('AWS::DynamoDB::Table').map(([logicalId, resource]) => ({ logicalId, properties: resource.Properties })),
+    tables: ofType('AWS::DynamoDB::Table').map(([logicalId, resource]) => ({
+      logicalId,
+      properties: resource.Properties,
+    })),
     buckets: ofType('AWS::S3::Bucket').map(([logicalId]) => logicalId),
     secrets: ofType('AWS::SecretsManager::Secret').map(([logicalId, { Properties: p }]) => ({
       logicalId,
@@ -116,14 +124,26 @@ export function readAppModel(assembly: CloudAssembly): AppModel {
   };
 }
 
-function readFunction(assembly: CloudAssembly, resources: Resources, logicalId: string, resource: Resources[string]): FunctionModel {
+function readFunction(
+  assembly: CloudAssembly,
+  resources: Resources,
+  logicalId: string,
+  resource: Resources[string],
+): FunctionModel {
   const p = resource.Properties;
   const assetPath = resource.Metadata?.['aws:asset:path'];
   if (!assetPath) throw new Error(`${logicalId} has no bundled asset (aws:asset:path)`);
   const roleLogicalId = getAttOf(p.Role);
-  const inline = (resources[roleLogicalId].Properties?.Policies ?? []).map((policy: any) => ({ name: policy.PolicyName, document: policy.PolicyDocument }));
+  const inline = (resources[roleLogicalId].Properties?.Policies ?? []).map((policy: any) => ({
+    name: policy.PolicyName,
+    document: policy.PolicyDocument,
+  }));
   const attached = Object.entries(resources)
-    .filter(([, r]) => r.Type === 'AWS::IAM::Policy' && (r.Properties.Roles ?? []).some((role: unknown) => refOf(role) === roleLogicalId))
+    .filter(
+      ([, r]) =>
+        r.Type === 'AWS::IAM::Policy' &&
+        (r.Properties.Roles ?? []).some((role: unknown) => refOf(role) === roleLogicalId),
+    )
     .map(([policyId, r]) => ({ name: policyId, document: r.Properties.PolicyDocument }));
   return {
     logicalId,
@@ -182,7 +202,9 @@ function stageThrottle(resources: Resources, path: string, method: string): Rout
   const setting =
     settings.find((s) => s.ResourcePath === escaped && s.HttpMethod === method && throttles(s)) ??
     settings.find((s) => s.ResourcePath === '/*' && s.HttpMethod === '*' && throttles(s));
-  return setting ? { rateLimit: setting.ThrottlingRateLimit ?? Infinity, burstLimit: setting.ThrottlingBurstLimit ?? Infinity } : undefined;
+  return setting
+    ? { rateLimit: setting.ThrottlingRateLimit ?? Infinity, burstLimit: setting.ThrottlingBurstLimit ?? Infinity }
+    : undefined;
 }
 
 const refOf = (value: any): string => {

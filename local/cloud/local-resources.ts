@@ -1,10 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
-import { randomBytes } from 'node:crypto';
 import type { AwsClients } from '../../lambdas/runtime/create-dependencies';
 import type { AppModel } from './app-model';
-import { resolveIntrinsics, type Environment } from './intrinsics';
+import { type Environment, resolveIntrinsics } from './intrinsics';
 import type { CloudAssembly } from './synthesize';
 
 /**
@@ -51,7 +51,8 @@ export async function createLocalResources(options: {
   };
 
   const physical = (logicalId: string, attribute?: string): string => {
-    if (logicalId in templateParameters) return options.parameters[logicalId] ?? templateParameters[logicalId].Default ?? '';
+    if (logicalId in templateParameters)
+      return options.parameters[logicalId] ?? templateParameters[logicalId].Default ?? '';
     const type = resources[logicalId]?.Type;
     if (!type) throw new Error(`The template references ${logicalId}, which it does not declare`);
     switch (`${type}${attribute ? `.${attribute}` : ''}`) {
@@ -105,7 +106,8 @@ export async function createLocalResources(options: {
       }),
     );
   }
-  for (const logicalId of model.buckets) await clients.s3.send(new CreateBucketCommand({ Bucket: names.bucket(logicalId) }));
+  for (const logicalId of model.buckets)
+    await clients.s3.send(new CreateBucketCommand({ Bucket: names.bucket(logicalId) }));
   // Dead-letter queues first: a redrive policy names its target's ARN.
   const queues = [...model.queues].sort((a, b) => Number(Boolean(a.redrive)) - Number(Boolean(b.redrive)));
   for (const queue of queues) {
@@ -130,7 +132,9 @@ export async function createLocalResources(options: {
   for (const secret of model.secrets) {
     // CloudFormation generates a GenerateSecretString secret at deploy; the others hold their template
     // placeholder until `npm run secrets`, which locally is the value npm start was given.
-    const value = options.secretValue(secret.logicalId) ?? (secret.generated ? randomBytes(36).toString('base64url') : secret.placeholder ?? '');
+    const value =
+      options.secretValue(secret.logicalId) ??
+      (secret.generated ? randomBytes(36).toString('base64url') : (secret.placeholder ?? ''));
     options.putSecret(names.secret(secret.logicalId), value);
   }
 

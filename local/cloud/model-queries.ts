@@ -20,7 +20,8 @@ export function checkEventSources(model: AppModel) {
 /** The environment variable through which functions find a secret: it tells which value the secret holds. */
 export function environmentVariableReferencing(model: AppModel, logicalId: string): string | undefined {
   for (const fn of model.functions) {
-    for (const [name, value] of Object.entries(fn.environment)) if ((value as { Ref?: string })?.Ref === logicalId) return name;
+    for (const [name, value] of Object.entries(fn.environment))
+      if ((value as { Ref?: string })?.Ref === logicalId) return name;
   }
   return undefined;
 }
@@ -32,20 +33,25 @@ export function concurrencyOf(model: AppModel, fn: FunctionModel): number {
 
 /** Each table's partition keys (the table's and its indexes'), which `dynamodb:LeadingKeys` is about. */
 export function tableKeysOf(model: AppModel): IamProxyOptions['context']['tables'] {
-  const hashOf = (keySchema: Array<{ AttributeName: string; KeyType: string }>) => keySchema.find((key) => key.KeyType === 'HASH')!.AttributeName;
+  const hashOf = (keySchema: Array<{ AttributeName: string; KeyType: string }>) =>
+    keySchema.find((key) => key.KeyType === 'HASH')!.AttributeName;
   // Local table names are their logical ids (local-resources.ts).
   return Object.fromEntries(
     model.tables.map(({ logicalId, properties }) => [
       logicalId,
       {
         partitionKey: hashOf(properties.KeySchema),
-        indexes: Object.fromEntries((properties.GlobalSecondaryIndexes ?? []).map((index: any) => [index.IndexName, hashOf(index.KeySchema)])),
+        indexes: Object.fromEntries(
+          (properties.GlobalSecondaryIndexes ?? []).map((index: any) => [index.IndexName, hashOf(index.KeySchema)]),
+        ),
       },
     ]),
   );
 }
 
 export function stageNameOf(assembly: CloudAssembly): string {
-  const stage = Object.values(assembly.template.Resources).find((resource) => resource.Type === 'AWS::ApiGateway::Stage');
+  const stage = Object.values(assembly.template.Resources).find(
+    (resource) => resource.Type === 'AWS::ApiGateway::Stage',
+  );
   return stage?.Properties?.StageName ?? 'prod';
 }

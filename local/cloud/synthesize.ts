@@ -24,7 +24,11 @@ export interface CloudAssembly {
 export async function synthesize(context: Record<string, string>): Promise<CloudAssembly> {
   const cdkJson = JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf8'));
   // What the CDK CLI adds for `cdk synth`: asset metadata names each function's bundle directory.
-  const cliContext = { 'aws:cdk:enable-asset-metadata': true, 'aws:cdk:enable-path-metadata': true, 'aws:cdk:bundling-stacks': ['**'] };
+  const cliContext = {
+    'aws:cdk:enable-asset-metadata': true,
+    'aws:cdk:enable-path-metadata': true,
+    'aws:cdk:bundling-stacks': ['**'],
+  };
   const fullContext = { ...cdkJson.context, ...cliContext, ...context };
   const key = sourceHash(JSON.stringify(Object.entries(fullContext).sort(([a], [b]) => a.localeCompare(b))));
   const dir = join(ROOT, 'cdk.out', 'local', key);
@@ -58,7 +62,8 @@ export function pruneOldAssemblies(parent: string, keep = 10, idleMs = 3_600_000
     .filter((name) => /^[0-9a-f]{16}$/.test(name))
     .map((name) => ({ path: join(parent, name), used: statSync(join(parent, name)).mtimeMs }))
     .sort((a, b) => b.used - a.used);
-  for (const old of assemblies.slice(keep)) if (old.used < Date.now() - idleMs) rmSync(old.path, { recursive: true, force: true });
+  for (const old of assemblies.slice(keep))
+    if (old.used < Date.now() - idleMs) rmSync(old.path, { recursive: true, force: true });
 }
 
 /** Runs the app the way the CDK CLI does: it reads its output directory and context from these two variables. */
@@ -73,7 +78,9 @@ function runApp(command: string, outdir: string, context: Record<string, unknown
     let stderr = '';
     child.stderr!.on('data', (chunk) => (stderr += chunk));
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`cdk synth failed (exit ${code}):\n${stderr}`))));
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`cdk synth failed (exit ${code}):\n${stderr}`)),
+    );
   });
 }
 

@@ -83,7 +83,9 @@ export function serviceOf(headers: Record<string, string | undefined>): AwsServi
 
 /** Whether `describeAwsRequest` needs the body: always for the JSON protocols, for S3 only DeleteObjects. */
 export function needsBody(request: Pick<AwsRequest, 'method' | 'query' | 'headers'>): boolean {
-  return serviceOf(request.headers) !== 's3' || (request.method.toUpperCase() === 'POST' && request.query.has('delete'));
+  return (
+    serviceOf(request.headers) !== 's3' || (request.method.toUpperCase() === 'POST' && request.query.has('delete'))
+  );
 }
 
 export function describeAwsRequest(request: AwsRequest, context: AwsRequestContext): AwsRequestDescription {
@@ -94,7 +96,13 @@ export function describeAwsRequest(request: AwsRequest, context: AwsRequestConte
   const describe = { dynamodb: describeDynamo, sqs: describeSqs, secretsmanager: describeSecret }[service];
   const authorizations = describe(operation, input, context);
   // A request that names nothing to authorize (an empty batch or transaction) is never let through for that.
-  return { service, operation, authorizations: authorizations.length ? authorizations : [{ action: `${service}:${operation}`, resource: '*', context: {} }] };
+  return {
+    service,
+    operation,
+    authorizations: authorizations.length
+      ? authorizations
+      : [{ action: `${service}:${operation}`, resource: '*', context: {} }],
+  };
 }
 
 // ---------------------------------------------------------------- DynamoDB
@@ -104,7 +112,10 @@ type Json = Record<string, any>;
 function describeDynamo(operation: string, input: Json, context: AwsRequestContext): AwsAuthorization[] {
   const on = (tableName: unknown, action: string, values: string[], indexName?: unknown): AwsAuthorization => {
     const arn = tableArn(tableName, context);
-    return withLeadingKeys({ action: `dynamodb:${action}`, resource: typeof indexName === 'string' ? `${arn}/index/${indexName}` : arn }, values);
+    return withLeadingKeys(
+      { action: `dynamodb:${action}`, resource: typeof indexName === 'string' ? `${arn}/index/${indexName}` : arn },
+      values,
+    );
   };
   const table = input.TableName;
   switch (operation) {
@@ -124,23 +135,49 @@ function describeDynamo(operation: string, input: Json, context: AwsRequestConte
       );
     case 'BatchWriteItem':
       return Object.entries((input.RequestItems ?? {}) as Json).map(([name, writes]) =>
-        on(name, operation, partitionValues(name, asArray(writes).map((write) => write?.PutRequest?.Item ?? write?.DeleteRequest?.Key), context)),
+        on(
+          name,
+          operation,
+          partitionValues(
+            name,
+            asArray(writes).map((write) => write?.PutRequest?.Item ?? write?.DeleteRequest?.Key),
+            context,
+          ),
+        ),
       );
     case 'TransactWriteItems':
     case 'TransactGetItems': {
       // IAM authorizes each contained operation as its own action, on its own table.
-      const actions: Record<string, string> = { Put: 'PutItem', Update: 'UpdateItem', Delete: 'DeleteItem', ConditionCheck: 'ConditionCheckItem', Get: 'GetItem' };
+      const actions: Record<string, string> = {
+        Put: 'PutItem',
+        Update: 'UpdateItem',
+        Delete: 'DeleteItem',
+        ConditionCheck: 'ConditionCheckItem',
+        Get: 'GetItem',
+      };
       return asArray(input.TransactItems).flatMap((item: Json) =>
         Object.entries(item ?? {})
           .filter(([kind]) => kind in actions)
-          .map(([kind, inner]) => on(inner?.TableName, actions[kind], partitionValues(inner?.TableName, [inner?.Item ?? inner?.Key], context))),
+          .map(([kind, inner]) =>
+            on(
+              inner?.TableName,
+              actions[kind],
+              partitionValues(inner?.TableName, [inner?.Item ?? inner?.Key], context),
+            ),
+          ),
       );
     }
     case 'DescribeTable':
     case 'CreateTable':
       return [on(table, operation, [])];
     default:
-      return [{ action: `dynamodb:${operation}`, resource: typeof table === 'string' ? tableArn(table, context) : '*', context: {} }];
+      return [
+        {
+          action: `dynamodb:${operation}`,
+          resource: typeof table === 'string' ? tableArn(table, context) : '*',
+          context: {},
+        },
+      ];
   }
 }
 
@@ -225,7 +262,8 @@ function describeSqs(operation: string, input: Json, context: AwsRequestContext)
     PurgeQueue: 'PurgeQueue',
   };
   if (operation in actions) return [{ action: `sqs:${actions[operation]}`, resource: byUrl, context: {} }];
-  if (operation === 'GetQueueUrl' || operation === 'CreateQueue') return [{ action: `sqs:${operation}`, resource: queueArn(input.QueueName), context: {} }];
+  if (operation === 'GetQueueUrl' || operation === 'CreateQueue')
+    return [{ action: `sqs:${operation}`, resource: queueArn(input.QueueName), context: {} }];
   if (operation === 'ListQueues') return [{ action: 'sqs:ListQueues', resource: '*', context: {} }];
   return [{ action: `sqs:${operation}`, resource: byUrl, context: {} }];
 }
@@ -254,10 +292,38 @@ function describeSecret(operation: string, input: Json, context: AwsRequestConte
 
 /** Query parameters that name a sub-resource (and so another operation); `x-id`, `versionId`, `response-*` etc. do not. */
 const SUBRESOURCES = [
-  'uploads', 'uploadId', 'delete', 'acl', 'tagging', 'location', 'versioning', 'versions', 'policy', 'cors', 'lifecycle', 'website',
-  'logging', 'notification', 'replication', 'encryption', 'accelerate', 'requestPayment', 'restore', 'attributes', 'legal-hold',
-  'retention', 'object-lock', 'ownershipControls', 'publicAccessBlock', 'policyStatus', 'analytics', 'inventory', 'metrics',
-  'intelligent-tiering', 'select', 'torrent',
+  'uploads',
+  'uploadId',
+  'delete',
+  'acl',
+  'tagging',
+  'location',
+  'versioning',
+  'versions',
+  'policy',
+  'cors',
+  'lifecycle',
+  'website',
+  'logging',
+  'notification',
+  'replication',
+  'encryption',
+  'accelerate',
+  'requestPayment',
+  'restore',
+  'attributes',
+  'legal-hold',
+  'retention',
+  'object-lock',
+  'ownershipControls',
+  'publicAccessBlock',
+  'policyStatus',
+  'analytics',
+  'inventory',
+  'metrics',
+  'intelligent-tiering',
+  'select',
+  'torrent',
 ];
 
 function describeS3(request: AwsRequest, context: AwsRequestContext): AwsRequestDescription {
@@ -273,32 +339,56 @@ function describeS3(request: AwsRequest, context: AwsRequestContext): AwsRequest
     authorizations,
     ...(upstreamPath !== undefined ? { upstreamPath } : {}),
   });
-  const onObject = (action: string): AwsAuthorization => ({ action: `s3:${action}`, resource: objectArn, context: {}, key });
-  const onBucket = (action: string, conditions: Record<string, string> = {}): AwsAuthorization => ({ action: `s3:${action}`, resource: bucketArn, context: conditions });
+  const onObject = (action: string): AwsAuthorization => ({
+    action: `s3:${action}`,
+    resource: objectArn,
+    context: {},
+    key,
+  });
+  const onBucket = (action: string, conditions: Record<string, string> = {}): AwsAuthorization => ({
+    action: `s3:${action}`,
+    resource: bucketArn,
+    context: conditions,
+  });
   const unknown = (scope: 'Object' | 'Bucket') => {
     // e.g. GET ?tagging on an object → s3:GetObjectTagging, PUT ?policy on a bucket → s3:PutBucketPolicy (true for many; a wrong guess is denied)
     const verb = method === 'HEAD' ? 'Get' : method.charAt(0) + method.slice(1).toLowerCase();
-    const operation = `${verb}${scope}${(sub ?? '').split('-').map((part) => part.charAt(0).toUpperCase() + part.slice(1)).join('')}`;
+    const operation = `${verb}${scope}${(sub ?? '')
+      .split('-')
+      .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+      .join('')}`;
     return result(operation, [scope === 'Object' ? onObject(operation) : onBucket(operation)]);
   };
 
-  if (!bucket) return method === 'GET' ? result('ListBuckets', [{ action: 's3:ListAllMyBuckets', resource: '*', context: {} }]) : unknown('Bucket');
+  if (!bucket)
+    return method === 'GET'
+      ? result('ListBuckets', [{ action: 's3:ListAllMyBuckets', resource: '*', context: {} }])
+      : unknown('Bucket');
   // S3 refuses an empty uploadId or a bad partNumber (InvalidArgument). Treated as a multipart request, an empty
   // one would be authorized as a PutObject while an emulator may read it as something else (a DeleteObjects).
   const uploadId = query.get('uploadId');
   const partNumber = query.get('partNumber');
   if (uploadId === '' || (partNumber !== null && !/^[1-9]\d{0,4}$/.test(partNumber))) {
-    return result('InvalidArgument', [{ action: 's3:InvalidArgument', resource: key === undefined ? bucketArn : objectArn, context: {} }]);
+    return result('InvalidArgument', [
+      { action: 's3:InvalidArgument', resource: key === undefined ? bucketArn : objectArn, context: {} },
+    ]);
   }
 
   if (key === undefined) {
     if ((method === 'GET' || method === 'HEAD') && !sub) {
       const prefix = query.get('prefix');
-      const operation = method === 'HEAD' ? 'HeadBucket' : query.get('list-type') === '2' ? 'ListObjectsV2' : 'ListObjects';
-      return result(operation, [onBucket('ListBucket', method === 'GET' && prefix !== null ? { 's3:prefix': prefix } : {})]);
+      const operation =
+        method === 'HEAD' ? 'HeadBucket' : query.get('list-type') === '2' ? 'ListObjectsV2' : 'ListObjects';
+      return result(operation, [
+        onBucket('ListBucket', method === 'GET' && prefix !== null ? { 's3:prefix': prefix } : {}),
+      ]);
     }
-    if (method === 'GET' && sub === 'versions') return result('ListObjectVersions', [onBucket('ListBucketVersions', query.has('prefix') ? { 's3:prefix': query.get('prefix')! } : {})]);
-    if (method === 'GET' && sub === 'uploads') return result('ListMultipartUploads', [onBucket('ListBucketMultipartUploads')]);
+    if (method === 'GET' && sub === 'versions')
+      return result('ListObjectVersions', [
+        onBucket('ListBucketVersions', query.has('prefix') ? { 's3:prefix': query.get('prefix')! } : {}),
+      ]);
+    if (method === 'GET' && sub === 'uploads')
+      return result('ListMultipartUploads', [onBucket('ListBucketMultipartUploads')]);
     if (method === 'GET' && sub === 'location') return result('GetBucketLocation', [onBucket('GetBucketLocation')]);
     if (method === 'PUT' && !sub) return result('CreateBucket', [onBucket('CreateBucket')]);
     if (method === 'DELETE' && !sub) return result('DeleteBucket', [onBucket('DeleteBucket')]);
@@ -306,14 +396,20 @@ function describeS3(request: AwsRequest, context: AwsRequestContext): AwsRequest
       // DeleteObjects: IAM authorizes s3:DeleteObject on each key.
       const keys = request.body ? deleteObjectsKeys(request.body.toString('utf8')) : undefined;
       const each = keys ?? ['*'];
-      return result('DeleteObjects', each.map((each) => ({ action: 's3:DeleteObject', resource: `${bucketArn}/${each}`, context: {}, key: each })));
+      return result(
+        'DeleteObjects',
+        each.map((each) => ({ action: 's3:DeleteObject', resource: `${bucketArn}/${each}`, context: {}, key: each })),
+      );
     }
     return unknown('Bucket');
   }
 
   if (method === 'GET' || method === 'HEAD') {
     if (method === 'GET' && sub === 'uploadId') return result('ListParts', [onObject('ListMultipartUploadParts')]);
-    if (!sub) return result(method === 'HEAD' ? 'HeadObject' : 'GetObject', [onObject(query.has('versionId') ? 'GetObjectVersion' : 'GetObject')]);
+    if (!sub)
+      return result(method === 'HEAD' ? 'HeadObject' : 'GetObject', [
+        onObject(query.has('versionId') ? 'GetObjectVersion' : 'GetObject'),
+      ]);
     return unknown('Object');
   }
   if (method === 'PUT') {
@@ -321,12 +417,24 @@ function describeS3(request: AwsRequest, context: AwsRequestContext): AwsRequest
     const readSource = (): AwsAuthorization[] => {
       if (!copySource) return [];
       const source = safe(() => decodeURIComponent(copySource.replace(/^\//, '').split('?')[0]), copySource);
-      return [{ action: 's3:GetObject', resource: `arn:aws:s3:::${source}`, context: {}, key: source.slice(source.indexOf('/') + 1) }];
+      return [
+        {
+          action: 's3:GetObject',
+          resource: `arn:aws:s3:::${source}`,
+          context: {},
+          key: source.slice(source.indexOf('/') + 1),
+        },
+      ];
     };
-    if (sub === 'uploadId' && query.has('partNumber')) return result(copySource ? 'UploadPartCopy' : 'UploadPart', [onObject('PutObject'), ...readSource()]);
+    if (sub === 'uploadId' && query.has('partNumber'))
+      return result(copySource ? 'UploadPartCopy' : 'UploadPart', [onObject('PutObject'), ...readSource()]);
     // Tags and ACLs sent with the object need their own permissions, as in AWS.
-    const extras = [header(request.headers, 'x-amz-tagging') ? [onObject('PutObjectTagging')] : [], header(request.headers, 'x-amz-acl') ? [onObject('PutObjectAcl')] : []].flat();
-    if (!sub) return result(copySource ? 'CopyObject' : 'PutObject', [onObject('PutObject'), ...extras, ...readSource()]);
+    const extras = [
+      header(request.headers, 'x-amz-tagging') ? [onObject('PutObjectTagging')] : [],
+      header(request.headers, 'x-amz-acl') ? [onObject('PutObjectAcl')] : [],
+    ].flat();
+    if (!sub)
+      return result(copySource ? 'CopyObject' : 'PutObject', [onObject('PutObject'), ...extras, ...readSource()]);
     return unknown('Object');
   }
   if (method === 'POST') {
@@ -336,7 +444,8 @@ function describeS3(request: AwsRequest, context: AwsRequestContext): AwsRequest
   }
   if (method === 'DELETE') {
     if (sub === 'uploadId') return result('AbortMultipartUpload', [onObject('AbortMultipartUpload')]);
-    if (!sub) return result('DeleteObject', [onObject(query.has('versionId') ? 'DeleteObjectVersion' : 'DeleteObject')]);
+    if (!sub)
+      return result('DeleteObject', [onObject(query.has('versionId') ? 'DeleteObjectVersion' : 'DeleteObject')]);
   }
   return unknown('Object');
 }
@@ -351,7 +460,9 @@ export function s3Address(
   context: Pick<AwsRequestContext, 's3VirtualHostSuffixes'>,
 ): { bucket: string; key?: string; upstreamPath?: string } {
   const hostname = (header(request.headers, 'host') ?? '').replace(/:\d+$/, '').toLowerCase();
-  const suffix = (context.s3VirtualHostSuffixes ?? ['localhost']).find((each) => hostname.endsWith(`.${each.toLowerCase()}`));
+  const suffix = (context.s3VirtualHostSuffixes ?? ['localhost']).find((each) =>
+    hostname.endsWith(`.${each.toLowerCase()}`),
+  );
   const path = request.path.startsWith('/') ? request.path : `/${request.path}`;
   const decode = (raw: string) => (raw === '' ? undefined : safe(() => decodeURIComponent(raw), raw));
   if (suffix) {
@@ -360,7 +471,10 @@ export function s3Address(
   }
   const slash = path.indexOf('/', 1);
   if (slash < 0) return { bucket: safe(() => decodeURIComponent(path.slice(1)), path.slice(1)) };
-  return { bucket: safe(() => decodeURIComponent(path.slice(1, slash)), path.slice(1, slash)), key: decode(path.slice(slash + 1)) };
+  return {
+    bucket: safe(() => decodeURIComponent(path.slice(1, slash)), path.slice(1, slash)),
+    key: decode(path.slice(slash + 1)),
+  };
 }
 
 /** The `<Key>`s of a DeleteObjects XML body. */

@@ -3,12 +3,19 @@ import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerRespon
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream/promises';
-import { describeAwsRequest, needsBody, s3Address, serviceOf, type AwsRequestContext, type AwsService } from './aws-request';
-import { checkAuthorization } from './policy-check';
 import { readBody } from '../read-body';
+import {
+  type AwsRequestContext,
+  type AwsService,
+  describeAwsRequest,
+  needsBody,
+  s3Address,
+  serviceOf,
+} from './aws-request';
+import { checkAuthorization } from './policy-check';
+import { accessKeyIdOf, assumedRoleArn, type Principal } from './principal';
 import { s3ResponseOverrides } from './s3-response-overrides';
 import { verifySignature } from './signature';
-import { accessKeyIdOf, assumedRoleArn, type Principal } from './principal';
 
 /**
  * IAM in front of the local emulators. Every request from a function process is mapped to the IAM action(s),
@@ -76,14 +83,25 @@ export interface IamProxy {
 
 /** The JSON bodies are small (DynamoDB's largest, BatchWriteItem, is 16 MB). */
 const MAX_JSON_BODY_BYTES = 32 * 1024 * 1024;
-const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'expect'];
+const HOP_BY_HOP = [
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+  'expect',
+];
 
 export async function startIamProxy(options: IamProxyOptions): Promise<IamProxy> {
   const records: RequestRecord[] = [];
   /** This proxy's own origin, which queue URLs name (known once it listens). */
   let ownOrigin = '';
   const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
-  const upstreams = Object.fromEntries(Object.entries(options.upstreams).map(([service, url]) => [service, new URL(url)])) as Record<AwsService, URL>;
+  const upstreams = Object.fromEntries(
+    Object.entries(options.upstreams).map(([service, url]) => [service, new URL(url)]),
+  ) as Record<AwsService, URL>;
 
   const handle = async (req: IncomingMessage, res: ServerResponse, expectsContinue: boolean) => {
     const started = performance.now();
@@ -96,7 +114,8 @@ export async function startIamProxy(options: IamProxyOptions): Promise<IamProxy>
     const request = { method: req.method ?? 'GET', path, query: new URLSearchParams(search), headers };
     const service = serviceOf(headers);
     const keyId = accessKeyIdOf(request);
-    const upstreamPath = () => (service === 's3' ? (s3Address(request, options.context).upstreamPath ?? path) : path) + search;
+    const upstreamPath = () =>
+      (service === 's3' ? (s3Address(request, options.context).upstreamPath ?? path) : path) + search;
 
     const trustedSecret = keyId === undefined ? undefined : options.trustedKeys?.get(keyId);
     if (trustedSecret !== undefined) {
@@ -140,9 +159,16 @@ export async function startIamProxy(options: IamProxyOptions): Promise<IamProxy>
 
     if (!principal) {
       const name = keyId === undefined ? 'anonymous' : `unknown:${keyId}`;
-      const answer = keyId === undefined && service === 's3' ? denial(service, 'Access Denied', req.method) : invalidKey(service, keyId ?? '', req.method);
+      const answer =
+        keyId === undefined && service === 's3'
+          ? denial(service, 'Access Denied', req.method)
+          : invalidKey(service, keyId ?? '', req.method);
       refuse(res, answer.status, answer.headers, answer.body, expectsContinue);
-      record(name, description.authorizations.map(() => false), answer.status);
+      record(
+        name,
+        description.authorizations.map(() => false),
+        answer.status,
+      );
       const first = description.authorizations[0];
       options.onDenied?.({
         function: name,
@@ -159,14 +185,26 @@ export async function startIamProxy(options: IamProxyOptions): Promise<IamProxy>
       if (!verdict.valid) {
         const answer = badSignature(service, verdict.code, verdict.reason, req.method);
         refuse(res, answer.status, answer.headers, answer.body, expectsContinue);
-        record(principal.name, description.authorizations.map(() => false), answer.status);
+        record(
+          principal.name,
+          description.authorizations.map(() => false),
+          answer.status,
+        );
         const first = description.authorizations[0];
-        options.onDenied?.({ function: principal.name, action: first?.action ?? '', resource: first?.resource ?? '', message: verdict.reason, reason: verdict.code });
+        options.onDenied?.({
+          function: principal.name,
+          action: first?.action ?? '',
+          resource: first?.resource ?? '',
+          message: verdict.reason,
+          reason: verdict.code,
+        });
         return;
       }
     }
 
-    const results = await Promise.all(description.authorizations.map((authorization) => checkAuthorization(principal, authorization)));
+    const results = await Promise.all(
+      description.authorizations.map((authorization) => checkAuthorization(principal, authorization)),
+    );
     const deniedAt = results.findIndex((result) => !result.allowed);
     if (deniedAt >= 0) {
       const { action, resource } = description.authorizations[deniedAt];
@@ -178,22 +216,43 @@ export async function startIamProxy(options: IamProxyOptions): Promise<IamProxy>
       const answer = denial(service, message, req.method);
       // An unread S3 body: drained when it is coming anyway; when it waits for 100 Continue, the connection is closed instead.
       refuse(res, answer.status, answer.headers, answer.body, expectsContinue);
-      record(principal.name, results.map((result) => result.allowed), answer.status);
+      record(
+        principal.name,
+        results.map((result) => result.allowed),
+        answer.status,
+      );
       options.onDenied?.({ function: principal.name, action, resource, message, reason: results[deniedAt].reason });
       return;
     }
 
     if (expectsContinue && body === undefined) res.writeContinue();
-    const status = await forward(req, res, service, description.upstreamPath !== undefined ? description.upstreamPath + search : path + search, body);
-    record(principal.name, results.map(() => true), status);
+    const status = await forward(
+      req,
+      res,
+      service,
+      description.upstreamPath !== undefined ? description.upstreamPath + search : path + search,
+      body,
+    );
+    record(
+      principal.name,
+      results.map(() => true),
+      status,
+    );
   };
 
   /** Sends the request on (the buffered body, or the request stream itself) and streams the answer back; resolves with its status once it has ended. */
-  const forward = async (req: IncomingMessage, res: ServerResponse, service: AwsService, path: string, body: Buffer | undefined): Promise<number> => {
+  const forward = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    service: AwsService,
+    path: string,
+    body: Buffer | undefined,
+  ): Promise<number> => {
     const target = upstreams[service];
     // Queue URLs name this proxy (the SDK sends a queue's requests to its URL's host, as in AWS, where that is
     // the SQS endpoint); the emulator knows each queue by the URL it gave it, so the proxy translates.
-    if (service === 'sqs' && body !== undefined) body = translateQueueUrl(body, ownOrigin, options.sqsQueueUrlOrigin ?? target.origin);
+    if (service === 'sqs' && body !== undefined)
+      body = translateQueueUrl(body, ownOrigin, options.sqsQueueUrlOrigin ?? target.origin);
     const headers: IncomingHttpHeaders = { ...req.headers, host: target.host };
     for (const name of HOP_BY_HOP) delete headers[name];
     if (body !== undefined) headers['content-length'] = String(body.length);
@@ -221,7 +280,11 @@ export async function startIamProxy(options: IamProxyOptions): Promise<IamProxy>
       const status = answer.statusCode ?? 502;
       const answerHeaders = { ...answer.headers };
       for (const name of HOP_BY_HOP) delete answerHeaders[name];
-      if (service === 's3') Object.assign(answerHeaders, s3ResponseOverrides(req.method, status, new URL(req.url ?? '/', 'http://proxy').searchParams));
+      if (service === 's3')
+        Object.assign(
+          answerHeaders,
+          s3ResponseOverrides(req.method, status, new URL(req.url ?? '/', 'http://proxy').searchParams),
+        );
       res.writeHead(status, answerHeaders);
       await pipeline(answer, res);
       return status;
@@ -277,9 +340,19 @@ function denial(service: AwsService, message: string, method: string | undefined
   const requestId = randomUUID();
   switch (service) {
     case 'dynamodb':
-      return json(400, '1.0', { __type: 'com.amazon.coral.service#AccessDeniedException', Message: message }, { 'x-amzn-requestid': requestId });
+      return json(
+        400,
+        '1.0',
+        { __type: 'com.amazon.coral.service#AccessDeniedException', Message: message },
+        { 'x-amzn-requestid': requestId },
+      );
     case 'sqs':
-      return json(400, '1.0', { __type: 'com.amazonaws.sqs#AccessDenied', message }, { 'x-amzn-requestid': requestId, 'x-amzn-query-error': 'AccessDenied;Sender' });
+      return json(
+        400,
+        '1.0',
+        { __type: 'com.amazonaws.sqs#AccessDenied', message },
+        { 'x-amzn-requestid': requestId, 'x-amzn-query-error': 'AccessDenied;Sender' },
+      );
     case 'secretsmanager':
       return json(400, '1.1', { __type: 'AccessDeniedException', Message: message }, { 'x-amzn-requestid': requestId });
     case 's3':
@@ -289,15 +362,35 @@ function denial(service: AwsService, message: string, method: string | undefined
 }
 
 /** A signature that does not verify, or a presigned URL past its expiry: what each service answers. */
-function badSignature(service: AwsService, code: 'SignatureDoesNotMatch' | 'RequestExpired', message: string, method: string | undefined): Answer {
+function badSignature(
+  service: AwsService,
+  code: 'SignatureDoesNotMatch' | 'RequestExpired',
+  message: string,
+  method: string | undefined,
+): Answer {
   const requestId = randomUUID();
   switch (service) {
     case 'dynamodb':
-      return json(400, '1.0', { __type: 'com.amazon.coral.service#InvalidSignatureException', message }, { 'x-amzn-requestid': requestId });
+      return json(
+        400,
+        '1.0',
+        { __type: 'com.amazon.coral.service#InvalidSignatureException', message },
+        { 'x-amzn-requestid': requestId },
+      );
     case 'sqs':
-      return json(403, '1.0', { __type: 'com.amazonaws.sqs#SignatureDoesNotMatch', message }, { 'x-amzn-requestid': requestId, 'x-amzn-query-error': 'SignatureDoesNotMatch;Sender' });
+      return json(
+        403,
+        '1.0',
+        { __type: 'com.amazonaws.sqs#SignatureDoesNotMatch', message },
+        { 'x-amzn-requestid': requestId, 'x-amzn-query-error': 'SignatureDoesNotMatch;Sender' },
+      );
     case 'secretsmanager':
-      return json(400, '1.1', { __type: 'InvalidSignatureException', Message: message }, { 'x-amzn-requestid': requestId });
+      return json(
+        400,
+        '1.1',
+        { __type: 'InvalidSignatureException', Message: message },
+        { 'x-amzn-requestid': requestId },
+      );
     case 's3':
       return code === 'RequestExpired'
         ? s3Error(403, 'AccessDenied', 'Request has expired', requestId, method)
@@ -311,21 +404,49 @@ function invalidKey(service: AwsService, keyId: string, method: string | undefin
   const message = 'The security token included in the request is invalid.';
   switch (service) {
     case 'dynamodb':
-      return json(400, '1.0', { __type: 'com.amazon.coral.service#UnrecognizedClientException', message }, { 'x-amzn-requestid': requestId });
+      return json(
+        400,
+        '1.0',
+        { __type: 'com.amazon.coral.service#UnrecognizedClientException', message },
+        { 'x-amzn-requestid': requestId },
+      );
     case 'sqs':
-      return json(403, '1.0', { __type: 'com.amazonaws.sqs#InvalidClientTokenId', message }, { 'x-amzn-requestid': requestId, 'x-amzn-query-error': 'InvalidClientTokenId;Sender' });
+      return json(
+        403,
+        '1.0',
+        { __type: 'com.amazonaws.sqs#InvalidClientTokenId', message },
+        { 'x-amzn-requestid': requestId, 'x-amzn-query-error': 'InvalidClientTokenId;Sender' },
+      );
     case 'secretsmanager':
       return json(400, '1.1', { __type: 'UnrecognizedClientException', message }, { 'x-amzn-requestid': requestId });
     case 's3':
-      return s3Error(403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.', requestId, method, `<AWSAccessKeyId>${xml(keyId)}</AWSAccessKeyId>`);
+      return s3Error(
+        403,
+        'InvalidAccessKeyId',
+        'The AWS Access Key Id you provided does not exist in our records.',
+        requestId,
+        method,
+        `<AWSAccessKeyId>${xml(keyId)}</AWSAccessKeyId>`,
+      );
   }
 }
 
 function json(status: number, version: '1.0' | '1.1', payload: unknown, headers: Record<string, string>): Answer {
-  return { status, headers: { 'content-type': `application/x-amz-json-${version}`, ...headers }, body: JSON.stringify(payload) };
+  return {
+    status,
+    headers: { 'content-type': `application/x-amz-json-${version}`, ...headers },
+    body: JSON.stringify(payload),
+  };
 }
 
-function s3Error(status: number, code: string, message: string, requestId: string, method: string | undefined, extra = ''): Answer {
+function s3Error(
+  status: number,
+  code: string,
+  message: string,
+  requestId: string,
+  method: string | undefined,
+  extra = '',
+): Answer {
   const body =
     method === 'HEAD' // HEAD answers carry no body: the SDK names the error from the status
       ? ''
@@ -340,7 +461,11 @@ function s3Error(status: number, code: string, message: string, requestId: strin
  */
 function refuse(res: ServerResponse, status: number, headers: Record<string, string>, body: string, close: boolean) {
   const req = res.req;
-  res.writeHead(status, { ...headers, 'content-length': String(Buffer.byteLength(body)), ...(close ? { connection: 'close' } : {}) });
+  res.writeHead(status, {
+    ...headers,
+    'content-length': String(Buffer.byteLength(body)),
+    ...(close ? { connection: 'close' } : {}),
+  });
   res.end(body);
   if (!req.readableEnded) req.resume();
 }
@@ -362,9 +487,14 @@ function translateQueueUrl(body: Buffer, from: string, to: string): Buffer {
 }
 
 function flatten(headers: IncomingHttpHeaders): Record<string, string | undefined> {
-  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : value]));
+  return Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : value]),
+  );
 }
 
 function xml(text: string): string {
-  return text.replace(/[<>&'"]/g, (char) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[char]!);
+  return text.replace(
+    /[<>&'"]/g,
+    (char) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[char]!,
+  );
 }

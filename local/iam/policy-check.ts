@@ -1,4 +1,4 @@
-import { getDenialReasons, getGrantReasons, runSimulation, type RequestAnalysis } from '@cloud-copilot/iam-simulate';
+import { getDenialReasons, getGrantReasons, type RequestAnalysis, runSimulation } from '@cloud-copilot/iam-simulate';
 import type { AwsAuthorization } from './aws-request';
 import { accountOf, assumedRoleArn, type Principal } from './principal';
 
@@ -27,7 +27,10 @@ const cache = new WeakMap<Principal, Map<string, Promise<AuthorizationResult>>>(
 const MAX_CACHED_PER_PRINCIPAL = 10_000;
 const stats = { checks: 0, evaluations: 0, evaluationMs: 0 };
 
-export async function checkAuthorization(principal: Principal, authorization: AwsAuthorization): Promise<AuthorizationResult> {
+export async function checkAuthorization(
+  principal: Principal,
+  authorization: AwsAuthorization,
+): Promise<AuthorizationResult> {
   stats.checks++;
   let decisions = cache.get(principal);
   if (!decisions) cache.set(principal, (decisions = new Map()));
@@ -55,7 +58,11 @@ async function evaluate(principal: Principal, authorization: AwsAuthorization): 
           principal: assumedRoleArn(principal),
           action: authorization.action,
           resource: { resource: authorization.resource, accountId: account },
-          contextVariables: { 'aws:PrincipalArn': principal.roleArn, 'aws:PrincipalAccount': account, ...authorization.context },
+          contextVariables: {
+            'aws:PrincipalArn': principal.roleArn,
+            'aws:PrincipalAccount': account,
+            ...authorization.context,
+          },
         },
         identityPolicies: principal.policies.map(({ name, policy }) => ({ name, policy })),
         serviceControlPolicies: [],
@@ -65,14 +72,27 @@ async function evaluate(principal: Principal, authorization: AwsAuthorization): 
     );
     if (response.resultType === 'error') {
       // An action IAM does not know, a resource of the wrong type, a malformed policy: never allowed.
-      return { allowed: false, decision: 'Invalid', reason: `not evaluated: ${response.errors.message}${policyErrors(response.errors)}` };
+      return {
+        allowed: false,
+        decision: 'Invalid',
+        reason: `not evaluated: ${response.errors.message}${policyErrors(response.errors)}`,
+      };
     }
     if (response.resultType === 'wildcard') {
       // The resource is `*` (an operation the mapping could not pin to a resource). The simulator answers "allowed
       // for some resource" there, which is too weak: allow only a grant on every resource (pattern `*`).
       const everywhere = response.results.find((result) => result.resourcePattern === '*');
-      if (everywhere?.analysis.result === 'Allowed') return { allowed: true, decision: 'Allowed', reason: `allowed on every resource: ${grants(everywhere.analysis)}` };
-      return { allowed: false, decision: 'ImplicitlyDenied', reason: 'resource * is only allowed when a policy grants the action on every resource' };
+      if (everywhere?.analysis.result === 'Allowed')
+        return {
+          allowed: true,
+          decision: 'Allowed',
+          reason: `allowed on every resource: ${grants(everywhere.analysis)}`,
+        };
+      return {
+        allowed: false,
+        decision: 'ImplicitlyDenied',
+        reason: 'resource * is only allowed when a policy grants the action on every resource',
+      };
     }
     const analysis = response.result.analysis;
     if (response.overallResult === 'Allowed') return { allowed: true, decision: 'Allowed', reason: grants(analysis) };
@@ -87,7 +107,9 @@ async function evaluate(principal: Principal, authorization: AwsAuthorization): 
 
 function grants(analysis: RequestAnalysis): string {
   const found = getGrantReasons(analysis).map((grant) =>
-    'policyIdentifier' in grant ? `${grant.policyIdentifier} ${statement(grant.statementId, grant.statementIndex)}` : statement(grant.statementId, grant.statementIndex),
+    'policyIdentifier' in grant
+      ? `${grant.policyIdentifier} ${statement(grant.statementId, grant.statementIndex)}`
+      : statement(grant.statementId, grant.statementIndex),
   );
   return `allowed by ${found.join(', ') || 'a policy'}`;
 }

@@ -21,7 +21,10 @@ export interface Principal {
  * `X-Amz-Credential` query parameter. A presigned request is the signer's request, as in AWS: it is authorized
  * against the signer's policies, whoever sends it. Undefined when the request is unsigned.
  */
-export function accessKeyIdOf(request: { headers: Record<string, string | undefined>; query: URLSearchParams }): string | undefined {
+export function accessKeyIdOf(request: {
+  headers: Record<string, string | undefined>;
+  query: URLSearchParams;
+}): string | undefined {
   const authorization = request.headers.authorization ?? request.headers.Authorization;
   if (authorization) {
     const sigV4 = /Credential=([^/,\s]+)\//.exec(authorization);

@@ -13,7 +13,11 @@ const OVERRIDES: Record<string, string> = {
   'response-content-encoding': 'content-encoding',
 };
 
-export function s3ResponseOverrides(method: string | undefined, status: number, query: URLSearchParams): Record<string, string> {
+export function s3ResponseOverrides(
+  method: string | undefined,
+  status: number,
+  query: URLSearchParams,
+): Record<string, string> {
   if (method !== 'GET' || status < 200 || status >= 300) return {};
   const headers: Record<string, string> = {};
   for (const [parameter, header] of Object.entries(OVERRIDES)) {

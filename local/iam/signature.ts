@@ -15,7 +15,9 @@ export interface SignedRequest {
   body?: Buffer;
 }
 
-export type Verdict = { valid: true } | { valid: false; code: 'SignatureDoesNotMatch' | 'RequestExpired'; reason: string };
+export type Verdict =
+  | { valid: true }
+  | { valid: false; code: 'SignatureDoesNotMatch' | 'RequestExpired'; reason: string };
 
 export function verifySignature(request: SignedRequest, secretAccessKey: string, now = new Date()): Verdict {
   const presigned = request.query.has('X-Amz-Signature');
@@ -39,7 +41,9 @@ export function verifySignature(request: SignedRequest, secretAccessKey: string,
       .join('&'),
     parts.signedHeaders.map((name) => `${name}:${headerValue(request.headers, name)}\n`).join(''),
     parts.signedHeaders.join(';'),
-    presigned ? 'UNSIGNED-PAYLOAD' : (headerValue(request.headers, 'x-amz-content-sha256') || sha256(request.body ?? Buffer.alloc(0))),
+    presigned
+      ? 'UNSIGNED-PAYLOAD'
+      : headerValue(request.headers, 'x-amz-content-sha256') || sha256(request.body ?? Buffer.alloc(0)),
   ].join('\n');
   const scope = `${date}/${region}/${service}/aws4_request`;
   const stringToSign = ['AWS4-HMAC-SHA256', parts.amzDate, scope, sha256(canonical)].join('\n');
@@ -48,7 +52,11 @@ export function verifySignature(request: SignedRequest, secretAccessKey: string,
   const expected = Buffer.from(createHmac('sha256', key).update(stringToSign).digest('hex'));
   const given = Buffer.from(parts.signature);
   if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
-    return { valid: false, code: 'SignatureDoesNotMatch', reason: 'The request signature we calculated does not match the signature you provided.' };
+    return {
+      valid: false,
+      code: 'SignatureDoesNotMatch',
+      reason: 'The request signature we calculated does not match the signature you provided.',
+    };
   }
   return { valid: true };
 }
@@ -61,22 +69,35 @@ interface Parts {
 }
 
 function headerParts(headers: SignedRequest['headers']): Parts | undefined {
-  const match = /^AWS4-HMAC-SHA256 Credential=([^,\s]+),\s*SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]+)$/.exec(headerValue(headers, 'authorization'));
+  const match = /^AWS4-HMAC-SHA256 Credential=([^,\s]+),\s*SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]+)$/.exec(
+    headerValue(headers, 'authorization'),
+  );
   const amzDate = headerValue(headers, 'x-amz-date');
   if (!match || !amzDate) return undefined;
   return { credential: match[1], signedHeaders: match[2].split(';'), signature: match[3], amzDate };
 }
 
 function presignedParts(query: URLSearchParams): Parts | undefined {
-  const [credential, signedHeaders, signature, amzDate] = ['X-Amz-Credential', 'X-Amz-SignedHeaders', 'X-Amz-Signature', 'X-Amz-Date'].map((name) => query.get(name));
-  if (query.get('X-Amz-Algorithm') !== 'AWS4-HMAC-SHA256' || !credential || !signedHeaders || !signature || !amzDate) return undefined;
+  const [credential, signedHeaders, signature, amzDate] = [
+    'X-Amz-Credential',
+    'X-Amz-SignedHeaders',
+    'X-Amz-Signature',
+    'X-Amz-Date',
+  ].map((name) => query.get(name));
+  if (query.get('X-Amz-Algorithm') !== 'AWS4-HMAC-SHA256' || !credential || !signedHeaders || !signature || !amzDate)
+    return undefined;
   return { credential, signedHeaders: signedHeaders.split(';'), signature, amzDate };
 }
 
 /** S3 signs the path as sent; the other services encode each segment once more. */
 function canonicalPath(path: string, service: string): string {
   if (service === 's3') return path || '/';
-  return path.split('/').map((segment) => encode(safeDecode(segment))).join('/') || '/';
+  return (
+    path
+      .split('/')
+      .map((segment) => encode(safeDecode(segment)))
+      .join('/') || '/'
+  );
 }
 
 /** Header values: trimmed, inner runs of spaces folded, several values joined with commas (as Node joins them). */
@@ -86,7 +107,8 @@ function headerValue(headers: SignedRequest['headers'], name: string): string {
 }
 
 /** RFC 3986 encoding, as SigV4 wants it. */
-const encode = (text: string) => encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+const encode = (text: string) =>
+  encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 const safeDecode = (text: string) => {
   try {
     return decodeURIComponent(text);
@@ -97,4 +119,6 @@ const safeDecode = (text: string) => {
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data).digest();
 const amzDateToMs = (amzDate: string) =>
-  Date.parse(`${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`);
+  Date.parse(
+    `${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`,
+  );

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -125,7 +125,9 @@ class EnvironmentPool implements LocalFunction {
   }
 
   processIds(): number[] {
-    return [...this.live].filter((environment) => !environment.retired).flatMap((environment) => (environment.pid === undefined ? [] : [environment.pid]));
+    return [...this.live]
+      .filter((environment) => !environment.retired)
+      .flatMap((environment) => (environment.pid === undefined ? [] : [environment.pid]));
   }
 
   async stop(): Promise<void> {
@@ -484,7 +486,9 @@ const MAX_LOG_LINE = 256 * 1024;
 
 /** An X-Ray trace header, so tracing libraries find `_X_AMZN_TRACE_ID` as in Lambda (unsampled: nothing sent). */
 function traceHeader(): string {
-  const epoch = Math.floor(Date.now() / 1000).toString(16).padStart(8, '0');
+  const epoch = Math.floor(Date.now() / 1000)
+    .toString(16)
+    .padStart(8, '0');
   return `Root=1-${epoch}-${randomBytes(12).toString('hex')};Parent=${randomBytes(8).toString('hex')};Sampled=0`;
 }
 

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser, chromium } from 'playwright-core';
 import { startTestStack, type TestStack } from '../support/local-stack';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -18,11 +18,20 @@ if (!required) process.stdout.write(`browser test skipped: no Chromium at ${CHRO
   let stack: TestStack;
   let browser: Browser;
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium is needed at ${CHROMIUM} (apt-get install chromium; .ci/run installs it)`);
+    if (!existsSync(CHROMIUM))
+      throw new Error(`Chromium is needed at ${CHROMIUM} (apt-get install chromium; .ci/run installs it)`);
     stack = await startTestStack({ simulatorStepMs: 150 });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   });
   afterAll(async () => {
@@ -30,7 +39,7 @@ if (!required) process.stdout.write(`browser test skipped: no Chromium at ${CHRO
     await stack?.stop();
   });
 
-  it('submits a job, shows it going to succeeded, previews its image output, and lists only the owner\'s jobs', async () => {
+  it("submits a job, shows it going to succeeded, previews its image output, and lists only the owner's jobs", async () => {
     const other = await stack.submit({ model: 'bob/secret-model', input: {} }, { key: 'key-bob' });
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     await page.goto(`${stack.url}/console?key=key-alice`);
@@ -79,20 +88,28 @@ if (!required) process.stdout.write(`browser test skipped: no Chromium at ${CHRO
     // The key still works: the page lists the owner's jobs.
     await page.waitForSelector('tr[data-job]');
     // Anything but the page's own script is refused.
-    expect(await page.evaluate(() => {
-      const injected = document.createElement('script');
-      injected.textContent = 'document.body.dataset.injected = "1"';
-      document.body.append(injected);
-      return document.body.dataset.injected;
-    })).toBeUndefined();
+    expect(
+      await page.evaluate(() => {
+        const injected = document.createElement('script');
+        injected.textContent = 'document.body.dataset.injected = "1"';
+        document.body.append(injected);
+        return document.body.dataset.injected;
+      }),
+    ).toBeUndefined();
   }, 60_000);
 
   it('shows hostile text from the API as text, never as HTML', async () => {
     const page = await browser.newPage();
     await page.goto(`${stack.url}/console?key=key-alice`);
-    await page.fill('#input', JSON.stringify({ simulate: { fail: '<img src=x onerror="document.body.dataset.pwned=1">' } }));
+    await page.fill(
+      '#input',
+      JSON.stringify({ simulate: { fail: '<img src=x onerror="document.body.dataset.pwned=1">' } }),
+    );
     await page.click('button[type=submit]');
-    const id = (await (await page.waitForSelector('#message:has-text("Submitted")')).textContent())!.replace('Submitted ', '');
+    const id = (await (await page.waitForSelector('#message:has-text("Submitted")')).textContent())!.replace(
+      'Submitted ',
+      '',
+    );
     await page.waitForSelector(`tr[data-job="${id}"][data-status="failed"]`, { timeout: 15_000 });
     await page.click(`tr[data-job="${id}"]`);
     await page.waitForSelector('#detail .error');

@@ -53,7 +53,7 @@ describe('callback endpoint time limits', () => {
     expect(answer.ms).toBeGreaterThanOrEqual(2_900);
   });
 
-  it('gives up at once when the batch\'s signal aborts, saying why', async () => {
+  it("gives up at once when the batch's signal aborts, saying why", async () => {
     const answer = await timed(hanging.url, AbortSignal.timeout(300));
     expect(answer.status).toBe(0);
     expect(answer.error).toMatch(/timeout|aborted/i);

@@ -1,10 +1,11 @@
-import { eventually, startTestStack, type TestStack } from '../support/local-stack';
-import { CallbackReceiver, endedJob } from '../support/callback-receiver';
-import { HangingHost } from '../support/silent-hosts';
 import { parkedUntil } from '../../lambdas/core/callback-fairness';
+import { CallbackReceiver, endedJob } from '../support/callback-receiver';
+import { eventually, startTestStack, type TestStack } from '../support/local-stack';
+import { HangingHost } from '../support/silent-hosts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const summary = (ms: number[]) => `median ${[...ms].sort((a, b) => a - b)[Math.floor(ms.length / 2)]} ms, max ${Math.max(...ms)} ms`;
+const summary = (ms: number[]) =>
+  `median ${[...ms].sort((a, b) => a - b)[Math.floor(ms.length / 2)]} ms, max ${Math.max(...ms)} ms`;
 
 /**
  * Fairness between owners in the callback sender, through the deployed bundles and the emulated event source
@@ -16,7 +17,10 @@ describe('callback fairness (local stack)', () => {
   const healthy = new CallbackReceiver();
   const flaky = new CallbackReceiver();
   beforeAll(async () => {
-    stack = await startTestStack({ apiKeys: 'alice=key-alice,bob=key-bob,carol=key-carol', env: { CALLBACK_RETRY_BASE_SECONDS: '1' } });
+    stack = await startTestStack({
+      apiKeys: 'alice=key-alice,bob=key-bob,carol=key-carol',
+      env: { CALLBACK_RETRY_BASE_SECONDS: '1' },
+    });
     await Promise.all([hanging.start(), healthy.start(), flaky.start()]);
   });
   afterAll(async () => {
@@ -34,7 +38,7 @@ describe('callback fairness (local stack)', () => {
     return { arrivals, latencies: arrivals.map((at) => at - queued) };
   }
 
-  it('an owner whose endpoint accepts and never answers does not delay another owner\'s callbacks', async () => {
+  it("an owner whose endpoint accepts and never answers does not delay another owner's callbacks", async () => {
     // Warms the sender's execution environments (up to 5 run at once): cold starts are not what is measured.
     for (let i = 0; i < 3; i++) await healthyRound();
     const alone = { latencies: [] as number[] };
@@ -58,11 +62,17 @@ describe('callback fairness (local stack)', () => {
 
   it('parks an owner whose callbacks keep failing, and a delivered one un-parks it', async () => {
     flaky.status = 500;
-    const failing = await Promise.all([1, 2, 3].map(() => stack.submit({ model: 'a/b', input: {}, callbackUrl: flaky.url }, { key: 'key-carol' })));
+    const failing = await Promise.all(
+      [1, 2, 3].map(() => stack.submit({ model: 'a/b', input: {}, callbackUrl: flaky.url }, { key: 'key-carol' })),
+    );
     await eventually(async () => (await stack.deps.callbackOwners.read('carol')).failures >= 3, 30_000);
     // A callback that comes while carol is parked is not tried: it goes back to the queue until the park ends.
     const late = await stack.submit({ model: 'a/b', input: {}, callbackUrl: flaky.url }, { key: 'key-carol' });
-    await eventually(() => stack.log.lines.some((l) => l.message === 'callback waits: its owner is parked' && l.extra.jobId === late.id), 30_000);
+    await eventually(
+      () =>
+        stack.log.lines.some((l) => l.message === 'callback waits: its owner is parked' && l.extra.jobId === late.id),
+      30_000,
+    );
     const parked = await stack.deps.callbackOwners.read('carol');
     flaky.status = 204;
     await eventually(() => [...failing, late].every((job) => flaky.delivered(job.id)), 60_000);
@@ -75,6 +85,8 @@ describe('callback fairness (local stack)', () => {
     expect((await stack.deps.callbackOwners.read('carol')).failures).toBe(0);
     const next = await stack.submit({ model: 'a/b', input: {}, callbackUrl: flaky.url }, { key: 'key-carol' });
     await eventually(() => flaky.delivered(next.id) !== undefined, 20_000);
-    expect(stack.log.lines.some((l) => l.message.startsWith('callback waits') && l.extra.jobId === next.id)).toBe(false);
+    expect(stack.log.lines.some((l) => l.message.startsWith('callback waits') && l.extra.jobId === next.id)).toBe(
+      false,
+    );
   }, 120_000);
 });

@@ -33,11 +33,18 @@ describe('client callbacks (local stack)', () => {
 
   const verify = async (delivery: { headers: Record<string, string>; body: string }, key = 'key-alice') => {
     const { secret } = (await stack.request('/callbacks/secret', { key })).json;
-    return new Webhook(secret).verify(delivery.body, delivery.headers) as { type: string; job: { id: string; status: string } };
+    return new Webhook(secret).verify(delivery.body, delivery.headers) as {
+      type: string;
+      job: { id: string; status: string };
+    };
   };
 
-  it('POSTs the ended job to callbackUrl, signed with the owner\'s secret (any Standard Webhooks library verifies it)', async () => {
-    const job = await stack.submit({ model: 'a/b', input: { simulate: { output: 'images' } }, callbackUrl: receiverUrl });
+  it("POSTs the ended job to callbackUrl, signed with the owner's secret (any Standard Webhooks library verifies it)", async () => {
+    const job = await stack.submit({
+      model: 'a/b',
+      input: { simulate: { output: 'images' } },
+      callbackUrl: receiverUrl,
+    });
     await eventually(() => received.some((delivery) => delivery.body.includes(job.id)));
     const delivery = received.find((d) => d.body.includes(job.id))!;
     const payload = await verify(delivery);
@@ -45,7 +52,10 @@ describe('client callbacks (local stack)', () => {
     expect(delivery.headers['webhook-id']).toBe(`msg_${job.id}`);
     await expect(verify(delivery, 'key-bob')).rejects.toThrow(); // another owner's secret does not verify it
     const view = (await stack.request(`/jobs/${job.id}`)).json;
-    expect(view.callback).toEqual({ url: receiverUrl, deliveries: [{ at: expect.any(String), attempt: 1, status: 204 }] });
+    expect(view.callback).toEqual({
+      url: receiverUrl,
+      deliveries: [{ at: expect.any(String), attempt: 1, status: 204 }],
+    });
   });
 
   it('retries a failing endpoint with backoff and logs every attempt on the job', async () => {
@@ -55,7 +65,11 @@ describe('client callbacks (local stack)', () => {
     const payload = await verify(received.find((d) => d.body.includes(job.id))!);
     expect(payload.job.status).toBe('failed');
     const view = (await stack.request(`/jobs/${job.id}`)).json;
-    expect(view.callback.deliveries.map((d: { attempt: number; status: number }) => [d.attempt, d.status])).toEqual([[1, 500], [2, 500], [3, 204]]);
+    expect(view.callback.deliveries.map((d: { attempt: number; status: number }) => [d.attempt, d.status])).toEqual([
+      [1, 500],
+      [2, 500],
+      [3, 204],
+    ]);
   }, 30_000);
 
   it('sends no callback for a job without callbackUrl, and shows callback: null', async () => {
@@ -67,6 +81,10 @@ describe('client callbacks (local stack)', () => {
     for (const callbackUrl of ['not a url', 'ftp://x/y', 'https://user:pw@example.com/', '/relative']) {
       expect((await stack.request('/jobs', { body: { model: 'a/b', input: {}, callbackUrl } })).status).toBe(422);
     }
-    expect(() => parseSubmitRequest(JSON.stringify({ model: 'a/b', input: {}, callbackUrl: 'http://example.com/x' }), { callbackHttpsOnly: true })).toThrow(/https/);
+    expect(() =>
+      parseSubmitRequest(JSON.stringify({ model: 'a/b', input: {}, callbackUrl: 'http://example.com/x' }), {
+        callbackHttpsOnly: true,
+      }),
+    ).toThrow(/https/);
   });
 });

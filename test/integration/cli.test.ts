@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestStack, type TestStack } from '../support/local-stack';
@@ -16,13 +16,22 @@ describe('replicate-jobs CLI (local stack)', () => {
 
   const run = (args: string[], env: Record<string, string> = {}) =>
     new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(process.execPath, [CLI, ...args], { env: { ...process.env, REPLICATE_JOBS_URL: stack.url, REPLICATE_JOBS_API_KEY: 'key-alice', ...env } }, (error, stdout, stderr) =>
-        resolve({ code: error ? (error.code as number) : 0, stdout, stderr }),
+      execFile(
+        process.execPath,
+        [CLI, ...args],
+        { env: { ...process.env, REPLICATE_JOBS_URL: stack.url, REPLICATE_JOBS_API_KEY: 'key-alice', ...env } },
+        (error, stdout, stderr) => resolve({ code: error ? (error.code as number) : 0, stdout, stderr }),
       );
     });
 
   it('submits with key=value input, watches to completion and downloads the outputs', async () => {
-    const submitted = await run(['submit', 'black-forest-labs/flux-schnell', 'prompt=a cat', 'simulate={"output":"images","count":2}', '--json']);
+    const submitted = await run([
+      'submit',
+      'black-forest-labs/flux-schnell',
+      'prompt=a cat',
+      'simulate={"output":"images","count":2}',
+      '--json',
+    ]);
     expect(submitted.code).toBe(0);
     const job = JSON.parse(submitted.stdout);
     expect(job).toMatchObject({ status: 'queued', model: 'black-forest-labs/flux-schnell' });
@@ -38,17 +47,29 @@ describe('replicate-jobs CLI (local stack)', () => {
     expect(files).toEqual([`${job.id}-0.png`, `${job.id}-1.png`]);
     const prediction = stack.simulator!.predictions.get(job.predictionId)!;
     const urls = prediction.output as string[];
-    files.forEach((file, i) => expect(readFileSync(join(out, file)).equals(stack.simulator!.fileBytes(urls[i]))).toBe(true));
+    files.forEach((file, i) =>
+      expect(readFileSync(join(out, file)).equals(stack.simulator!.fileBytes(urls[i]))).toBe(true),
+    );
   });
 
   it('submit --watch exits 1 when the job fails, and status says why', async () => {
-    const failed = await run(['submit', 'a/b', '--input', '{"simulate":{"fail":"CUDA out of memory"}}', '--watch', '--interval', '50']);
+    const failed = await run([
+      'submit',
+      'a/b',
+      '--input',
+      '{"simulate":{"fail":"CUDA out of memory"}}',
+      '--watch',
+      '--interval',
+      '50',
+    ]);
     expect(failed.code).toBe(1);
     expect(failed.stdout).toMatch(/error: prediction_failed: CUDA out of memory/);
   });
 
   it('lists and cancels, with --json for scripts', async () => {
-    const job = JSON.parse((await run(['submit', 'a/b', 'simulate={"webhooks":false,"stepMs":3600000}', '--json'])).stdout);
+    const job = JSON.parse(
+      (await run(['submit', 'a/b', 'simulate={"webhooks":false,"stepMs":3600000}', '--json'])).stdout,
+    );
     const list = JSON.parse((await run(['list', '--limit', '5', '--json'])).stdout);
     expect(list.jobs.map((j: { id: string }) => j.id)).toContain(job.id);
     const canceled = await run(['cancel', job.id]);

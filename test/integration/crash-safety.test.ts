@@ -1,15 +1,14 @@
+import { type Readable, Transform } from 'node:stream';
 import type { SQSRecord } from 'aws-lambda';
-import { Readable, Transform } from 'node:stream';
-import { consumePredictions } from '../../lambdas/sqs/consume-predictions';
-import type { Dependencies } from '../../lambdas/use-cases/dependencies';
-import { submitJob } from '../support/api-handlers';
-import { receiveWebhook } from '../support/api-handlers';
+import { OutputFailure } from '../../lambdas/core/errors';
 import { parseSigningSecrets, signWebhook } from '../../lambdas/core/webhook-signature';
 import type { ApiEvent } from '../../lambdas/http/api-event';
-import { startTestStack, storedKeys, eventually, type TestStack } from '../support/local-stack';
+import { consumePredictions } from '../../lambdas/sqs/consume-predictions';
+import type { Dependencies } from '../../lambdas/use-cases/dependencies';
+import { receiveWebhook, submitJob } from '../support/api-handlers';
 import { Crash, FaultPlan, withFaults as withStackFaults } from '../support/faults';
+import { eventually, startTestStack, storedKeys, type TestStack } from '../support/local-stack';
 import { predictionRecord, quotaItem } from '../support/records';
-import { OutputFailure } from '../../lambdas/core/errors';
 
 /**
  * Crash safety: the handlers run against the real emulators with a fault plan that kills them before each
@@ -39,7 +38,12 @@ describe('crash safety', () => {
 
   /** A job whose prediction completed at the simulator without webhooks; answers the record to deliver. */
   async function completedJob(): Promise<{ id: string; predictionId: string; record: SQSRecord }> {
-    const response = await submitJob(stack.deps)(submitEvent({ model: 'a/b', input: { simulate: { webhooks: false, output: 'images', count: 2, sizeBytes: 64 * 1024 } } }));
+    const response = await submitJob(stack.deps)(
+      submitEvent({
+        model: 'a/b',
+        input: { simulate: { webhooks: false, output: 'images', count: 2, sizeBytes: 64 * 1024 } },
+      }),
+    );
     const job = JSON.parse(response.body);
     await eventually(() => stack.simulator!.predictions.get(job.predictionId)!.status === 'succeeded');
     return { id: job.id, predictionId: job.predictionId, record: recordFor(job.predictionId, `msg-${job.id}`) };
@@ -48,9 +52,12 @@ describe('crash safety', () => {
   const inFlight = async () => Number((await quotaItem(stack, 'alice')).inFlight ?? 0);
   /** Requests the simulator served for the prediction's files (each download, retries included). */
   const downloadsOf = (predictionId: string) =>
-    [...stack.simulator!.downloads.entries()].filter(([path]) => path.includes(predictionId)).reduce((sum, [, count]) => sum + count, 0);
+    [...stack.simulator!.downloads.entries()]
+      .filter(([path]) => path.includes(predictionId))
+      .reduce((sum, [, count]) => sum + count, 0);
 
-  const recordFor = (predictionId: string, messageId: string): SQSRecord => predictionRecord(stack, predictionId, messageId, new Date(now));
+  const recordFor = (predictionId: string, messageId: string): SQSRecord =>
+    predictionRecord(stack, predictionId, messageId, new Date(now));
 
   async function expectRightOnce(id: string, predictionId: string) {
     const job = await stack.deps.jobs.get(id);
@@ -67,29 +74,36 @@ describe('crash safety', () => {
   // The consumer's adapter calls for a two-file output: get, lease, open+upload ×2, record the first copied
   // (the success write records the last), advance, release the slot.
   const CONSUMER_CALLS = 9;
-  it.each(Array.from({ length: CONSUMER_CALLS }, (_, i) => i + 1))('consumer killed before adapter call %i recovers on redelivery', async (crashAt) => {
-    const { id, predictionId, record } = await completedJob();
-    const slotsBefore = await inFlight(); // this job's slot included
-    const plan = new FaultPlan(crashAt);
-    const first = await consumePredictions(withFaults(plan))({ Records: [record] });
-    // Dying before giving the owner's slot back does not fail the message (the leak is repaired by the quota);
-    // dying anywhere else leaves it unacknowledged. Either way SQS may deliver it again.
-    const lastCall = plan.calls[crashAt - 1];
-    expect(first.batchItemFailures).toEqual(lastCall === 'quota.release' ? [] : [{ itemIdentifier: record.messageId }]);
-    expect(plan.dead).toBe(true);
-    expect(plan.calls).toHaveLength(crashAt); // the call it died before is recorded, never made
-    const downloadsBefore = downloadsOf(predictionId);
-    const again = await consumePredictions(stack.deps)({ Records: [record] });
-    expect(again.batchItemFailures).toEqual([]);
-    await expectRightOnce(id, predictionId);
-    // Counted, not only the final state: the slot comes back exactly once (or leaks, when the process died
-    // just before giving it back), and the redelivery downloads only what the first delivery did not record.
-    expect(await inFlight()).toBe(lastCall === 'quota.release' ? slotsBefore : slotsBefore - 1);
-    const downloadedAgain = downloadsOf(predictionId) - downloadsBefore;
-    const recordedBeforeCrash = plan.calls.slice(0, crashAt - 1).includes('jobs.recordCopiedOutput') || plan.calls.slice(0, crashAt - 1).includes('jobs.advance');
-    expect(downloadedAgain).toBeLessThanOrEqual(recordedBeforeCrash ? 1 : 2);
-    if (plan.calls.slice(0, crashAt - 1).includes('jobs.advance')) expect(downloadedAgain).toBe(0);
-  });
+  it.each(Array.from({ length: CONSUMER_CALLS }, (_, i) => i + 1))(
+    'consumer killed before adapter call %i recovers on redelivery',
+    async (crashAt) => {
+      const { id, predictionId, record } = await completedJob();
+      const slotsBefore = await inFlight(); // this job's slot included
+      const plan = new FaultPlan(crashAt);
+      const first = await consumePredictions(withFaults(plan))({ Records: [record] });
+      // Dying before giving the owner's slot back does not fail the message (the leak is repaired by the quota);
+      // dying anywhere else leaves it unacknowledged. Either way SQS may deliver it again.
+      const lastCall = plan.calls[crashAt - 1];
+      expect(first.batchItemFailures).toEqual(
+        lastCall === 'quota.release' ? [] : [{ itemIdentifier: record.messageId }],
+      );
+      expect(plan.dead).toBe(true);
+      expect(plan.calls).toHaveLength(crashAt); // the call it died before is recorded, never made
+      const downloadsBefore = downloadsOf(predictionId);
+      const again = await consumePredictions(stack.deps)({ Records: [record] });
+      expect(again.batchItemFailures).toEqual([]);
+      await expectRightOnce(id, predictionId);
+      // Counted, not only the final state: the slot comes back exactly once (or leaks, when the process died
+      // just before giving it back), and the redelivery downloads only what the first delivery did not record.
+      expect(await inFlight()).toBe(lastCall === 'quota.release' ? slotsBefore : slotsBefore - 1);
+      const downloadedAgain = downloadsOf(predictionId) - downloadsBefore;
+      const recordedBeforeCrash =
+        plan.calls.slice(0, crashAt - 1).includes('jobs.recordCopiedOutput') ||
+        plan.calls.slice(0, crashAt - 1).includes('jobs.advance');
+      expect(downloadedAgain).toBeLessThanOrEqual(recordedBeforeCrash ? 1 : 2);
+      if (plan.calls.slice(0, crashAt - 1).includes('jobs.advance')) expect(downloadedAgain).toBe(0);
+    },
+  );
 
   it('the fault plan covers every adapter call of a successful run (no crash point left untested)', async () => {
     const { record } = await completedJob();
@@ -148,7 +162,11 @@ describe('crash safety', () => {
     const { id, predictionId, record } = await completedJob();
     const prediction = stack.simulator!.predictions.get(predictionId)!;
     const stale = recordFor(predictionId, `stale-${id}`);
-    stale.body = JSON.stringify({ source: 'webhook', receivedAt: new Date(now).toISOString(), body: JSON.stringify({ ...prediction, status: 'processing', output: null }) });
+    stale.body = JSON.stringify({
+      source: 'webhook',
+      receivedAt: new Date(now).toISOString(),
+      body: JSON.stringify({ ...prediction, status: 'processing', output: null }),
+    });
     const opened: string[] = [];
     const racing: Dependencies = {
       ...stack.deps,
@@ -173,7 +191,11 @@ describe('crash safety', () => {
     const { id, predictionId, record } = await completedJob();
     const prediction = stack.simulator!.predictions.get(predictionId)!;
     const stale = recordFor(predictionId, `stale-fail-${id}`);
-    stale.body = JSON.stringify({ source: 'webhook', receivedAt: new Date(now).toISOString(), body: JSON.stringify({ ...prediction, status: 'processing', output: null }) });
+    stale.body = JSON.stringify({
+      source: 'webhook',
+      receivedAt: new Date(now).toISOString(),
+      body: JSON.stringify({ ...prediction, status: 'processing', output: null }),
+    });
     let opened = 0;
     let staleWritten: Promise<unknown> | undefined;
     const racing: Dependencies = {
@@ -199,7 +221,9 @@ describe('crash safety', () => {
 
   it('submit killed between creating the prediction and recording its id: the webhook records it', async () => {
     const plan = new FaultPlan(4); // quota.acquire, jobs.create, replicate.createPrediction, ✗ jobs.recordPrediction
-    const response = await submitJob(withFaults(plan))(submitEvent({ model: 'a/b', input: { simulate: { webhooks: false, output: 'images', count: 2 } } }));
+    const response = await submitJob(withFaults(plan))(
+      submitEvent({ model: 'a/b', input: { simulate: { webhooks: false, output: 'images', count: 2 } } }),
+    );
     expect(response.statusCode).toBe(500);
     expect(plan.calls).toEqual(['quota.acquire', 'jobs.create', 'replicate.createPrediction', 'jobs.recordPrediction']);
     const [prediction] = [...stack.simulator!.predictions.values()].slice(-1);
@@ -230,6 +254,10 @@ describe('crash safety', () => {
     // Replicate's retry of the same delivery is queued, not mistaken for a replay: the receipt was taken back.
     const retry = await receiveWebhook(stack.deps)({ ...event });
     expect(retry.statusCode).toBe(202);
-    expect(stack.log.lines.some((line) => line.message === 'webhook already received; ignored' && line.extra.webhookId === 'msg_1')).toBe(false);
+    expect(
+      stack.log.lines.some(
+        (line) => line.message === 'webhook already received; ignored' && line.extra.webhookId === 'msg_1',
+      ),
+    ).toBe(false);
   });
 });

@@ -1,14 +1,13 @@
-import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { SQSRecord } from 'aws-lambda';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { SQSRecord } from 'aws-lambda';
 import { parseSigningSecrets, signWebhook } from '../../lambdas/core/webhook-signature';
 import type { ApiEvent } from '../../lambdas/http/api-event';
 import { consumePredictions } from '../../lambdas/sqs/consume-predictions';
 import type { Dependencies } from '../../lambdas/use-cases/dependencies';
 import { reconcile } from '../../lambdas/use-cases/reconcile';
-import { submitJob } from '../support/api-handlers';
-import { receiveWebhook } from '../support/api-handlers';
+import { receiveWebhook, submitJob } from '../support/api-handlers';
 import { FaultPlan, withFaults as withStackFaults } from '../support/faults';
 import { eventually, startTestStack, type TestStack } from '../support/local-stack';
 import { predictionRecord, quotaItem } from '../support/records';
@@ -27,7 +26,12 @@ describe('the crash table (README), one test per row', () => {
     stack = await startTestStack({
       reconcileIntervalSeconds: 0,
       apiKeys: 'alice=key-alice,tiny=key-tiny',
-      env: { OWNER_LIMITS: JSON.stringify({ default: { maxInFlight: 50, maxPerDay: 10_000 }, owners: { tiny: { maxInFlight: 1 } } }) },
+      env: {
+        OWNER_LIMITS: JSON.stringify({
+          default: { maxInFlight: 50, maxPerDay: 10_000 },
+          owners: { tiny: { maxInFlight: 1 } },
+        }),
+      },
     });
     stack.deps.clock = () => new Date(Date.now() + offsetMs);
     receiver = createServer((req, res) => req.resume().on('end', () => res.writeHead(204).end()));
@@ -67,16 +71,23 @@ describe('the crash table (README), one test per row', () => {
       headers: { 'webhook-id': webhookId, 'webhook-timestamp': String(timestamp), 'webhook-signature': signature },
     });
   };
-  const recordFor = (predictionId: string, messageId: string): SQSRecord => predictionRecord(stack, predictionId, messageId);
+  const recordFor = (predictionId: string, messageId: string): SQSRecord =>
+    predictionRecord(stack, predictionId, messageId);
   /** A job whose prediction ended at the simulator, no webhook sent: the test delivers it. */
   async function endedJob(owner: string, simulate: object, extra: object = {}) {
-    const response = await submit(stack.deps, owner, { model: 'a/b', input: { simulate: { webhooks: false, ...simulate } }, ...extra });
+    const response = await submit(stack.deps, owner, {
+      model: 'a/b',
+      input: { simulate: { webhooks: false, ...simulate } },
+      ...extra,
+    });
     const job = JSON.parse(response.body);
-    await eventually(() => ['succeeded', 'failed'].includes(stack.simulator!.predictions.get(job.predictionId)!.status));
+    await eventually(() =>
+      ['succeeded', 'failed'].includes(stack.simulator!.predictions.get(job.predictionId)!.status),
+    );
     return job as { id: string; predictionId: string };
   }
 
-  it('submit, after taking the owner\'s slot, before the job is written: a counted slot, repaired at the limit', async () => {
+  it("submit, after taking the owner's slot, before the job is written: a counted slot, repaired at the limit", async () => {
     const items = await stack.itemCount();
     const predictions = stack.simulator!.predictions.size;
     const plan = new FaultPlan(2); // quota.acquire, ✗ jobs.create
@@ -117,7 +128,10 @@ describe('the crash table (README), one test per row', () => {
     expect(await inFlight('alice')).toBe(before + 1);
     offsetMs = 301_000;
     expect(await reconcile(stack.deps)).toMatchObject({ abandoned: 1 });
-    expect((await stack.request(`/jobs/${id}`)).json).toMatchObject({ status: 'failed', error: { code: 'submit_failed' } });
+    expect((await stack.request(`/jobs/${id}`)).json).toMatchObject({
+      status: 'failed',
+      error: { code: 'submit_failed' },
+    });
     expect(await inFlight('alice')).toBe(before);
     offsetMs = 0;
     const retried = await stack.submit(body, { headers });
@@ -126,7 +140,7 @@ describe('the crash table (README), one test per row', () => {
     await eventually(async () => (await inFlight('alice')) === before);
   });
 
-  it('webhook, before anything is recorded: it answers 503, and Replicate\'s retry of the delivery is queued', async () => {
+  it("webhook, before anything is recorded: it answers 503, and Replicate's retry of the delivery is queued", async () => {
     const before = await inFlight('alice');
     const job = await endedJob('alice', { output: 'text' });
     const event = webhookEvent(job.id, job.predictionId, `msg_${job.id}_a`);
@@ -157,27 +171,37 @@ describe('the crash table (README), one test per row', () => {
   // The failure path: a failed prediction with a callbackUrl. Calls: read the job, write `failed`, queue its
   // callback, give the slot back. The message is redelivered after a crash, as SQS does.
   const FAILURE_CALLS = ['jobs.get', 'jobs.advance', 'callbacks.send', 'quota.release'];
-  it.each(FAILURE_CALLS.map((call, i) => [call, i + 1] as const))('consumer, failure path, killed before %s', async (_call, crashAt) => {
-    const before = await inFlight('alice');
-    const job = await endedJob('alice', { fail: 'boom' }, { callbackUrl });
-    expect(await inFlight('alice')).toBe(before + 1);
-    const plan = new FaultPlan(crashAt);
-    const record = recordFor(job.predictionId, `fail-${job.id}`);
-    const first = await consumePredictions(withFaults(plan))({ Records: [record] });
-    expect(plan.calls).toEqual(FAILURE_CALLS.slice(0, crashAt));
-    // Before the terminal write the message is left for redelivery; after it, the job's end is recorded and
-    // what follows is best effort (a lost callback, a leaked slot), so the message is acknowledged.
-    const terminalWritten = crashAt > 2;
-    expect(first.batchItemFailures).toEqual(terminalWritten ? [] : [{ itemIdentifier: record.messageId }]);
-    const redelivery = new FaultPlan(); // no fault: it only records the calls
-    const observed = { ...stack.deps, callbacks: redelivery.wrap('callbacks', stack.deps.callbacks), quota: redelivery.wrap('quota', stack.deps.quota) };
-    expect((await consumePredictions(observed)({ Records: [record] })).batchItemFailures).toEqual([]);
-    expect(await stack.deps.jobs.get(job.id)).toMatchObject({ status: 'failed', error: { code: 'prediction_failed' } });
-    // Callbacks queued, both deliveries together: one, unless the process died just before queueing it (the
-    // lost-callback row). The slot: given back once, unless the process died before that (the leaked-slot row).
-    const made = [...plan.calls.slice(0, crashAt - 1), ...redelivery.calls];
-    expect(made.filter((call) => call === 'callbacks.send')).toHaveLength(crashAt === 3 ? 0 : 1);
-    expect(made.filter((call) => call === 'quota.release')).toHaveLength(crashAt >= 3 ? 0 : 1);
-    expect(await inFlight('alice')).toBe(crashAt >= 3 ? before + 1 : before);
-  });
+  it.each(FAILURE_CALLS.map((call, i) => [call, i + 1] as const))(
+    'consumer, failure path, killed before %s',
+    async (_call, crashAt) => {
+      const before = await inFlight('alice');
+      const job = await endedJob('alice', { fail: 'boom' }, { callbackUrl });
+      expect(await inFlight('alice')).toBe(before + 1);
+      const plan = new FaultPlan(crashAt);
+      const record = recordFor(job.predictionId, `fail-${job.id}`);
+      const first = await consumePredictions(withFaults(plan))({ Records: [record] });
+      expect(plan.calls).toEqual(FAILURE_CALLS.slice(0, crashAt));
+      // Before the terminal write the message is left for redelivery; after it, the job's end is recorded and
+      // what follows is best effort (a lost callback, a leaked slot), so the message is acknowledged.
+      const terminalWritten = crashAt > 2;
+      expect(first.batchItemFailures).toEqual(terminalWritten ? [] : [{ itemIdentifier: record.messageId }]);
+      const redelivery = new FaultPlan(); // no fault: it only records the calls
+      const observed = {
+        ...stack.deps,
+        callbacks: redelivery.wrap('callbacks', stack.deps.callbacks),
+        quota: redelivery.wrap('quota', stack.deps.quota),
+      };
+      expect((await consumePredictions(observed)({ Records: [record] })).batchItemFailures).toEqual([]);
+      expect(await stack.deps.jobs.get(job.id)).toMatchObject({
+        status: 'failed',
+        error: { code: 'prediction_failed' },
+      });
+      // Callbacks queued, both deliveries together: one, unless the process died just before queueing it (the
+      // lost-callback row). The slot: given back once, unless the process died before that (the leaked-slot row).
+      const made = [...plan.calls.slice(0, crashAt - 1), ...redelivery.calls];
+      expect(made.filter((call) => call === 'callbacks.send')).toHaveLength(crashAt === 3 ? 0 : 1);
+      expect(made.filter((call) => call === 'quota.release')).toHaveLength(crashAt >= 3 ? 0 : 1);
+      expect(await inFlight('alice')).toBe(crashAt >= 3 ? before + 1 : before);
+    },
+  );
 });

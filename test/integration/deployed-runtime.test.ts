@@ -34,15 +34,22 @@ describe('the local stack runs the synthesized app', () => {
         // (zod, say) cannot be found by walking up from it.
         const taskRoot = readlinkSync(`/proc/${pid}/cwd`);
         expect(taskRoot.startsWith(ROOT)).toBe(false);
-        expect(readFileSync(join(taskRoot, 'index.js')).equals(readFileSync(join(model.codeDir, 'index.js')))).toBe(true);
+        expect(readFileSync(join(taskRoot, 'index.js')).equals(readFileSync(join(model.codeDir, 'index.js')))).toBe(
+          true,
+        );
         expect(() => require.resolve('zod', { paths: [taskRoot] })).toThrow();
         expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toContain('aws-lambda-ric');
         const environ = Object.fromEntries(
-          readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean).map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]),
+          readFileSync(`/proc/${pid}/environ`, 'utf8')
+            .split('\0')
+            .filter(Boolean)
+            .map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]),
         );
         expect(environ._HANDLER).toBe(model.handler);
         expect(environ.LAMBDA_TASK_ROOT).toBe(taskRoot);
-        expect(environ.NODE_PATH).toBe(`${environ.LAMBDA_RUNTIME_DIR}/node_modules:${environ.LAMBDA_RUNTIME_DIR}:${taskRoot}`);
+        expect(environ.NODE_PATH).toBe(
+          `${environ.LAMBDA_RUNTIME_DIR}/node_modules:${environ.LAMBDA_RUNTIME_DIR}:${taskRoot}`,
+        );
         expect(environ.AWS_LAMBDA_FUNCTION_MEMORY_SIZE).toBe(String(model.memoryMb));
         expect(environ.AWS_LAMBDA_LOG_FORMAT).toBe('JSON');
         // Only the template's environment (resolved) and Lambda's own variables: nothing from this process.
@@ -56,27 +63,44 @@ describe('the local stack runs the synthesized app', () => {
 
   it('reads the API and the environment from the template: a route it lacks is not served, a value it holds is used', async () => {
     expect(stack.model.routes.map((route) => `${route.method} ${route.path}`).sort()).toEqual(
-      ['GET /callbacks/secret', 'GET /health', 'GET /jobs', 'GET /jobs/{id}', 'GET /openapi.json', 'POST /jobs', 'POST /jobs/{id}/cancel', 'POST /webhooks/replicate'].sort(),
+      [
+        'GET /callbacks/secret',
+        'GET /health',
+        'GET /jobs',
+        'GET /jobs/{id}',
+        'GET /openapi.json',
+        'POST /jobs',
+        'POST /jobs/{id}/cancel',
+        'POST /webhooks/replicate',
+      ].sort(),
     );
     const edited = await startTestStack({
       editTemplate: (template) => {
         for (const [id, resource] of Object.entries(template.Resources)) {
-          if (resource.Type === 'AWS::ApiGateway::Method' && resource.Properties.HttpMethod === 'GET' && JSON.stringify(resource.Properties.ResourceId).includes('health')) delete template.Resources[id];
-          if (resource.Type === 'AWS::Lambda::Function') resource.Properties.Environment.Variables.PRESIGNED_URL_SECONDS = '123';
+          if (
+            resource.Type === 'AWS::ApiGateway::Method' &&
+            resource.Properties.HttpMethod === 'GET' &&
+            JSON.stringify(resource.Properties.ResourceId).includes('health')
+          )
+            delete template.Resources[id];
+          if (resource.Type === 'AWS::Lambda::Function')
+            resource.Properties.Environment.Variables.PRESIGNED_URL_SECONDS = '123';
         }
       },
     });
     try {
       expect((await edited.request('/health', { key: null })).status).toBe(404);
       expect((await edited.request('/openapi.json', { key: null })).status).toBe(200);
-      const job = await edited.waitFor((await edited.submit({ model: 'a/b', input: { simulate: { output: 'images' } } })).id);
+      const job = await edited.waitFor(
+        (await edited.submit({ model: 'a/b', input: { simulate: { output: 'images' } } })).id,
+      );
       expect(new URL(job.outputs[0].url!).searchParams.get('X-Amz-Expires')).toBe('123');
     } finally {
       await edited.stop();
     }
   });
 
-  it('loads handlers by the template\'s Handler string', async () => {
+  it("loads handlers by the template's Handler string", async () => {
     const edited = await startTestStack({
       editTemplate: (template) => {
         for (const resource of Object.values(template.Resources)) {
@@ -99,11 +123,14 @@ describe('the local stack runs the synthesized app', () => {
     const refused = startTestStack({
       editTemplate: (template) => {
         for (const resource of Object.values(template.Resources)) {
-          if (resource.Type === 'AWS::SQS::Queue' && resource.Properties?.RedrivePolicy) resource.Properties.VisibilityTimeout = 1;
+          if (resource.Type === 'AWS::SQS::Queue' && resource.Properties?.RedrivePolicy)
+            resource.Properties.VisibilityTimeout = 1;
         }
       },
     });
-    await expect(refused).rejects.toThrow(/Queue visibility timeout: 1 seconds is less than Function timeout: \d+ seconds/);
+    await expect(refused).rejects.toThrow(
+      /Queue visibility timeout: 1 seconds is less than Function timeout: \d+ seconds/,
+    );
   });
 
   it('enforces the usage plan read from the template: throttle per API key', async () => {
@@ -122,7 +149,9 @@ describe('the local stack runs the synthesized app', () => {
   });
 
   it('checks presigned URLs as AWS does: an edited key or expiry is refused', async () => {
-    const job = await stack.waitFor((await stack.submit({ model: 'a/b', input: { simulate: { output: 'images' } } })).id);
+    const job = await stack.waitFor(
+      (await stack.submit({ model: 'a/b', input: { simulate: { output: 'images' } } })).id,
+    );
     const url = job.outputs[0].url!;
     expect((await fetch(url)).status).toBe(200);
     const bobs = await fetch(url.replace('/outputs/alice/', '/outputs/bob/'));
@@ -131,7 +160,7 @@ describe('the local stack runs the synthesized app', () => {
     expect((await fetch(url.replace(/X-Amz-Expires=\d+/, 'X-Amz-Expires=604800'))).status).toBe(403);
   });
 
-  it('sends webhooks to the URL each request came in on (API Gateway\'s X-Forwarded-Proto and Host)', async () => {
+  it("sends webhooks to the URL each request came in on (API Gateway's X-Forwarded-Proto and Host)", async () => {
     const job = await stack.submit({ model: 'a/b', input: {} });
     const prediction = stack.simulator!.predictions.get(job.predictionId!)!;
     expect(prediction.webhook).toBe(`${stack.url}/webhooks/replicate?job=${job.id}`);

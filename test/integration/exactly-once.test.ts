@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { eventually, startTestStack, storedKeys, withoutUrls, type TestStack } from '../support/local-stack';
+import { eventually, startTestStack, storedKeys, type TestStack, withoutUrls } from '../support/local-stack';
 
 /**
  * Duplicates, reordering, races and late webhooks on the local stack: the job and its stored outputs end
@@ -41,7 +41,9 @@ describe('exactly once (local stack)', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(withoutUrls(await stack.waitFor(job.id))).toEqual(withoutUrls(done));
     expect(downloadsOf(job.predictionId!)).toEqual([1, 1, 1]);
-    expect(await storedKeys(stack, `outputs/alice/${job.id}/`)).toEqual([0, 1, 2].map((i) => `outputs/alice/${job.id}/${i}.png`));
+    expect(await storedKeys(stack, `outputs/alice/${job.id}/`)).toEqual(
+      [0, 1, 2].map((i) => `outputs/alice/${job.id}/${i}.png`),
+    );
   });
 
   it('a webhook that arrives before submit has recorded the prediction id still finds its job (job id in the signed body)', async () => {
@@ -74,7 +76,12 @@ describe('exactly once (local stack)', () => {
     const failed = await stack.waitFor(job.id);
     expect(failed.status).toBe('failed');
     const prediction = simulator().predictions.get(job.predictionId!)!;
-    const late = JSON.stringify({ ...prediction, status: 'succeeded', error: null, output: `${simulator().url}/files/${prediction.id}/late.png` });
+    const late = JSON.stringify({
+      ...prediction,
+      status: 'succeeded',
+      error: null,
+      output: `${simulator().url}/files/${prediction.id}/late.png`,
+    });
     expect(await simulator().sendWebhook(job.predictionId!, 'completed', { body: late })).toBe(202);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(withoutUrls((await stack.request(`/jobs/${job.id}`)).json)).toEqual(withoutUrls(failed));
@@ -83,7 +90,7 @@ describe('exactly once (local stack)', () => {
 
   it('thirty concurrent mixed jobs all end right, each output stored once', async () => {
     const kinds = [
-      { simulate: { output: 'images', count: 2 } , expect: 'succeeded', files: 2 },
+      { simulate: { output: 'images', count: 2 }, expect: 'succeeded', files: 2 },
       { simulate: { output: 'image' }, expect: 'succeeded', files: 1 },
       { simulate: { output: 'object' }, expect: 'succeeded', files: 2 },
       { simulate: { output: 'tokens' }, expect: 'succeeded', files: 0 },
@@ -91,7 +98,9 @@ describe('exactly once (local stack)', () => {
       { simulate: { output: 'json' }, expect: 'succeeded', files: 1 },
     ];
     const plan = Array.from({ length: 30 }, (_, i) => kinds[i % kinds.length]);
-    const jobs = await Promise.all(plan.map((kind, i) => stack.submit({ model: 'a/b', input: { n: i, simulate: kind.simulate } })));
+    const jobs = await Promise.all(
+      plan.map((kind, i) => stack.submit({ model: 'a/b', input: { n: i, simulate: kind.simulate } })),
+    );
     const done = await Promise.all(jobs.map((job) => stack.waitFor(job.id, undefined, { timeoutMs: 20_000 })));
     done.forEach((job, i) => {
       expect(job.status).toBe(plan[i].expect);

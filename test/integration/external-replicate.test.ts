@@ -1,4 +1,4 @@
-import { startReplicateSimulator, type ReplicateSimulator } from '../../local/simulator';
+import { type ReplicateSimulator, startReplicateSimulator } from '../../local/simulator';
 import { startTestStack, type TestStack } from '../support/local-stack';
 
 /**
@@ -29,7 +29,10 @@ describe('an external Replicate-compatible server', () => {
   });
 
   it('fails a job whose output is off the host allowlist, fetching nothing', async () => {
-    const { id } = await stack.submit({ model: 'a/b', input: { simulate: { outputUrl: 'http://127.0.0.2:9/secret.png' } } });
+    const { id } = await stack.submit({
+      model: 'a/b',
+      input: { simulate: { outputUrl: 'http://127.0.0.2:9/secret.png' } },
+    });
     const job = await stack.waitFor(id);
     expect(job).toMatchObject({ status: 'failed', error: { code: 'output_host_not_allowed' }, outputs: [] });
   });

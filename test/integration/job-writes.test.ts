@@ -17,14 +17,36 @@ describe('job writes are guarded by their conditions', () => {
   const at = (second: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, second)).toISOString();
   async function queuedJob(predictionId = 'p1'): Promise<string> {
     const id = newJobId();
-    const job: Job = { id, owner: 'alice', status: 'queued', rank: 0, model: 'a/b', input: {}, webhookEvents: ['completed'], outputs: [], error: null, requestHash: 'h', createdAt: at(0), updatedAt: at(0), predictionId } as Job;
+    const job: Job = {
+      id,
+      owner: 'alice',
+      status: 'queued',
+      rank: 0,
+      model: 'a/b',
+      input: {},
+      webhookEvents: ['completed'],
+      outputs: [],
+      error: null,
+      requestHash: 'h',
+      createdAt: at(0),
+      updatedAt: at(0),
+      predictionId,
+    } as Job;
     expect(await stack.deps.jobs.create(job)).toEqual({ created: true });
     return id;
   }
   const succeed = (id: string, second: number, predictionId = 'p1') =>
-    stack.deps.jobs.advance(id, { status: 'succeeded', rank: 3, updatedAt: at(second), completedAt: at(second), predictionId }, { outputs: [] });
+    stack.deps.jobs.advance(
+      id,
+      { status: 'succeeded', rank: 3, updatedAt: at(second), completedAt: at(second), predictionId },
+      { outputs: [] },
+    );
   const cancel = (id: string, second: number) =>
-    stack.deps.jobs.finish(id, { status: 'canceled', error: { code: 'prediction_canceled', message: 'canceled' }, updatedAt: at(second) });
+    stack.deps.jobs.finish(id, {
+      status: 'canceled',
+      error: { code: 'prediction_canceled', message: 'canceled' },
+      updatedAt: at(second),
+    });
 
   it('a cancel or timeout after a success changes nothing, and a success after them neither (both orders)', async () => {
     const succeededFirst = await queuedJob();
@@ -41,15 +63,27 @@ describe('job writes are guarded by their conditions', () => {
 
   it('status only moves up: a late `starting` after `processing` is refused', async () => {
     const id = await queuedJob();
-    expect((await stack.deps.jobs.advance(id, { status: 'processing', rank: 2, updatedAt: at(2), predictionId: 'p1' })).applied).toBe(true);
-    expect((await stack.deps.jobs.advance(id, { status: 'starting', rank: 1, updatedAt: at(3), predictionId: 'p1' })).applied).toBe(false);
+    expect(
+      (await stack.deps.jobs.advance(id, { status: 'processing', rank: 2, updatedAt: at(2), predictionId: 'p1' }))
+        .applied,
+    ).toBe(true);
+    expect(
+      (await stack.deps.jobs.advance(id, { status: 'starting', rank: 1, updatedAt: at(3), predictionId: 'p1' }))
+        .applied,
+    ).toBe(false);
     expect((await stack.deps.jobs.get(id))!.status).toBe('processing');
   });
 
   it('copied outputs are recorded only by the lease holder, handed to whoever holds the lease next, and gone once the job ends', async () => {
     const id = await queuedJob();
-    const output = (index: number) => ({ index, key: `outputs/alice/${id}/${index}.png`, contentType: 'image/png', size: 10 });
-    const lease = (holder: string, second: number) => stack.deps.jobs.acquireTransferLease(id, holder, at(second), at(second + 60));
+    const output = (index: number) => ({
+      index,
+      key: `outputs/alice/${id}/${index}.png`,
+      contentType: 'image/png',
+      size: 10,
+    });
+    const lease = (holder: string, second: number) =>
+      stack.deps.jobs.acquireTransferLease(id, holder, at(second), at(second + 60));
     expect(await lease('a', 1)).toEqual({ copied: [] });
     expect(await stack.deps.jobs.recordCopiedOutput(id, 'a', output(0))).toBe(true);
     expect(await lease('a', 2)).toEqual({ copied: [output(0)] }); // a redelivery of the same message
@@ -60,8 +94,12 @@ describe('job writes are guarded by their conditions', () => {
     expect((await lease('b', 71))!.copied.sort((x, y) => x.index - y.index)).toEqual([output(0), output(1)]);
     expect((await succeed(id, 72)).applied).toBe(true);
     expect(await stack.deps.jobs.recordCopiedOutput(id, 'b', output(2))).toBe(false);
-    const raw = await stack.emulators.clients.dynamo.send(new GetItemCommand({ TableName: stack.emulators.resources.tableName, Key: { id: { S: id } } }));
-    expect(Object.keys(raw.Item!).filter((name) => name.startsWith('transferLease') || name === 'copiedOutputs')).toEqual([]);
+    const raw = await stack.emulators.clients.dynamo.send(
+      new GetItemCommand({ TableName: stack.emulators.resources.tableName, Key: { id: { S: id } } }),
+    );
+    expect(
+      Object.keys(raw.Item!).filter((name) => name.startsWith('transferLease') || name === 'copiedOutputs'),
+    ).toEqual([]);
   });
 
   it('an event for another prediction changes nothing', async () => {

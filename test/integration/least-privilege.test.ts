@@ -1,7 +1,7 @@
 import type { RequestRecord } from '../../local/iam/iam-proxy';
-import { eventually, startTestStack, type TestStack } from '../support/local-stack';
 import { checkAuthorization } from '../../local/iam/policy-check';
 import { unusedGrants, withoutGrant } from '../support/grants';
+import { eventually, startTestStack, type TestStack } from '../support/local-stack';
 import { runWorkload } from '../support/workload';
 
 /**
@@ -21,9 +21,16 @@ describe('least privilege, measured on the deployed bundles', () => {
 
   /** The proxy's log line for the refusal, and the request it recorded. */
   function expectDenied(stack: TestStack, fn: string, action: string, resource: RegExp) {
-    const line = stack.log.lines.find((l) => l.message === 'access denied' && String(l.extra.function).startsWith(`ReplicateJobs${fn}Function`) && l.extra.action === action);
+    const line = stack.log.lines.find(
+      (l) =>
+        l.message === 'access denied' &&
+        String(l.extra.function).startsWith(`ReplicateJobs${fn}Function`) &&
+        l.extra.action === action,
+    );
     expect(line?.extra).toMatchObject({ resource: expect.stringMatching(resource) });
-    expect(String(line!.extra.detail)).toContain(`is not authorized to perform: ${action} on resource: ${line!.extra.resource}`);
+    expect(String(line!.extra.detail)).toContain(
+      `is not authorized to perform: ${action} on resource: ${line!.extra.resource}`,
+    );
     expect(stack.awsRequests.some((r) => !r.allowed && r.action === action && resource.test(r.resource))).toBe(true);
   }
   const TABLE = /^arn:aws:dynamodb:us-east-1:000000000000:table\/ReplicateJobsJobsTable[^/]*$/;
@@ -48,7 +55,9 @@ describe('least privilege, measured on the deployed bundles', () => {
       await stack.submit({ model: 'a/b', input: {} });
       await eventually(() => stack.simulator!.deliveries.some((delivery) => delivery.responseStatus === 503));
       expectDenied(stack, 'Webhook', 'sqs:SendMessage', /:ReplicateJobsEventQueue/);
-      expect(stack.awsRequests.some((r) => r.allowed && r.action === 'dynamodb:DeleteItem' && r.key?.startsWith('webhook#'))).toBe(true);
+      expect(
+        stack.awsRequests.some((r) => r.allowed && r.action === 'dynamodb:DeleteItem' && r.key?.startsWith('webhook#')),
+      ).toBe(true);
     });
   });
 
@@ -62,10 +71,13 @@ describe('least privilege, measured on the deployed bundles', () => {
   });
 
   it('the reconciler without dynamodb:Query cannot find quiet jobs', async () => {
-    await withStack({ reconcileIntervalSeconds: 0.3, editTemplate: withoutGrant('Reconciler', 'dynamodb:Query') }, async (stack) => {
-      await eventually(() => stack.log.lines.some((l) => l.message === 'access denied'));
-      expectDenied(stack, 'Reconciler', 'dynamodb:Query', /table\/ReplicateJobsJobsTable[^/]*\/index\/unfinished$/);
-    });
+    await withStack(
+      { reconcileIntervalSeconds: 0.3, editTemplate: withoutGrant('Reconciler', 'dynamodb:Query') },
+      async (stack) => {
+        await eventually(() => stack.log.lines.some((l) => l.message === 'access denied'));
+        expectDenied(stack, 'Reconciler', 'dynamodb:Query', /table\/ReplicateJobsJobsTable[^/]*\/index\/unfinished$/);
+      },
+    );
   });
 
   it('the callback sender without secretsmanager:GetSecretValue cannot sign', async () => {
@@ -98,7 +110,10 @@ describe('least privilege, measured on the deployed bundles', () => {
           RECONCILE_AFTER_SECONDS: '1',
           JOB_TIMEOUT_SECONDS: '8',
           CALLBACK_RETRY_BASE_SECONDS: '1',
-          OWNER_LIMITS: JSON.stringify({ default: { maxInFlight: 50, maxPerDay: 1000 }, owners: { quota: { maxInFlight: 1 } } }),
+          OWNER_LIMITS: JSON.stringify({
+            default: { maxInFlight: 50, maxPerDay: 1000 },
+            owners: { quota: { maxInFlight: 1 } },
+          }),
         },
       },
       async (stack) => {
@@ -113,34 +128,54 @@ describe('least privilege, measured on the deployed bundles', () => {
     const unused = unusedGrants(granted!, used);
     // The report: what each function used, and what it is granted but never used (must be nothing).
     const pairs = new Set(used.filter((r) => r.allowed).map((r) => `${r.function} ${r.action}`));
-    console.log(`least privilege: ${pairs.size} (function, action) pairs used over ${used.length} AWS requests; unused grants: ${unused.length}`);
+    console.log(
+      `least privilege: ${pairs.size} (function, action) pairs used over ${used.length} AWS requests; unused grants: ${unused.length}`,
+    );
     expect(unused).toEqual([]);
     // The comparison can fail: one grant more than the paths use is reported.
     const status = [...granted!.keys()].find((name) => name.startsWith('ReplicateJobsStatusFunction'))!;
     const widened = new Map(granted!);
-    widened.set(status, [...granted!.get(status)!, { name: 'extra', policy: { Statement: [{ Effect: 'Allow', Action: 'dynamodb:Scan', Resource: '*' }] } }]);
+    widened.set(status, [
+      ...granted!.get(status)!,
+      { name: 'extra', policy: { Statement: [{ Effect: 'Allow', Action: 'dynamodb:Scan', Resource: '*' }] } },
+    ]);
     expect(unusedGrants(widened, used)).toEqual([{ function: status, action: 'dynamodb:Scan', resource: '*' }]);
   }, 180_000);
 
   it('the webhook role writes only its own receipts: any other key is denied by the deployed policy', async () => {
     await withStack({}, async (stack) => {
       const webhook = [...stack.policies.keys()].find((name) => name.startsWith('ReplicateJobsWebhookFunction'))!;
-      const principal = { name: webhook, roleArn: 'arn:aws:iam::000000000000:role/Webhook', policies: stack.policies.get(webhook)! };
+      const principal = {
+        name: webhook,
+        roleArn: 'arn:aws:iam::000000000000:role/Webhook',
+        policies: stack.policies.get(webhook)!,
+      };
       const table = `arn:aws:dynamodb:us-east-1:000000000000:table/${stack.emulators.resources.tableName}`;
-      const put = (key: string) => checkAuthorization(principal, { action: 'dynamodb:PutItem', resource: table, context: { 'dynamodb:LeadingKeys': [key] } });
+      const put = (key: string) =>
+        checkAuthorization(principal, {
+          action: 'dynamodb:PutItem',
+          resource: table,
+          context: { 'dynamodb:LeadingKeys': [key] },
+        });
       expect((await put('webhook#msg_1')).allowed).toBe(true);
       expect((await put('job_0000000000000000000000000a')).allowed).toBe(false);
       expect((await put('quota#alice')).allowed).toBe(false);
     });
   });
 
-  it('the consumer\'s event source cannot start without sqs:GetQueueAttributes, as Lambda\'s cannot', async () => {
+  it("the consumer's event source cannot start without sqs:GetQueueAttributes, as Lambda's cannot", async () => {
     await withStack({ editTemplate: withoutGrant('Consumer', 'sqs:GetQueueAttributes') }, async (stack) => {
       const job = await stack.submit({ model: 'a/b', input: {} });
-      await eventually(() => stack.log.lines.some((l) => l.message === 'access denied' && l.extra.action === 'sqs:GetQueueAttributes'));
+      await eventually(() =>
+        stack.log.lines.some((l) => l.message === 'access denied' && l.extra.action === 'sqs:GetQueueAttributes'),
+      );
       expectDenied(stack, 'Consumer', 'sqs:GetQueueAttributes', /:ReplicateJobsEventQueue/);
       await new Promise((resolve) => setTimeout(resolve, 1500));
-      expect(stack.awsRequests.some((r) => r.function.startsWith('ReplicateJobsConsumerFunction') && r.action === 'sqs:ReceiveMessage')).toBe(false);
+      expect(
+        stack.awsRequests.some(
+          (r) => r.function.startsWith('ReplicateJobsConsumerFunction') && r.action === 'sqs:ReceiveMessage',
+        ),
+      ).toBe(false);
       expect((await stack.request(`/jobs/${job.id}`)).json.status).toBe('queued');
     });
   });

@@ -15,7 +15,12 @@ describe('output limits per job (local stack)', () => {
   let stack: TestStack;
   beforeAll(async () => {
     stack = await startTestStack({
-      env: { MAX_OUTPUT_FILES: String(MAX_FILES), MAX_OUTPUT_TOTAL_BYTES: String(MAX_TOTAL_BYTES), DOWNLOAD_ATTEMPTS: '1', DOWNLOAD_RETRY_BASE_MS: '1' },
+      env: {
+        MAX_OUTPUT_FILES: String(MAX_FILES),
+        MAX_OUTPUT_TOTAL_BYTES: String(MAX_TOTAL_BYTES),
+        DOWNLOAD_ATTEMPTS: '1',
+        DOWNLOAD_RETRY_BASE_MS: '1',
+      },
     });
   });
   afterAll(() => stack.stop());
@@ -23,7 +28,11 @@ describe('output limits per job (local stack)', () => {
   const simulator = () => stack.simulator!;
   /** Downloads per output file of a prediction, by file name. */
   const downloadsOf = (predictionId: string) =>
-    Object.fromEntries([...simulator().downloads.entries()].filter(([path]) => path.includes(predictionId)).map(([path, count]) => [path.split('/').pop(), count]));
+    Object.fromEntries(
+      [...simulator().downloads.entries()]
+        .filter(([path]) => path.includes(predictionId))
+        .map(([path, count]) => [path.split('/').pop(), count]),
+    );
 
   it('fails a prediction with more files than the limit with too_many_outputs, downloading nothing', async () => {
     const job = await stack.submit({ model: 'a/b', input: { simulate: { output: 'images', count: MAX_FILES + 1 } } });
@@ -35,21 +44,30 @@ describe('output limits per job (local stack)', () => {
   });
 
   it('copies a job exactly at both limits', async () => {
-    const job = await stack.submit({ model: 'a/b', input: { simulate: { output: 'images', count: MAX_FILES, sizeBytes: MAX_TOTAL_BYTES / MAX_FILES } } });
+    const job = await stack.submit({
+      model: 'a/b',
+      input: { simulate: { output: 'images', count: MAX_FILES, sizeBytes: MAX_TOTAL_BYTES / MAX_FILES } },
+    });
     const done = await stack.waitFor(job.id);
     expect(done.status).toBe('succeeded');
     expect(done.outputs.reduce((sum, output) => sum + output.size, 0)).toBe(MAX_TOTAL_BYTES);
   });
 
   it('fails files larger together than the limit with outputs_total_too_large, storing nothing', async () => {
-    const job = await stack.submit({ model: 'a/b', input: { simulate: { output: 'images', count: MAX_FILES, sizeBytes: 100_000 } } });
+    const job = await stack.submit({
+      model: 'a/b',
+      input: { simulate: { output: 'images', count: MAX_FILES, sizeBytes: 100_000 } },
+    });
     const done = await stack.waitFor(job.id);
     expect(done).toMatchObject({ status: 'failed', error: { code: 'outputs_total_too_large' }, outputs: [] });
     expect(await storedKeys(stack, `outputs/alice/${job.id}/`)).toEqual([]);
   });
 
   it('a job failing on a later file (a host off the list) deletes the files it already copied', async () => {
-    const job = await stack.submit({ model: 'a/b', input: { simulate: { files: ['out-0.png', 'https://elsewhere.invalid/out-1.png'] } } });
+    const job = await stack.submit({
+      model: 'a/b',
+      input: { simulate: { files: ['out-0.png', 'https://elsewhere.invalid/out-1.png'] } },
+    });
     const done = await stack.waitFor(job.id);
     expect(done).toMatchObject({ status: 'failed', error: { code: 'output_host_not_allowed' }, outputs: [] });
     expect(downloadsOf(job.predictionId!)).toEqual({ 'out-0.png': 1 }); // it was copied…
@@ -59,12 +77,19 @@ describe('output limits per job (local stack)', () => {
   describe('across deliveries of one event', () => {
     /** A job whose prediction completed without webhooks, and the SQS record of its `completed` event. */
     async function completedJob(simulate: Record<string, unknown>) {
-      const job = await stack.submit({ model: 'a/b', input: { simulate: { webhooks: false, output: 'images', ...simulate } } });
+      const job = await stack.submit({
+        model: 'a/b',
+        input: { simulate: { webhooks: false, output: 'images', ...simulate } },
+      });
       await eventually(() => simulator().predictions.get(job.predictionId!)!.status === 'succeeded');
       const record = {
         messageId: `msg-${job.id}`,
         receiptHandle: `receipt-${job.id}`,
-        body: JSON.stringify({ source: 'webhook', receivedAt: new Date().toISOString(), body: JSON.stringify(simulator().predictions.get(job.predictionId!)) }),
+        body: JSON.stringify({
+          source: 'webhook',
+          receivedAt: new Date().toISOString(),
+          body: JSON.stringify(simulator().predictions.get(job.predictionId!)),
+        }),
         attributes: { ApproximateReceiveCount: '1' },
         messageAttributes: {},
         md5OfBody: '',
@@ -81,12 +106,15 @@ describe('output limits per job (local stack)', () => {
         ...stack.deps,
         outputs: {
           open: async (url) => {
-            if (!url.endsWith('/out-0.png')) throw new OutputFailure('output_download_failed', 'Downloading an output answered 503', false);
+            if (!url.endsWith('/out-0.png'))
+              throw new OutputFailure('output_download_failed', 'Downloading an output answered 503', false);
             return stack.deps.outputs.open(url);
           },
         },
       };
-      expect((await consumePredictions(firstFileOnly)({ Records: [record] })).batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
+      expect((await consumePredictions(firstFileOnly)({ Records: [record] })).batchItemFailures).toEqual([
+        { itemIdentifier: record.messageId },
+      ]);
     }
 
     it('a redelivery copies only the files not copied yet', async () => {
@@ -98,7 +126,9 @@ describe('output limits per job (local stack)', () => {
       expect((await consumePredictions(stack.deps)({ Records: [job.record] })).batchItemFailures).toEqual([]);
       const done = (await stack.deps.jobs.get(job.id))!;
       expect(done.status).toBe('succeeded');
-      expect(done.outputs.map((output) => output.key)).toEqual([0, 1, 2].map((i) => `outputs/alice/${job.id}/${i}.png`));
+      expect(done.outputs.map((output) => output.key)).toEqual(
+        [0, 1, 2].map((i) => `outputs/alice/${job.id}/${i}.png`),
+      );
       expect(downloadsOf(job.predictionId!)).toEqual({ 'out-0.png': 1, 'out-1.png': 1, 'out-2.png': 1 });
     });
 
@@ -109,7 +139,11 @@ describe('output limits per job (local stack)', () => {
       expect(await storedKeys(stack, `outputs/alice/${job.id}/`)).toEqual([`outputs/alice/${job.id}/0.png`]);
 
       expect((await consumePredictions(stack.deps)({ Records: [job.record] })).batchItemFailures).toEqual([]);
-      expect(await stack.deps.jobs.get(job.id)).toMatchObject({ status: 'failed', error: { code: 'outputs_total_too_large' }, outputs: [] });
+      expect(await stack.deps.jobs.get(job.id)).toMatchObject({
+        status: 'failed',
+        error: { code: 'outputs_total_too_large' },
+        outputs: [],
+      });
       expect(downloadsOf(job.predictionId!)['out-0.png']).toBe(1);
       expect(await storedKeys(stack, `outputs/alice/${job.id}/`)).toEqual([]);
     });

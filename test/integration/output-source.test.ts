@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HttpOutputSource } from '../../lambdas/adapters/http-output-source';
 import { isPublicAddress } from '../../lambdas/core/address-policy';
-import { OutputFailure } from '../../lambdas/core/errors';
+import type { OutputFailure } from '../../lambdas/core/errors';
 import { HostAllowlist } from '../../lambdas/core/host-allowlist';
 
 /** SSRF and resource limits of output downloads, against real local HTTP servers. */
@@ -13,7 +13,8 @@ describe('output downloads (SSRF, limits)', () => {
   beforeAll(async () => {
     server = createServer((req, res) => {
       hits.push(req.url!);
-      if (req.url === '/redirect-off-list') return void res.writeHead(302, { location: 'http://127.0.0.2:9/stolen' }).end();
+      if (req.url === '/redirect-off-list')
+        return void res.writeHead(302, { location: 'http://127.0.0.2:9/stolen' }).end();
       if (req.url === '/redirect-on-list') return void res.writeHead(302, { location: '/file' }).end();
       if (req.url === '/redirect-loop') return void res.writeHead(302, { location: '/redirect-loop' }).end();
       if (req.url === '/chunked-huge') {
@@ -103,14 +104,32 @@ describe('output downloads (SSRF, limits)', () => {
   });
 
   it('treats 404 as permanent and stops redirect loops', async () => {
-    expect(await failureOf(source().open(url('/gone')))).toMatchObject({ code: 'output_download_failed', permanent: true });
-    expect(await failureOf(source().open(url('/redirect-loop')))).toMatchObject({ code: 'output_download_failed', permanent: true });
+    expect(await failureOf(source().open(url('/gone')))).toMatchObject({
+      code: 'output_download_failed',
+      permanent: true,
+    });
+    expect(await failureOf(source().open(url('/redirect-loop')))).toMatchObject({
+      code: 'output_download_failed',
+      permanent: true,
+    });
   });
 
   it.each([
-    ['127.0.0.1', false], ['10.1.2.3', false], ['172.20.0.1', false], ['192.168.1.1', false], ['169.254.169.254', false],
-    ['100.64.0.1', false], ['0.0.0.0', false], ['::1', false], ['fe80::1', false], ['fd00::1', false], ['::ffff:127.0.0.1', false],
-    ['34.120.1.1', true], ['2606:4700::1111', true], ['::ffff:8.8.8.8', true], ['not-an-ip', false],
+    ['127.0.0.1', false],
+    ['10.1.2.3', false],
+    ['172.20.0.1', false],
+    ['192.168.1.1', false],
+    ['169.254.169.254', false],
+    ['100.64.0.1', false],
+    ['0.0.0.0', false],
+    ['::1', false],
+    ['fe80::1', false],
+    ['fd00::1', false],
+    ['::ffff:127.0.0.1', false],
+    ['34.120.1.1', true],
+    ['2606:4700::1111', true],
+    ['::ffff:8.8.8.8', true],
+    ['not-an-ip', false],
   ])('classifies %s as public: %s', (address, expected) => {
     expect(isPublicAddress(address)).toBe(expected);
   });

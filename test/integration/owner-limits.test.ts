@@ -1,5 +1,4 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { reconcile } from '../../lambdas/use-cases/reconcile';
 import { startTestStack, type TestStack } from '../support/local-stack';
 
@@ -30,7 +29,10 @@ describe('owner limits (local stack)', () => {
     const items = await stack.itemCount();
     const predictions = stack.simulator!.predictions.size;
     const refused = await submit();
-    expect(refused).toMatchObject({ status: 429, json: { error: { code: 'owner_limit_exceeded', details: { limit: 'in_flight' } } } });
+    expect(refused).toMatchObject({
+      status: 429,
+      json: { error: { code: 'owner_limit_exceeded', details: { limit: 'in_flight' } } },
+    });
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(await stack.itemCount()).toBe(items);
     expect(stack.simulator!.predictions.size).toBe(predictions);
@@ -41,15 +43,23 @@ describe('owner limits (local stack)', () => {
   });
 
   it.each([
-    ['canceled', async (id: string) => expect((await stack.request(`/jobs/${id}/cancel`, { method: 'POST' })).status).toBe(200)],
+    [
+      'canceled',
+      async (id: string) => expect((await stack.request(`/jobs/${id}/cancel`, { method: 'POST' })).status).toBe(200),
+    ],
     ['failed at Replicate', async () => undefined, { simulate: { fail: 'boom' } }],
     ['succeeded', async () => undefined, {}],
     ['refused by Replicate at submit', async () => undefined, { simulate: { reject: 'bad input' } }],
-    ['timed out', async () => {
-      offsetMs = 121_000; // quiet long enough to be looked at, past its own 60 s timeout (not the other job's)
-      expect(await reconcile(stack.deps)).toMatchObject({ timedOut: 1 });
-      offsetMs = 0;
-    }, STUCK, { timeoutSeconds: 60 }],
+    [
+      'timed out',
+      async () => {
+        offsetMs = 121_000; // quiet long enough to be looked at, past its own 60 s timeout (not the other job's)
+        expect(await reconcile(stack.deps)).toMatchObject({ timedOut: 1 });
+        offsetMs = 0;
+      },
+      STUCK,
+      { timeoutSeconds: 60 },
+    ],
   ])('gives the slot back when a job is %s', async (_name, end, input: object = STUCK, extra: object = {}) => {
     await submit(); // one slot taken by a job that stays
     const response = await submit('key-alice', input, {}, extra);
@@ -85,10 +95,16 @@ describe('owner limits (local stack)', () => {
 
   it('grants concurrent first submits of a day for a new owner, up to the limit', async () => {
     await stack.stop();
-    stack = await startTestStack({ apiKeys: 'dave=key-dave', reconcileIntervalSeconds: 0, env: { OWNER_LIMITS: JSON.stringify({ default: { maxInFlight: 8, maxPerDay: 100 } }) } });
+    stack = await startTestStack({
+      apiKeys: 'dave=key-dave',
+      reconcileIntervalSeconds: 0,
+      env: { OWNER_LIMITS: JSON.stringify({ default: { maxInFlight: 8, maxPerDay: 100 } }) },
+    });
     const responses = await Promise.all(Array.from({ length: 12 }, () => submit('key-dave')));
     expect(responses.filter((r) => r.status === 202)).toHaveLength(8);
-    expect(responses.filter((r) => r.status === 429).every((r) => r.json.error.details.limit === 'in_flight')).toBe(true);
+    expect(responses.filter((r) => r.status === 429).every((r) => r.json.error.details.limit === 'in_flight')).toBe(
+      true,
+    );
   });
 
   it('answers an Idempotency-Key retry from the record even at the limit', async () => {
@@ -102,20 +118,24 @@ describe('owner limits (local stack)', () => {
     const documents = DynamoDBDocumentClient.from(stack.emulators.clients.dynamo);
     await submit();
     // A process died after taking two slots and before giving them back.
-    await documents.send(new UpdateCommand({
-      TableName: stack.emulators.resources.tableName,
-      Key: { id: 'quota#alice' },
-      UpdateExpression: 'ADD inFlight :two',
-      ExpressionAttributeValues: { ':two': 2 },
-    }));
+    await documents.send(
+      new UpdateCommand({
+        TableName: stack.emulators.resources.tableName,
+        Key: { id: 'quota#alice' },
+        UpdateExpression: 'ADD inFlight :two',
+        ExpressionAttributeValues: { ':two': 2 },
+      }),
+    );
     expect((await submit()).status).toBe(429); // within the grace, a recent slot may belong to a submit still running
     // The deployed submit reads the real clock: age the last slot taken past the grace instead of moving time.
-    await documents.send(new UpdateCommand({
-      TableName: stack.emulators.resources.tableName,
-      Key: { id: 'quota#alice' },
-      UpdateExpression: 'SET lastAcquiredAt = :old',
-      ExpressionAttributeValues: { ':old': new Date(Date.now() - 61_000).toISOString() },
-    }));
+    await documents.send(
+      new UpdateCommand({
+        TableName: stack.emulators.resources.tableName,
+        Key: { id: 'quota#alice' },
+        UpdateExpression: 'SET lastAcquiredAt = :old',
+        ExpressionAttributeValues: { ':old': new Date(Date.now() - 61_000).toISOString() },
+      }),
+    );
     expect((await submit()).status).toBe(202); // one real job in flight: the second slot is free
     expect((await submit()).status).toBe(429);
   });

@@ -13,9 +13,16 @@ describe('job pipeline (local stack)', () => {
   });
 
   it('takes a job from queued to succeeded with its output copied byte for byte', async () => {
-    const response = await stack.request('/jobs', { body: { model: 'black-forest-labs/flux-schnell', input: { prompt: 'a cat' }, metadata: { user: 7 } } });
+    const response = await stack.request('/jobs', {
+      body: { model: 'black-forest-labs/flux-schnell', input: { prompt: 'a cat' }, metadata: { user: 7 } },
+    });
     expect(response.status).toBe(202);
-    expect(response.json).toMatchObject({ status: 'queued', model: 'black-forest-labs/flux-schnell', metadata: { user: 7 }, outputs: [] });
+    expect(response.json).toMatchObject({
+      status: 'queued',
+      model: 'black-forest-labs/flux-schnell',
+      metadata: { user: 7 },
+      outputs: [],
+    });
     expect(response.headers.get('location')).toBe(`/jobs/${response.json.id}`);
     expect(response.json.predictionId).toEqual(expect.any(String));
 
@@ -24,7 +31,12 @@ describe('job pipeline (local stack)', () => {
     expect(job.startedAt).toEqual(expect.any(String));
     expect(job.completedAt).toEqual(expect.any(String));
     expect(job.outputs).toEqual([
-      { key: `outputs/alice/${job.id}/0.png`, url: expect.any(String), contentType: 'image/png', size: expect.any(Number) },
+      {
+        key: `outputs/alice/${job.id}/0.png`,
+        url: expect.any(String),
+        contentType: 'image/png',
+        size: expect.any(Number),
+      },
     ]);
     const original = stack.simulator!.predictions.get(job.predictionId!)!.output as string;
     expect(job.output).toBe(job.outputs[0].url);
@@ -45,28 +57,53 @@ describe('job pipeline (local stack)', () => {
   });
 
   it.each([
-    ['a list of files', 'images', (job: any) => {
-      expect(job.outputs.map((o: any) => o.key)).toEqual([0, 1, 2].map((i) => `outputs/alice/${job.id}/${i}.png`));
-      expect(job.output).toEqual(job.outputs.map((o: any) => o.url));
-    }],
-    ['an object holding files and values', 'object', (job: any) => {
-      expect(job.outputs.map((o: any) => o.contentType)).toEqual(['image/png', 'audio/wav']);
-      expect(job.output).toEqual({ image: job.outputs[0].url, audio: job.outputs[1].url, caption: 'a simulated caption', seed: 42 });
-    }],
-    ['plain text', 'text', (job: any) => {
-      expect(job.outputs).toEqual([]);
-      expect(job.output).toBe('Hello from the Replicate simulator.');
-    }],
-    ['a token list', 'tokens', (job: any) => {
-      expect(job.outputs).toEqual([]);
-      expect(job.output).toEqual(['Hello', ' from', ' the', ' simulator', '.']);
-    }],
+    [
+      'a list of files',
+      'images',
+      (job: any) => {
+        expect(job.outputs.map((o: any) => o.key)).toEqual([0, 1, 2].map((i) => `outputs/alice/${job.id}/${i}.png`));
+        expect(job.output).toEqual(job.outputs.map((o: any) => o.url));
+      },
+    ],
+    [
+      'an object holding files and values',
+      'object',
+      (job: any) => {
+        expect(job.outputs.map((o: any) => o.contentType)).toEqual(['image/png', 'audio/wav']);
+        expect(job.output).toEqual({
+          image: job.outputs[0].url,
+          audio: job.outputs[1].url,
+          caption: 'a simulated caption',
+          seed: 42,
+        });
+      },
+    ],
+    [
+      'plain text',
+      'text',
+      (job: any) => {
+        expect(job.outputs).toEqual([]);
+        expect(job.output).toBe('Hello from the Replicate simulator.');
+      },
+    ],
+    [
+      'a token list',
+      'tokens',
+      (job: any) => {
+        expect(job.outputs).toEqual([]);
+        expect(job.output).toEqual(['Hello', ' from', ' the', ' simulator', '.']);
+      },
+    ],
     ['a number', 'number', (job: any) => expect(job.output).toBe(42)],
-    ['nested JSON with a file inside', 'json', (job: any) => {
-      expect(job.outputs).toHaveLength(1);
-      expect(job.outputs[0]).toMatchObject({ key: `outputs/alice/${job.id}/0.txt`, contentType: 'text/plain' });
-      expect(job.output).toEqual({ scores: [0.1, 0.9], nested: { files: [job.outputs[0].url], label: 'cat' } });
-    }],
+    [
+      'nested JSON with a file inside',
+      'json',
+      (job: any) => {
+        expect(job.outputs).toHaveLength(1);
+        expect(job.outputs[0]).toMatchObject({ key: `outputs/alice/${job.id}/0.txt`, contentType: 'text/plain' });
+        expect(job.output).toEqual({ scores: [0.1, 0.9], nested: { files: [job.outputs[0].url], label: 'cat' } });
+      },
+    ],
     ['no output', 'none', (job: any) => expect(job.output).toBeNull()],
   ])('handles %s', async (_name, output, check) => {
     const { id } = await stack.submit({ model: 'a/b', input: { simulate: { output, count: 3 } } });
@@ -75,10 +112,14 @@ describe('job pipeline (local stack)', () => {
     check(job);
   });
 
-  it('records a failed prediction with Replicate\'s error', async () => {
+  it("records a failed prediction with Replicate's error", async () => {
     const { id } = await stack.submit({ model: 'a/b', input: { simulate: { fail: 'CUDA out of memory' } } });
     const job = await stack.waitFor(id);
-    expect(job).toMatchObject({ status: 'failed', error: { code: 'prediction_failed', message: 'CUDA out of memory' }, outputs: [] });
+    expect(job).toMatchObject({
+      status: 'failed',
+      error: { code: 'prediction_failed', message: 'CUDA out of memory' },
+      outputs: [],
+    });
   });
 
   it('accepts a version instead of a model, and a model pinned to a version', async () => {
@@ -99,9 +140,14 @@ describe('job pipeline (local stack)', () => {
   });
 
   it('fails the job (never stuck in queued) when Replicate refuses the input, and says why', async () => {
-    const response = await stack.request('/jobs', { body: { model: 'a/b', input: { simulate: { reject: 'prompt is required' } } } });
+    const response = await stack.request('/jobs', {
+      body: { model: 'a/b', input: { simulate: { reject: 'prompt is required' } } },
+    });
     expect(response.status).toBe(422);
-    expect(response.json.error).toMatchObject({ code: 'replicate_rejected_input', details: { replicate: 'prompt is required' } });
+    expect(response.json.error).toMatchObject({
+      code: 'replicate_rejected_input',
+      details: { replicate: 'prompt is required' },
+    });
     const job = (await stack.request(`/jobs/${response.json.error.details.jobId}`)).json;
     expect(job).toMatchObject({ status: 'failed', error: { code: 'submit_failed' }, predictionId: null });
   });

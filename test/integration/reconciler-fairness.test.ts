@@ -26,7 +26,10 @@ describe('reconciler: every quiet job examined in bounded time, a fair share per
   /** When the reconciler last looked at each unfinished job (`checkAt`), read straight from the table. */
   async function checkedAt(): Promise<Map<string, { owner: string; checkAt: string }>> {
     const { Items = [] } = await stack.emulators.clients.dynamo.send(
-      new ScanCommand({ TableName: stack.emulators.resources.tableName, FilterExpression: 'attribute_exists(activeShard)' }),
+      new ScanCommand({
+        TableName: stack.emulators.resources.tableName,
+        FilterExpression: 'attribute_exists(activeShard)',
+      }),
     );
     return new Map(Items.map((item) => [item.id.S!, { owner: item.owner.S!, checkAt: item.checkAt.S! }]));
   }
@@ -42,7 +45,8 @@ describe('reconciler: every quiet job examined in bounded time, a fair share per
     // the runs below find nothing new: only the order of examination is left to observe.
     offsetMs = 60_000;
     for (let run = 0; run < 5; run++) await reconcile(stack.deps);
-    for (const id of ids) await stack.waitFor(id, (view) => view.status === 'starting', { key: id === lone.id ? 'key-bob' : 'key-alice' });
+    for (const id of ids)
+      await stack.waitFor(id, (view) => view.status === 'starting', { key: id === lone.id ? 'key-bob' : 'key-alice' });
 
     offsetMs = 600_000;
     const now = stack.deps.clock().toISOString(); // each run marks the jobs it examined with its own start time, later
@@ -64,7 +68,11 @@ describe('reconciler: every quiet job examined in bounded time, a fair share per
 
   it('a job that changed is quiet again only from its change (checkAt follows every write), not from its creation', async () => {
     offsetMs = 0;
-    const job = await stack.submit({ model: 'a/b', input: { simulate: { stepMs: 4_000 } }, webhookEvents: ['start', 'completed'] }); // started at 4 s, done at 12 s
+    const job = await stack.submit({
+      model: 'a/b',
+      input: { simulate: { stepMs: 4_000 } },
+      webhookEvents: ['start', 'completed'],
+    }); // started at 4 s, done at 12 s
     await stack.waitFor(job.id, (view) => view.status !== 'queued');
     const item = (await checkedAt()).get(job.id)!;
     const { updatedAt } = (await stack.request(`/jobs/${job.id}`)).json;

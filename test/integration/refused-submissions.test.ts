@@ -42,9 +42,10 @@ describe('submissions Replicate does not take (local stack)', () => {
   const submit = (key: string, input: object, extra: object = {}, headers: Record<string, string> = {}) =>
     stack.request('/jobs', { body: { model: 'a/b', input, ...extra }, key, headers });
 
-  it('a refusal keeps the day\'s count, sends no callback, and past the owner\'s refusal rate Replicate is not called', async () => {
+  it("a refusal keeps the day's count, sends no callback, and past the owner's refusal rate Replicate is not called", async () => {
     // Refusals are counted per UTC minute: start early in one, so that the test stays within it.
-    if (new Date().getUTCSeconds() > 40) await new Promise((resolve) => setTimeout(resolve, (61 - new Date().getUTCSeconds()) * 1000));
+    if (new Date().getUTCSeconds() > 40)
+      await new Promise((resolve) => setTimeout(resolve, (61 - new Date().getUTCSeconds()) * 1000));
     const rejected = await submit('key-bob', { simulate: { reject: 'bad input' } }, { callbackUrl });
     expect(rejected).toMatchObject({ status: 422, json: { error: { code: 'replicate_rejected_input' } } });
     expect(await quota('bob')).toMatchObject({ inFlight: 0, accepted: 1, refusals: 1 });
@@ -52,7 +53,10 @@ describe('submissions Replicate does not take (local stack)', () => {
 
     const creates = stack.simulator!.predictions.size;
     const limited = await submit('key-bob', { simulate: { reject: 'bad input' } });
-    expect(limited).toMatchObject({ status: 429, json: { error: { code: 'owner_limit_exceeded', details: { limit: 'refusals' } } } });
+    expect(limited).toMatchObject({
+      status: 429,
+      json: { error: { code: 'owner_limit_exceeded', details: { limit: 'refusals' } } },
+    });
     const retryAfter = Number(limited.headers.get('retry-after'));
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(60);
@@ -68,7 +72,7 @@ describe('submissions Replicate does not take (local stack)', () => {
     expect(callbacksFor.has(rejected.json.error.details.jobId)).toBe(false);
   });
 
-  it('a refund after midnight still gives the slot back (the day\'s count is left to its own day; found by an attack)', async () => {
+  it("a refund after midnight still gives the slot back (the day's count is left to its own day; found by an attack)", async () => {
     const beforeMidnight = new Date('2026-11-29T23:59:59.500Z');
     expect(await stack.deps.quota.acquire('erin', beforeMidnight)).toEqual({ granted: true });
     expect(await quota('erin')).toMatchObject({ inFlight: 1, accepted: 1, day: '2026-11-29' });
@@ -79,7 +83,7 @@ describe('submissions Replicate does not take (local stack)', () => {
     expect(await quota('erin')).toMatchObject({ inFlight: 0, accepted: 1 }); // the same day: both come back
   });
 
-  it('a throttled submission gives everything back: the slot, the day\'s count; no refusal, no callback', async () => {
+  it("a throttled submission gives everything back: the slot, the day's count; no refusal, no callback", async () => {
     const throttled = await submit('key-carol', { simulate: { rateLimit: true } }, { callbackUrl });
     expect(throttled.status).toBe(429);
     const before = await quota('carol');
@@ -91,10 +95,19 @@ describe('submissions Replicate does not take (local stack)', () => {
   });
 
   it('a 5xx after Replicate created the prediction: the job keeps its slot and goes on when the webhook names it', async () => {
-    const response = await submit('key-dave', { simulate: { createFails: 'after_creating', output: 'images', count: 2 } }, { callbackUrl });
-    expect(response).toMatchObject({ status: 502, json: { error: { code: 'replicate_unavailable', details: { outcome: 'unknown' } } } });
+    const response = await submit(
+      'key-dave',
+      { simulate: { createFails: 'after_creating', output: 'images', count: 2 } },
+      { callbackUrl },
+    );
+    expect(response).toMatchObject({
+      status: 502,
+      json: { error: { code: 'replicate_unavailable', details: { outcome: 'unknown' } } },
+    });
     const id = response.json.error.details.jobId as string;
-    expect((await stack.request(`/jobs/${id}`, { key: 'key-dave' })).json).toMatchObject({ status: expect.stringMatching(/queued|starting|processing|succeeded/) });
+    expect((await stack.request(`/jobs/${id}`, { key: 'key-dave' })).json).toMatchObject({
+      status: expect.stringMatching(/queued|starting|processing|succeeded/),
+    });
     const done = await stack.waitFor(id, undefined, { key: 'key-dave' });
     expect(done).toMatchObject({ status: 'succeeded', predictionId: expect.any(String) });
     expect(done.outputs).toHaveLength(2);
@@ -106,7 +119,10 @@ describe('submissions Replicate does not take (local stack)', () => {
     const headers = { 'idempotency-key': 'uncertain-1' };
     const input = { simulate: { createFails: 'before_creating' } };
     const first = await submit('key-dave', input, {}, headers);
-    expect(first).toMatchObject({ status: 502, json: { error: { code: 'replicate_unavailable', details: { outcome: 'unknown' } } } });
+    expect(first).toMatchObject({
+      status: 502,
+      json: { error: { code: 'replicate_unavailable', details: { outcome: 'unknown' } } },
+    });
     const id = first.json.error.details.jobId as string;
     expect(await quota('dave')).toMatchObject({ inFlight: 1 });
     // A retry now answers the job that may still run, rather than creating a second prediction.
@@ -125,11 +141,20 @@ describe('submissions Replicate does not take (local stack)', () => {
     offsetMs = 321_000; // past the grace, and quiet again since it was examined
     expect(await reconcile(stack.deps)).toMatchObject({ abandoned: 1 });
     offsetMs = 0;
-    expect((await stack.request(`/jobs/${id}`, { key: 'key-dave' })).json).toMatchObject({ status: 'failed', error: { code: 'submit_failed' } });
+    expect((await stack.request(`/jobs/${id}`, { key: 'key-dave' })).json).toMatchObject({
+      status: 'failed',
+      error: { code: 'submit_failed' },
+    });
     expect(await quota('dave')).toMatchObject({ inFlight: 0 });
     // The retry submits again (Replicate is called, and fails the same way): the job is back to `queued`.
-    expect(await submit('key-dave', input, {}, headers)).toMatchObject({ status: 502, json: { error: { details: { jobId: id } } } });
-    expect((await stack.request(`/jobs/${id}`, { key: 'key-dave' })).json).toMatchObject({ status: 'queued', error: null });
+    expect(await submit('key-dave', input, {}, headers)).toMatchObject({
+      status: 502,
+      json: { error: { details: { jobId: id } } },
+    });
+    expect((await stack.request(`/jobs/${id}`, { key: 'key-dave' })).json).toMatchObject({
+      status: 'queued',
+      error: null,
+    });
     expect(await quota('dave')).toMatchObject({ inFlight: 1 });
   });
 });

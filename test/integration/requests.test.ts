@@ -30,13 +30,21 @@ describe('requests, tenancy and idempotency (local stack)', () => {
     await nothingHappens(async () => {
       const response = await stack.request('/jobs', { body });
       expect(response.status).toBe(status);
-      expect(response.json).toEqual({ error: { code, message: expect.any(String), ...(code === 'validation_failed' ? { details: expect.any(Array) } : {}) } });
+      expect(response.json).toEqual({
+        error: {
+          code,
+          message: expect.any(String),
+          ...(code === 'validation_failed' ? { details: expect.any(Array) } : {}),
+        },
+      });
     });
   });
 
   it('requires a valid API key on /jobs', async () => {
     await nothingHappens(async () => {
-      expect((await stack.request('/jobs', { body: { model: 'a/b', input: {} }, key: null })).json.error.code).toBe('unauthorized');
+      expect((await stack.request('/jobs', { body: { model: 'a/b', input: {} }, key: null })).json.error.code).toBe(
+        'unauthorized',
+      );
       expect((await stack.request('/jobs', { body: { model: 'a/b', input: {} }, key: 'nope' })).status).toBe(401);
       expect((await stack.request('/jobs/job_x', { key: null })).status).toBe(401);
     });
@@ -44,13 +52,19 @@ describe('requests, tenancy and idempotency (local stack)', () => {
 
   it('answers unknown routes 404 and wrong methods 405, in the error format', async () => {
     expect(await stack.request('/nope')).toMatchObject({ status: 404, json: { error: { code: 'not_found' } } });
-    expect(await stack.request('/jobs', { method: 'DELETE' })).toMatchObject({ status: 405, json: { error: { code: 'method_not_allowed' } } });
+    expect(await stack.request('/jobs', { method: 'DELETE' })).toMatchObject({
+      status: 405,
+      json: { error: { code: 'method_not_allowed' } },
+    });
   });
 
   it('shows a job only to its owner: another owner gets 404, never 403', async () => {
     const job = await stack.submit({ model: 'a/b', input: {} });
     expect((await stack.request(`/jobs/${job.id}`, { key: 'key-alice' })).status).toBe(200);
-    expect(await stack.request(`/jobs/${job.id}`, { key: 'key-bob' })).toMatchObject({ status: 404, json: { error: { code: 'not_found' } } });
+    expect(await stack.request(`/jobs/${job.id}`, { key: 'key-bob' })).toMatchObject({
+      status: 404,
+      json: { error: { code: 'not_found' } },
+    });
   });
 
   it.each([
@@ -68,7 +82,10 @@ describe('requests, tenancy and idempotency (local stack)', () => {
     const first = await stack.submit(body, { headers: { 'idempotency-key': key } });
     const predictions = stack.simulator!.predictions.size;
     // Key order in the body does not matter.
-    const again = await stack.submit({ input: { n: 1, prompt: 'same' }, model: 'a/b' }, { headers: { 'idempotency-key': key } });
+    const again = await stack.submit(
+      { input: { n: 1, prompt: 'same' }, model: 'a/b' },
+      { headers: { 'idempotency-key': key } },
+    );
     expect(again.id).toBe(first.id);
     expect(again.predictionId).toBe(first.predictionId);
     expect(stack.simulator!.predictions.size).toBe(predictions);
@@ -80,22 +97,34 @@ describe('requests, tenancy and idempotency (local stack)', () => {
   it('answers 409 for the same Idempotency-Key with a different body', async () => {
     const key = `k-${randomBytes(4).toString('hex')}`;
     await stack.submit({ model: 'a/b', input: { prompt: 'one' } }, { headers: { 'idempotency-key': key } });
-    const response = await stack.request('/jobs', { body: { model: 'a/b', input: { prompt: 'two' } }, headers: { 'idempotency-key': key } });
+    const response = await stack.request('/jobs', {
+      body: { model: 'a/b', input: { prompt: 'two' } },
+      headers: { 'idempotency-key': key },
+    });
     expect(response).toMatchObject({ status: 409, json: { error: { code: 'idempotency_key_reused' } } });
   });
 
   it('refuses a malformed Idempotency-Key', async () => {
     await nothingHappens(async () => {
-      const response = await stack.request('/jobs', { body: { model: 'a/b', input: {} }, headers: { 'idempotency-key': 'x'.repeat(300) } });
+      const response = await stack.request('/jobs', {
+        body: { model: 'a/b', input: {} },
+        headers: { 'idempotency-key': 'x'.repeat(300) },
+      });
       expect(response).toMatchObject({ status: 400, json: { error: { code: 'invalid_idempotency_key' } } });
     });
   });
 
   it('lets an Idempotency-Key retry submit again after Replicate throttled it', async () => {
     const key = `retry-${randomBytes(4).toString('hex')}`;
-    const throttled = await stack.request('/jobs', { body: { model: 'a/b', input: { simulate: { rateLimit: true } } }, headers: { 'idempotency-key': key } });
+    const throttled = await stack.request('/jobs', {
+      body: { model: 'a/b', input: { simulate: { rateLimit: true } } },
+      headers: { 'idempotency-key': key },
+    });
     expect(throttled.status).toBe(429);
-    const again = await stack.request('/jobs', { body: { model: 'a/b', input: { simulate: { rateLimit: true } } }, headers: { 'idempotency-key': key } });
+    const again = await stack.request('/jobs', {
+      body: { model: 'a/b', input: { simulate: { rateLimit: true } } },
+      headers: { 'idempotency-key': key },
+    });
     expect(again.status).toBe(429);
     expect(again.json.error.details.jobId).toBe(throttled.json.error.details.jobId);
   });
@@ -115,21 +144,32 @@ describe('requests, tenancy and idempotency (local stack)', () => {
       ['a stale timestamp', () => sign(body, undefined, Math.floor(Date.now() / 1000) - 600)],
       ['a signature of another body', () => sign(body.replace('succeeded', 'failed'))],
     ])('answers 401 to %s and queues nothing', async (_name, headers) => {
-      const response = await stack.request('/webhooks/replicate', { body, key: null, headers: headers() as Record<string, string> });
-      expect(response).toMatchObject({ status: 401, json: { error: { code: 'invalid_signature', message: 'Invalid webhook signature' } } });
+      const response = await stack.request('/webhooks/replicate', {
+        body,
+        key: null,
+        headers: headers() as Record<string, string>,
+      });
+      expect(response).toMatchObject({
+        status: 401,
+        json: { error: { code: 'invalid_signature', message: 'Invalid webhook signature' } },
+      });
       expect(stack.log.lines.some((line) => line.message === 'webhook could not be queued')).toBe(false);
     });
 
     it('acknowledges a replayed delivery (same webhook-id) and ignores it', async () => {
       const headers = sign(body);
-      const ignored = () => stack.log.lines.filter((line) => line.message === 'webhook already received; ignored' && line.extra.webhookId === headers['webhook-id']);
+      const ignored = () =>
+        stack.log.lines.filter(
+          (line) =>
+            line.message === 'webhook already received; ignored' && line.extra.webhookId === headers['webhook-id'],
+        );
       expect((await stack.request('/webhooks/replicate', { body, key: null, headers })).status).toBe(202);
       expect(ignored()).toHaveLength(0);
       expect((await stack.request('/webhooks/replicate', { body, key: null, headers })).status).toBe(202);
       expect(ignored()).toHaveLength(1);
     });
 
-    it('refuses a body over 10 MB (API Gateway) and one over 6 MB (Lambda\'s payload limit) with 413, and queues nothing', async () => {
+    it("refuses a body over 10 MB (API Gateway) and one over 6 MB (Lambda's payload limit) with 413, and queues nothing", async () => {
       for (const size of [10 * 1024 * 1024, 6.5 * 1024 * 1024]) {
         const huge = JSON.stringify({ id: 'x', status: 'succeeded', output: 'y'.repeat(size) });
         const response = await stack.request('/webhooks/replicate', { body: huge, key: null, headers: sign(huge) });
@@ -137,15 +177,20 @@ describe('requests, tenancy and idempotency (local stack)', () => {
       }
     });
 
-    it('fails closed while an entry of the secret is malformed: a body signed with `UNSET`\'s 3-byte key, or even the good secret, is refused 503 webhook_not_configured, logged and counted', async () => {
+    it("fails closed while an entry of the secret is malformed: a body signed with `UNSET`'s 3-byte key, or even the good secret, is refused 503 webhook_not_configured, logged and counted", async () => {
       // What a hand-edited Secrets Manager value does to the deployed handler: the same handler and adapters,
       // reading `whsec_…,UNSET`. Lenient base64 made `UNSET` the key 0x51 0x23 0x13, which anyone can sign with.
-      const misconfigured = { ...stack.deps, secrets: new StaticSecrets({ apiToken: 'unused', webhookSecret: `${stack.webhookSecret},UNSET` }) };
+      const misconfigured = {
+        ...stack.deps,
+        secrets: new StaticSecrets({ apiToken: 'unused', webhookSecret: `${stack.webhookSecret},UNSET` }),
+      };
       const forgedKey = Buffer.from('UNSET', 'base64');
       expect(forgedKey).toHaveLength(3);
       const forged = (() => {
         const headers = sign(body);
-        const signature = createHmac('sha256', forgedKey).update(`${headers['webhook-id']}.${headers['webhook-timestamp']}.${body}`).digest('base64');
+        const signature = createHmac('sha256', forgedKey)
+          .update(`${headers['webhook-id']}.${headers['webhook-timestamp']}.${body}`)
+          .digest('base64');
         return { ...headers, 'webhook-signature': `v1,${signature}` };
       })();
       const event = (headers: Record<string, string>) => ({
@@ -155,7 +200,12 @@ describe('requests, tenancy and idempotency (local stack)', () => {
         path: '/webhooks/replicate',
         pathParameters: null,
         queryStringParameters: null,
-        requestContext: { domainName: 'localhost', path: '/webhooks/replicate', stage: 'v1', identity: { apiKeyId: null } },
+        requestContext: {
+          domainName: 'localhost',
+          path: '/webhooks/replicate',
+          stage: 'v1',
+          identity: { apiKeyId: null },
+        },
       });
       const counted = stack.metrics.get('WebhookSecretInvalid');
       for (const headers of [forged, sign(body)]) {
@@ -166,11 +216,18 @@ describe('requests, tenancy and idempotency (local stack)', () => {
       }
       expect(stack.metrics.get('WebhookSecretInvalid')).toBe(counted + 2);
       const logged = stack.log.lines.filter((line) => line.message === 'webhook signing secret unusable');
-      expect(logged.at(-1)!.extra).toMatchObject({ code: 'invalid_webhook_secret', problem: 'missing_prefix', entry: { index: 2, of: 2 } });
+      expect(logged.at(-1)!.extra).toMatchObject({
+        code: 'invalid_webhook_secret',
+        problem: 'missing_prefix',
+        entry: { index: 2, of: 2 },
+      });
       expect(JSON.stringify(logged)).not.toContain(stack.webhookSecret.slice(6));
 
       // The placeholder alone (secrets not set after deploy) is the same configuration error.
-      const unset = await receiveWebhook({ ...stack.deps, secrets: new StaticSecrets({ apiToken: 'unused', webhookSecret: 'UNSET' }) })(event(forged));
+      const unset = await receiveWebhook({
+        ...stack.deps,
+        secrets: new StaticSecrets({ apiToken: 'unused', webhookSecret: 'UNSET' }),
+      })(event(forged));
       expect(JSON.parse(unset.body).error.code).toBe('webhook_not_configured');
       expect(stack.log.lines.at(-1)!.extra).toMatchObject({ code: 'invalid_webhook_secret', problem: 'not_set' });
     });

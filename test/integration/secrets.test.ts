@@ -1,11 +1,11 @@
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { randomBytes } from 'node:crypto';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { UNSET_SECRET } from '../../contract/secrets';
 import { SecretsManagerSecrets } from '../../lambdas/adapters/secrets';
-import { startReplicateSimulator, type ReplicateSimulator } from '../../local/simulator';
 import { InvalidSigningSecret } from '../../lambdas/core/webhook-signature';
-import { setSecrets } from '../../scripts/set-secrets';
 import { startSecretsManager } from '../../local/secrets-manager';
+import { type ReplicateSimulator, startReplicateSimulator } from '../../local/simulator';
+import { setSecrets } from '../../scripts/set-secrets';
 
 describe('secrets: the setup script and the runtime reader', () => {
   const webhookSecret = `whsec_${randomBytes(24).toString('base64')}`;
@@ -15,7 +15,11 @@ describe('secrets: the setup script and the runtime reader', () => {
   beforeAll(async () => {
     simulator = await startReplicateSimulator({ webhookSecret });
     stub = await startSecretsManager({ token: UNSET_SECRET, webhook: UNSET_SECRET });
-    client = new SecretsManagerClient({ endpoint: stub.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+    client = new SecretsManagerClient({
+      endpoint: stub.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+    });
   });
   afterAll(async () => {
     client.destroy();
@@ -30,7 +34,13 @@ describe('secrets: the setup script and the runtime reader', () => {
   });
 
   it('stores the token and the signing secret fetched from Replicate; rotation keeps the previous one', async () => {
-    const base = { secretsManager: client, token: 'r8_test', tokenSecretId: 'token', webhookSecretId: 'webhook', replicateBaseUrl: simulator.apiBaseUrl };
+    const base = {
+      secretsManager: client,
+      token: 'r8_test',
+      tokenSecretId: 'token',
+      webhookSecretId: 'webhook',
+      replicateBaseUrl: simulator.apiBaseUrl,
+    };
     await setSecrets(base);
     expect(stub.values.get('token')).toBe('r8_test');
     expect(stub.values.get('webhook')).toBe(webhookSecret);
@@ -46,7 +56,13 @@ describe('secrets: the setup script and the runtime reader', () => {
   });
 
   it('rotating drops a previous entry the webhook function would refuse, instead of storing a setting it refuses whole', async () => {
-    const base = { secretsManager: client, token: 'r8_test', tokenSecretId: 'token', webhookSecretId: 'webhook', replicateBaseUrl: simulator.apiBaseUrl };
+    const base = {
+      secretsManager: client,
+      token: 'r8_test',
+      tokenSecretId: 'token',
+      webhookSecretId: 'webhook',
+      replicateBaseUrl: simulator.apiBaseUrl,
+    };
     stub.values.set('webhook', 'whsec_b2xkb2xkb2xkb2xkb2xk'); // 15 bytes: never usable
     expect(await setSecrets({ ...base, rotate: true })).toEqual({ webhookSecrets: 1 });
     expect(stub.values.get('webhook')).toBe(webhookSecret);
@@ -57,7 +73,11 @@ describe('secrets: the setup script and the runtime reader', () => {
     const secrets = new SecretsManagerSecrets(client, { apiToken: 'token', webhookSecret: 'webhook' }, 0);
     const refused = await secrets.webhookSigningKeys().catch((error: unknown) => error as InvalidSigningSecret);
     expect(refused).toBeInstanceOf(InvalidSigningSecret);
-    expect(refused).toMatchObject({ code: 'invalid_webhook_secret', problem: 'missing_prefix', entry: { index: 2, of: 2 } });
+    expect(refused).toMatchObject({
+      code: 'invalid_webhook_secret',
+      problem: 'missing_prefix',
+      entry: { index: 2, of: 2 },
+    });
     expect((refused as Error).message).not.toContain(webhookSecret.slice(6));
     expect((refused as Error).message).not.toContain('UNSET');
   });

@@ -16,7 +16,10 @@ describe('stored outputs are not web pages (local stack)', () => {
   const PAGE = 'data:text/html,<script>alert(document.domain)</script>';
 
   it('stores pages, SVG and data: URI HTML as opaque .bin bytes, and their URLs download them', async () => {
-    const { id } = await stack.submit({ model: 'a/b', input: { simulate: { files: [PAGE, 'page.html', 'drawing.svg', 'notes.txt', 'out-0.png'] } } });
+    const { id } = await stack.submit({
+      model: 'a/b',
+      input: { simulate: { files: [PAGE, 'page.html', 'drawing.svg', 'notes.txt', 'out-0.png'] } },
+    });
     const job = await stack.waitFor(id);
     expect(job.status).toBe('succeeded');
     expect(job.outputs.map(({ key, contentType }) => [key, contentType])).toEqual([
@@ -28,17 +31,28 @@ describe('stored outputs are not web pages (local stack)', () => {
     ]);
     // The objects themselves carry the safe type (whoever reads them, however).
     for (const output of job.outputs) {
-      const head = await stack.emulators.clients.s3.send(new HeadObjectCommand({ Bucket: stack.emulators.resources.bucketName, Key: output.key }));
+      const head = await stack.emulators.clients.s3.send(
+        new HeadObjectCommand({ Bucket: stack.emulators.resources.bucketName, Key: output.key }),
+      );
       expect(head.ContentType).toBe(output.contentType);
     }
     const served = await Promise.all(
       job.outputs.map(async (output) => {
         const response = await fetch(output.url);
-        return { status: response.status, type: response.headers.get('content-type'), disposition: response.headers.get('content-disposition'), body: await response.text() };
+        return {
+          status: response.status,
+          type: response.headers.get('content-type'),
+          disposition: response.headers.get('content-disposition'),
+          body: await response.text(),
+        };
       }),
     );
     expect(served.map(({ status }) => status)).toEqual([200, 200, 200, 200, 200]);
-    expect(served[0]).toMatchObject({ type: 'application/octet-stream', disposition: 'attachment; filename="0.bin"', body: '<script>alert(document.domain)</script>' });
+    expect(served[0]).toMatchObject({
+      type: 'application/octet-stream',
+      disposition: 'attachment; filename="0.bin"',
+      body: '<script>alert(document.domain)</script>',
+    });
     expect(served[1]).toMatchObject({ type: 'application/octet-stream', disposition: 'attachment; filename="1.bin"' });
     expect(served[2]).toMatchObject({ type: 'application/octet-stream', disposition: 'attachment; filename="2.bin"' });
     expect(served[3]).toMatchObject({ type: 'text/plain', disposition: 'attachment; filename="3.txt"' });

@@ -1,11 +1,11 @@
+import { request } from 'node:http';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { request } from 'node:http';
 import { propsFromContext } from '../../lib/context-props';
 import { ReplicateJobsStack } from '../../lib/replicate-jobs-stack';
 import { startApiGateway } from '../../local/api-gateway';
+import { type RouteModel, readRoutes } from '../../local/cloud/app-model';
 import { consolePage } from '../../local/console-page';
-import { readRoutes, type RouteModel } from '../../local/cloud/app-model';
 import { LOCAL_THROTTLE, localContext } from '../../local/local-context';
 
 /** The local API Gateway on its own, with a stand-in for the functions behind it (what it sends, what they answer). */
@@ -35,15 +35,21 @@ describe('local API Gateway', () => {
   });
   afterAll(() => gateway.stop());
 
-  it('puts its own domain in the event, never the client\'s Host header', async () => {
-    await fetch(`${gateway.url}/jobs`, { method: 'POST', headers: { 'x-api-key': 'key-alice', host: 'attacker.example:8443' }, body: '{}' });
+  it("puts its own domain in the event, never the client's Host header", async () => {
+    await fetch(`${gateway.url}/jobs`, {
+      method: 'POST',
+      headers: { 'x-api-key': 'key-alice', host: 'attacker.example:8443' },
+      body: '{}',
+    });
     const event = events.at(-1);
     expect(event.requestContext.domainName).toBe(new URL(gateway.url).host);
     expect(event.headers['X-Forwarded-Proto']).toBe('http');
   });
 
   it('passes parameters and headers named after Object.prototype members as plain names (found by the fuzz test)', async () => {
-    const response = await fetch(`${gateway.url}/health?constructor=1&toString=2&__proto__=3&constructor=4`, { headers: { constructor: 'x' } });
+    const response = await fetch(`${gateway.url}/health?constructor=1&toString=2&__proto__=3&constructor=4`, {
+      headers: { constructor: 'x' },
+    });
     expect(response.status).toBe(200);
     const event = JSON.parse(JSON.stringify(events.at(-1)));
     expect(event.queryStringParameters).toEqual(JSON.parse('{"constructor":"4","toString":"2","__proto__":"3"}'));
@@ -74,7 +80,12 @@ describe('local API Gateway', () => {
 
   it('answers a path `new URL` cannot parse (`//`) with 404, console hook included, and keeps serving (found by an attack)', async () => {
     const withConsole = await startApiGateway({
-      routes, usagePlan: undefined, stageName: 'v1', apiKeys: new Map(), port: 0, host: '127.0.0.1',
+      routes,
+      usagePlan: undefined,
+      stageName: 'v1',
+      apiKeys: new Map(),
+      port: 0,
+      host: '127.0.0.1',
       invoke: async () => ({ statusCode: 200, body: '{}' }),
       extra: consolePage('http://127.0.0.1:1'),
     });
@@ -102,18 +113,28 @@ describe('local API Gateway', () => {
   it('never invokes a keyed route without a valid key, nor with a body over 10 MB', async () => {
     const before = events.length;
     expect((await fetch(`${gateway.url}/jobs`, { method: 'POST', body: '{}' })).status).toBe(401);
-    expect((await fetch(`${gateway.url}/jobs`, { method: 'POST', headers: { 'x-api-key': 'key-bob' }, body: '{}' })).status).toBe(401);
-    const huge = await fetch(`${gateway.url}/jobs`, { method: 'POST', headers: { 'x-api-key': 'key-alice' }, body: 'x'.repeat(10 * 1024 * 1024 + 1) });
+    expect(
+      (await fetch(`${gateway.url}/jobs`, { method: 'POST', headers: { 'x-api-key': 'key-bob' }, body: '{}' })).status,
+    ).toBe(401);
+    const huge = await fetch(`${gateway.url}/jobs`, {
+      method: 'POST',
+      headers: { 'x-api-key': 'key-alice' },
+      body: 'x'.repeat(10 * 1024 * 1024 + 1),
+    });
     expect(huge.status).toBe(413);
     expect(events.length).toBe(before);
   });
 
   it('refuses without reading the body of a request it will not serve', async () => {
     const status = await new Promise<number>((resolve, reject) => {
-      const outgoing = request(`${gateway.url}/jobs`, { method: 'POST', headers: { 'content-length': String(1024 ** 3) } }, (response) => {
-        resolve(response.statusCode!);
-        outgoing.destroy();
-      });
+      const outgoing = request(
+        `${gateway.url}/jobs`,
+        { method: 'POST', headers: { 'content-length': String(1024 ** 3) } },
+        (response) => {
+          resolve(response.statusCode!);
+          outgoing.destroy();
+        },
+      );
       outgoing.once('error', reject);
       outgoing.write(Buffer.alloc(1024)); // a gigabyte announced, a kilobyte sent: the answer must not wait for the rest
     });
@@ -125,7 +146,15 @@ describe('local API Gateway', () => {
 describe('local API Gateway: stage method throttling', () => {
   const ok = async () => ({ statusCode: 200, headers: { 'content-type': 'application/json' }, body: '{"ok":true}' });
   const withGateway = async (routes: RouteModel[], use: (url: string) => Promise<void>, invoke = ok) => {
-    const gateway = await startApiGateway({ routes, usagePlan: undefined, stageName: 'v1', apiKeys: new Map(), port: 0, host: '127.0.0.1', invoke });
+    const gateway = await startApiGateway({
+      routes,
+      usagePlan: undefined,
+      stageName: 'v1',
+      apiKeys: new Map(),
+      port: 0,
+      host: '127.0.0.1',
+      invoke,
+    });
     try {
       await use(gateway.url);
     } finally {
@@ -135,30 +164,57 @@ describe('local API Gateway: stage method throttling', () => {
   /** Routes as a template synthesized with this context declares them (no bundling: only the API is read). */
   const templateRoutes = (context: Record<string, string>) => {
     const app = new App({ context: { ...context, 'aws:cdk:bundling-stacks': [] } });
-    return readRoutes(Template.fromStack(new ReplicateJobsStack(app, 'Throttles', { jobs: propsFromContext(app.node) })).toJSON().Resources);
+    return readRoutes(
+      Template.fromStack(new ReplicateJobsStack(app, 'Throttles', { jobs: propsFromContext(app.node) })).toJSON()
+        .Resources,
+    );
   };
   const statuses = (url: string, path: string, count: number, method = 'GET') =>
-    Promise.all(Array.from({ length: count }, () => fetch(`${url}${path}`, { method, body: method === 'POST' ? '{}' : undefined }).then(async (r) => ({ status: r.status, body: await r.text() }))));
+    Promise.all(
+      Array.from({ length: count }, () =>
+        fetch(`${url}${path}`, { method, body: method === 'POST' ? '{}' : undefined }).then(async (r) => ({
+          status: r.status,
+          body: await r.text(),
+        })),
+      ),
+    );
 
-  it('answers 429 Too Many Requests past an unauthenticated route\'s burst, without invoking its function; other methods keep their own bucket', async () => {
+  it("answers 429 Too Many Requests past an unauthenticated route's burst, without invoking its function; other methods keep their own bucket", async () => {
     let invoked = 0;
     const routes: RouteModel[] = [
-      { method: 'GET', path: '/health', functionLogicalId: 'Status', apiKeyRequired: false, throttle: { rateLimit: 0.01, burstLimit: 2 } },
-      { method: 'POST', path: '/webhooks/replicate', functionLogicalId: 'Webhook', apiKeyRequired: false, throttle: { rateLimit: 0.01, burstLimit: 2 } },
+      {
+        method: 'GET',
+        path: '/health',
+        functionLogicalId: 'Status',
+        apiKeyRequired: false,
+        throttle: { rateLimit: 0.01, burstLimit: 2 },
+      },
+      {
+        method: 'POST',
+        path: '/webhooks/replicate',
+        functionLogicalId: 'Webhook',
+        apiKeyRequired: false,
+        throttle: { rateLimit: 0.01, burstLimit: 2 },
+      },
     ];
-    await withGateway(routes, async (url) => {
-      const answers = [];
-      for (let i = 0; i < 3; i++) answers.push(await fetch(`${url}/health`));
-      expect(answers.map((answer) => answer.status)).toEqual([200, 200, 429]);
-      expect(await answers[2].json()).toEqual({ message: 'Too Many Requests' });
-      expect(invoked).toBe(2);
-      expect((await fetch(`${url}/webhooks/replicate`, { method: 'POST', body: '{}' })).status).toBe(200);
-    }, async () => (invoked++, ok()));
+    await withGateway(
+      routes,
+      async (url) => {
+        const answers = [];
+        for (let i = 0; i < 3; i++) answers.push(await fetch(`${url}/health`));
+        expect(answers.map((answer) => answer.status)).toEqual([200, 200, 429]);
+        expect(await answers[2].json()).toEqual({ message: 'Too Many Requests' });
+        expect(invoked).toBe(2);
+        expect((await fetch(`${url}/webhooks/replicate`, { method: 'POST', body: '{}' })).status).toBe(200);
+      },
+      async () => (invoked++, ok()),
+    );
   });
 
-  it('reads each unauthenticated route\'s throttle from the deployed template, and enforces it', async () => {
+  it("reads each unauthenticated route's throttle from the deployed template, and enforces it", async () => {
     const routes = templateRoutes({});
-    const throttleOf = (method: string, path: string) => routes.find((route) => route.method === method && route.path === path)!.throttle;
+    const throttleOf = (method: string, path: string) =>
+      routes.find((route) => route.method === method && route.path === path)!.throttle;
     expect(throttleOf('POST', '/webhooks/replicate')).toEqual({ rateLimit: 100, burstLimit: 200 });
     expect(throttleOf('GET', '/health')).toEqual({ rateLimit: 10, burstLimit: 20 });
     expect(throttleOf('GET', '/openapi.json')).toEqual({ rateLimit: 10, burstLimit: 20 });
@@ -168,7 +224,11 @@ describe('local API Gateway: stage method throttling', () => {
       const passed = answers.filter((answer) => answer.status === 200).length;
       expect(passed).toBeGreaterThanOrEqual(20);
       expect(passed).toBeLessThan(40);
-      expect(answers.filter((answer) => answer.status === 429).every((answer) => answer.body === '{"message":"Too Many Requests"}')).toBe(true);
+      expect(
+        answers
+          .filter((answer) => answer.status === 429)
+          .every((answer) => answer.body === '{"message":"Too Many Requests"}'),
+      ).toBe(true);
     });
   });
 

@@ -1,3 +1,9 @@
+import { createHash, randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import { Readable } from 'node:stream';
 import {
   CreateTableCommand,
   DynamoDBClient,
@@ -11,16 +17,10 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { createHash, randomBytes } from 'node:crypto';
-import http from 'node:http';
-import { connect } from 'node:net';
-import { networkInterfaces } from 'node:os';
-import type { AddressInfo } from 'node:net';
-import { Readable } from 'node:stream';
-import { EMULATOR_CREDENTIALS, startEmulators, type Emulators } from '../../local/emulators';
-import { startIamProxy, type DeniedEntry, type IamProxy } from '../../local/iam/iam-proxy';
-import type { Principal } from '../../local/iam/principal';
+import { EMULATOR_CREDENTIALS, type Emulators, startEmulators } from '../../local/emulators';
+import { type DeniedEntry, type IamProxy, startIamProxy } from '../../local/iam/iam-proxy';
 import { checkAuthorization } from '../../local/iam/policy-check';
+import type { Principal } from '../../local/iam/principal';
 import { startSecretsManager } from '../../local/secrets-manager';
 
 // Real emulators (dynalite, fauxqs, the Secrets Manager stand-in) behind the proxy, called by the real SDK v3
@@ -37,14 +37,21 @@ const queueArn = (name: string) => `arn:aws:sqs:${REGION}:${ACCOUNT}:${name}`;
 
 const role = (name: string) => `arn:aws:iam::${ACCOUNT}:role/stack-${name}Role`;
 const policy = (...Statement: object[]) => [{ name: 'inline', policy: { Version: '2012-10-17', Statement } }];
-const allow = (Action: string | string[], Resource: string | string[], Condition?: object) => ({ Effect: 'Allow', Action, Resource, ...(Condition ? { Condition } : {}) });
+const allow = (Action: string | string[], Resource: string | string[], Condition?: object) => ({
+  Effect: 'Allow',
+  Action,
+  Resource,
+  ...(Condition ? { Condition } : {}),
+});
 
 const PRINCIPALS: Record<string, Principal> = {
   AKIAWEBHOOK: {
     name: 'webhook',
     roleArn: role('Webhook'),
     policies: policy(
-      allow(['dynamodb:PutItem', 'dynamodb:GetItem'], TABLE_ARN, { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['webhook#*'] } }),
+      allow(['dynamodb:PutItem', 'dynamodb:GetItem'], TABLE_ARN, {
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['webhook#*'] },
+      }),
       allow('sqs:SendMessage', queueArn('events')),
     ),
   },
@@ -64,10 +71,17 @@ const PRINCIPALS: Record<string, Principal> = {
     roleArn: role('Consumer'),
     policies: policy(
       allow(['dynamodb:PutItem', 'dynamodb:ConditionCheckItem'], TABLE_ARN),
-      allow(['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'], `arn:aws:s3:::${BUCKET}/outputs/*`),
+      allow(
+        ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+        `arn:aws:s3:::${BUCKET}/outputs/*`,
+      ),
     ),
   },
-  AKIANOREAD: { name: 'writer', roleArn: role('Writer'), policies: policy(allow('s3:PutObject', `arn:aws:s3:::${BUCKET}/outputs/*`)) },
+  AKIANOREAD: {
+    name: 'writer',
+    roleArn: role('Writer'),
+    policies: policy(allow('s3:PutObject', `arn:aws:s3:::${BUCKET}/outputs/*`)),
+  },
   // A principal whose secret key the proxy knows: its signatures are verified, as AWS verifies them.
   AKIASIGNED: {
     name: 'signed',
@@ -93,14 +107,23 @@ function client<T extends { destroy(): void }>(made: T): T {
   clients.push(made);
   return made;
 }
-const credentials = (accessKeyId: string, secretAccessKey = accessKeyId === 'AKIASIGNED' ? 'the-real-secret' : 'not-checked') => ({ accessKeyId, secretAccessKey });
+const credentials = (
+  accessKeyId: string,
+  secretAccessKey = accessKeyId === 'AKIASIGNED' ? 'the-real-secret' : 'not-checked',
+) => ({ accessKeyId, secretAccessKey });
 // No `endpoint`: the AWS_ENDPOINT_URL_* variables point them at the proxy, as in the local stack.
-const dynamo = (key: string, secret?: string) => client(new DynamoDBClient({ region: REGION, credentials: credentials(key, secret), maxAttempts: 1 }));
-const s3 = (key: string, secret?: string) => client(new S3Client({ region: REGION, credentials: credentials(key, secret), maxAttempts: 1 }));
+const dynamo = (key: string, secret?: string) =>
+  client(new DynamoDBClient({ region: REGION, credentials: credentials(key, secret), maxAttempts: 1 }));
+const s3 = (key: string, secret?: string) =>
+  client(new S3Client({ region: REGION, credentials: credentials(key, secret), maxAttempts: 1 }));
 // useQueueUrlAsEndpoint: without an explicit `endpoint`, the SQS client sends to the QueueUrl's own host (fauxqs),
 // past the proxy. fauxqs matches QueueUrl exactly, so the URL cannot be rewritten to the proxy's host instead.
-const sqs = (key: string) => client(new SQSClient({ region: REGION, credentials: credentials(key), maxAttempts: 1, useQueueUrlAsEndpoint: false }));
-const secretsManager = (key: string) => client(new SecretsManagerClient({ region: REGION, credentials: credentials(key), maxAttempts: 1 }));
+const sqs = (key: string) =>
+  client(
+    new SQSClient({ region: REGION, credentials: credentials(key), maxAttempts: 1, useQueueUrlAsEndpoint: false }),
+  );
+const secretsManager = (key: string) =>
+  client(new SecretsManagerClient({ region: REGION, credentials: credentials(key), maxAttempts: 1 }));
 
 async function rejection(promise: Promise<unknown>): Promise<any> {
   try {
@@ -124,9 +147,18 @@ beforeAll(async () => {
     new CreateTableCommand({
       TableName: TABLE,
       BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: ['id', 'predictionId'].map((AttributeName) => ({ AttributeName, AttributeType: 'S' as const })),
+      AttributeDefinitions: ['id', 'predictionId'].map((AttributeName) => ({
+        AttributeName,
+        AttributeType: 'S' as const,
+      })),
       KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      GlobalSecondaryIndexes: [{ IndexName: 'byPrediction', KeySchema: [{ AttributeName: 'predictionId', KeyType: 'HASH' }], Projection: { ProjectionType: 'KEYS_ONLY' } }],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'byPrediction',
+          KeySchema: [{ AttributeName: 'predictionId', KeyType: 'HASH' }],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
+      ],
     }),
   );
   await admin.s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
@@ -145,10 +177,15 @@ beforeAll(async () => {
     principals: new Map(Object.entries(PRINCIPALS)),
     trustedKeys: new Map([[EMULATOR_CREDENTIALS.accessKeyId, EMULATOR_CREDENTIALS.secretAccessKey]]),
     sqsQueueUrlOrigin: emulators.queueUrlOrigin,
-    context: { region: REGION, accountId: ACCOUNT, tables: { [TABLE]: { partitionKey: 'id', indexes: { byPrediction: 'predictionId' } } } },
+    context: {
+      region: REGION,
+      accountId: ACCOUNT,
+      tables: { [TABLE]: { partitionKey: 'id', indexes: { byPrediction: 'predictionId' } } },
+    },
     onDenied: (entry) => denied.push(entry),
   });
-  for (const service of ['DYNAMODB', 'SQS', 'S3', 'SECRETS_MANAGER']) process.env[`AWS_ENDPOINT_URL_${service}`] = proxy.url;
+  for (const service of ['DYNAMODB', 'SQS', 'S3', 'SECRETS_MANAGER'])
+    process.env[`AWS_ENDPOINT_URL_${service}`] = proxy.url;
 });
 
 afterAll(async () => {
@@ -171,8 +208,26 @@ test('an allowed PutItem and GetItem reach dynalite, and each is recorded with i
   expect(got.Item?.predictionId?.S).toBe('p1');
   const records = recordsSince(before);
   expect(records).toEqual([
-    expect.objectContaining({ function: 'submit', service: 'dynamodb', operation: 'PutItem', action: 'dynamodb:PutItem', resource: TABLE_ARN, key: 'job_1', status: 200, allowed: true }),
-    expect.objectContaining({ function: 'submit', service: 'dynamodb', operation: 'GetItem', action: 'dynamodb:GetItem', resource: TABLE_ARN, key: 'job_1', status: 200, allowed: true }),
+    expect.objectContaining({
+      function: 'submit',
+      service: 'dynamodb',
+      operation: 'PutItem',
+      action: 'dynamodb:PutItem',
+      resource: TABLE_ARN,
+      key: 'job_1',
+      status: 200,
+      allowed: true,
+    }),
+    expect.objectContaining({
+      function: 'submit',
+      service: 'dynamodb',
+      operation: 'GetItem',
+      action: 'dynamodb:GetItem',
+      resource: TABLE_ARN,
+      key: 'job_1',
+      status: 200,
+      allowed: true,
+    }),
   ]);
   for (const record of records) {
     expect(record.latencyMs).toBeGreaterThan(0);
@@ -188,10 +243,22 @@ test('dynamodb:LeadingKeys: webhook#… is allowed, another key is refused as AW
   expect(error.name).toBe('AccessDeniedException');
   expect(error.$metadata.httpStatusCode).toBe(400);
   expect(error.message).toBe(message('webhook', 'Webhook', 'dynamodb:PutItem', TABLE_ARN));
-  expect(recordsSince(before)).toEqual([expect.objectContaining({ function: 'webhook', action: 'dynamodb:PutItem', key: 'job_123', allowed: false, status: 400 })]);
-  expect(denied.at(-1)).toEqual(expect.objectContaining({ function: 'webhook', action: 'dynamodb:PutItem', resource: TABLE_ARN }));
+  expect(recordsSince(before)).toEqual([
+    expect.objectContaining({
+      function: 'webhook',
+      action: 'dynamodb:PutItem',
+      key: 'job_123',
+      allowed: false,
+      status: 400,
+    }),
+  ]);
+  expect(denied.at(-1)).toEqual(
+    expect.objectContaining({ function: 'webhook', action: 'dynamodb:PutItem', resource: TABLE_ARN }),
+  );
   // Nothing was written.
-  expect((await emulators.clients.dynamo.send(new GetItemCommand({ TableName: TABLE, Key: { id: { S: 'job_123' } } }))).Item).toBeUndefined();
+  expect(
+    (await emulators.clients.dynamo.send(new GetItemCommand({ TableName: TABLE, Key: { id: { S: 'job_123' } } }))).Item,
+  ).toBeUndefined();
 });
 
 test('a Query on an index needs table/T/index/*: a grant on the table alone does not cover it', async () => {
@@ -200,17 +267,26 @@ test('a Query on an index needs table/T/index/*: a grant on the table alone does
       new QueryCommand({
         TableName: TABLE,
         ...(IndexName
-          ? { IndexName, KeyConditionExpression: '#p = :p', ExpressionAttributeNames: { '#p': 'predictionId' }, ExpressionAttributeValues: { ':p': { S: 'p1' } } }
+          ? {
+              IndexName,
+              KeyConditionExpression: '#p = :p',
+              ExpressionAttributeNames: { '#p': 'predictionId' },
+              ExpressionAttributeValues: { ':p': { S: 'p1' } },
+            }
           : { KeyConditionExpression: 'id = :id', ExpressionAttributeValues: { ':id': { S: 'job_1' } } }),
       }),
     );
   const before = proxy.records.length;
-  expect((await query('AKIASUBMIT', 'byPrediction')).Items).toEqual([{ id: { S: 'job_1' }, predictionId: { S: 'p1' } }]);
+  expect((await query('AKIASUBMIT', 'byPrediction')).Items).toEqual([
+    { id: { S: 'job_1' }, predictionId: { S: 'p1' } },
+  ]);
   expect((await query('AKIATABLEQUERY')).Items).toHaveLength(1);
   const error = await rejection(query('AKIATABLEQUERY', 'byPrediction'));
   expect(error.name).toBe('AccessDeniedException');
   expect(error.message).toBe(message('reporter', 'Reporter', 'dynamodb:Query', `${TABLE_ARN}/index/byPrediction`));
-  expect(recordsSince(before).map(({ function: fn, resource, key, allowed }) => ({ fn, resource, key, allowed }))).toEqual([
+  expect(
+    recordsSince(before).map(({ function: fn, resource, key, allowed }) => ({ fn, resource, key, allowed })),
+  ).toEqual([
     { fn: 'submit', resource: `${TABLE_ARN}/index/byPrediction`, key: 'p1', allowed: true },
     { fn: 'reporter', resource: TABLE_ARN, key: 'job_1', allowed: true },
     { fn: 'reporter', resource: `${TABLE_ARN}/index/byPrediction`, key: 'p1', allowed: false },
@@ -226,13 +302,21 @@ test('TransactWriteItems needs each contained action: Put + ConditionCheck pass,
       new TransactWriteItemsCommand({
         TransactItems: [
           { Put: { TableName: TABLE, Item: { id: { S: 'job_2' } } } },
-          { ConditionCheck: { TableName: TABLE, Key: { id: { S: 'job_1' } }, ConditionExpression: 'attribute_exists(id)' } },
+          {
+            ConditionCheck: {
+              TableName: TABLE,
+              Key: { id: { S: 'job_1' } },
+              ConditionExpression: 'attribute_exists(id)',
+            },
+          },
         ],
       }),
     ),
   );
   expect(forwarded.name).toBe('UnknownOperationException');
-  expect(recordsSince(before).map(({ operation, action, key, allowed }) => ({ operation, action, key, allowed }))).toEqual([
+  expect(
+    recordsSince(before).map(({ operation, action, key, allowed }) => ({ operation, action, key, allowed })),
+  ).toEqual([
     { operation: 'TransactWriteItems', action: 'dynamodb:PutItem', key: 'job_2', allowed: true },
     { operation: 'TransactWriteItems', action: 'dynamodb:ConditionCheckItem', key: 'job_1', allowed: true },
   ]);
@@ -242,7 +326,15 @@ test('TransactWriteItems needs each contained action: Put + ConditionCheck pass,
       new TransactWriteItemsCommand({
         TransactItems: [
           { Put: { TableName: TABLE, Item: { id: { S: 'job_3' } } } },
-          { Update: { TableName: TABLE, Key: { id: { S: 'job_1' } }, UpdateExpression: 'SET #s = :s', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': { S: 'x' } } } },
+          {
+            Update: {
+              TableName: TABLE,
+              Key: { id: { S: 'job_1' } },
+              UpdateExpression: 'SET #s = :s',
+              ExpressionAttributeNames: { '#s': 'status' },
+              ExpressionAttributeValues: { ':s': { S: 'x' } },
+            },
+          },
         ],
       }),
     ),
@@ -258,12 +350,16 @@ test('TransactWriteItems needs each contained action: Put + ConditionCheck pass,
 test('SQS SendMessage: allowed on its queue, refused on another with the AccessDenied SQS answers', async () => {
   const webhook = sqs('AKIAWEBHOOK');
   const before = proxy.records.length;
-  expect((await webhook.send(new SendMessageCommand({ QueueUrl: queues.events, MessageBody: '{"id":"p1"}' }))).MessageId).toBeTruthy();
+  expect(
+    (await webhook.send(new SendMessageCommand({ QueueUrl: queues.events, MessageBody: '{"id":"p1"}' }))).MessageId,
+  ).toBeTruthy();
   const error = await rejection(webhook.send(new SendMessageCommand({ QueueUrl: queues.other, MessageBody: 'x' })));
   expect(error.name).toBe('AccessDenied');
   expect(error.$metadata.httpStatusCode).toBe(400);
   expect(error.message).toBe(message('webhook', 'Webhook', 'sqs:SendMessage', queueArn('other')));
-  expect(recordsSince(before).map(({ action, resource, allowed, status }) => ({ action, resource, allowed, status }))).toEqual([
+  expect(
+    recordsSince(before).map(({ action, resource, allowed, status }) => ({ action, resource, allowed, status })),
+  ).toEqual([
     { action: 'sqs:SendMessage', resource: queueArn('events'), allowed: true, status: 200 },
     { action: 'sqs:SendMessage', resource: queueArn('other'), allowed: false, status: 400 },
   ]);
@@ -273,13 +369,35 @@ test('S3 PutObject: allowed under outputs/, refused under secret/ (the S3 client
   const consumer = s3('AKIACONSUMER');
   const before = proxy.records.length;
   await consumer.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'outputs/a b.txt', Body: 'hello' }));
-  const error = await rejection(consumer.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'secret/a.txt', Body: 'hello' })));
+  const error = await rejection(
+    consumer.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'secret/a.txt', Body: 'hello' })),
+  );
   expect(error.name).toBe('AccessDenied');
   expect(error.$metadata.httpStatusCode).toBe(403);
   expect(error.message).toBe('Access Denied');
-  expect(recordsSince(before).map(({ operation, action, resource, key, allowed }) => ({ operation, action, resource, key, allowed }))).toEqual([
-    { operation: 'PutObject', action: 's3:PutObject', resource: `arn:aws:s3:::${BUCKET}/outputs/a b.txt`, key: 'outputs/a b.txt', allowed: true },
-    { operation: 'PutObject', action: 's3:PutObject', resource: `arn:aws:s3:::${BUCKET}/secret/a.txt`, key: 'secret/a.txt', allowed: false },
+  expect(
+    recordsSince(before).map(({ operation, action, resource, key, allowed }) => ({
+      operation,
+      action,
+      resource,
+      key,
+      allowed,
+    })),
+  ).toEqual([
+    {
+      operation: 'PutObject',
+      action: 's3:PutObject',
+      resource: `arn:aws:s3:::${BUCKET}/outputs/a b.txt`,
+      key: 'outputs/a b.txt',
+      allowed: true,
+    },
+    {
+      operation: 'PutObject',
+      action: 's3:PutObject',
+      resource: `arn:aws:s3:::${BUCKET}/secret/a.txt`,
+      key: 'secret/a.txt',
+      allowed: false,
+    },
   ]);
   expect(denied.at(-1)).toEqual({
     function: 'consumer',
@@ -293,7 +411,14 @@ test('S3 PutObject: allowed under outputs/, refused under secret/ (the S3 client
 test('a 12 MiB multipart upload (lib-storage) streams through, and reads back intact', async () => {
   const bytes = randomBytes(12 * 1024 * 1024 + 123);
   const before = proxy.records.length;
-  const upload = new Upload({ client: s3('AKIACONSUMER'), params: { Bucket: BUCKET, Key: 'outputs/big.bin', Body: Readable.from([bytes.subarray(0, 7e6), bytes.subarray(7e6)]) } });
+  const upload = new Upload({
+    client: s3('AKIACONSUMER'),
+    params: {
+      Bucket: BUCKET,
+      Key: 'outputs/big.bin',
+      Body: Readable.from([bytes.subarray(0, 7e6), bytes.subarray(7e6)]),
+    },
+  });
   await upload.done();
   const operations = recordsSince(before).map((record) => `${record.operation} ${record.action} ${record.status}`);
   expect(operations).toEqual([
@@ -336,25 +461,45 @@ test('Secrets Manager GetSecretValue by ARN: the granted secret is read, another
 
 test('an access key id that belongs to no function is refused the way each service refuses an unknown key', async () => {
   const before = proxy.records.length;
-  const fromDynamo = await rejection(dynamo('AKIAUNKNOWN').send(new GetItemCommand({ TableName: TABLE, Key: { id: { S: 'job_1' } } })));
+  const fromDynamo = await rejection(
+    dynamo('AKIAUNKNOWN').send(new GetItemCommand({ TableName: TABLE, Key: { id: { S: 'job_1' } } })),
+  );
   expect([fromDynamo.name, fromDynamo.$metadata.httpStatusCode]).toEqual(['UnrecognizedClientException', 400]);
-  const fromSqs = await rejection(sqs('AKIAUNKNOWN').send(new SendMessageCommand({ QueueUrl: queues.events, MessageBody: 'x' })));
+  const fromSqs = await rejection(
+    sqs('AKIAUNKNOWN').send(new SendMessageCommand({ QueueUrl: queues.events, MessageBody: 'x' })),
+  );
   expect([fromSqs.name, fromSqs.$metadata.httpStatusCode]).toEqual(['InvalidClientTokenId', 403]);
-  const fromS3 = await rejection(s3('AKIAUNKNOWN').send(new GetObjectCommand({ Bucket: BUCKET, Key: 'outputs/a b.txt' })));
+  const fromS3 = await rejection(
+    s3('AKIAUNKNOWN').send(new GetObjectCommand({ Bucket: BUCKET, Key: 'outputs/a b.txt' })),
+  );
   expect([fromS3.name, fromS3.$metadata.httpStatusCode]).toEqual(['InvalidAccessKeyId', 403]);
-  const fromSecrets = await rejection(secretsManager('AKIAUNKNOWN').send(new GetSecretValueCommand({ SecretId: SECRET_ARN })));
+  const fromSecrets = await rejection(
+    secretsManager('AKIAUNKNOWN').send(new GetSecretValueCommand({ SecretId: SECRET_ARN })),
+  );
   expect([fromSecrets.name, fromSecrets.$metadata.httpStatusCode]).toEqual(['UnrecognizedClientException', 400]);
-  expect(recordsSince(before).every((record) => record.function === 'unknown:AKIAUNKNOWN' && !record.allowed)).toBe(true);
+  expect(recordsSince(before).every((record) => record.function === 'unknown:AKIAUNKNOWN' && !record.allowed)).toBe(
+    true,
+  );
   // The emulators' own key is trusted once its signature verifies: forwarded, not recorded.
   const trusted = proxy.records.length;
   const admin = client(new DynamoDBClient({ region: REGION, credentials: EMULATOR_CREDENTIALS, maxAttempts: 1 }));
-  expect((await admin.send(new GetItemCommand({ TableName: TABLE, Key: { id: { S: 'job_123' } } }))).Item).toBeUndefined();
+  expect(
+    (await admin.send(new GetItemCommand({ TableName: TABLE, Key: { id: { S: 'job_123' } } }))).Item,
+  ).toBeUndefined();
   expect(proxy.records.length).toBe(trusted);
   // Anyone can name the well-known key id; without its secret the request is refused.
-  const forger = client(new DynamoDBClient({ region: REGION, credentials: { accessKeyId: EMULATOR_CREDENTIALS.accessKeyId, secretAccessKey: 'local' }, maxAttempts: 1 }));
+  const forger = client(
+    new DynamoDBClient({
+      region: REGION,
+      credentials: { accessKeyId: EMULATOR_CREDENTIALS.accessKeyId, secretAccessKey: 'local' },
+      maxAttempts: 1,
+    }),
+  );
   const forged = await rejection(forger.send(new GetItemCommand({ TableName: TABLE, Key: { id: { S: 'job_123' } } })));
   expect([forged.name, forged.$metadata.httpStatusCode]).toEqual(['InvalidSignatureException', 400]);
-  const listing = await fetch(`${proxy.url}/${BUCKET}?list-type=2&X-Amz-Credential=local%2F20260101%2Fus-east-1%2Fs3%2Faws4_request`);
+  const listing = await fetch(
+    `${proxy.url}/${BUCKET}?list-type=2&X-Amz-Credential=local%2F20260101%2Fus-east-1%2Fs3%2Faws4_request`,
+  );
   expect(listing.status).toBe(403);
 });
 
@@ -372,15 +517,30 @@ test('a Host header cannot move an authorized SendMessage to another queue', asy
   const host = `a","QueueUrl":"${proxy.url}/000000000000/events","x":"b`;
   const body = `{"MessageBody":"forged-${Date.now()}","QueueUrl":"http://${host}/000000000000/other"}`;
   const status = await new Promise<number>((resolve, reject) => {
-    const request = http.request(proxy.url, { method: 'POST', headers: { host, 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AmazonSQS.SendMessage', authorization: 'AWS4-HMAC-SHA256 Credential=AKIAWEBHOOK/20260101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=00' } }, (response) => {
-      response.resume();
-      resolve(response.statusCode!);
-    });
+    const request = http.request(
+      proxy.url,
+      {
+        method: 'POST',
+        headers: {
+          host,
+          'content-type': 'application/x-amz-json-1.0',
+          'x-amz-target': 'AmazonSQS.SendMessage',
+          authorization:
+            'AWS4-HMAC-SHA256 Credential=AKIAWEBHOOK/20260101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=00',
+        },
+      },
+      (response) => {
+        response.resume();
+        resolve(response.statusCode!);
+      },
+    );
     request.once('error', reject);
     request.end(body);
   });
   expect(status).toBe(200); // authorized for "events", and sent there
-  const other = await emulators.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: queues.other, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+  const other = await emulators.clients.sqs.send(
+    new ReceiveMessageCommand({ QueueUrl: queues.other, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+  );
   expect((other.Messages ?? []).map((message) => message.Body)).not.toContainEqual(expect.stringContaining('forged'));
 });
 
@@ -389,15 +549,23 @@ test('an empty uploadId is not a multipart request: refused, never a DeleteObjec
   const body = '<Delete><Object><Key>outputs/keep.txt</Key></Object></Delete>';
   const response = await fetch(`${proxy.url}/${BUCKET}/outputs/x?uploadId=`, {
     method: 'POST',
-    headers: { authorization: 'AWS4-HMAC-SHA256 Credential=AKIANOREAD/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00', 'content-type': 'application/xml' },
+    headers: {
+      authorization:
+        'AWS4-HMAC-SHA256 Credential=AKIANOREAD/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00',
+      'content-type': 'application/xml',
+    },
     body,
   });
   expect(response.status).toBe(403);
-  expect((await s3('AKIACONSUMER').send(new GetObjectCommand({ Bucket: BUCKET, Key: 'outputs/keep.txt' }))).Body).toBeDefined();
+  expect(
+    (await s3('AKIACONSUMER').send(new GetObjectCommand({ Bucket: BUCKET, Key: 'outputs/keep.txt' }))).Body,
+  ).toBeDefined();
 });
 
 test('the emulators and the proxy listen on loopback only', async () => {
-  const external = Object.values(networkInterfaces()).flat().find((address) => address && address.family === 'IPv4' && !address.internal);
+  const external = Object.values(networkInterfaces())
+    .flat()
+    .find((address) => address && address.family === 'IPv4' && !address.internal);
   if (!external) return; // nothing but loopback on this machine: nothing else can reach them anyway
   for (const endpoint of [emulators.awsEndpoint, emulators.dynamoEndpoint, proxy.url]) {
     const port = Number(new URL(endpoint).port);
@@ -414,21 +582,40 @@ describe('signatures are verified for a principal whose secret key the proxy kno
     await dynamo('AKIASIGNED').send(new GetItemCommand({ TableName: TABLE, Key: { id: { S: 'job_1' } } }));
     await sqs('AKIASIGNED').send(new SendMessageCommand({ QueueUrl: queues.events, MessageBody: 'signed' }));
     const bytes = randomBytes(6 * 1024 * 1024);
-    await new Upload({ client: s3('AKIASIGNED'), params: { Bucket: BUCKET, Key: 'outputs/signed.bin', Body: Readable.from([bytes]) } }).done();
-    const url = await getSignedUrl(s3('AKIASIGNED'), new GetObjectCommand({ Bucket: BUCKET, Key: 'outputs/signed.bin' }), { expiresIn: 60 });
+    await new Upload({
+      client: s3('AKIASIGNED'),
+      params: { Bucket: BUCKET, Key: 'outputs/signed.bin', Body: Readable.from([bytes]) },
+    }).done();
+    const url = await getSignedUrl(
+      s3('AKIASIGNED'),
+      new GetObjectCommand({ Bucket: BUCKET, Key: 'outputs/signed.bin' }),
+      { expiresIn: 60 },
+    );
     expect(sha256(new Uint8Array(await (await fetch(url)).arrayBuffer()))).toBe(sha256(bytes));
   });
 
   it('refuses a request signed with another secret key, as each service does', async () => {
-    const error = await rejection(dynamo('AKIASIGNED', 'a-guessed-secret').send(new GetItemCommand({ TableName: TABLE, Key: { id: { S: 'job_1' } } })));
+    const error = await rejection(
+      dynamo('AKIASIGNED', 'a-guessed-secret').send(
+        new GetItemCommand({ TableName: TABLE, Key: { id: { S: 'job_1' } } }),
+      ),
+    );
     expect([error.name, error.$metadata.httpStatusCode]).toEqual(['InvalidSignatureException', 400]);
-    const fromS3 = await rejection(s3('AKIASIGNED', 'a-guessed-secret').send(new GetObjectCommand({ Bucket: BUCKET, Key: 'outputs/signed.bin' })));
+    const fromS3 = await rejection(
+      s3('AKIASIGNED', 'a-guessed-secret').send(new GetObjectCommand({ Bucket: BUCKET, Key: 'outputs/signed.bin' })),
+    );
     expect([fromS3.name, fromS3.$metadata.httpStatusCode]).toEqual(['SignatureDoesNotMatch', 403]);
   });
 
   it('refuses a presigned URL whose key, method or expiry was edited, and one past its expiry', async () => {
-    await s3('AKIASIGNED').send(new PutObjectCommand({ Bucket: BUCKET, Key: 'outputs/other-owner.txt', Body: 'not yours' }));
-    const url = await getSignedUrl(s3('AKIASIGNED'), new GetObjectCommand({ Bucket: BUCKET, Key: 'outputs/signed.bin' }), { expiresIn: 60 });
+    await s3('AKIASIGNED').send(
+      new PutObjectCommand({ Bucket: BUCKET, Key: 'outputs/other-owner.txt', Body: 'not yours' }),
+    );
+    const url = await getSignedUrl(
+      s3('AKIASIGNED'),
+      new GetObjectCommand({ Bucket: BUCKET, Key: 'outputs/signed.bin' }),
+      { expiresIn: 60 },
+    );
     expect((await fetch(url)).status).toBe(200);
     const otherKey = url.replace('/outputs/signed.bin', '/outputs/other-owner.txt');
     const edited = await fetch(otherKey);
@@ -436,7 +623,11 @@ describe('signatures are verified for a principal whose secret key the proxy kno
     expect(await edited.text()).toContain('<Code>SignatureDoesNotMatch</Code>');
     expect((await fetch(url.replace('X-Amz-Expires=60', 'X-Amz-Expires=600'))).status).toBe(403);
     expect((await fetch(url, { method: 'DELETE' })).status).toBe(403);
-    const shortLived = await getSignedUrl(s3('AKIASIGNED'), new GetObjectCommand({ Bucket: BUCKET, Key: 'outputs/signed.bin' }), { expiresIn: 1 });
+    const shortLived = await getSignedUrl(
+      s3('AKIASIGNED'),
+      new GetObjectCommand({ Bucket: BUCKET, Key: 'outputs/signed.bin' }),
+      { expiresIn: 1 },
+    );
     await new Promise((resolve) => setTimeout(resolve, 2100));
     const expired = await fetch(shortLived);
     expect(expired.status).toBe(403);
@@ -478,9 +669,14 @@ describe('streaming, against a fake S3 upstream', () => {
   const put = (key: string, headers: Record<string, string>) =>
     http.request(`${fake.url}/${BUCKET}/${key}`, {
       method: 'PUT',
-      headers: { authorization: 'AWS4-HMAC-SHA256 Credential=AKIACONSUMER/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0', ...headers },
+      headers: {
+        authorization:
+          'AWS4-HMAC-SHA256 Credential=AKIACONSUMER/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0',
+        ...headers,
+      },
     });
-  const answer = (request: http.ClientRequest) => new Promise<http.IncomingMessage>((resolve, reject) => request.once('response', resolve).once('error', reject));
+  const answer = (request: http.ClientRequest) =>
+    new Promise<http.IncomingMessage>((resolve, reject) => request.once('response', resolve).once('error', reject));
 
   test('an upload reaches the upstream while the client is still sending it (not buffered)', async () => {
     const request = put('outputs/stream.bin', { 'content-length': String(2 * 1024 * 1024) });

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   FunctionError,
-  startLocalFunction,
   type FunctionSpec,
   type LocalFunction,
   type LocalFunctionOptions,
+  startLocalFunction,
 } from '../../local/lambda/local-function';
 
 // Real processes: each function below runs in Node 24 under the official Runtime Interface Client.
@@ -234,7 +234,12 @@ exports.handler = async (event, context) => {
 
 test('cuts a line over 256 KB as CloudWatch Logs does, in linear time', async () => {
   const lines: string[] = [];
-  const fn = start('LongLine', `exports.handler = async () => { process.stdout.write('x'.repeat(32 * 1024 * 1024) + '\\nafter\\n'); return 1; };`, {}, { onLog: (line) => lines.push(line) });
+  const fn = start(
+    'LongLine',
+    `exports.handler = async () => { process.stdout.write('x'.repeat(32 * 1024 * 1024) + '\\nafter\\n'); return 1; };`,
+    {},
+    { onLog: (line) => lines.push(line) },
+  );
   const began = Date.now();
   await fn.invoke({});
   while (lines.length < 2 && Date.now() - began < 10_000) await new Promise((resolve) => setTimeout(resolve, 20)); // a pipe drains after the handler returns

@@ -1,5 +1,5 @@
 import { CreateQueueCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
-import { startEmulators, type Emulators } from '../../local/emulators';
+import { type Emulators, startEmulators } from '../../local/emulators';
 import { startQueuePoller } from '../../local/queue-poller';
 
 /** The event source mapping's batch settings, against the real SQS emulator. */
@@ -13,11 +13,21 @@ describe('local SQS event source', () => {
   it('hands the function batches of at most BatchSize, gathered within the batching window', async () => {
     const { QueueUrl } = await emulators.clients.sqs.send(new CreateQueueCommand({ QueueName: 'batches' }));
     await emulators.clients.sqs.send(
-      new SendMessageBatchCommand({ QueueUrl, Entries: Array.from({ length: 10 }, (_, i) => ({ Id: String(i), MessageBody: `m${i}` })) }),
+      new SendMessageBatchCommand({
+        QueueUrl,
+        Entries: Array.from({ length: 10 }, (_, i) => ({ Id: String(i), MessageBody: `m${i}` })),
+      }),
     );
     const sizes: number[] = [];
     const poller = startQueuePoller({
-      mapping: { functionLogicalId: 'F', queueLogicalId: 'Q', batchSize: 3, maxBatchingWindowSeconds: 1, reportBatchItemFailures: true, maxConcurrency: 1 },
+      mapping: {
+        functionLogicalId: 'F',
+        queueLogicalId: 'Q',
+        batchSize: 3,
+        maxBatchingWindowSeconds: 1,
+        reportBatchItemFailures: true,
+        maxConcurrency: 1,
+      },
       sqs: emulators.clients.sqs,
       queueUrl: QueueUrl!,
       queueArn: 'arn:aws:sqs:us-east-1:000000000000:batches',
@@ -28,7 +38,8 @@ describe('local SQS event source', () => {
       },
     });
     const deadline = Date.now() + 15_000;
-    while (sizes.reduce((a, b) => a + b, 0) < 10 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    while (sizes.reduce((a, b) => a + b, 0) < 10 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50));
     await poller.stop();
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(10);
     expect(Math.max(...sizes)).toBeLessThanOrEqual(3);

@@ -23,7 +23,8 @@ export class CallbackReceiver {
   }
 
   /** When the job's callback was first answered with a 2xx. */
-  delivered = (jobId: string): number | undefined => this.requests.get(jobId)?.find((request) => request.status < 300)?.at;
+  delivered = (jobId: string): number | undefined =>
+    this.requests.get(jobId)?.find((request) => request.status < 300)?.at;
 
   async start(): Promise<this> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
@@ -41,7 +42,12 @@ export class CallbackReceiver {
  * A job that has ended, written straight to the table: nothing queues its callback, so a test sends the
  * callback message itself, when it wants, and times the sender alone (not the whole pipeline before it).
  */
-export async function endedJob(stack: TestStack, owner: string, callbackUrl: string, extra: Partial<Job> = {}): Promise<Job> {
+export async function endedJob(
+  stack: TestStack,
+  owner: string,
+  callbackUrl: string,
+  extra: Partial<Job> = {},
+): Promise<Job> {
   const now = new Date().toISOString();
   const job: Job = {
     id: newJobId(),

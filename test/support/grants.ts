@@ -4,7 +4,10 @@ import type { Principal } from '../../local/iam/principal';
 
 /** IAM's wildcard match for actions and resources: `*` any run, `?` one character (actions ignore case). */
 export function iamMatches(pattern: string, value: string, ignoreCase = false): boolean {
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const source = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${source}$`, ignoreCase ? 'i' : '').test(value);
 }
 
@@ -24,7 +27,13 @@ export function unusedGrants(policies: Map<string, Principal['policies']>, recor
         for (const action of [statement.Action].flat()) {
           if (action.startsWith('xray:')) continue; // sent by the X-Ray daemon Lambda runs, not by the function's code
           for (const resource of [statement.Resource].flat()) {
-            const used = records.some((r) => r.allowed && r.function === fn && iamMatches(action, r.action, true) && iamMatches(resource, r.resource));
+            const used = records.some(
+              (r) =>
+                r.allowed &&
+                r.function === fn &&
+                iamMatches(action, r.action, true) &&
+                iamMatches(resource, r.resource),
+            );
             if (!used) unused.push({ function: fn, action, resource });
           }
         }
@@ -38,12 +47,15 @@ export function unusedGrants(policies: Map<string, Principal['policies']>, recor
 export function withoutGrant(functionPrefix: string, action: string) {
   return (template: CloudAssembly['template']) => {
     const resources = template.Resources;
-    const fnId = Object.keys(resources).find((id) => resources[id].Type === 'AWS::Lambda::Function' && id.startsWith(`ReplicateJobs${functionPrefix}Function`));
+    const fnId = Object.keys(resources).find(
+      (id) => resources[id].Type === 'AWS::Lambda::Function' && id.startsWith(`ReplicateJobs${functionPrefix}Function`),
+    );
     if (!fnId) throw new Error(`no function ${functionPrefix}`);
     const roleId = resources[fnId].Properties.Role['Fn::GetAtt'][0];
     let removed = 0;
     for (const resource of Object.values(resources)) {
-      if (resource.Type !== 'AWS::IAM::Policy' || !resource.Properties.Roles.some((role: any) => role.Ref === roleId)) continue;
+      if (resource.Type !== 'AWS::IAM::Policy' || !resource.Properties.Roles.some((role: any) => role.Ref === roleId))
+        continue;
       const statements = resource.Properties.PolicyDocument.Statement;
       for (const statement of statements) {
         const actions = [statement.Action].flat();

@@ -1,7 +1,7 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import type { Log } from '../../lambdas/core/log';
 import type { JobView } from '../../lambdas/core/job-view';
-import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../local/stack';
+import type { Log } from '../../lambdas/core/log';
+import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../local/stack';
 
 /** Collects log lines instead of printing them; tests can look for what was logged. */
 export class MemoryLog implements Log {
@@ -17,20 +17,33 @@ export class MemoryLog implements Log {
 
 export interface TestStack extends LocalStack {
   log: MemoryLog;
-  request(path: string, options?: { method?: string; body?: unknown; key?: string | null; headers?: Record<string, string> }): Promise<{
+  request(
+    path: string,
+    options?: { method?: string; body?: unknown; key?: string | null; headers?: Record<string, string> },
+  ): Promise<{
     status: number;
     headers: Headers;
     json: any;
   }>;
   submit(body: unknown, options?: { key?: string; headers?: Record<string, string> }): Promise<JobView>;
-  waitFor(id: string, done?: (job: JobView) => boolean, options?: { key?: string; timeoutMs?: number }): Promise<JobView>;
+  waitFor(
+    id: string,
+    done?: (job: JobView) => boolean,
+    options?: { key?: string; timeoutMs?: number },
+  ): Promise<JobView>;
   itemCount(): Promise<number>;
 }
 
 /** The real local stack (emulators, simulator, server, poller) on free ports, quiet. */
 export async function startTestStack(options: LocalStackOptions = {}): Promise<TestStack> {
   const log = new MemoryLog();
-  const stack = await startLocalStack({ port: 0, apiKeys: 'alice=key-alice,bob=key-bob', log, simulatorStepMs: 10, ...options });
+  const stack = await startLocalStack({
+    port: 0,
+    apiKeys: 'alice=key-alice,bob=key-bob',
+    log,
+    simulatorStepMs: 10,
+    ...options,
+  });
   const request: TestStack['request'] = async (path, opts = {}) => {
     const key = opts.key === undefined ? 'key-alice' : opts.key;
     const response = await fetch(`${stack.url}${path}`, {
@@ -57,7 +70,8 @@ export async function startTestStack(options: LocalStackOptions = {}): Promise<T
     request,
     async submit(body, opts = {}) {
       const response = await request('/jobs', { body, key: opts.key, headers: opts.headers });
-      if (response.status !== 202) throw new Error(`submit answered ${response.status}: ${JSON.stringify(response.json)}`);
+      if (response.status !== 202)
+        throw new Error(`submit answered ${response.status}: ${JSON.stringify(response.json)}`);
       return response.json;
     },
     async waitFor(id, done = (job) => ['succeeded', 'failed', 'canceled'].includes(job.status), opts = {}) {
@@ -65,7 +79,8 @@ export async function startTestStack(options: LocalStackOptions = {}): Promise<T
       for (;;) {
         const response = await request(`/jobs/${id}`, { key: opts.key });
         if (response.status === 200 && done(response.json)) return response.json;
-        if (Date.now() > deadline) throw new Error(`job ${id} did not get there in time: ${JSON.stringify(response.json)}`);
+        if (Date.now() > deadline)
+          throw new Error(`job ${id} did not get there in time: ${JSON.stringify(response.json)}`);
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
     },
@@ -105,5 +120,9 @@ export async function eventually(check: () => Promise<boolean> | boolean, timeou
 
 /** A job view without its presigned URLs, which change every second (X-Amz-Date): for comparing states. */
 export function withoutUrls(job: JobView): unknown {
-  return { ...job, outputs: job.outputs.map(({ url: _url, ...rest }) => rest), output: job.outputs.length ? '(urls)' : job.output };
+  return {
+    ...job,
+    outputs: job.outputs.map(({ url: _url, ...rest }) => rest),
+    output: job.outputs.length ? '(urls)' : job.output,
+  };
 }

@@ -1,6 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import { type ChildProcess, spawn } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 
 /** A host that accepts the TCP connection and never answers; it notes when it first accepted and first lost one. */
 export class HangingHost {
@@ -61,7 +61,9 @@ export class UnreachableHost {
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     this.child = child;
-    const port = await new Promise<number>((resolve) => child.stdout!.once('data', (data) => resolve(Number(String(data).trim()))));
+    const port = await new Promise<number>((resolve) =>
+      child.stdout!.once('data', (data) => resolve(Number(String(data).trim()))),
+    );
     await new Promise((resolve) => setTimeout(resolve, 200)); // its event loop is blocked by then
     for (let i = 0; i < 2; i++) {
       const socket = connect(port, '127.0.0.1');

@@ -8,22 +8,35 @@ import type { LocalStack } from '../../local/stack';
  * (receipts and counters included), every queue's message counts (visible, in flight, delayed), and every
  * object in the bucket (key, size, ETag). A test that says "no write" compares two of these.
  */
-export async function snapshotEverything(stack: LocalStack): Promise<{ items: string[]; queues: Record<string, string>; objects: string[] }> {
+export async function snapshotEverything(
+  stack: LocalStack,
+): Promise<{ items: string[]; queues: Record<string, string>; objects: string[] }> {
   const { dynamo, sqs, s3 } = stack.emulators.clients;
   const { tableName, bucketName, ...queues } = stack.emulators.resources;
   const items: string[] = [];
   let start: Record<string, any> | undefined;
   do {
-    const page = await dynamo.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: start, ConsistentRead: true }));
-    for (const item of page.Items ?? []) items.push(JSON.stringify(Object.fromEntries(Object.entries(item).sort(([a], [b]) => a.localeCompare(b)))));
+    const page = await dynamo.send(
+      new ScanCommand({ TableName: tableName, ExclusiveStartKey: start, ConsistentRead: true }),
+    );
+    for (const item of page.Items ?? [])
+      items.push(JSON.stringify(Object.fromEntries(Object.entries(item).sort(([a], [b]) => a.localeCompare(b)))));
     start = page.LastEvaluatedKey;
   } while (start);
   const counts: Record<string, string> = {};
   for (const [name, url] of Object.entries(queues)) {
     const { Attributes = {} } = await sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] }),
+      new GetQueueAttributesCommand({
+        QueueUrl: url,
+        AttributeNames: [
+          'ApproximateNumberOfMessages',
+          'ApproximateNumberOfMessagesNotVisible',
+          'ApproximateNumberOfMessagesDelayed',
+        ],
+      }),
     );
-    counts[name] = `${Attributes.ApproximateNumberOfMessages}/${Attributes.ApproximateNumberOfMessagesNotVisible}/${Attributes.ApproximateNumberOfMessagesDelayed}`;
+    counts[name] =
+      `${Attributes.ApproximateNumberOfMessages}/${Attributes.ApproximateNumberOfMessagesNotVisible}/${Attributes.ApproximateNumberOfMessagesDelayed}`;
   }
   const objects: string[] = [];
   let token: string | undefined;

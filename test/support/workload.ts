@@ -1,6 +1,6 @@
-import { UpdateCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { endedJob } from './callback-receiver';
 import { eventually, type TestStack } from './local-stack';
 
@@ -30,8 +30,14 @@ export async function runWorkload(stack: TestStack): Promise<void> {
   const callbackUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/done`;
   try {
     // Files copied, a callback, presigned downloads from the status answer and from the callback.
-    const images = await stack.submit({ model: 'a/b', input: { simulate: { output: 'images' } }, callbackUrl }, { headers: { 'idempotency-key': 'workload-1' } });
-    await stack.request('/jobs', { body: { model: 'a/b', input: { simulate: { output: 'images' } }, callbackUrl }, headers: { 'idempotency-key': 'workload-1' } });
+    const images = await stack.submit(
+      { model: 'a/b', input: { simulate: { output: 'images' } }, callbackUrl },
+      { headers: { 'idempotency-key': 'workload-1' } },
+    );
+    await stack.request('/jobs', {
+      body: { model: 'a/b', input: { simulate: { output: 'images' } }, callbackUrl },
+      headers: { 'idempotency-key': 'workload-1' },
+    });
     const done = await stack.waitFor(images.id, undefined, { timeoutMs: 20_000 });
     await Promise.all(done.outputs.map(async (output) => expectOk(await fetch(output.url!))));
     await eventually(() => received.some((callback) => callback.job.id === images.id), 20_000);
@@ -39,45 +45,79 @@ export async function runWorkload(stack: TestStack): Promise<void> {
     await Promise.all(callback.job.outputs.map(async (output: { url: string }) => expectOk(await fetch(output.url))));
 
     // A job that fails on a later output (a host off the list): the copy already made is deleted.
-    const doomed = await stack.submit({ model: 'a/b', input: { simulate: { files: ['out-0.png', 'https://elsewhere.invalid/out-1.png'] } } });
+    const doomed = await stack.submit({
+      model: 'a/b',
+      input: { simulate: { files: ['out-0.png', 'https://elsewhere.invalid/out-1.png'] } },
+    });
     await stack.waitFor(doomed.id, (job) => job.status === 'failed', { timeoutMs: 20_000 });
 
     // A webhook too large for SQS (through S3), a result too large for the item (kept in S3, read back).
-    const tokens = await stack.submit({ model: 'a/b', input: { simulate: { output: 'tokens', tokens: 40_000 } }, callbackUrl });
+    const tokens = await stack.submit({
+      model: 'a/b',
+      input: { simulate: { output: 'tokens', tokens: 40_000 } },
+      callbackUrl,
+    });
     await stack.waitFor(tokens.id, (job) => job.status === 'succeeded', { timeoutMs: 20_000 });
     await eventually(() => received.some((callback) => callback.job.id === tokens.id), 20_000);
 
     // A signed webhook for a prediction no job knows (it names no job): looked up by prediction id.
     const known = stack.simulator!.predictions.keys().next().value!;
-    await stack.simulator!.sendWebhook(known, 'completed', { body: JSON.stringify({ id: 'unknown-prediction', status: 'succeeded' }), retry: false });
+    await stack.simulator!.sendWebhook(known, 'completed', {
+      body: JSON.stringify({ id: 'unknown-prediction', status: 'succeeded' }),
+      retry: false,
+    });
 
     // A duplicate of a webhook whose outputs are being copied is put back until the copier's lease ends.
     // The copy stalls 3 s, so the duplicates surely find the lease held, however the poller batches them.
-    const big = await stack.submit({ model: 'a/b', input: { simulate: { output: 'images', count: 1, sizeBytes: 24 * 1024 * 1024, stallMs: 3_000, webhooks: false } } });
+    const big = await stack.submit({
+      model: 'a/b',
+      input: { simulate: { output: 'images', count: 1, sizeBytes: 24 * 1024 * 1024, stallMs: 3_000, webhooks: false } },
+    });
     await eventually(() => stack.simulator!.predictions.get(big.predictionId!)?.status === 'succeeded');
     await stack.simulator!.sendWebhook(big.predictionId!, 'completed', { retry: false });
-    await eventually(() => [...stack.simulator!.downloads.keys()].some((path) => path.includes(big.predictionId!)), 20_000); // copying
+    await eventually(
+      () => [...stack.simulator!.downloads.keys()].some((path) => path.includes(big.predictionId!)),
+      20_000,
+    ); // copying
     await Promise.all([1, 2].map(() => stack.simulator!.sendWebhook(big.predictionId!, 'completed', { retry: false })));
-    await eventually(() => stack.awsRequests.some((r) => r.action === 'sqs:ChangeMessageVisibility' && r.resource.includes('EventQueue')), 20_000);
+    await eventually(
+      () =>
+        stack.awsRequests.some((r) => r.action === 'sqs:ChangeMessageVisibility' && r.resource.includes('EventQueue')),
+      20_000,
+    );
     await stack.waitFor(big.id, (job) => job.status === 'succeeded', { timeoutMs: 20_000 });
 
     // Lost webhooks: the reconciler polls, and carries a large prediction through S3 too.
-    const quiet = await stack.submit({ model: 'a/b', input: { simulate: { output: 'tokens', tokens: 40_000, webhooks: false } } });
+    const quiet = await stack.submit({
+      model: 'a/b',
+      input: { simulate: { output: 'tokens', tokens: 40_000, webhooks: false } },
+    });
     await stack.waitFor(quiet.id, (job) => job.status === 'succeeded', { timeoutMs: 20_000 });
 
     // A job that never ends: timed out by the reconciler (canceled at Replicate), its callback queued.
-    const stuck = await stack.submit({ model: 'a/b', input: { simulate: { webhooks: false, stepMs: 3_600_000 } }, callbackUrl });
+    const stuck = await stack.submit({
+      model: 'a/b',
+      input: { simulate: { webhooks: false, stepMs: 3_600_000 } },
+      callbackUrl,
+    });
     await stack.waitFor(stuck.id, (job) => job.status === 'failed', { timeoutMs: 20_000 });
 
     // Cancel, list, the callback secret.
-    const running = await stack.submit({ model: 'a/b', input: { simulate: { webhooks: false, stepMs: 3_600_000 } }, callbackUrl });
+    const running = await stack.submit({
+      model: 'a/b',
+      input: { simulate: { webhooks: false, stepMs: 3_600_000 } },
+      callbackUrl,
+    });
     expectStatus(await stack.request(`/jobs/${running.id}/cancel`, { method: 'POST' }), 200);
     await eventually(() => received.some((callback) => callback.job.id === running.id), 20_000);
     expectStatus(await stack.request('/jobs?limit=5'), 200);
     expectStatus(await stack.request('/callbacks/secret'), 200);
 
     // An owner at its limit: refused; then its leaked slot is repaired from the unfinished index.
-    const first = await stack.request('/jobs', { key: 'key-quota', body: { model: 'a/b', input: { simulate: { webhooks: false, stepMs: 3_600_000 } } } });
+    const first = await stack.request('/jobs', {
+      key: 'key-quota',
+      body: { model: 'a/b', input: { simulate: { webhooks: false, stepMs: 3_600_000 } } },
+    });
     expectStatus(first, 202);
     const documents = DynamoDBDocumentClient.from(stack.emulators.clients.dynamo);
     await documents.send(
@@ -90,16 +130,34 @@ export async function runWorkload(stack: TestStack): Promise<void> {
     );
     await stack.request(`/jobs/${first.json.id}/cancel`, { key: 'key-quota', method: 'POST' });
     await documents.send(
-      new UpdateCommand({ TableName: stack.emulators.resources.tableName, Key: { id: 'quota#quota' }, UpdateExpression: 'ADD inFlight :one', ExpressionAttributeValues: { ':one': 1 } }),
+      new UpdateCommand({
+        TableName: stack.emulators.resources.tableName,
+        Key: { id: 'quota#quota' },
+        UpdateExpression: 'ADD inFlight :one',
+        ExpressionAttributeValues: { ':one': 1 },
+      }),
     );
-    expectStatus(await stack.request('/jobs', { key: 'key-quota', body: { model: 'a/b', input: { simulate: { output: 'text' } } } }), 202);
+    expectStatus(
+      await stack.request('/jobs', {
+        key: 'key-quota',
+        body: { model: 'a/b', input: { simulate: { output: 'text' } } },
+      }),
+      202,
+    );
 
     // A callback whose owner has its share of the sender in flight is sent again, delayed.
     const sentBySender = (queue: string) => () =>
-      stack.awsRequests.some((r) => r.allowed && r.function.startsWith('ReplicateJobsCallbackFunction') && r.action === 'sqs:SendMessage' && r.resource.includes(queue));
+      stack.awsRequests.some(
+        (r) =>
+          r.allowed &&
+          r.function.startsWith('ReplicateJobsCallbackFunction') &&
+          r.action === 'sqs:SendMessage' &&
+          r.resource.includes(queue),
+      );
     const owners = stack.deps.callbackOwners;
     const longAgo = Date.now() - 10_000;
-    if (!(await owners.lease('alice', await owners.read('alice'), { a: longAgo, b: longAgo }, new Date()))) throw new Error('could not take alice\'s share');
+    if (!(await owners.lease('alice', await owners.read('alice'), { a: longAgo, b: longAgo }, new Date())))
+      throw new Error("could not take alice's share");
     await stack.deps.callbacks.send({ jobId: images.id });
     await eventually(sentBySender('CallbackQueue'), 20_000);
     await Promise.all(['a', 'b'].map((batch) => owners.settle('alice', batch, true, new Date())));
@@ -117,5 +175,6 @@ function expectOk(response: Response) {
   if (!response.ok) throw new Error(`${response.url} answered ${response.status}`);
 }
 function expectStatus(response: { status: number; json: unknown }, status: number) {
-  if (response.status !== status) throw new Error(`expected ${status}, got ${response.status}: ${JSON.stringify(response.json)}`);
+  if (response.status !== status)
+    throw new Error(`expected ${status}, got ${response.status}: ${JSON.stringify(response.json)}`);
 }

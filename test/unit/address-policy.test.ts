@@ -62,7 +62,10 @@ describe('public address policy', () => {
     expect(isPublicAddress(address)).toBe(expected);
   });
 
-  it.each(['', 'localhost', 'example.com', '169.254.169.254.nip.io', '1.2.3', '::ffff:999.1.1.1'])('%j is not an address, so not public', (text) => {
-    expect(isPublicAddress(text)).toBe(false);
-  });
+  it.each(['', 'localhost', 'example.com', '169.254.169.254.nip.io', '1.2.3', '::ffff:999.1.1.1'])(
+    '%j is not an address, so not public',
+    (text) => {
+      expect(isPublicAddress(text)).toBe(false);
+    },
+  );
 });

@@ -1,4 +1,4 @@
-import { describeAwsRequest, needsBody, type AwsRequestContext } from '../../local/iam/aws-request';
+import { type AwsRequestContext, describeAwsRequest, needsBody } from '../../local/iam/aws-request';
 import { accessKeyIdOf, assumedRoleArn } from '../../local/iam/principal';
 
 const context: AwsRequestContext = {
@@ -10,7 +10,13 @@ const TABLE = 'arn:aws:dynamodb:us-east-1:123456789012:table/jobs';
 
 function json(target: string, input: object) {
   return describeAwsRequest(
-    { method: 'POST', path: '/', query: new URLSearchParams(), headers: { 'x-amz-target': target, host: '127.0.0.1:1' }, body: Buffer.from(JSON.stringify(input)) },
+    {
+      method: 'POST',
+      path: '/',
+      query: new URLSearchParams(),
+      headers: { 'x-amz-target': target, host: '127.0.0.1:1' },
+      body: Buffer.from(JSON.stringify(input)),
+    },
     context,
   );
 }
@@ -18,26 +24,51 @@ const dynamo = (operation: string, input: object) => json(`DynamoDB_20120810.${o
 
 function s3(method: string, url: string, headers: Record<string, string> = {}, body?: string) {
   const [path, query = ''] = url.split('?');
-  return describeAwsRequest({ method, path, query: new URLSearchParams(query), headers: { host: '127.0.0.1:9000', ...headers }, ...(body ? { body: Buffer.from(body) } : {}) }, context);
+  return describeAwsRequest(
+    {
+      method,
+      path,
+      query: new URLSearchParams(query),
+      headers: { host: '127.0.0.1:9000', ...headers },
+      ...(body ? { body: Buffer.from(body) } : {}),
+    },
+    context,
+  );
 }
-const actions = (description: ReturnType<typeof describeAwsRequest>) => description.authorizations.map(({ action, resource }) => `${action} ${resource}`);
+const actions = (description: ReturnType<typeof describeAwsRequest>) =>
+  description.authorizations.map(({ action, resource }) => `${action} ${resource}`);
 
 describe('DynamoDB', () => {
   test('item operations: the table ARN, LeadingKeys and key from Key/Item', () => {
     expect(dynamo('PutItem', { TableName: 'jobs', Item: { id: { S: 'webhook#a' }, n: { N: '1' } } })).toEqual({
       service: 'dynamodb',
       operation: 'PutItem',
-      authorizations: [{ action: 'dynamodb:PutItem', resource: TABLE, context: { 'dynamodb:LeadingKeys': ['webhook#a'] }, key: 'webhook#a' }],
+      authorizations: [
+        {
+          action: 'dynamodb:PutItem',
+          resource: TABLE,
+          context: { 'dynamodb:LeadingKeys': ['webhook#a'] },
+          key: 'webhook#a',
+        },
+      ],
     });
     for (const operation of ['GetItem', 'UpdateItem', 'DeleteItem']) {
       expect(dynamo(operation, { TableName: 'jobs', Key: { id: { S: 'job_1' } } }).authorizations).toEqual([
-        { action: `dynamodb:${operation}`, resource: TABLE, context: { 'dynamodb:LeadingKeys': ['job_1'] }, key: 'job_1' },
+        {
+          action: `dynamodb:${operation}`,
+          resource: TABLE,
+          context: { 'dynamodb:LeadingKeys': ['job_1'] },
+          key: 'job_1',
+        },
       ]);
     }
   });
 
   test('a table given by ARN, and a table not in the context (no LeadingKeys: its partition key is unknown)', () => {
-    expect(dynamo('GetItem', { TableName: TABLE, Key: { id: { S: 'a' } } }).authorizations[0]).toMatchObject({ resource: TABLE, key: 'a' });
+    expect(dynamo('GetItem', { TableName: TABLE, Key: { id: { S: 'a' } } }).authorizations[0]).toMatchObject({
+      resource: TABLE,
+      key: 'a',
+    });
     expect(dynamo('GetItem', { TableName: 'other', Key: { pk: { S: 'a' } } }).authorizations).toEqual([
       { action: 'dynamodb:GetItem', resource: 'arn:aws:dynamodb:us-east-1:123456789012:table/other', context: {} },
     ]);
@@ -45,12 +76,14 @@ describe('DynamoDB', () => {
 
   test('Query: the value bound to the (index) partition key, however the expression is written', () => {
     const query = (input: object) => dynamo('Query', { TableName: 'jobs', ...input }).authorizations[0];
-    expect(query({ KeyConditionExpression: 'id = :id', ExpressionAttributeValues: { ':id': { S: 'job_1' } } })).toEqual({
-      action: 'dynamodb:Query',
-      resource: TABLE,
-      context: { 'dynamodb:LeadingKeys': ['job_1'] },
-      key: 'job_1',
-    });
+    expect(query({ KeyConditionExpression: 'id = :id', ExpressionAttributeValues: { ':id': { S: 'job_1' } } })).toEqual(
+      {
+        action: 'dynamodb:Query',
+        resource: TABLE,
+        context: { 'dynamodb:LeadingKeys': ['job_1'] },
+        key: 'job_1',
+      },
+    );
     expect(
       query({
         IndexName: 'byOwner',
@@ -58,17 +91,38 @@ describe('DynamoDB', () => {
         ExpressionAttributeNames: { '#o': 'owner', '#c': 'createdAt' },
         ExpressionAttributeValues: { ':o': { S: 'alice' }, ':a': { S: '1' }, ':b': { S: '2' } },
       }),
-    ).toEqual({ action: 'dynamodb:Query', resource: `${TABLE}/index/byOwner`, context: { 'dynamodb:LeadingKeys': ['alice'] }, key: 'alice' });
-    expect(query({ IndexName: 'byPrediction', KeyConditionExpression: ':p=predictionId', ExpressionAttributeValues: { ':p': { S: 'p9' } } })).toMatchObject({ key: 'p9' });
+    ).toEqual({
+      action: 'dynamodb:Query',
+      resource: `${TABLE}/index/byOwner`,
+      context: { 'dynamodb:LeadingKeys': ['alice'] },
+      key: 'alice',
+    });
+    expect(
+      query({
+        IndexName: 'byPrediction',
+        KeyConditionExpression: ':p=predictionId',
+        ExpressionAttributeValues: { ':p': { S: 'p9' } },
+      }),
+    ).toMatchObject({ key: 'p9' });
     // A sort-key comparison (>=) never binds the partition key.
-    expect(query({ IndexName: 'byOwner', KeyConditionExpression: 'owner = :o AND createdAt >= :c', ExpressionAttributeValues: { ':o': { S: 'bob' }, ':c': { S: 'x' } } })).toMatchObject({
+    expect(
+      query({
+        IndexName: 'byOwner',
+        KeyConditionExpression: 'owner = :o AND createdAt >= :c',
+        ExpressionAttributeValues: { ':o': { S: 'bob' }, ':c': { S: 'x' } },
+      }),
+    ).toMatchObject({
       context: { 'dynamodb:LeadingKeys': ['bob'] },
     });
-    expect(query({ KeyConditions: { id: { ComparisonOperator: 'EQ', AttributeValueList: [{ S: 'legacy' }] } } })).toMatchObject({ key: 'legacy' });
+    expect(
+      query({ KeyConditions: { id: { ComparisonOperator: 'EQ', AttributeValueList: [{ S: 'legacy' }] } } }),
+    ).toMatchObject({ key: 'legacy' });
   });
 
   test('Scan has no LeadingKeys; DescribeTable and CreateTable are on the table', () => {
-    expect(dynamo('Scan', { TableName: 'jobs', IndexName: 'byOwner' }).authorizations).toEqual([{ action: 'dynamodb:Scan', resource: `${TABLE}/index/byOwner`, context: {} }]);
+    expect(dynamo('Scan', { TableName: 'jobs', IndexName: 'byOwner' }).authorizations).toEqual([
+      { action: 'dynamodb:Scan', resource: `${TABLE}/index/byOwner`, context: {} },
+    ]);
     expect(actions(dynamo('DescribeTable', { TableName: 'jobs' }))).toEqual([`dynamodb:DescribeTable ${TABLE}`]);
     expect(actions(dynamo('CreateTable', { TableName: 'jobs' }))).toEqual([`dynamodb:CreateTable ${TABLE}`]);
   });
@@ -77,13 +131,21 @@ describe('DynamoDB', () => {
     expect(
       dynamo('BatchWriteItem', {
         RequestItems: {
-          jobs: [{ PutRequest: { Item: { id: { S: 'a' } } } }, { DeleteRequest: { Key: { id: { S: 'b' } } } }, { PutRequest: { Item: { id: { S: 'a' } } } }],
+          jobs: [
+            { PutRequest: { Item: { id: { S: 'a' } } } },
+            { DeleteRequest: { Key: { id: { S: 'b' } } } },
+            { PutRequest: { Item: { id: { S: 'a' } } } },
+          ],
           other: [{ PutRequest: { Item: { pk: { S: 'z' } } } }],
         },
       }).authorizations,
     ).toEqual([
       { action: 'dynamodb:BatchWriteItem', resource: TABLE, context: { 'dynamodb:LeadingKeys': ['a', 'b'] } },
-      { action: 'dynamodb:BatchWriteItem', resource: 'arn:aws:dynamodb:us-east-1:123456789012:table/other', context: {} },
+      {
+        action: 'dynamodb:BatchWriteItem',
+        resource: 'arn:aws:dynamodb:us-east-1:123456789012:table/other',
+        context: {},
+      },
     ]);
     expect(dynamo('BatchGetItem', { RequestItems: { jobs: { Keys: [{ id: { S: 'a' } }] } } }).authorizations).toEqual([
       { action: 'dynamodb:BatchGetItem', resource: TABLE, context: { 'dynamodb:LeadingKeys': ['a'] }, key: 'a' },
@@ -106,7 +168,9 @@ describe('DynamoDB', () => {
       'dynamodb:DeleteItem undefined',
       'dynamodb:ConditionCheckItem d',
     ]);
-    expect(actions(dynamo('TransactGetItems', { TransactItems: [{ Get: { TableName: 'jobs', Key: { id: { S: 'a' } } } }] }))).toEqual([`dynamodb:GetItem ${TABLE}`]);
+    expect(
+      actions(dynamo('TransactGetItems', { TransactItems: [{ Get: { TableName: 'jobs', Key: { id: { S: 'a' } } } }] })),
+    ).toEqual([`dynamodb:GetItem ${TABLE}`]);
   });
 
   test('an operation it does not map is still an authorization: on the table when named, else on *', () => {
@@ -134,7 +198,12 @@ describe('SQS (JSON protocol)', () => {
       ['PurgeQueue', 'sqs:PurgeQueue'],
       ['SetQueueAttributes', 'sqs:SetQueueAttributes'],
     ];
-    for (const [operation, action] of cases) expect(sqs(operation, { QueueUrl: url })).toEqual({ service: 'sqs', operation, authorizations: [{ action, resource: QUEUE, context: {} }] });
+    for (const [operation, action] of cases)
+      expect(sqs(operation, { QueueUrl: url })).toEqual({
+        service: 'sqs',
+        operation,
+        authorizations: [{ action, resource: QUEUE, context: {} }],
+      });
   });
   test('by name, and ListQueues on *', () => {
     expect(actions(sqs('GetQueueUrl', { QueueName: 'events' }))).toEqual([`sqs:GetQueueUrl ${QUEUE}`]);
@@ -154,7 +223,9 @@ describe('Secrets Manager', () => {
     expect(actions(json('secretsmanager.PutSecretValue', { SecretId: 'token' }))).toEqual([
       'secretsmanager:PutSecretValue arn:aws:secretsmanager:us-east-1:123456789012:secret:token',
     ]);
-    expect(actions(json('secretsmanager.DescribeSecret', { SecretId: arn }))).toEqual([`secretsmanager:DescribeSecret ${arn}`]);
+    expect(actions(json('secretsmanager.DescribeSecret', { SecretId: arn }))).toEqual([
+      `secretsmanager:DescribeSecret ${arn}`,
+    ]);
   });
 });
 
@@ -178,7 +249,10 @@ describe('S3 (REST)', () => {
       { action: 's3:PutObject', resource: 'arn:aws:s3:::b/outputs/copy.png', context: {}, key: 'outputs/copy.png' },
       { action: 's3:GetObject', resource: 'arn:aws:s3:::src/in put.png', context: {}, key: 'in put.png' },
     ]);
-    expect(actions(s3('PUT', '/b/k?partNumber=2&uploadId=u', { 'x-amz-copy-source': 'src/x' }))).toEqual(['s3:PutObject arn:aws:s3:::b/k', 's3:GetObject arn:aws:s3:::src/x']);
+    expect(actions(s3('PUT', '/b/k?partNumber=2&uploadId=u', { 'x-amz-copy-source': 'src/x' }))).toEqual([
+      's3:PutObject arn:aws:s3:::b/k',
+      's3:GetObject arn:aws:s3:::src/x',
+    ]);
   });
 
   test('multipart uploads', () => {
@@ -190,7 +264,11 @@ describe('S3 (REST)', () => {
       ['GET', '/b/k?uploadId=u', 'ListParts', 's3:ListMultipartUploadParts'],
     ];
     for (const [method, url, operation, action] of cases) {
-      expect(s3(method, url)).toEqual({ service: 's3', operation, authorizations: [{ action, resource: 'arn:aws:s3:::b/k', context: {}, key: 'k' }] });
+      expect(s3(method, url)).toEqual({
+        service: 's3',
+        operation,
+        authorizations: [{ action, resource: 'arn:aws:s3:::b/k', context: {}, key: 'k' }],
+      });
     }
   });
 
@@ -200,8 +278,13 @@ describe('S3 (REST)', () => {
       operation: 'ListObjectsV2',
       authorizations: [{ action: 's3:ListBucket', resource: 'arn:aws:s3:::b', context: { 's3:prefix': 'outputs/' } }],
     });
-    expect(s3('GET', '/b').authorizations).toEqual([{ action: 's3:ListBucket', resource: 'arn:aws:s3:::b', context: {} }]);
-    expect(s3('HEAD', '/b')).toMatchObject({ operation: 'HeadBucket', authorizations: [{ action: 's3:ListBucket', resource: 'arn:aws:s3:::b', context: {} }] });
+    expect(s3('GET', '/b').authorizations).toEqual([
+      { action: 's3:ListBucket', resource: 'arn:aws:s3:::b', context: {} },
+    ]);
+    expect(s3('HEAD', '/b')).toMatchObject({
+      operation: 'HeadBucket',
+      authorizations: [{ action: 's3:ListBucket', resource: 'arn:aws:s3:::b', context: {} }],
+    });
     expect(actions(s3('PUT', '/b'))).toEqual(['s3:CreateBucket arn:aws:s3:::b']);
     expect(actions(s3('GET', '/'))).toEqual(['s3:ListAllMyBuckets *']);
   });
@@ -211,7 +294,10 @@ describe('S3 (REST)', () => {
     expect(needsBody(request)).toBe(true);
     expect(needsBody({ ...request, query: new URLSearchParams('uploads') })).toBe(false);
     const body = '<Delete><Object><Key>outputs/a&amp;b</Key></Object><Object><Key>secret/x</Key></Object></Delete>';
-    expect(actions(s3('POST', '/b?delete', {}, body))).toEqual(['s3:DeleteObject arn:aws:s3:::b/outputs/a&b', 's3:DeleteObject arn:aws:s3:::b/secret/x']);
+    expect(actions(s3('POST', '/b?delete', {}, body))).toEqual([
+      's3:DeleteObject arn:aws:s3:::b/outputs/a&b',
+      's3:DeleteObject arn:aws:s3:::b/secret/x',
+    ]);
     expect(actions(s3('POST', '/b?delete'))).toEqual(['s3:DeleteObject arn:aws:s3:::b/*']);
   });
 
@@ -219,12 +305,16 @@ describe('S3 (REST)', () => {
     expect(s3('GET', '/outputs/a.png', { host: 'my.bucket.localhost:9000' })).toEqual({
       service: 's3',
       operation: 'GetObject',
-      authorizations: [{ action: 's3:GetObject', resource: 'arn:aws:s3:::my.bucket/outputs/a.png', context: {}, key: 'outputs/a.png' }],
+      authorizations: [
+        { action: 's3:GetObject', resource: 'arn:aws:s3:::my.bucket/outputs/a.png', context: {}, key: 'outputs/a.png' },
+      ],
       upstreamPath: '/my.bucket/outputs/a.png',
     });
     // An IP, plain localhost or another dotted name is path-style.
     expect(s3('GET', '/b/k', { host: 'localhost:9000' }).authorizations[0].resource).toBe('arn:aws:s3:::b/k');
-    expect(s3('GET', '/b/k', { host: 'host.docker.internal:9000' }).authorizations[0].resource).toBe('arn:aws:s3:::b/k');
+    expect(s3('GET', '/b/k', { host: 'host.docker.internal:9000' }).authorizations[0].resource).toBe(
+      'arn:aws:s3:::b/k',
+    );
   });
 
   test('sub-resources it does not map become their likely IAM action, denied unless granted', () => {
@@ -235,9 +325,17 @@ describe('S3 (REST)', () => {
 
 describe('the caller', () => {
   test('the access key id from a SigV4 Authorization header, a presigned URL, or none', () => {
-    const headers = { authorization: 'AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=abc' };
+    const headers = {
+      authorization:
+        'AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=abc',
+    };
     expect(accessKeyIdOf({ headers, query: new URLSearchParams() })).toBe('AKIAEXAMPLE');
-    expect(accessKeyIdOf({ headers: {}, query: new URLSearchParams('X-Amz-Credential=AKIASIGNER%2F20260101%2Fus-east-1%2Fs3%2Faws4_request') })).toBe('AKIASIGNER');
+    expect(
+      accessKeyIdOf({
+        headers: {},
+        query: new URLSearchParams('X-Amz-Credential=AKIASIGNER%2F20260101%2Fus-east-1%2Fs3%2Faws4_request'),
+      }),
+    ).toBe('AKIASIGNER');
     expect(accessKeyIdOf({ headers: {}, query: new URLSearchParams() })).toBeUndefined();
   });
 

@@ -24,7 +24,11 @@ describe('callback signing secrets', () => {
     expect(key).toHaveLength(32);
     const timestamp = Math.floor(Date.now() / 1000);
     const body = '{"id":"job_1","status":"succeeded"}';
-    const headers = { 'webhook-id': 'cb_1', 'webhook-timestamp': String(timestamp), 'webhook-signature': signWebhook(key, 'cb_1', timestamp, body) };
+    const headers = {
+      'webhook-id': 'cb_1',
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': signWebhook(key, 'cb_1', timestamp, body),
+    };
     expect(new Webhook(secret).verify(body, headers)).toEqual({ id: 'job_1', status: 'succeeded' });
   });
 });

@@ -14,7 +14,10 @@ describe('failures name themselves in logs', () => {
     [new ReplicateFailure('rate_limited', 'Slow down', 429, undefined, 10), 'ReplicateFailure: Slow down'],
     [new OutputFailure('output_too_large', 'Over 1 GiB', true), 'OutputFailure: Over 1 GiB'],
     [new TransferInProgress(30), "TransferInProgress: Another consumer is copying this job's outputs"],
-    [new PoisonMessage('The body is not a Replicate prediction'), 'PoisonMessage: The body is not a Replicate prediction'],
+    [
+      new PoisonMessage('The body is not a Replicate prediction'),
+      'PoisonMessage: The body is not a Replicate prediction',
+    ],
     [new InvalidRequest('invalid_json', 'Not JSON'), 'InvalidRequest: Not JSON'],
     [new Unavailable('queue_unavailable', 'Try later'), 'Unavailable: Try later'],
   ])('%s', (error, logged) => {

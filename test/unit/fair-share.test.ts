@@ -9,7 +9,7 @@ describe('takeFairly', () => {
     expect(takeFairly(backlog, 3).map((x) => x.id)).toEqual(['a0', 'b0', 'a1']);
   });
 
-  it('keeps each owner\'s order and stops at the limit; takes everything when there is room', () => {
+  it("keeps each owner's order and stops at the limit; takes everything when there is room", () => {
     const items = [item('a', 0), item('b', 0), item('a', 1), item('a', 2), item('c', 0), item('b', 1)];
     expect(takeFairly(items, 4).map((x) => x.id)).toEqual(['a0', 'b0', 'c0', 'a1']);
     expect(takeFairly(items, 100).map((x) => x.id)).toEqual(['a0', 'b0', 'c0', 'a1', 'b1', 'a2']);
@@ -30,7 +30,9 @@ describe('takeFairly', () => {
         for (const owner of leftOver) expect(Math.max(...takenCounts)).toBeLessThanOrEqual(count(taken, owner) + 1);
         // Within an owner, the order is kept: its oldest items are taken first.
         for (const owner of ['a', 'b', 'c', 'd']) {
-          expect(taken.filter((x) => x.owner === owner)).toEqual(items.filter((x) => x.owner === owner).slice(0, count(taken, owner)));
+          expect(taken.filter((x) => x.owner === owner)).toEqual(
+            items.filter((x) => x.owner === owner).slice(0, count(taken, owner)),
+          );
         }
       }),
       { seed: 20261129 },

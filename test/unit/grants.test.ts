@@ -11,9 +11,35 @@ describe('unusedGrants', () => {
 
   it('reports a granted (action, resource) no allowed request used, and ignores X-Ray', () => {
     const policies = new Map([
-      ['fn', [{ name: 'p', policy: { Statement: [{ Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:Scan', 'xray:PutTraceSegments'], Resource: ['arn:t', '*'] }] } }]],
+      [
+        'fn',
+        [
+          {
+            name: 'p',
+            policy: {
+              Statement: [
+                {
+                  Effect: 'Allow',
+                  Action: ['dynamodb:GetItem', 'dynamodb:Scan', 'xray:PutTraceSegments'],
+                  Resource: ['arn:t', '*'],
+                },
+              ],
+            },
+          },
+        ],
+      ],
     ]);
-    const record = { function: 'fn', service: 'dynamodb' as const, operation: 'GetItem', action: 'dynamodb:GetItem', resource: 'arn:t', latencyMs: 1, status: 200, allowed: true, at: 0 };
+    const record = {
+      function: 'fn',
+      service: 'dynamodb' as const,
+      operation: 'GetItem',
+      action: 'dynamodb:GetItem',
+      resource: 'arn:t',
+      latencyMs: 1,
+      status: 200,
+      allowed: true,
+      at: 0,
+    };
     expect(unusedGrants(policies, [record, { ...record, action: 'dynamodb:Scan', allowed: false }])).toEqual([
       // GetItem on `*` covers the GetItem on arn:t that was made: used. A refused Scan is no use.
       { function: 'fn', action: 'dynamodb:Scan', resource: 'arn:t' },

@@ -51,13 +51,30 @@ describe('job ids', () => {
 
 describe('request hash', () => {
   it('ignores key order and undefined fields, at any depth', () => {
-    expect(hashJson({ model: 'a/b', input: { prompt: 'x', seed: 1 } })).toBe(hashJson({ input: { seed: 1, prompt: 'x' }, model: 'a/b' }));
+    expect(hashJson({ model: 'a/b', input: { prompt: 'x', seed: 1 } })).toBe(
+      hashJson({ input: { seed: 1, prompt: 'x' }, model: 'a/b' }),
+    );
     expect(hashJson({ model: 'a/b', metadata: undefined })).toBe(hashJson({ model: 'a/b' }));
     expect(hashJson([{ b: 1, a: 2 }])).toBe(hashJson([{ a: 2, b: 1 }]));
   });
 
   it('sees every other difference: values, types, array order, nesting', () => {
-    const values = [{ a: 1 }, { a: '1' }, { a: 2 }, { b: 1 }, [1, 2], [2, 1], [[1], 2], { a: null }, {}, [], null, 'a', { a: { b: 1 } }, { 'a":{"b': 1 }];
+    const values = [
+      { a: 1 },
+      { a: '1' },
+      { a: 2 },
+      { b: 1 },
+      [1, 2],
+      [2, 1],
+      [[1], 2],
+      { a: null },
+      {},
+      [],
+      null,
+      'a',
+      { a: { b: 1 } },
+      { 'a":{"b': 1 },
+    ];
     expect(new Set(values.map(hashJson)).size).toBe(values.length);
   });
 
@@ -71,7 +88,9 @@ describe('request hash', () => {
   });
 
   it('stays the same across releases: a retried request must still match the hash stored with its job', () => {
-    expect(hashJson({ model: 'a/b', input: { prompt: 'x', n: [1, 2] } })).toBe('_DyzzSHoenFHAoT1JzJm_xccq3w9YvuMGVyGGNEIEcg');
+    expect(hashJson({ model: 'a/b', input: { prompt: 'x', n: [1, 2] } })).toBe(
+      '_DyzzSHoenFHAoT1JzJm_xccq3w9YvuMGVyGGNEIEcg',
+    );
   });
 });
 

@@ -58,7 +58,10 @@ describe('job view (the API contract)', () => {
       ],
       output: { images: urls, seed: 3 },
       error: null,
-      callback: { url: 'https://app.example/hook', deliveries: [{ at: T1, attempt: 1, status: 500, error: 'Internal Server Error' }] },
+      callback: {
+        url: 'https://app.example/hook',
+        deliveries: [{ at: T1, attempt: 1, status: 500, error: 'Internal Server Error' }],
+      },
       metrics: { predict_time: 1.5 },
       createdAt: T0,
       updatedAt: T1,
@@ -68,7 +71,11 @@ describe('job view (the API contract)', () => {
   });
 
   it('shows absent fields as null, and no output before the job has succeeded, even one its record holds (nothing is copied yet)', () => {
-    expect(toJobView(stored({ status: 'processing', rank: 2, output: 'https://replicate.delivery/x/0.png' }), ['https://bucket/0?sig'])).toEqual({
+    expect(
+      toJobView(stored({ status: 'processing', rank: 2, output: 'https://replicate.delivery/x/0.png' }), [
+        'https://bucket/0?sig',
+      ]),
+    ).toEqual({
       id: 'job_1',
       status: 'processing',
       model: 'a/b',
@@ -88,14 +95,27 @@ describe('job view (the API contract)', () => {
   });
 
   it('shows a callback not yet delivered with an empty log, and a failed job’s error', () => {
-    const view = toJobView(stored({ status: 'failed', rank: 3, callbackUrl: 'https://app.example/hook', error: { code: 'timeout', message: 'Too slow' } }), []);
+    const view = toJobView(
+      stored({
+        status: 'failed',
+        rank: 3,
+        callbackUrl: 'https://app.example/hook',
+        error: { code: 'timeout', message: 'Too slow' },
+      }),
+      [],
+    );
     expect(view.callback).toEqual({ url: 'https://app.example/hook', deliveries: [] });
     expect(view.error).toEqual({ code: 'timeout', message: 'Too slow' });
   });
 
   it('shows a succeeded text output as it is, and a file it could not find a copy for as null', () => {
-    expect(toJobView(stored({ status: 'succeeded', rank: 3, output: ['Hello', ' world'] }), []).output).toEqual(['Hello', ' world']);
-    expect(toJobView(stored({ status: 'succeeded', rank: 3, output: 'https://replicate.delivery/x/0.png' }), []).output).toBeNull();
+    expect(toJobView(stored({ status: 'succeeded', rank: 3, output: ['Hello', ' world'] }), []).output).toEqual([
+      'Hello',
+      ' world',
+    ]);
+    expect(
+      toJobView(stored({ status: 'succeeded', rank: 3, output: 'https://replicate.delivery/x/0.png' }), []).output,
+    ).toBeNull();
     expect(toJobView(stored({ status: 'succeeded', rank: 3 }), []).output).toBeNull();
   });
 });
@@ -104,7 +124,10 @@ describe('job view schema (the OpenAPI document’s)', () => {
   const schema = jobViewSchema();
 
   it('describes exactly what toJobView returns: every field kept, whatever the status', () => {
-    const views = [toJobView(succeeded, urls), ...JOB_STATUSES.map((status) => toJobView(stored({ status, error: { code: 'timeout', message: 'm' } }), []))];
+    const views = [
+      toJobView(succeeded, urls),
+      ...JOB_STATUSES.map((status) => toJobView(stored({ status, error: { code: 'timeout', message: 'm' } }), [])),
+    ];
     for (const view of views) expect(schema.parse(view)).toEqual(view);
   });
 

@@ -53,10 +53,29 @@ describe('media types of stored outputs', () => {
   });
 
   it('shows only raster images, audio and video in place; every other type is a download', () => {
-    for (const type of ['image/png', 'image/jpeg', 'image/webp', 'image/gif', 'audio/mpeg', 'audio/wav', 'video/mp4', 'video/webm']) {
+    for (const type of [
+      'image/png',
+      'image/jpeg',
+      'image/webp',
+      'image/gif',
+      'audio/mpeg',
+      'audio/wav',
+      'video/mp4',
+      'video/webm',
+    ]) {
       expect(servedInline(type)).toBe(true);
     }
-    for (const type of ['text/html', 'image/svg+xml', 'application/octet-stream', 'text/plain', 'application/json', 'application/zip', 'model/gltf-binary', 'application/pdf', '']) {
+    for (const type of [
+      'text/html',
+      'image/svg+xml',
+      'application/octet-stream',
+      'text/plain',
+      'application/json',
+      'application/zip',
+      'model/gltf-binary',
+      'application/pdf',
+      '',
+    ]) {
       expect(servedInline(type)).toBe(false);
     }
     expect(servedInline('Image/PNG; x=y')).toBe(true);

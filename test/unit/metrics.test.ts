@@ -20,11 +20,19 @@ describe('metrics of an ended job', () => {
   }
 
   it('a success: counted, with its output bytes and its duration', () => {
-    expect(record(ended('succeeded', { outputs: [{ size: 100 }, { size: 23 }] }))).toEqual({ JobsSucceeded: 1, OutputBytes: 123, JobDuration: 2500 });
+    expect(record(ended('succeeded', { outputs: [{ size: 100 }, { size: 23 }] }))).toEqual({
+      JobsSucceeded: 1,
+      OutputBytes: 123,
+      JobDuration: 2500,
+    });
   });
 
   it('a failure: counted, and counted again by its error code (unknown when it has none)', () => {
-    expect(record(ended('failed', { error: { code: 'timeout' } }))).toEqual({ JobsFailed: 1, 'JobsFailed{code=timeout}': 1, JobDuration: 2500 });
+    expect(record(ended('failed', { error: { code: 'timeout' } }))).toEqual({
+      JobsFailed: 1,
+      'JobsFailed{code=timeout}': 1,
+      JobDuration: 2500,
+    });
     expect(record(ended('failed'))).toEqual({ JobsFailed: 1, 'JobsFailed{code=unknown}': 1, JobDuration: 2500 });
   });
 

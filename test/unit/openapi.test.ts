@@ -23,10 +23,14 @@ describe('OpenAPI document', () => {
   });
 
   it('has exactly the routes of the route table, with their authentication', () => {
-    const documented = Object.entries(document.paths).flatMap(([path, methods]) => Object.keys(methods as object).map((method) => `${method.toUpperCase()} ${path}`));
+    const documented = Object.entries(document.paths).flatMap(([path, methods]) =>
+      Object.keys(methods as object).map((method) => `${method.toUpperCase()} ${path}`),
+    );
     expect(documented.sort()).toEqual(ROUTES.map((route) => `${route.method} ${route.path}`).sort());
     for (const route of ROUTES) {
-      expect(document.paths[route.path][route.method.toLowerCase()].security).toEqual(route.apiKeyRequired ? [{ apiKey: [] }] : []);
+      expect(document.paths[route.path][route.method.toLowerCase()].security).toEqual(
+        route.apiKeyRequired ? [{ apiKey: [] }] : [],
+      );
     }
   });
 
@@ -34,12 +38,15 @@ describe('OpenAPI document', () => {
     expect(document.components.schemas.ErrorCode.enum.sort()).toEqual(Object.keys(API_ERRORS).sort());
     for (const route of ROUTES) {
       const responses = document.paths[route.path][route.method.toLowerCase()].responses;
-      for (const code of OPERATIONS.find((operation) => operation.name === route.handler)!.errors) expect(responses[API_ERRORS[code]].description).toContain(code);
+      for (const code of OPERATIONS.find((operation) => operation.name === route.handler)!.errors)
+        expect(responses[API_ERRORS[code]].description).toContain(code);
     }
   });
 
   it("lists every code a failed job's error can carry", () => {
-    expect(document.components.schemas.Job.properties.error.anyOf[0].properties.code.enum).toEqual([...JOB_ERROR_CODES]);
+    expect(document.components.schemas.Job.properties.error.anyOf[0].properties.code.enum).toEqual([
+      ...JOB_ERROR_CODES,
+    ]);
   });
 
   it('documents no error code the handlers never return, and every code they can return', () => {
@@ -52,7 +59,8 @@ describe('OpenAPI document', () => {
     const returned = new Set([...code.matchAll(raised)].map((match) => match[1]));
     if (code.includes('new NotFound(')) returned.add('not_found');
     if (code.includes("new RequestRefused('internal_error'")) returned.add('internal_error');
-    for (const name of Object.keys(API_ERRORS)) expect([name, returned.has(name) || code.includes(`'${name}' as`)]).toEqual([name, true]);
+    for (const name of Object.keys(API_ERRORS))
+      expect([name, returned.has(name) || code.includes(`'${name}' as`)]).toEqual([name, true]);
     const documented = new Set(OPERATIONS.flatMap((operation) => operation.errors));
     for (const name of returned) {
       if (name === 'method_not_allowed') continue; // answered by the router, for any route
@@ -63,9 +71,21 @@ describe('OpenAPI document', () => {
   it('describes the submit body with the same schema the handler validates with', () => {
     const body = document.paths['/jobs'].post.requestBody.content['application/json'].schema;
     expect(body.additionalProperties).toBe(false);
-    expect(Object.keys(body.properties).sort()).toEqual(['callbackUrl', 'input', 'metadata', 'model', 'timeoutSeconds', 'version', 'webhookEvents']);
+    expect(Object.keys(body.properties).sort()).toEqual([
+      'callbackUrl',
+      'input',
+      'metadata',
+      'model',
+      'timeoutSeconds',
+      'version',
+      'webhookEvents',
+    ]);
     expect(body.required).toEqual(['input']);
     expect(body.properties.webhookEvents.items.enum).toEqual(['start', 'output', 'logs', 'completed']);
-    expect(document.paths['/jobs'].get.parameters.map((p: any) => p.name).sort()).toEqual(['cursor', 'limit', 'status']);
+    expect(document.paths['/jobs'].get.parameters.map((p: any) => p.name).sort()).toEqual([
+      'cursor',
+      'limit',
+      'status',
+    ]);
   });
 });

@@ -1,4 +1,4 @@
-import { OutputFailure } from '../../lambdas/core/errors';
+import type { OutputFailure } from '../../lambdas/core/errors';
 import { ByteBudget, checkFileCount } from '../../lambdas/core/output-limits';
 
 const failureOf = (action: () => void): OutputFailure => {
@@ -13,7 +13,10 @@ const failureOf = (action: () => void): OutputFailure => {
 describe('output limits', () => {
   it('allows up to the file limit, and fails one over it for good', () => {
     expect(() => checkFileCount(3, { maxFiles: 3, maxTotalBytes: 1 })).not.toThrow();
-    expect(failureOf(() => checkFileCount(4, { maxFiles: 3, maxTotalBytes: 1 }))).toMatchObject({ code: 'too_many_outputs', permanent: true });
+    expect(failureOf(() => checkFileCount(4, { maxFiles: 3, maxTotalBytes: 1 }))).toMatchObject({
+      code: 'too_many_outputs',
+      permanent: true,
+    });
   });
 
   it('counts bytes up to the limit exactly, and stays over once over', () => {

@@ -40,7 +40,10 @@ describe('output files', () => {
   });
 
   it('decodes data URIs', () => {
-    expect(decodeDataUri('data:text/plain;base64,aGVsbG8=')).toEqual({ contentType: 'text/plain', bytes: Buffer.from('hello') });
+    expect(decodeDataUri('data:text/plain;base64,aGVsbG8=')).toEqual({
+      contentType: 'text/plain',
+      bytes: Buffer.from('hello'),
+    });
     expect(decodeDataUri('data:,a%20b')).toEqual({ contentType: 'text/plain', bytes: Buffer.from('a b') });
   });
 });

@@ -3,13 +3,20 @@ import { DEFAULT_LIMITS, parseOwnerLimits, secondsUntilNextDay } from '../../lam
 describe('OWNER_LIMITS setting', () => {
   it('gives everyone the built-in defaults when unset', () => {
     expect(DEFAULT_LIMITS).toEqual({ maxInFlight: 50, maxPerDay: 10_000, maxRefusalsPerMinute: 20 });
-    expect(parseOwnerLimits(undefined)('alice')).toEqual({ maxInFlight: 50, maxPerDay: 10_000, maxRefusalsPerMinute: 20 });
+    expect(parseOwnerLimits(undefined)('alice')).toEqual({
+      maxInFlight: 50,
+      maxPerDay: 10_000,
+      maxRefusalsPerMinute: 20,
+    });
     expect(parseOwnerLimits('')('alice')).toEqual(DEFAULT_LIMITS);
   });
 
   it('lets an owner override the default field by field', () => {
     const limitsOf = parseOwnerLimits(
-      JSON.stringify({ default: { maxInFlight: 5, maxPerDay: 100 }, owners: { big: { maxInFlight: 500 }, tiny: { maxInFlight: 1, maxPerDay: 1, maxRefusalsPerMinute: 2 } } }),
+      JSON.stringify({
+        default: { maxInFlight: 5, maxPerDay: 100 },
+        owners: { big: { maxInFlight: 500 }, tiny: { maxInFlight: 1, maxPerDay: 1, maxRefusalsPerMinute: 2 } },
+      }),
     );
     expect(limitsOf('alice')).toEqual({ maxInFlight: 5, maxPerDay: 100, maxRefusalsPerMinute: 20 });
     expect(limitsOf('big')).toEqual({ maxInFlight: 500, maxPerDay: 100, maxRefusalsPerMinute: 20 });
@@ -34,7 +41,10 @@ describe('OWNER_LIMITS setting', () => {
     ['a misspelt field (it would silently do nothing)', { default: { maxInFlight: 5, maxPerDay: 100, maxPerDays: 1 } }],
     ['a misspelt top-level key', { default: { maxInFlight: 5, maxPerDay: 100 }, owner: {} }],
     ['an empty owner name', { default: { maxInFlight: 5, maxPerDay: 100 }, owners: { '': { maxInFlight: 1 } } }],
-    ['an owner name over 128 characters', { default: { maxInFlight: 5, maxPerDay: 100 }, owners: { ['o'.repeat(129)]: { maxInFlight: 1 } } }],
+    [
+      'an owner name over 128 characters',
+      { default: { maxInFlight: 5, maxPerDay: 100 }, owners: { ['o'.repeat(129)]: { maxInFlight: 1 } } },
+    ],
     ['an invalid owner limit', { default: { maxInFlight: 5, maxPerDay: 100 }, owners: { alice: { maxPerDay: -1 } } }],
   ])('refuses %s (a deployment must not start with limits it misread)', (_name, setting) => {
     expect(() => parseOwnerLimits(JSON.stringify(setting))).toThrow();

@@ -1,4 +1,10 @@
-import { jobIdFromWebhookUrl, jobStatusOf, predictionErrorMessage, PredictionSchema, type Prediction } from '../../lambdas/core/prediction';
+import {
+  jobIdFromWebhookUrl,
+  jobStatusOf,
+  type Prediction,
+  PredictionSchema,
+  predictionErrorMessage,
+} from '../../lambdas/core/prediction';
 
 const failed = (error: unknown, status = 'failed'): Prediction => ({ id: 'p1', status, error });
 

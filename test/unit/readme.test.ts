@@ -21,10 +21,20 @@ describe('README stays true to the code', () => {
     expect(readme).toContain(`\`${code}\``);
   });
 
-  it.each(['PORT', 'HOST', 'REPLICATE_API_TOKEN', 'REPLICATE_API_BASE_URL', 'REPLICATE_WEBHOOK_SECRET', 'PUBLIC_URL', 'API_KEYS', 'OUTPUT_HOSTS', ENV.maxOutputBytes, ENV.maxOutputFiles, ENV.maxOutputTotalBytes, ENV.presignedUrlSeconds])(
-    'documents the setting %s',
-    (name) => {
-      expect(readme).toContain(`\`${name}\``);
-    },
-  );
+  it.each([
+    'PORT',
+    'HOST',
+    'REPLICATE_API_TOKEN',
+    'REPLICATE_API_BASE_URL',
+    'REPLICATE_WEBHOOK_SECRET',
+    'PUBLIC_URL',
+    'API_KEYS',
+    'OUTPUT_HOSTS',
+    ENV.maxOutputBytes,
+    ENV.maxOutputFiles,
+    ENV.maxOutputTotalBytes,
+    ENV.presignedUrlSeconds,
+  ])('documents the setting %s', (name) => {
+    expect(readme).toContain(`\`${name}\``);
+  });
 });

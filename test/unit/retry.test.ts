@@ -1,4 +1,4 @@
-import { withRetries, type RetryPolicy } from '../../lambdas/core/retry';
+import { type RetryPolicy, withRetries } from '../../lambdas/core/retry';
 
 class Transient extends Error {}
 const isTransient = (error: unknown) => error instanceof Transient;
@@ -23,7 +23,11 @@ async function run(policy: RetryPolicy, failures: number, random = () => 1) {
 
 describe('retries with exponential backoff and full jitter', () => {
   it('returns the first success, numbering the attempts', async () => {
-    expect(await run({ attempts: 4, baseDelayMs: 100 }, 2)).toEqual({ outcome: 'done', attempts: [1, 2, 3], waits: [100, 200] });
+    expect(await run({ attempts: 4, baseDelayMs: 100 }, 2)).toEqual({
+      outcome: 'done',
+      attempts: [1, 2, 3],
+      waits: [100, 200],
+    });
     expect(await run({ attempts: 4, baseDelayMs: 100 }, 0)).toEqual({ outcome: 'done', attempts: [1], waits: [] });
   });
 
@@ -35,7 +39,9 @@ describe('retries with exponential backoff and full jitter', () => {
   });
 
   it('doubles the wait up to its ceiling (30 s unless the policy says otherwise)', async () => {
-    expect((await run({ attempts: 6, baseDelayMs: 100, maxDelayMs: 500 }, 10)).waits).toEqual([100, 200, 400, 500, 500]);
+    expect((await run({ attempts: 6, baseDelayMs: 100, maxDelayMs: 500 }, 10)).waits).toEqual([
+      100, 200, 400, 500, 500,
+    ]);
     expect((await run({ attempts: 4, baseDelayMs: 10_000 }, 10)).waits).toEqual([10_000, 20_000, 30_000]);
   });
 

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { isTerminal, JOB_STATUSES, STATUS_RANK, type Job, type JobStatus } from '../../lambdas/core/job';
+import { isTerminal, JOB_STATUSES, type Job, type JobStatus, STATUS_RANK } from '../../lambdas/core/job';
 import type { Prediction } from '../../lambdas/core/prediction';
 import { decide } from '../../lambdas/core/state-machine';
 
@@ -15,7 +15,11 @@ const jobIn = (status: JobStatus, predictionId: string | null = 'p1'): State => 
   updatedAt: T0,
   error: null,
 });
-const prediction = (status: string, id = 'p1', extra: Partial<Prediction> = {}): Prediction => ({ id, status, ...extra });
+const prediction = (status: string, id = 'p1', extra: Partial<Prediction> = {}): Prediction => ({
+  id,
+  status,
+  ...extra,
+});
 const at = (seconds: number) => new Date(Date.parse(T0) + seconds * 1000);
 
 /** What the repository's conditional write does with a transition: the reference model of a job record. */
@@ -41,17 +45,27 @@ describe('state machine: every job status × every prediction status', () => {
   const cases = JOB_STATUSES.flatMap((from) => REPLICATE_STATUSES.map((to) => [from, to, expected(from, to)] as const));
   it.each(cases)('%s + %s → %s', (from, to, outcome) => {
     const transition = decide(jobIn(from), prediction(to), at(1));
-    const got = transition.kind === 'ignore' ? `ignore:${transition.reason}` : `${transition.kind}:${transition.patch.status}`;
+    const got =
+      transition.kind === 'ignore' ? `ignore:${transition.reason}` : `${transition.kind}:${transition.patch.status}`;
     expect(got).toBe(outcome);
   });
 
   it('ignores statuses it does not know', () => {
-    expect(decide(jobIn('processing'), prediction('exploded'), at(1))).toEqual({ kind: 'ignore', reason: 'unknown_status' });
-    expect(decide(jobIn('processing'), prediction('constructor'), at(1))).toEqual({ kind: 'ignore', reason: 'unknown_status' });
+    expect(decide(jobIn('processing'), prediction('exploded'), at(1))).toEqual({
+      kind: 'ignore',
+      reason: 'unknown_status',
+    });
+    expect(decide(jobIn('processing'), prediction('constructor'), at(1))).toEqual({
+      kind: 'ignore',
+      reason: 'unknown_status',
+    });
   });
 
   it('never lets another prediction touch a job', () => {
-    expect(decide(jobIn('processing', 'p1'), prediction('succeeded', 'p2'), at(1))).toEqual({ kind: 'ignore', reason: 'prediction_mismatch' });
+    expect(decide(jobIn('processing', 'p1'), prediction('succeeded', 'p2'), at(1))).toEqual({
+      kind: 'ignore',
+      reason: 'prediction_mismatch',
+    });
   });
 
   it('accepts the first event of a job whose prediction id is not recorded yet (webhook before submit returned)', () => {
@@ -60,7 +74,9 @@ describe('state machine: every job status × every prediction status', () => {
   });
 
   it('records Replicate error messages and codes', () => {
-    expect(decide(jobIn('processing'), prediction('failed', 'p1', { error: 'CUDA out of memory' }), at(1))).toMatchObject({
+    expect(
+      decide(jobIn('processing'), prediction('failed', 'p1', { error: 'CUDA out of memory' }), at(1)),
+    ).toMatchObject({
       patch: { error: { code: 'prediction_failed', message: 'CUDA out of memory' } },
     });
     expect(decide(jobIn('processing'), prediction('canceled'), at(1))).toMatchObject({
@@ -84,7 +100,9 @@ describe('state machine: properties over random event sequences', () => {
     .tuple(fc.array(nonTerminal, { maxLength: 8 }), fc.option(outcome), fc.nat({ max: 5 }))
     .chain(([progress, final, duplicates]) => {
       const events = [...progress, ...(final ? Array(duplicates + 1).fill(final) : [])];
-      return fc.shuffledSubarray(events, { minLength: events.length, maxLength: events.length }).map((order) => ({ order, final }));
+      return fc
+        .shuffledSubarray(events, { minLength: events.length, maxLength: events.length })
+        .map((order) => ({ order, final }));
     });
   const clockSteps = fc.array(fc.integer({ min: -5, max: 30 }), { minLength: 20, maxLength: 20 });
 
@@ -116,7 +134,13 @@ describe('state machine: properties over random event sequences', () => {
     fc.assert(
       fc.property(
         fc.constantFrom(...JOB_STATUSES),
-        fc.record({ id: fc.string(), status: fc.string(), started_at: fc.option(fc.string()), completed_at: fc.option(fc.string()), error: fc.anything() }),
+        fc.record({
+          id: fc.string(),
+          status: fc.string(),
+          started_at: fc.option(fc.string()),
+          completed_at: fc.option(fc.string()),
+          error: fc.anything(),
+        }),
         (status, event) => {
           expect(() => decide(jobIn(status, null), event as Prediction, at(0))).not.toThrow();
         },
@@ -136,8 +160,12 @@ describe('state machine: what a transition writes', () => {
 
   it('startedAt: the job’s own first, else Replicate’s (normalised), else now once the prediction runs', () => {
     const started = { ...jobIn('starting'), startedAt: '2026-01-01T00:00:01.000Z' };
-    expect(patchOf(started, prediction('processing', 'p1', { started_at: '2026-01-01T00:00:05Z' })).startedAt).toBe('2026-01-01T00:00:01.000Z');
-    expect(patchOf(jobIn('starting'), prediction('processing', 'p1', { started_at: '2026-01-01T00:00:05Z' })).startedAt).toBe('2026-01-01T00:00:05.000Z');
+    expect(patchOf(started, prediction('processing', 'p1', { started_at: '2026-01-01T00:00:05Z' })).startedAt).toBe(
+      '2026-01-01T00:00:01.000Z',
+    );
+    expect(
+      patchOf(jobIn('starting'), prediction('processing', 'p1', { started_at: '2026-01-01T00:00:05Z' })).startedAt,
+    ).toBe('2026-01-01T00:00:05.000Z');
     expect(patchOf(jobIn('starting'), prediction('processing', 'p1', { started_at: 'soon' })).startedAt).toBe(NOW);
     expect(patchOf(jobIn('starting'), prediction('succeeded', 'p1', { started_at: null })).startedAt).toBe(NOW);
     // `starting` means the model is booting: nothing has started yet.
@@ -146,17 +174,25 @@ describe('state machine: what a transition writes', () => {
   });
 
   it('completedAt: Replicate’s (normalised), else now', () => {
-    expect(patchOf(jobIn('processing'), prediction('succeeded', 'p1', { completed_at: '2026-01-01T00:00:30+00:00' })).completedAt).toBe('2026-01-01T00:00:30.000Z');
+    expect(
+      patchOf(jobIn('processing'), prediction('succeeded', 'p1', { completed_at: '2026-01-01T00:00:30+00:00' }))
+        .completedAt,
+    ).toBe('2026-01-01T00:00:30.000Z');
     expect(patchOf(jobIn('processing'), prediction('failed', 'p1', { completed_at: 'later' })).completedAt).toBe(NOW);
     expect(patchOf(jobIn('processing'), prediction('canceled')).completedAt).toBe(NOW);
   });
 
   it('keeps Replicate’s metrics of a finished prediction', () => {
-    expect(patchOf(jobIn('processing'), prediction('succeeded', 'p1', { metrics: { predict_time: 2.5 } })).metrics).toEqual({ predict_time: 2.5 });
+    expect(
+      patchOf(jobIn('processing'), prediction('succeeded', 'p1', { metrics: { predict_time: 2.5 } })).metrics,
+    ).toEqual({ predict_time: 2.5 });
     expect(patchOf(jobIn('processing'), prediction('succeeded', 'p1', { metrics: null })).metrics).toBeUndefined();
   });
 
   it('says in words that a prediction was canceled', () => {
-    expect(patchOf(jobIn('processing'), prediction('canceled')).error).toEqual({ code: 'prediction_canceled', message: 'The prediction was canceled' });
+    expect(patchOf(jobIn('processing'), prediction('canceled')).error).toEqual({
+      code: 'prediction_canceled',
+      message: 'The prediction was canceled',
+    });
   });
 });

@@ -1,10 +1,16 @@
 import { InvalidRequest } from '../../lambdas/core/errors';
+import {
+  depthOf,
+  MAX_METADATA_BYTES,
+  MAX_SUBMIT_BODY_BYTES,
+  parseSubmitRequest,
+} from '../../lambdas/core/submit-request';
 import { API_ERRORS } from '../../lambdas/http/error-status';
-import { depthOf, MAX_METADATA_BYTES, MAX_SUBMIT_BODY_BYTES, parseSubmitRequest } from '../../lambdas/core/submit-request';
 
 /** Beside submit-request.test.ts: each limit at its edge, and what a refusal tells the client. */
 const VERSION = 'a'.repeat(64);
-const submit = (body: object, options?: { callbackHttpsOnly?: boolean }) => parseSubmitRequest(JSON.stringify({ model: 'a/b', input: {}, ...body }), options);
+const submit = (body: object, options?: { callbackHttpsOnly?: boolean }) =>
+  parseSubmitRequest(JSON.stringify({ model: 'a/b', input: {}, ...body }), options);
 function refusal(run: () => unknown): InvalidRequest {
   try {
     run();
@@ -21,7 +27,10 @@ describe('submit body size', () => {
   /** A body of exactly `bytes` bytes of UTF-8. */
   const bodyOf = (bytes: number, filler = 'x') => {
     const frame = JSON.stringify({ model: 'a/b', input: { p: '' } });
-    return frame.replace('"p":""', `"p":"${filler.repeat((bytes - Buffer.byteLength(frame)) / Buffer.byteLength(filler))}"`);
+    return frame.replace(
+      '"p":""',
+      `"p":"${filler.repeat((bytes - Buffer.byteLength(frame)) / Buffer.byteLength(filler))}"`,
+    );
   };
 
   it('accepts a body of exactly the limit and refuses one byte more, with the limit in the message', () => {
@@ -54,19 +63,36 @@ describe('what a refusal tells the client', () => {
 
   it.each([
     ['neither model nor version', { model: undefined }, 'model', 'give "model" ("owner/name[:version]") or "version"'],
-    ['two different versions', { model: `a/b:${VERSION}`, version: 'b'.repeat(64) }, 'version', 'differs from the version in "model"'],
+    [
+      'two different versions',
+      { model: `a/b:${VERSION}`, version: 'b'.repeat(64) },
+      'version',
+      'differs from the version in "model"',
+    ],
     ['a malformed model', { model: 'a' }, 'model', 'must be "owner/name" or "owner/name:<64-hex version>"'],
     ['a malformed version', { version: 'abc' }, 'version', 'must be 64 lowercase hex characters'],
-    ['a callback that is not a URL', { callbackUrl: 'example.com/hook' }, 'callbackUrl', 'must be an absolute http(s) URL'],
+    [
+      'a callback that is not a URL',
+      { callbackUrl: 'example.com/hook' },
+      'callbackUrl',
+      'must be an absolute http(s) URL',
+    ],
   ])('says what is wrong with %s', (_name, body, path, message) => {
     const error = refusal(() => submit(body));
-    expect(error).toMatchObject({ code: 'validation_failed', details: [{ path, message }], message: `Invalid request: ${path}: ${message}` });
+    expect(error).toMatchObject({
+      code: 'validation_failed',
+      details: [{ path, message }],
+      message: `Invalid request: ${path}: ${message}`,
+    });
   });
 });
 
 describe('model and version', () => {
   it('names no model for a bare version (Replicate is then asked by version alone)', () => {
-    expect(parseSubmitRequest(JSON.stringify({ version: VERSION, input: {} }))).toMatchObject({ model: '', version: VERSION });
+    expect(parseSubmitRequest(JSON.stringify({ version: VERSION, input: {} }))).toMatchObject({
+      model: '',
+      version: VERSION,
+    });
   });
 
   it('accepts the same version given twice', () => {
@@ -77,20 +103,28 @@ describe('model and version', () => {
     expect(submit({ model }).model).toBe(model);
   });
 
-  it.each(['-owner/name', 'owner/name/extra', 'owner/name-', 'owner//name', `owner/name:${VERSION.toUpperCase()}`])('refuses the model name %s', (model) => {
-    expect(refusal(() => submit({ model })).details).toEqual([expect.objectContaining({ path: 'model' })]);
-  });
+  it.each(['-owner/name', 'owner/name/extra', 'owner/name-', 'owner//name', `owner/name:${VERSION.toUpperCase()}`])(
+    'refuses the model name %s',
+    (model) => {
+      expect(refusal(() => submit({ model })).details).toEqual([expect.objectContaining({ path: 'model' })]);
+    },
+  );
 
-  it.each([`x${VERSION}`, `${VERSION}x`, VERSION.toUpperCase(), VERSION.slice(1)])('refuses the version %s', (version) => {
-    expect(refusal(() => submit({ version })).details).toEqual([expect.objectContaining({ path: 'version' })]);
-  });
+  it.each([`x${VERSION}`, `${VERSION}x`, VERSION.toUpperCase(), VERSION.slice(1)])(
+    'refuses the version %s',
+    (version) => {
+      expect(refusal(() => submit({ version })).details).toEqual([expect.objectContaining({ path: 'version' })]);
+    },
+  );
 });
 
 describe('input and metadata limits', () => {
   it('accepts input nested 30 levels deep, not 31', () => {
     expect(depthOf(nested(30))).toBe(30);
     expect(() => submit({ input: nested(30) })).not.toThrow();
-    expect(refusal(() => submit({ input: nested(31) }))).toMatchObject({ details: [{ path: 'input', message: 'nests deeper than 30 levels' }] });
+    expect(refusal(() => submit({ input: nested(31) }))).toMatchObject({
+      details: [{ path: 'input', message: 'nests deeper than 30 levels' }],
+    });
   });
 
   it('measures depth through arrays, and null as no level', () => {
@@ -104,7 +138,9 @@ describe('input and metadata limits', () => {
   it('keeps metadata, up to 8 levels deep and 16 KiB as JSON', () => {
     expect(submit({ metadata: { user: 7 } }).metadata).toEqual({ user: 7 });
     expect(submit({ metadata: nested(8) }).metadata).toEqual(nested(8));
-    expect(refusal(() => submit({ metadata: nested(9) }))).toMatchObject({ details: [{ path: 'metadata', message: 'nests deeper than 8 levels' }] });
+    expect(refusal(() => submit({ metadata: nested(9) }))).toMatchObject({
+      details: [{ path: 'metadata', message: 'nests deeper than 8 levels' }],
+    });
     const padding = (bytes: number) => ({ p: 'x'.repeat(bytes - JSON.stringify({ p: '' }).length) });
     expect(submit({ metadata: padding(MAX_METADATA_BYTES) }).metadata).toEqual(padding(MAX_METADATA_BYTES));
     expect(refusal(() => submit({ metadata: padding(MAX_METADATA_BYTES + 1) }))).toMatchObject({
@@ -119,7 +155,9 @@ describe('timeout', () => {
   });
 
   it.each([9, 86_401, 10.5, -1])('refuses %d seconds', (timeoutSeconds) => {
-    expect(refusal(() => submit({ timeoutSeconds })).details).toEqual([expect.objectContaining({ path: 'timeoutSeconds' })]);
+    expect(refusal(() => submit({ timeoutSeconds })).details).toEqual([
+      expect.objectContaining({ path: 'timeoutSeconds' }),
+    ]);
   });
 });
 
@@ -127,7 +165,9 @@ describe('callback URL', () => {
   it('accepts an http(s) URL, and keeps it', () => {
     expect(submit({ callbackUrl: 'https://app.example/hook' }).callbackUrl).toBe('https://app.example/hook');
     expect(submit({ callbackUrl: 'http://127.0.0.1:8080/hook' }).callbackUrl).toBe('http://127.0.0.1:8080/hook');
-    expect(submit({ callbackUrl: `https://app.example/${'x'.repeat(2048 - 'https://app.example/'.length)}` }).callbackUrl).toHaveLength(2048);
+    expect(
+      submit({ callbackUrl: `https://app.example/${'x'.repeat(2048 - 'https://app.example/'.length)}` }).callbackUrl,
+    ).toHaveLength(2048);
   });
 
   it('requires https where the deployment says so (in AWS)', () => {

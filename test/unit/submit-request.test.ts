@@ -1,6 +1,6 @@
 import { InvalidRequest } from '../../lambdas/core/errors';
-import { API_ERRORS } from '../../lambdas/http/error-status';
 import { depthOf, MAX_SUBMIT_BODY_BYTES, parseSubmitRequest } from '../../lambdas/core/submit-request';
+import { API_ERRORS } from '../../lambdas/http/error-status';
 
 const VERSION = 'a'.repeat(64);
 const errorOf = (body: string): InvalidRequest => {
@@ -14,7 +14,9 @@ const errorOf = (body: string): InvalidRequest => {
 
 describe('submit request validation', () => {
   it('accepts a model name and resolves defaults', () => {
-    expect(parseSubmitRequest(JSON.stringify({ model: 'black-forest-labs/flux-schnell', input: { prompt: 'x' } }))).toEqual({
+    expect(
+      parseSubmitRequest(JSON.stringify({ model: 'black-forest-labs/flux-schnell', input: { prompt: 'x' } })),
+    ).toEqual({
       model: 'black-forest-labs/flux-schnell',
       version: undefined,
       input: { prompt: 'x' },
@@ -24,12 +26,17 @@ describe('submit request validation', () => {
   });
 
   it('splits owner/name:version and accepts a bare version', () => {
-    expect(parseSubmitRequest(JSON.stringify({ model: `a/b:${VERSION}`, input: {} }))).toMatchObject({ model: 'a/b', version: VERSION });
+    expect(parseSubmitRequest(JSON.stringify({ model: `a/b:${VERSION}`, input: {} }))).toMatchObject({
+      model: 'a/b',
+      version: VERSION,
+    });
     expect(parseSubmitRequest(JSON.stringify({ version: VERSION, input: {} }))).toMatchObject({ version: VERSION });
   });
 
   it('always asks for the completed event', () => {
-    expect(parseSubmitRequest(JSON.stringify({ model: 'a/b', input: {}, webhookEvents: ['logs'] })).webhookEvents).toEqual(['logs', 'completed']);
+    expect(
+      parseSubmitRequest(JSON.stringify({ model: 'a/b', input: {}, webhookEvents: ['logs'] })).webhookEvents,
+    ).toEqual(['logs', 'completed']);
   });
 
   it.each([
@@ -42,13 +49,43 @@ describe('submit request validation', () => {
     ['a model with a bad version', JSON.stringify({ model: 'a/b:xyz', input: {} }), 'validation_failed', 422],
     ['a model with path tricks', JSON.stringify({ model: '../../predictions', input: {} }), 'validation_failed', 422],
     ['a short version', JSON.stringify({ version: 'abc', input: {} }), 'validation_failed', 422],
-    ['conflicting versions', JSON.stringify({ model: `a/b:${VERSION}`, version: 'b'.repeat(64), input: {} }), 'validation_failed', 422],
-    ['an unknown field', JSON.stringify({ model: 'a/b', input: {}, webhook: 'https://evil' }), 'validation_failed', 422],
-    ['an unknown webhook event', JSON.stringify({ model: 'a/b', input: {}, webhookEvents: ['everything'] }), 'validation_failed', 422],
+    [
+      'conflicting versions',
+      JSON.stringify({ model: `a/b:${VERSION}`, version: 'b'.repeat(64), input: {} }),
+      'validation_failed',
+      422,
+    ],
+    [
+      'an unknown field',
+      JSON.stringify({ model: 'a/b', input: {}, webhook: 'https://evil' }),
+      'validation_failed',
+      422,
+    ],
+    [
+      'an unknown webhook event',
+      JSON.stringify({ model: 'a/b', input: {}, webhookEvents: ['everything'] }),
+      'validation_failed',
+      422,
+    ],
     ['metadata not an object', JSON.stringify({ model: 'a/b', input: {}, metadata: [1] }), 'validation_failed', 422],
-    ['metadata too large', JSON.stringify({ model: 'a/b', input: {}, metadata: { x: 'y'.repeat(17 * 1024) } }), 'validation_failed', 422],
-    ['input nested too deep', `{"model":"a/b","input":${'{"a":'.repeat(40)}1${'}'.repeat(40)}}`, 'validation_failed', 422],
-    ['a body over 256 KiB', JSON.stringify({ model: 'a/b', input: { p: 'x'.repeat(MAX_SUBMIT_BODY_BYTES) } }), 'body_too_large', 413],
+    [
+      'metadata too large',
+      JSON.stringify({ model: 'a/b', input: {}, metadata: { x: 'y'.repeat(17 * 1024) } }),
+      'validation_failed',
+      422,
+    ],
+    [
+      'input nested too deep',
+      `{"model":"a/b","input":${'{"a":'.repeat(40)}1${'}'.repeat(40)}}`,
+      'validation_failed',
+      422,
+    ],
+    [
+      'a body over 256 KiB',
+      JSON.stringify({ model: 'a/b', input: { p: 'x'.repeat(MAX_SUBMIT_BODY_BYTES) } }),
+      'body_too_large',
+      413,
+    ],
   ])('refuses %s', (_name, body, code, status) => {
     const error = errorOf(body);
     expect(error).toBeInstanceOf(InvalidRequest);
