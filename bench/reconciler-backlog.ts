@@ -64,7 +64,7 @@ async function main() {
   const items = [];
   for (let i = 0; i < backlog; i += 50) {
     const ids = await Promise.all(Array.from({ length: Math.min(50, backlog - i) }, createPrediction));
-    ids.forEach((predictionId, k) => items.push(jobItem(i + k, 'backlog', predictionId)));
+    items.push(...ids.map((predictionId, k) => jobItem(i + k, 'backlog', predictionId)));
   }
   const targets = {
     sameOwner: jobItem(backlog, 'backlog', await createPrediction()),

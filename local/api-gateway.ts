@@ -176,7 +176,8 @@ function proxyEvent(
     const [name, value] = [req.rawHeaders[i], req.rawHeaders[i + 1]];
     if (/^x-forwarded-(proto|port|for)$/i.test(name)) continue; // API Gateway sets these itself
     headers[name] = value;
-    (multiValueHeaders[name] ??= []).push(value);
+    multiValueHeaders[name] ??= [];
+    multiValueHeaders[name].push(value);
   }
   // API Gateway adds these; the scheme tells the functions how the client reached the API.
   const forwarded = {
@@ -192,7 +193,8 @@ function proxyEvent(
   const multiValueQuery: Record<string, string[]> = Object.create(null);
   for (const [name, value] of searchParams) {
     query[name] = value;
-    (multiValueQuery[name] ??= []).push(value);
+    multiValueQuery[name] ??= [];
+    multiValueQuery[name].push(value);
   }
   const now = new Date();
   const hasQuery = Object.keys(query).length > 0;
@@ -240,11 +242,10 @@ function usagePlanLimiter(plan: AppModel['usagePlan']): (apiKeyId: string) => st
     if (!plan) return undefined;
     const period = Math.floor(Date.now() / periodMs);
     let key = keys.get(apiKeyId);
-    if (!key)
-      keys.set(
-        apiKeyId,
-        (key = { take: tokenBucket(plan.rateLimit ?? Infinity, plan.burstLimit ?? Infinity), used: 0, period }),
-      );
+    if (!key) {
+      key = { take: tokenBucket(plan.rateLimit ?? Infinity, plan.burstLimit ?? Infinity), used: 0, period };
+      keys.set(apiKeyId, key);
+    }
     if (period !== key.period) Object.assign(key, { used: 0, period });
     if (plan.quotaLimit !== undefined && key.used >= plan.quotaLimit) return 'Limit Exceeded';
     if (!key.take()) return TOO_MANY_REQUESTS;

@@ -91,7 +91,10 @@ export function startQueuePoller(options: {
     .send(new GetQueueAttributesCommand({ QueueUrl: options.queueUrl, AttributeNames: ['VisibilityTimeout'] }))
     .then(
       () => true,
-      (error) => (options.onError?.(error), false),
+      (error) => {
+        options.onError?.(error);
+        return false;
+      },
     );
   const loops = Array.from({ length: mapping.maxConcurrency ?? 5 }, async () => (await started) && loop());
   return {

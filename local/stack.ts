@@ -159,7 +159,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   // Everything started so far, stopped in reverse order: by stop(), or at once if the start fails half-way
   // (an emulator left running would keep the process, or a test run, from ever exiting).
   const started: Array<{ stop(): Promise<unknown> }> = [];
-  const track = <T extends { stop(): Promise<unknown> }>(part: T): T => (started.push(part), part);
+  const track = <T extends { stop(): Promise<unknown> }>(part: T): T => {
+    started.push(part);
+    return part;
+  };
   const stopAll = async () => {
     for (const part of started.splice(0).reverse()) await part.stop().catch(() => undefined);
   };
@@ -304,9 +307,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         onError: (error) =>
           platformLog.error('event source mapping: invocation failed', { function: mapping.functionLogicalId, error }),
       });
-      track({ stop: async () => (await poller.stop(), sqs.destroy()) });
+      track({
+        stop: async () => {
+          await poller.stop();
+          sqs.destroy();
+        },
+      });
     });
-    model.schedules.forEach((schedule) =>
+    for (const schedule of model.schedules) {
       track(
         startSchedule({
           intervalSeconds: schedule.enabled ? (options.reconcileIntervalSeconds ?? schedule.rateSeconds) : 0,
@@ -317,8 +325,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           onError: (error) =>
             platformLog.error('scheduled invocation failed', { function: schedule.functionLogicalId, error }),
         }),
-      ),
-    );
+      );
+    }
 
     const consumer = model.eventSources[0]?.functionLogicalId ?? model.functions[0].logicalId;
     const consumerEnvironment = resources.resolve(model.functions.find((fn) => fn.logicalId === consumer)!.environment);

@@ -57,7 +57,10 @@ export function apiFunction(name: ApiFunctionName, dependencies: () => Dependenc
     const operation = served.find((each) => each.path === event.resource && each.method === event.httpMethod);
     if (!operation) return errorResponse(new NotFound('No such route'));
     let handler = handlers.get(operation);
-    if (!handler) handlers.set(operation, (handler = httpHandler(operation, dependencies())));
+    if (!handler) {
+      handler = httpHandler(operation, dependencies());
+      handlers.set(operation, handler);
+    }
     return handler(event);
   };
 }

@@ -70,7 +70,8 @@ export function openApiDocument(operations: readonly Operation[], serverUrl?: st
   for (const operation of operations) {
     const parameters = parametersOf(operation);
     const body = operation.request?.body;
-    (paths[operation.path] ??= {})[operation.method.toLowerCase()] = {
+    paths[operation.path] ??= {};
+    paths[operation.path][operation.method.toLowerCase()] = {
       operationId: operation.name,
       summary: operation.summary,
       security: operation.apiKeyRequired ? [{ apiKey: [] }] : [],

@@ -24,7 +24,10 @@ export class OwnerRounds {
   async outcome(callback: Callback): Promise<boolean> {
     const owner = callback.job.owner;
     let round = this.rounds.get(owner);
-    if (!round) this.rounds.set(owner, (round = this.run(owner)));
+    if (!round) {
+      round = this.run(owner);
+      this.rounds.set(owner, round);
+    }
     return (await round).get(callback.record.messageId) ?? false;
   }
 

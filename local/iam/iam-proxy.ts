@@ -141,8 +141,8 @@ export async function startIamProxy(options: IamProxyOptions): Promise<IamProxy>
     const description = describeAwsRequest({ ...request, body }, options.context);
     const record = (fn: string, allowed: boolean[], status: number) => {
       const latencyMs = Math.round((performance.now() - started) * 100) / 100;
-      description.authorizations.forEach((authorization, index) =>
-        records.push({
+      records.push(
+        ...description.authorizations.map((authorization, index) => ({
           function: fn,
           service,
           operation: description.operation,
@@ -153,7 +153,7 @@ export async function startIamProxy(options: IamProxyOptions): Promise<IamProxy>
           status,
           allowed: allowed[index],
           at,
-        }),
+        })),
       );
     };
 

@@ -33,7 +33,10 @@ export async function checkAuthorization(
 ): Promise<AuthorizationResult> {
   stats.checks++;
   let decisions = cache.get(principal);
-  if (!decisions) cache.set(principal, (decisions = new Map()));
+  if (!decisions) {
+    decisions = new Map();
+    cache.set(principal, decisions);
+  }
   const key = JSON.stringify([authorization.action, authorization.resource, sorted(authorization.context)]);
   const cached = decisions.get(key);
   if (cached) return cached;

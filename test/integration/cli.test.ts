@@ -47,9 +47,9 @@ describe('replicate-jobs CLI (local stack)', () => {
     expect(files).toEqual([`${job.id}-0.png`, `${job.id}-1.png`]);
     const prediction = stack.simulator!.predictions.get(job.predictionId)!;
     const urls = prediction.output as string[];
-    files.forEach((file, i) =>
-      expect(readFileSync(join(out, file)).equals(stack.simulator!.fileBytes(urls[i]))).toBe(true),
-    );
+    for (const [i, file] of files.entries()) {
+      expect(readFileSync(join(out, file)).equals(stack.simulator!.fileBytes(urls[i]))).toBe(true);
+    }
   });
 
   it('submit --watch exits 1 when the job fails, and status says why', async () => {

@@ -78,7 +78,10 @@ describe('poison messages and the dead-letter queue (local stack)', () => {
     expect(await stack.simulator!.sendWebhook(prediction.id, 'completed', { body: poison })).toBe(202);
 
     let letters: Awaited<ReturnType<typeof listDeadLetters>> = [];
-    await eventually(async () => (letters = await listDeadLetters(sqs, dlq)).length === 1, 15_000);
+    await eventually(async () => {
+      letters = await listDeadLetters(sqs, dlq);
+      return letters.length === 1;
+    }, 15_000);
     expect(letters[0]).toMatchObject({
       source: 'webhook',
       predictionId: 'no-such-prediction',

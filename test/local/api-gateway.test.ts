@@ -207,7 +207,10 @@ describe('local API Gateway: stage method throttling', () => {
         expect(invoked).toBe(2);
         expect((await fetch(`${url}/webhooks/replicate`, { method: 'POST', body: '{}' })).status).toBe(200);
       },
-      async () => (invoked++, ok()),
+      async () => {
+        invoked++;
+        return ok();
+      },
     );
   });
 

@@ -570,7 +570,10 @@ test('the emulators and the proxy listen on loopback only', async () => {
   for (const endpoint of [emulators.awsEndpoint, emulators.dynamoEndpoint, proxy.url]) {
     const port = Number(new URL(endpoint).port);
     const reached = await new Promise<boolean>((resolve) => {
-      const socket = connect({ host: external.address, port }, () => (socket.destroy(), resolve(true)));
+      const socket = connect({ host: external.address, port }, () => {
+        socket.destroy();
+        resolve(true);
+      });
       socket.once('error', () => resolve(false));
     });
     expect({ endpoint, reached }).toEqual({ endpoint, reached: false });
