@@ -1,3 +1,4 @@
+/** bench/: benchmarks, each printing ratios against a floor measured in the same run. Imports anything. */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 

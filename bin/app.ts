@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/** bin/: the CDK app's entry (`cdk synth`): one stack from lib/, its props read from CDK context. Imports lib/ only. */
 import { App } from 'aws-cdk-lib';
 import { propsFromContext } from '../lib/context-props';
 import { ReplicateJobsStack } from '../lib/replicate-jobs-stack';

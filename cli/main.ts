@@ -1,3 +1,4 @@
+/** cli/: the `replicate-jobs` command line client of the REST API. Imports only Node and itself. */
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';

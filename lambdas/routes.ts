@@ -1,3 +1,4 @@
+/** The route table of the API, read off lambdas/operations/: what lib/ builds API Gateway from. */
 import { OPERATIONS } from './operations';
 import type { ApiFunctionName } from './operations/operation';
 

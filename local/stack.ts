@@ -1,3 +1,8 @@
+/**
+ * local/: the local stack `npm start` runs: synthesizes the CDK app and runs what it deploys, offline (cloud/ reads
+ * the template, lambda/ runs the bundles on Node 24, iam/ enforces the roles, simulator/ stands in for Replicate).
+ * Imports lambdas/ and contract/ for types and the signing helpers only: the functions run as deployed.
+ */
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SQSClient } from '@aws-sdk/client-sqs';

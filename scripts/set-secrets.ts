@@ -1,3 +1,4 @@
+/** scripts/: operator scripts for a deployed stack (set the secrets, list and redrive the DLQs). Import contract/. */
 import { parseArgs } from 'node:util';
 import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import Replicate from 'replicate';

@@ -1,3 +1,7 @@
+/**
+ * lambdas/adapters/: one small adapter per AWS service or remote API, each implementing a port of core/ports.ts
+ * (this one: the job table). Imports core/, contract/ and the AWS SDK; never a use case or a handler.
+ */
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,

@@ -1,5 +1,5 @@
 /**
- * operations/: one module per API operation, each owning its whole contract (route, request schema, success,
+ * lambdas/operations/: one module per API operation, each owning its whole contract (route, request schema, success,
  * error codes, summary) and binding it to its use case. May import core/, use-cases/ and http/openapi only.
  */
 import { callbackSecretOperation } from './callback-secret';

@@ -1,3 +1,7 @@
+/**
+ * lambdas/runtime/: builds the functions' dependencies from the environment (settings.ts) and wires the adapters
+ * to the ports (this file). Imports core/, contract/, adapters/ and use-cases/ types.
+ */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';

@@ -1,3 +1,7 @@
+/**
+ * local/lambda/: runs a function's bundle as Lambda does (its own Node 24 process, the runtime API, timeouts,
+ * its role's credentials). Imports only Node and itself.
+ */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';

@@ -87,13 +87,18 @@ describe('poison messages and the dead-letter queue (local stack)', () => {
       predictionId: 'no-such-prediction',
       webhookId: expect.stringMatching(/^msg_/),
     });
-    // Received exactly maxReceiveCount (2) times by the deployed consumer before the redrive moved it.
-    const receives = stack.log.lines.filter(
-      (line) =>
-        line.message.startsWith('message can never succeed') &&
-        String(line.extra.reason).includes('no-such-prediction'),
-    );
-    expect(receives).toHaveLength(2);
+    // Received exactly maxReceiveCount (2) times by the deployed consumer before the redrive moved it. The second
+    // receive's log line travels from the function's process and may land just after the move: waited for, then
+    // counted again once the queue had time to receive it a third time (which must not happen).
+    const receives = () =>
+      stack.log.lines.filter(
+        (line) =>
+          line.message.startsWith('message can never succeed') &&
+          String(line.extra.reason).includes('no-such-prediction'),
+      );
+    await eventually(() => receives().length >= 2, 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(receives()).toHaveLength(2);
     // Listing only peeks: the message is still there.
     expect(await listDeadLetters(sqs, dlq)).toHaveLength(1);
 

@@ -1,3 +1,4 @@
+/** test/support/: what the tests share (a local stack per file, fake ports, builders, fault injection). */
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { JobView } from '../../lambdas/core/job-view';
 import type { Log } from '../../lambdas/core/log';

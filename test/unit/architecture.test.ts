@@ -88,7 +88,46 @@ function forbiddenImports(folder: string, forbidden: string[]): string[] {
   );
 }
 
+/** Each folder's main file, whose first comment says what lives in the folder and what it may import. */
+const MAIN_FILES: Record<string, string> = {
+  bin: 'bin/app.ts',
+  lib: 'lib/index.ts',
+  contract: 'contract/index.ts',
+  'lambdas/core': 'lambdas/core/ports.ts',
+  'lambdas/use-cases': 'lambdas/use-cases/dependencies.ts',
+  'lambdas/operations': 'lambdas/operations/index.ts',
+  'lambdas/http': 'lambdas/http/api-function.ts',
+  'lambdas/sqs': 'lambdas/sqs/batch.ts',
+  'lambdas/adapters': 'lambdas/adapters/dynamo-job-repository.ts',
+  'lambdas/runtime': 'lambdas/runtime/create-dependencies.ts',
+  'lambdas/functions': 'lambdas/functions/api.ts',
+  local: 'local/stack.ts',
+  'local/cloud': 'local/cloud/app-model.ts',
+  'local/iam': 'local/iam/iam-proxy.ts',
+  'local/lambda': 'local/lambda/local-function.ts',
+  'local/simulator': 'local/simulator/index.ts',
+  cli: 'cli/main.ts',
+  scripts: 'scripts/set-secrets.ts',
+  bench: 'bench/all.ts',
+  'test/support': 'test/support/local-stack.ts',
+};
+
 describe('architecture', () => {
+  it.each(Object.entries(MAIN_FILES))('%s says at the top of its main file what lives there', (folder, file) => {
+    const text = readFileSync(join(ROOT, file), 'utf8').replace(/^#!.*\n/, '');
+    expect(text.startsWith('/**')).toBe(true);
+    const first = text.slice(0, text.indexOf('*/'));
+    expect(
+      first.includes(`${folder}/`) || first.includes('construct library') || first.includes('deployment contract'),
+    ).toBe(true);
+  });
+
+  it('names a main file for every folder of sources', () => {
+    const folders = new Set(files.map((file) => relative(ROOT, dirname(file))));
+    for (const folder of ['lambdas', 'local/simulator/fixtures']) folders.delete(folder);
+    expect([...folders].filter((folder) => !(folder in MAIN_FILES)).sort()).toEqual([]);
+  });
+
   it('reads the imports of the sources (the check below is not vacuous)', () => {
     expect(files.length).toBeGreaterThan(100);
     const core = [...graph.entries()].find(([file]) => file.endsWith(join('lambdas', 'use-cases', 'submit-job.ts')));
