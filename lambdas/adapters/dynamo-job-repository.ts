@@ -2,6 +2,7 @@
  * lambdas/adapters/: one small adapter per AWS service or remote API, each implementing a port of core/ports.ts
  * (this one: the job table). Imports core/, contract/ and the AWS SDK; never a use case or a handler.
  */
+
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,
@@ -17,10 +18,10 @@ import {
   isTerminal,
   type Job,
   type JobStatus,
-  MAX_CALLBACK_LOG,
   type StoredOutput,
   TERMINAL_RANK,
 } from '../core/job';
+import { MAX_CALLBACK_LOG } from '../core/limits';
 import type {
   CreateOutcome,
   JobEnding,

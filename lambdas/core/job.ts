@@ -89,13 +89,3 @@ export interface Job extends JobSpec {
   startedAt?: string;
   completedAt?: string;
 }
-
-/**
- * A job without a prediction id this long after it was created has none: its submit died (API functions
- * time out at 29 s), or Replicate's answer never came and no webhook has named the job since (a prediction
- * that exists sends `start` when it starts and `completed` when it ends, whatever the filter). Its job is
- * failed as retryable so an Idempotency-Key retry submits again.
- */
-export const SUBMIT_GRACE_SECONDS = 300;
-
-export const MAX_CALLBACK_LOG = 20;

@@ -1,14 +1,7 @@
 import { InvalidRequest } from './errors';
 import { type JobSpec, WEBHOOK_EVENTS, type WebhookEvent } from './job';
+import { MAX_INPUT_DEPTH, MAX_METADATA_BYTES, MAX_SUBMIT_BODY_BYTES, MAX_TIMEOUT_SECONDS } from './limits';
 import * as z from './schema';
-
-/** The whole body of `POST /jobs`: a job, input included, must fit one DynamoDB item (400 KB). */
-export const MAX_SUBMIT_BODY_BYTES = 256 * 1024;
-export const MAX_METADATA_BYTES = 16 * 1024;
-/** DynamoDB nests documents at most 32 levels deep; the job item wraps input in one more. */
-export const MAX_INPUT_DEPTH = 30;
-/** Replicate stops any prediction after 30 minutes on public hardware; a day leaves room for deployments. */
-export const MAX_TIMEOUT_SECONDS = 24 * 3600;
 
 const MODEL_NAME = /^[a-z0-9](?:[a-z0-9_.-]{0,98}[a-z0-9_])?\/[a-z0-9](?:[a-z0-9_.-]{0,98}[a-z0-9_])?$/i;
 const VERSION_ID = /^[0-9a-f]{64}$/;

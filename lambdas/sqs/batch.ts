@@ -2,8 +2,10 @@
  * lambdas/sqs/: the SQS adapters — batch mechanics (Powertools) and each queue's record parsing and failure
  * handling, around the use cases. Imports core/, use-cases/ and Powertools batch.
  */
+
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { DEADLINE_GRACE_MS } from '../core/limits';
 
 /** A record handler that answered "not done" without throwing (it logged why, and may have set a retry delay). */
 class RecordNotDone extends Error {}
@@ -26,9 +28,6 @@ export async function processRecords(
     throwOnFullBatchFailure: false,
   });
 }
-
-/** How long a record may still run after the deadline aborted it (its failure path: a log entry, a retry). */
-export const DEADLINE_GRACE_MS = 2_000;
 
 /**
  * `processRecords` for records that wait on other people's servers. At `deadlineMs` the signal that `start`

@@ -2,6 +2,7 @@ import { resultKey } from '../../contract/bucket';
 import { OutputFailure, PoisonMessage, TransferInProgress } from '../core/errors';
 import { JOB_ID } from '../core/ids';
 import type { Job, StoredOutput } from '../core/job';
+import { MAX_INLINE_OUTPUT_BYTES, MAX_WRITE_ATTEMPTS } from '../core/limits';
 import { findOutputFiles } from '../core/outputs';
 import type { JobResult, QueueMessage, TransferLease } from '../core/ports';
 import { jobIdFromWebhookUrl, type Prediction, parsePrediction } from '../core/prediction';
@@ -10,9 +11,6 @@ import { laterOf } from '../core/time';
 import { copyOutputs, discardCopiesIfEnded } from './copy-outputs';
 import type { Dependencies } from './dependencies';
 import { jobEnded } from './end-job';
-
-/** A write refused because another writer got there first is re-decided against the fresh job this often. */
-const MAX_ATTEMPTS = 3;
 
 /**
  * What one message has done so far. When its final write loses a race and is retried, outputs it already
@@ -32,7 +30,7 @@ interface Progress {
 export async function applyPredictionEvent(deps: Dependencies, message: QueueMessage, holder: string): Promise<void> {
   const prediction = await readPrediction(deps, message);
   const progress: Progress = {};
-  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+  for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
     const job = await findJob(deps, message, prediction);
     if (await applyPrediction(deps, { job, prediction, holder, progress })) return;
   }
@@ -148,12 +146,6 @@ async function succeed(deps: Dependencies, success: Application & { patch: JobPa
   await jobEnded(deps, outcome.job);
   return true;
 }
-
-/**
- * A job item holds at most 400 KB with its input (up to 256 KiB): an output over this size (a long text
- * from a language model) is stored in the bucket and the job keeps its key.
- */
-export const MAX_INLINE_OUTPUT_BYTES = 64 * 1024;
 
 async function resultOf(deps: Dependencies, job: Job, outputs: StoredOutput[], output: unknown): Promise<JobResult> {
   const json = JSON.stringify(output);

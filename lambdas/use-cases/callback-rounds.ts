@@ -1,9 +1,7 @@
 import { type OwnerPlan, planOwner, QUICK_ROUND_MS, SHARE_WAIT_SECONDS } from '../core/callback-fairness';
+import { SHARE_POLL_MS } from '../core/limits';
 import { type Callback, deliverCallback } from './deliver-callback';
 import type { Dependencies } from './dependencies';
-
-/** How often a batch that waits for its owner's share asks again. */
-const SHARE_POLL_MS = 50;
 
 /**
  * One round per owner in a batch (core/callback-fairness): the owner's item is read and the batch's lease

@@ -1,6 +1,7 @@
 import { Conflict, NotFound, ReplicateFailure } from '../core/errors';
-import { isTerminal, type Job, SUBMIT_GRACE_SECONDS } from '../core/job';
+import { isTerminal, type Job } from '../core/job';
 import type { JobView } from '../core/job-view';
+import { SUBMIT_GRACE_SECONDS } from '../core/limits';
 import type { Dependencies } from './dependencies';
 import { endJob } from './end-job';
 import { ownedJob } from './owned-job';

@@ -1,4 +1,5 @@
 import { InvalidRequest, Unauthenticated, Unavailable } from '../core/errors';
+import { MAX_WEBHOOK_BODY_BYTES } from '../core/limits';
 import { METRIC } from '../core/metrics';
 import { parsePrediction } from '../core/prediction';
 import { InvalidSigningSecret, verifyWebhook } from '../core/webhook-signature';
@@ -11,12 +12,6 @@ export interface WebhookDelivery {
   /** The `job` the webhook URL names, for logs only: the consumer reads it from the signed body. */
   jobId?: string;
 }
-
-/**
- * Lambda's payload limit (6 MiB for the whole API Gateway event, body included): a larger body never reaches
- * the function in AWS. Checked here too, so the limit holds wherever the handler runs.
- */
-export const MAX_WEBHOOK_BODY_BYTES = 6 * 1024 * 1024;
 
 /**
  * Replicate's webhook: verify the signature, put the body on the queue. Nothing slow happens here (no

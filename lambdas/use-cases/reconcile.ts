@@ -1,6 +1,12 @@
 import { ReplicateFailure } from '../core/errors';
 import { takeFairly } from '../core/fair-share';
-import { isTerminal, type Job, STATUS_RANK, SUBMIT_GRACE_SECONDS } from '../core/job';
+import { isTerminal, type Job, STATUS_RANK } from '../core/job';
+import {
+  RECONCILE_CANDIDATES_PER_JOB,
+  RECONCILE_CONCURRENCY,
+  RECONCILE_RUN_BUDGET_MS,
+  SUBMIT_GRACE_SECONDS,
+} from '../core/limits';
 import { METRIC } from '../core/metrics';
 import type { JobEnding } from '../core/ports';
 import { jobStatusOf } from '../core/prediction';
@@ -8,16 +14,6 @@ import { forEachBounded } from '../core/worker-pool';
 import type { Dependencies } from './dependencies';
 import { endJob } from './end-job';
 import { enqueuePrediction } from './enqueue-prediction';
-
-/**
- * Quiet jobs read per run to share it fairly between owners: the index is read in pages of `id` and `owner`
- * only (about 60 bytes a job), so even 20 000 cost two or three queries.
- */
-const CANDIDATES_PER_JOB_EXAMINED = 20;
-/** Replicate answers a poll in about 0.1–0.5 s; 16 at once examine 1 000 jobs well inside one run. */
-const CONCURRENCY = 16;
-/** A run stops starting new examinations after this long, so it ends before the function's 60 s timeout. */
-export const RUN_BUDGET_MS = 40_000;
 
 export interface ReconcileReport {
   examined: number;
@@ -42,10 +38,10 @@ export async function reconcile(deps: Dependencies): Promise<ReconcileReport> {
   const now = deps.clock();
   const quietSince = new Date(now.getTime() - deps.settings.reconcileAfterSeconds * 1000).toISOString();
   const batch = deps.settings.reconcileBatchSize;
-  const quiet = await deps.jobs.listQuiet(quietSince, batch * CANDIDATES_PER_JOB_EXAMINED);
+  const quiet = await deps.jobs.listQuiet(quietSince, batch * RECONCILE_CANDIDATES_PER_JOB);
   const ids = takeFairly(quiet, batch).map((job) => job.id);
   const report: ReconcileReport = { examined: 0, polled: 0, advanced: 0, timedOut: 0, abandoned: 0 };
-  const stopBy = Date.now() + RUN_BUDGET_MS;
+  const stopBy = Date.now() + RECONCILE_RUN_BUDGET_MS;
   let throttled = false;
   const examine = async (id: string) => {
     const job = await deps.jobs.get(id);
@@ -64,7 +60,7 @@ export async function reconcile(deps: Dependencies): Promise<ReconcileReport> {
     // Whatever came of it (nothing new, progress queued, an error), the job goes to the back of the order.
     if (open) await deps.jobs.markExamined(job.id, now.toISOString());
   };
-  await forEachBounded(ids, CONCURRENCY, examine, () => throttled || Date.now() >= stopBy);
+  await forEachBounded(ids, RECONCILE_CONCURRENCY, examine, () => throttled || Date.now() >= stopBy);
   deps.metrics.count(METRIC.reconciled, report.advanced);
   deps.log.info('reconciler run', { ...report, throttled });
   return report;

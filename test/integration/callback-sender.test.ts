@@ -3,7 +3,7 @@ import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 import { HttpCallbackEndpoint } from '../../lambdas/adapters/http-callback-endpoint';
-import { DEADLINE_GRACE_MS } from '../../lambdas/sqs/batch';
+import { DEADLINE_GRACE_MS } from '../../lambdas/core/limits';
 import { deliverCallbacks } from '../../lambdas/sqs/deliver-callbacks';
 import type { CloudAssembly } from '../../local/cloud/synthesize';
 import { CallbackReceiver, endedJob } from '../support/callback-receiver';

@@ -4,6 +4,7 @@
  * records what was asked of it, and can be told to answer otherwise. Fakes stand in for ports only, never for
  * the code under test.
  */
+
 import { Readable } from 'node:stream';
 import { NO_CALLBACK_STATE, type OwnerCallbackState } from '../../lambdas/core/callback-fairness';
 import { OutputFailure } from '../../lambdas/core/errors';
@@ -13,10 +14,10 @@ import {
   isTerminal,
   type Job,
   type JobStatus,
-  MAX_CALLBACK_LOG,
   type StoredOutput,
   TERMINAL_RANK,
 } from '../../lambdas/core/job';
+import { MAX_CALLBACK_LOG } from '../../lambdas/core/limits';
 import type { Log } from '../../lambdas/core/log';
 import type { MetricName, Metrics } from '../../lambdas/core/metrics';
 import {

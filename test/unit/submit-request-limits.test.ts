@@ -1,10 +1,6 @@
 import { InvalidRequest } from '../../lambdas/core/errors';
-import {
-  depthOf,
-  MAX_METADATA_BYTES,
-  MAX_SUBMIT_BODY_BYTES,
-  parseSubmitRequest,
-} from '../../lambdas/core/submit-request';
+import { MAX_METADATA_BYTES, MAX_SUBMIT_BODY_BYTES } from '../../lambdas/core/limits';
+import { depthOf, parseSubmitRequest } from '../../lambdas/core/submit-request';
 import { API_ERRORS } from '../../lambdas/http/error-status';
 
 /** Beside submit-request.test.ts: each limit at its edge, and what a refusal tells the client. */

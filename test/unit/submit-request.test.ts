@@ -1,5 +1,6 @@
 import { InvalidRequest } from '../../lambdas/core/errors';
-import { depthOf, MAX_SUBMIT_BODY_BYTES, parseSubmitRequest } from '../../lambdas/core/submit-request';
+import { MAX_SUBMIT_BODY_BYTES } from '../../lambdas/core/limits';
+import { depthOf, parseSubmitRequest } from '../../lambdas/core/submit-request';
 import { API_ERRORS } from '../../lambdas/http/error-status';
 
 const VERSION = 'a'.repeat(64);

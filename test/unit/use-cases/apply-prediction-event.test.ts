@@ -1,8 +1,9 @@
 import { OutputFailure, PoisonMessage, TransferInProgress } from '../../../lambdas/core/errors';
 import type { Job } from '../../../lambdas/core/job';
+import { MAX_INLINE_OUTPUT_BYTES } from '../../../lambdas/core/limits';
 import { METRIC } from '../../../lambdas/core/metrics';
 import type { Prediction } from '../../../lambdas/core/prediction';
-import { applyPredictionEvent, MAX_INLINE_OUTPUT_BYTES } from '../../../lambdas/use-cases/apply-prediction-event';
+import { applyPredictionEvent } from '../../../lambdas/use-cases/apply-prediction-event';
 import { discardCopiesIfEnded } from '../../../lambdas/use-cases/copy-outputs';
 import { type FakeDependencies, fakeDependencies } from '../../support/fake-ports';
 import { OWNER, predictionOf, seedJob, webhookMessage } from './builders';

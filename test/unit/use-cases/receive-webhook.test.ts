@@ -1,7 +1,7 @@
 import { InvalidRequest, Unauthenticated, Unavailable } from '../../../lambdas/core/errors';
+import { MAX_INLINE_BODY_BYTES, MAX_WEBHOOK_BODY_BYTES } from '../../../lambdas/core/limits';
 import { METRIC } from '../../../lambdas/core/metrics';
-import { MAX_INLINE_BODY_BYTES } from '../../../lambdas/use-cases/enqueue-prediction';
-import { MAX_WEBHOOK_BODY_BYTES, receiveWebhook } from '../../../lambdas/use-cases/receive-webhook';
+import { receiveWebhook } from '../../../lambdas/use-cases/receive-webhook';
 import { type FakeDependencies, fakeDependencies, WEBHOOK_SECRET } from '../../support/fake-ports';
 import { signedHeaders } from './builders';
 

@@ -1,5 +1,6 @@
 import { ReplicateFailure } from '../../../lambdas/core/errors';
-import { type Job, SUBMIT_GRACE_SECONDS } from '../../../lambdas/core/job';
+import type { Job } from '../../../lambdas/core/job';
+import { SUBMIT_GRACE_SECONDS } from '../../../lambdas/core/limits';
 import { METRIC } from '../../../lambdas/core/metrics';
 import { reconcile } from '../../../lambdas/use-cases/reconcile';
 import { type FakeDependencies, fakeDependencies, TEST_SETTINGS } from '../../support/fake-ports';
