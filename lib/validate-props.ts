@@ -2,6 +2,7 @@ import { Duration, Token } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { DEFAULTS } from '../contract/defaults';
 import { MAX_OUTPUT_FILES_CEILING } from '../lambdas/core/output-limits';
+import { OwnerLimitsSetting } from '../lambdas/core/owner-limits';
 import type { AlarmThresholds, ReplicateJobsProps, Throttle } from './replicate-jobs-props';
 
 /**
@@ -36,8 +37,9 @@ export function validateProps(scope: IConstruct, props: ReplicateJobsProps): voi
     if (known(value) && !(Number.isInteger(value) && value > 0))
       fail(`${name} must be a positive integer, got ${value}`);
   };
+  // Finite too: the functions read these back from their environment as numbers, and refuse Infinity.
   const positive = (name: string, value: number | undefined, unit = '') => {
-    if (known(value) && !(value > 0)) fail(`${name} must be above 0${unit}, got ${value}`);
+    if (known(value) && !(value > 0 && Number.isFinite(value))) fail(`${name} must be above 0${unit}, got ${value}`);
   };
 
   const consumerTimeout = seconds(props.consumerTimeout) ?? DEFAULTS.consumerTimeoutSeconds;
@@ -53,8 +55,10 @@ export function validateProps(scope: IConstruct, props: ReplicateJobsProps): voi
   // SQS's largest visibility timeout is 12 hours.
   if (visibility !== undefined && visibility > 43_200) fail(`eventQueueVisibilityTimeout must be at most 12 hours`);
   // A redrive policy with fewer than 1 receive would dead-letter every message unread; SQS refuses it.
-  if (known(props.maxReceiveCount) && !(Number.isInteger(props.maxReceiveCount) && props.maxReceiveCount >= 1)) {
-    fail(`maxReceiveCount must be a whole number of at least 1, got ${props.maxReceiveCount}`);
+  // SQS takes 1 to 1 000.
+  const receives = props.maxReceiveCount;
+  if (known(receives) && !(Number.isInteger(receives) && receives >= 1 && receives <= 1000)) {
+    fail(`maxReceiveCount must be a whole number from 1 to 1000, got ${receives}`);
   }
 
   const maxConcurrency = props.consumerMaxConcurrency ?? DEFAULTS.consumerMaxConcurrency;
@@ -65,6 +69,9 @@ export function validateProps(scope: IConstruct, props: ReplicateJobsProps): voi
   const reserved = props.consumerReservedConcurrency ?? maxConcurrency;
   // Fewer reserved than the event source may invoke at once: Lambda throttles its pollers, and the messages they
   // return are received again and again until the dead-letter queue.
+  if (reserved !== false && known(reserved) && !Number.isInteger(reserved)) {
+    fail(`consumerReservedConcurrency must be a whole number, or false, got ${reserved}`);
+  }
   if (reserved !== false && known(reserved) && known(maxConcurrency) && reserved < maxConcurrency) {
     fail(
       `consumerReservedConcurrency (${reserved}) must be at least consumerMaxConcurrency (${maxConcurrency}), or false`,
@@ -93,10 +100,27 @@ export function validateProps(scope: IConstruct, props: ReplicateJobsProps): voi
   }
   // (A negative baseDelay cannot be written: Duration refuses it.)
   positiveInteger('downloadRetry.attempts', props.downloadRetry?.attempts);
+  // The functions read the backoff as a positive number of milliseconds: 0 would stop every one of them.
+  positive('downloadRetry.baseDelay', seconds(props.downloadRetry?.baseDelay), ' s');
+  const wafRate = props.waf?.rateLimitPer5Minutes;
+  // What WAF's rate-based rule accepts.
+  if (known(wafRate) && !(Number.isInteger(wafRate) && wafRate >= 10 && wafRate <= 2_000_000_000)) {
+    fail(`waf.rateLimitPer5Minutes must be a whole number from 10 to 2 000 000 000, got ${wafRate}`);
+  }
   checkThrottle(fail, 'throttle', props.throttle);
   checkThrottle(fail, 'webhookThrottle', props.webhookThrottle);
   checkThrottle(fail, 'publicThrottle', props.publicThrottle);
   checkThresholds(fail, props.alarmThresholds);
+  checkOwnerLimits(fail, props.ownerLimits);
+}
+
+/** Owner limits are checked by the same schema the functions read them with: whole numbers above 0. */
+function checkOwnerLimits(fail: (message: string) => never, ownerLimits: unknown): void {
+  if (ownerLimits === undefined) return;
+  const parsed = OwnerLimitsSetting.safeParse(ownerLimits);
+  if (parsed.success) return;
+  const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(limits)'}: ${issue.message}`);
+  fail(`ownerLimits refused: ${problems.join('; ')}`);
 }
 
 /** API Gateway takes a rate (requests per second) above 0 and a whole burst of at least 1. */
@@ -112,5 +136,6 @@ function checkThresholds(fail: (message: string) => never, thresholds: AlarmThre
   for (const [name, value] of Object.entries(thresholds ?? {})) {
     const amount = value instanceof Duration ? value.toSeconds({ integral: false }) : (value as number);
     if (!Token.isUnresolved(amount) && !(amount > 0)) fail(`alarmThresholds.${name} must be above 0, got ${amount}`);
+    if (name === 'apiServerErrorPercent' && amount > 100) fail(`alarmThresholds.${name} must be at most 100`);
   }
 }

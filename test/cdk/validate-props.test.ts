@@ -25,8 +25,8 @@ const refused: Array<[string, ReplicateJobsProps, RegExp]> = [
     /eventQueueVisibilityTimeout \(60 s\) must be at least consumerTimeout \(300 s\)/,
   ],
   ["a visibility timeout over SQS's 12 hours", { eventQueueVisibilityTimeout: Duration.hours(13) }, /at most 12 hours/],
-  ['maxReceiveCount < 1', { maxReceiveCount: 0 }, /maxReceiveCount must be a whole number of at least 1/],
-  ['a fractional maxReceiveCount', { maxReceiveCount: 1.5 }, /maxReceiveCount must be a whole number of at least 1/],
+  ['maxReceiveCount < 1', { maxReceiveCount: 0 }, /maxReceiveCount must be a whole number from 1 to 1000/],
+  ['a fractional maxReceiveCount', { maxReceiveCount: 1.5 }, /maxReceiveCount must be a whole number from 1 to 1000/],
   [
     "consumerMaxConcurrency under Lambda's 2",
     { consumerMaxConcurrency: 1 },
@@ -81,6 +81,21 @@ const refused: Array<[string, ReplicateJobsProps, RegExp]> = [
     /alarmThresholds.deadLetterMessages must be above 0/,
   ],
   [
+    'an error-rate threshold over 100 %',
+    { alarmThresholds: { apiServerErrorPercent: 150 } },
+    /alarmThresholds.apiServerErrorPercent must be at most 100/,
+  ],
+  [
+    'an owner limit of 0',
+    { ownerLimits: { default: { maxInFlight: 0, maxPerDay: 10 } } },
+    /ownerLimits refused: default.maxInFlight: /,
+  ],
+  [
+    "an owner's limit of 0",
+    { ownerLimits: { default: { maxInFlight: 5, maxPerDay: 10 }, owners: { key1: { maxPerDay: 0 } } } },
+    /ownerLimits refused: owners.key1.maxPerDay: /,
+  ],
+  [
     'a message age threshold of 0',
     { alarmThresholds: { maxMessageAge: Duration.seconds(0) } },
     /alarmThresholds.maxMessageAge/,
@@ -100,6 +115,18 @@ describe('validateProps', () => {
     expect((error as Error).message).toMatch(/^Test\/ReplicateJobs: /);
   });
 
+  it('accepts the other edges of every range', () => {
+    expect(() =>
+      build({
+        consumerTimeout: Duration.seconds(1),
+        maxReceiveCount: 1000,
+        consumerMaxConcurrency: 1000,
+        waf: { rateLimitPer5Minutes: 10 },
+        alarmThresholds: { apiServerErrorPercent: 100 },
+      }),
+    ).not.toThrow();
+  });
+
   it('accepts the edges of every range', () => {
     expect(() =>
       build({
@@ -109,7 +136,7 @@ describe('validateProps', () => {
         consumerMaxConcurrency: 2,
         maxOutputFiles: 250,
         presignedUrlExpiry: Duration.days(7),
-        downloadRetry: { attempts: 1, baseDelay: Duration.seconds(0) },
+        downloadRetry: { attempts: 1, baseDelay: Duration.millis(1) },
         alarmThresholds: { functionErrors: 1 },
       }),
     ).not.toThrow();
