@@ -15,7 +15,7 @@ export default {
     // Of those, only the tests that import lambdas/core run (the IAM proxy's and the grants' tests do not).
     enableFindRelatedTests: true,
     config: {
-      // openapi.test.ts greps the handlers' source text for `new ApiError('code'`, and Stryker's sandbox holds
+      // openapi.test.ts greps the use cases' source text for `new Conflict('code'` and the like, and Stryker's sandbox holds
       // rewritten sources (`stryMutAct_…("12") ? "" : "code"`): it would fail there whatever the mutant.
       testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/unit/openapi.test.ts'],
     },

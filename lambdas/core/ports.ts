@@ -1,6 +1,7 @@
 /**
  * lambdas/core/: the domain — the job, its state machine, validation, output handling, errors — and the ports
- * (this file) through which use cases reach the world. Imports nothing but itself, zod and Node built-ins.
+ * (this file) through which use cases reach the world. Imports nothing but itself, zod, Node built-ins and
+ * the deployment defaults (contract/).
  */
 import type { Readable } from 'node:stream';
 import type { OwnerCallbackState } from './callback-fairness';

@@ -1,6 +1,7 @@
 /**
  * lambdas/use-cases/: what the service does — submit, cancel, read, list, receive a webhook, apply a prediction
- * event, reconcile, deliver a callback — through the ports this file gathers. Imports core/ only: no AWS, no HTTP.
+ * event, reconcile, deliver a callback — through the ports this file gathers. Imports core/ and contract/ (the
+ * bucket layout) only: no AWS, no HTTP.
  */
 import type { HostAllowlist } from '../core/host-allowlist';
 import type { Log } from '../core/log';

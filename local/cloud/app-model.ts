@@ -1,6 +1,7 @@
 /**
  * local/cloud/: synthesizes the app and reads its template into a model (functions, routes, queues, schedules),
- * then creates those resources in the emulators. Imports nothing from the app but contract/.
+ * then creates those resources in the emulators, with the AWS SDK. Of the app it imports only the runtime's client
+ * types (lambdas/runtime).
  */
 import { join } from 'node:path';
 import type { CloudAssembly } from './synthesize';

@@ -1,6 +1,7 @@
 /**
  * local/iam/: the IAM-enforcing proxy in front of the emulators: checks each AWS request's signature and the
- * calling function's role against the template's policies. Imports only Node, the IAM simulator and itself.
+ * calling function's role against the template's policies. Imports only Node, the IAM simulator, local/read-body
+ * and itself.
  */
 import { randomUUID } from 'node:crypto';
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
