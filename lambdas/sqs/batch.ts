@@ -21,12 +21,21 @@ export async function processRecords(
   handle: (record: SQSRecord) => Promise<boolean>,
 ): Promise<SQSBatchResponse> {
   const recordHandler = async (record: SQSRecord) => {
-    if (!(await handle(record))) throw new RecordNotDone();
+    let done: boolean;
+    try {
+      done = await handle(record);
+    } catch (error) {
+      // Powertools reads `error.message`: a thrown non-Error would fail the whole batch instead of its record.
+      throw error instanceof Error ? error : new Error(String(error));
+    }
+    if (!done) throw new RecordNotDone();
   };
   // One processor per batch: it keeps the batch's records and failures as state.
-  return processPartialResponse(event, recordHandler, new BatchProcessor(EventType.SQS), {
+  const response = await processPartialResponse(event, recordHandler, new BatchProcessor(EventType.SQS), {
     throwOnFullBatchFailure: false,
   });
+  // A copy: with no failure Powertools answers its one shared default object, which must stay empty.
+  return { batchItemFailures: [...response.batchItemFailures] };
 }
 
 /**

@@ -23,6 +23,20 @@ describe('processRecords (Powertools BatchProcessor)', () => {
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'a' }] });
   });
 
+  it('reports only its record when a handler rejects with something that is not an Error', async () => {
+    const result = await processRecords(batch('a', 'b'), async (r) => {
+      if (r.messageId === 'a') throw undefined;
+      return true;
+    });
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'a' }] });
+  });
+
+  it('answers each batch a response of its own', async () => {
+    const first = await processRecords(batch('a'), async () => true);
+    first.batchItemFailures.push({ itemIdentifier: 'leaked' });
+    await expect(processRecords(batch('b'), async () => true)).resolves.toEqual({ batchItemFailures: [] });
+  });
+
   it('gives up a record still running after the deadline and its grace', async () => {
     const result = await processRecordsWithin(batch('slow', 'fast'), 50, () => async (r) => {
       if (r.messageId === 'fast') return true;
