@@ -76,8 +76,9 @@ export class JobsStorage {
   }
 
   /**
-   * Reading job records, as `GET /jobs/{id}` and `GET /jobs` do: `dynamodb:GetItem` on the jobs table and
-   * `dynamodb:Query` on its `byOwner` index. No writes, no scans.
+   * Reading job records, as `GET /jobs/{id}` and `GET /jobs` do: `dynamodb:GetItem` on the jobs table (any item
+   * of it: quota, callback and receipt items share the table) and `dynamodb:Query` on its `byOwner` index. No
+   * writes, no scans.
    */
   grantReadJobs(grantee: iam.IGrantable): iam.Grant {
     return this.grantJobItems(grantee, 'GetItem').combine(this.grantQueryIndex(grantee, 'byOwner'));
