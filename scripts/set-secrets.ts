@@ -7,7 +7,7 @@ import { parseSigningSecrets, signingSecretProblem } from '../lambdas/core/webho
 
 /**
  * Sets the stack's two secrets after `cdk deploy`:
- *   npm run secrets -- --token-secret <ApiTokenSecretName> --webhook-secret <WebhookSecretName> [--token r8_…] [--rotate]
+ * npm run secrets -- --token-secret <ApiTokenSecretName> --webhook-secret <WebhookSecretName> [--token r8_…] [--rotate]
  * The API token comes from --token or REPLICATE_API_TOKEN; the webhook signing secret is fetched from Replicate
  * (`GET /v1/webhooks/default/secret`) with that token. With --rotate the secret in force is kept after the new
  * one (`whsec_new,whsec_old`), so webhooks signed with either verify while Replicate switches over.

@@ -64,7 +64,8 @@ function fromItem(item: Item): Job {
   return job as unknown as Job;
 }
 
-// Named conditions: every idempotency guarantee comes from one of these (README, "How duplicates and races are handled"):
+// Named conditions: every idempotency guarantee comes from one of these (README, "How duplicates and races are
+// handled"):
 /** No job with this id yet. */
 const jobIsNew = 'attribute_not_exists(id)';
 /**

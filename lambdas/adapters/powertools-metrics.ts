@@ -23,7 +23,9 @@ export class PowertoolsMetrics implements Metrics {
   }
 }
 
-/** The local stack's metrics: totals by name (and by name + dimensions), shown in its progress output and read by tests. */
+/**
+ * The local stack's metrics: totals by name (and by name + dimensions), shown in its progress output and read by tests.
+ */
 export class MemoryMetrics implements Metrics {
   readonly totals = new Map<string, number>();
   private add(key: string, value: number) {

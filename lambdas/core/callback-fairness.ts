@@ -33,7 +33,10 @@ export interface OwnerCallbackState {
   failures: number;
   /** When the last of them ended (epoch ms). */
   lastFailureAt: number;
-  /** Batches delivering the owner's callbacks: batch id → when it started (epoch ms); after LEASE_SECONDS it holds nothing. */
+  /**
+   * Batches delivering the owner's callbacks: batch id → when it started (epoch ms); after LEASE_SECONDS it holds
+   * nothing.
+   */
   leases: Record<string, number>;
   /** Changed by every write to `leases`: a lease is taken only on the state it was planned from. */
   version: number;

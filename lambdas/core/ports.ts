@@ -209,7 +209,10 @@ export interface CallbackEndpoint {
   ): Promise<{ status: number; error?: string }>;
 }
 
-/** The callback sender's state per owner: leases of the batches delivering its callbacks, failed rounds (core/callback-fairness). */
+/**
+ * The callback sender's state per owner: leases of the batches delivering its callbacks, failed rounds
+ * (core/callback-fairness).
+ */
 export interface CallbackOwners {
   read(owner: string): Promise<OwnerCallbackState>;
   /** Replaces the owner's leases, unless another batch changed them since `read` was read; false then. */

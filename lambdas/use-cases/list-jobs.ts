@@ -39,7 +39,9 @@ const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
 const isTimestamp = (value: unknown) =>
   typeof value === 'string' && TIMESTAMP.test(value) && !Number.isNaN(Date.parse(value));
 
-/** A cursor is the last key of the previous page; it must be the caller's own, or it could page another owner's jobs. */
+/**
+ * A cursor is the last key of the previous page; it must be the caller's own, or it could page another owner's jobs.
+ */
 function decodeCursor(cursor: string, owner: string): Record<string, unknown> {
   try {
     const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));

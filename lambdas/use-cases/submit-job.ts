@@ -21,8 +21,8 @@ export interface SubmitJobCommand {
  * Submits a job: validate → record the job (conditional put) → create the prediction → record its id.
  *
  *   client ─► put job (queued) ─► predictions.create(webhook=…?job=id) ─► set predictionId ─► the job
- *                 │ exists: same spec → that job; other spec → Conflict │ refused → job failed, InvalidRequest
- *                                                                       │ no answer / 5xx → job left queued, Unavailable
+ *              │ exists: same spec → that job;      │ refused → job failed, InvalidRequest
+ *              │         other spec → Conflict      │ no answer / 5xx → job left queued, Unavailable
  */
 export async function submitJob(deps: Dependencies, command: SubmitJobCommand): Promise<JobView> {
   const { owner, spec, idempotencyKey } = command;

@@ -195,7 +195,8 @@ export function readRoutes(resources: Resources): RouteModel[] {
 
 /**
  * A stage method setting names its method by `ResourcePath` (`/` then the path with every `/` escaped as
- * `~1`: `/~1webhooks~1replicate`; `/*` for every path) and `HttpMethod` (`*` for every method). A limit the setting leaves out is
+ * `~1`: `/~1webhooks~1replicate`; `/*` for every path) and `HttpMethod` (`*` for every method). A limit the setting
+ * leaves out is
  * not enforced here (in AWS the account's applies).
  */
 function stageThrottle(resources: Resources, path: string, method: string): RouteModel['throttle'] {

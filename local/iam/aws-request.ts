@@ -56,7 +56,9 @@ export interface AwsAuthorization {
   resource: string;
   /** Request condition keys, e.g. `{ 'dynamodb:LeadingKeys': ['webhook#abc'] }`. */
   context: Record<string, string | string[]>;
-  /** For the record: the DynamoDB partition-key value when the authorization touches exactly one, or the S3 object key. */
+  /**
+   * For the record: the DynamoDB partition-key value when the authorization touches exactly one, or the S3 object key.
+   */
   key?: string;
 }
 
@@ -201,7 +203,10 @@ function partitionValues(tableName: unknown, items: unknown[], context: AwsReque
   return unique(values.filter((value): value is string => value !== undefined));
 }
 
-/** The value a Query binds to its (index's) partition key: `KeyConditionExpression` (`#pk = :v`, either side) or legacy `KeyConditions`. */
+/**
+ * The value a Query binds to its (index's) partition key: `KeyConditionExpression` (`#pk = :v`, either side) or legacy
+ * `KeyConditions`.
+ */
 function queryPartitionValues(input: Json, context: AwsRequestContext): string[] {
   const table = context.tables[tableNameOf(input.TableName) ?? ''];
   if (!table) return [];
@@ -290,7 +295,9 @@ function describeSecret(operation: string, input: Json, context: AwsRequestConte
 
 // ---------------------------------------------------------------- S3 (REST)
 
-/** Query parameters that name a sub-resource (and so another operation); `x-id`, `versionId`, `response-*` etc. do not. */
+/**
+ * Query parameters that name a sub-resource (and so another operation); `x-id`, `versionId`, `response-*` etc. do not.
+ */
 const SUBRESOURCES = [
   'uploads',
   'uploadId',
@@ -351,7 +358,8 @@ function describeS3(request: AwsRequest, context: AwsRequestContext): AwsRequest
     context: conditions,
   });
   const unknown = (scope: 'Object' | 'Bucket') => {
-    // e.g. GET ?tagging on an object → s3:GetObjectTagging, PUT ?policy on a bucket → s3:PutBucketPolicy (true for many; a wrong guess is denied)
+    // e.g. GET ?tagging on an object → s3:GetObjectTagging, PUT ?policy on a bucket → s3:PutBucketPolicy (true for
+    // many; a wrong guess is denied)
     const verb = method === 'HEAD' ? 'Get' : method.charAt(0) + method.slice(1).toLowerCase();
     const operation = `${verb}${scope}${(sub ?? '')
       .split('-')

@@ -69,7 +69,10 @@ export interface IamProxyOptions {
   principals: Map<string, Principal>;
   /** Local tooling's keys (key id → secret key): signatures verified, then forwarded unauthorized and unrecorded. */
   trustedKeys?: Map<string, string>;
-  /** Where the SQS emulator's queue URLs point (default: its endpoint); queue URLs naming the proxy are translated to it. */
+  /**
+   * Where the SQS emulator's queue URLs point (default: its endpoint); queue URLs naming the proxy are translated to
+   * it.
+   */
   sqsQueueUrlOrigin?: string;
   context: AwsRequestContext;
   /** Called once per refused request, with its first denied authorization: for a log line. */
@@ -219,7 +222,8 @@ export async function startIamProxy(options: IamProxyOptions): Promise<IamProxy>
           : `because no identity-based policy allows the ${action} action`;
       const message = `User: ${assumedRoleArn(principal, options.context.accountId)} is not authorized to perform: ${action} on resource: ${resource} ${because}`;
       const answer = denial(service, message, req.method);
-      // An unread S3 body: drained when it is coming anyway; when it waits for 100 Continue, the connection is closed instead.
+      // An unread S3 body: drained when it is coming anyway; when it waits for 100 Continue, the connection is closed
+      // instead.
       refuse(res, answer.status, answer.headers, answer.body, expectsContinue);
       record(
         principal.name,
@@ -245,7 +249,10 @@ export async function startIamProxy(options: IamProxyOptions): Promise<IamProxy>
     );
   };
 
-  /** Sends the request on (the buffered body, or the request stream itself) and streams the answer back; resolves with its status once it has ended. */
+  /**
+   * Sends the request on (the buffered body, or the request stream itself) and streams the answer back; resolves with
+   * its status once it has ended.
+   */
   const forward = async (
     req: IncomingMessage,
     res: ServerResponse,

@@ -9,7 +9,10 @@ export interface Principal {
   name: string;
   /** The execution role, `arn:aws:iam::<account>:role/<name>`. */
   roleArn: string;
-  /** The role's identity policies (plain IAM policy documents). Treated as immutable: decisions are cached per principal object. */
+  /**
+   * The role's identity policies (plain IAM policy documents). Treated as immutable: decisions are cached per principal
+   * object.
+   */
   policies: Array<{ name: string; policy: unknown }>;
   /** The secret key the principal signs with: when given, every request's SigV4 signature is verified. */
   secretAccessKey?: string;

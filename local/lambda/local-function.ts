@@ -34,7 +34,9 @@ export interface LocalFunctionOptions {
   maxEnvironments?: number;
   /** Every line the function writes to stdout/stderr, as Lambda would ship to CloudWatch Logs. */
   onLog?: (line: string, functionName: string) => void;
-  /** Variables Lambda itself provides (credentials, region, SDK endpoints); merged over nothing else from this process. */
+  /**
+   * Variables Lambda itself provides (credentials, region, SDK endpoints); merged over nothing else from this process.
+   */
   platformEnvironment?: Record<string, string>;
   /** Region for ARNs and AWS_REGION; default us-east-1. Account id default 000000000000. */
   region?: string;

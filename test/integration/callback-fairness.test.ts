@@ -28,7 +28,9 @@ describe('callback fairness (local stack)', () => {
     await Promise.all([hanging.stop(), healthy.stop(), flaky.stop()]);
   });
 
-  /** Queues the callbacks of five of alice's ended jobs at once: when each arrived, and how long after it was queued. */
+  /**
+   * Queues the callbacks of five of alice's ended jobs at once: when each arrived, and how long after it was queued.
+   */
   async function healthyRound(): Promise<{ arrivals: number[]; latencies: number[] }> {
     const jobs = await Promise.all([1, 2, 3, 4, 5].map(() => endedJob(stack, 'alice', healthy.url)));
     const queued = Date.now();

@@ -3,7 +3,9 @@ import { consumePredictions } from '../../lambdas/sqs/consume-predictions';
 import { listDeadLetters, redriveDeadLetters } from '../../scripts/dead-letters';
 import { eventually, startTestStack, type TestStack } from '../support/local-stack';
 
-/** Poison messages: reported alone, redriven to the DLQ after the configured receives, listed and redriven by script. */
+/**
+ * Poison messages: reported alone, redriven to the DLQ after the configured receives, listed and redriven by script.
+ */
 describe('poison messages and the dead-letter queue (local stack)', () => {
   let stack: TestStack;
   beforeAll(async () => {

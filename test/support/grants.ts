@@ -17,7 +17,9 @@ export interface Grant {
   resource: string;
 }
 
-/** Every (action, resource) pair each role allows that no allowed request used. X-Ray's grants are the Lambda service's. */
+/**
+ * Every (action, resource) pair each role allows that no allowed request used. X-Ray's grants are the Lambda service's.
+ */
 export function unusedGrants(policies: Map<string, Principal['policies']>, records: RequestRecord[]): Grant[] {
   const unused: Grant[] = [];
   for (const [fn, documents] of policies) {
