@@ -68,6 +68,71 @@ describe('OpenAPI document', () => {
     }
   });
 
+  it('requires the API key on every route but the health check and the webhook (which checks a signature)', () => {
+    const open = Object.entries(document.paths).flatMap(([path, methods]) =>
+      Object.entries(methods as Record<string, { security: unknown[] }>)
+        .filter(([, operation]) => operation.security.length === 0)
+        .map(([method]) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(open.sort()).toEqual(['GET /health', 'GET /openapi.json', 'POST /webhooks/replicate']);
+  });
+
+  it("documents each operation's parameters: path ones required, the Idempotency-Key header, the list query", () => {
+    const parameters = (path: string, method: string) => document.paths[path][method].parameters;
+    const id = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+    expect(parameters('/jobs/{id}', 'get')).toEqual([id]);
+    expect(parameters('/jobs/{id}/cancel', 'post')).toEqual([id]);
+    expect(parameters('/jobs', 'post')).toEqual([
+      { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 } },
+    ]);
+    const query = parameters('/jobs', 'get');
+    expect(query.map((p: any) => [p.name, p.in, p.required])).toEqual([
+      ['status', 'query', false],
+      ['limit', 'query', false],
+      ['cursor', 'query', false],
+    ]);
+    expect(query.find((p: any) => p.name === 'limit').schema).toMatchObject({ minimum: 1, maximum: 100 });
+    expect(document.paths['/health'].get.parameters).toBeUndefined();
+  });
+
+  it('lists under each operation the codes it answers (a code dropped from one operation shows here)', () => {
+    const codesOf = (path: string, method: string) =>
+      Object.entries(document.paths[path][method].responses)
+        .filter(([status]) => Number(status) >= 400)
+        .flatMap(([, response]) => (response as { description: string }).description.split(', '))
+        .sort();
+    const replicate = ['replicate_auth_failed', 'replicate_rate_limited', 'replicate_unavailable'];
+    expect(codesOf('/jobs/{id}', 'get')).toEqual(['internal_error', 'not_found', 'unauthorized']);
+    expect(codesOf('/jobs', 'get')).toEqual(['internal_error', 'invalid_query', 'unauthorized']);
+    expect(codesOf('/jobs', 'post')).toEqual(
+      [
+        'body_too_large',
+        'idempotency_key_reused',
+        'internal_error',
+        'invalid_idempotency_key',
+        'invalid_json',
+        'owner_limit_exceeded',
+        'replicate_rejected_input',
+        'unauthorized',
+        'validation_failed',
+        ...replicate,
+      ].sort(),
+    );
+    expect(codesOf('/jobs/{id}/cancel', 'post')).toEqual(
+      expect.arrayContaining(['job_already_finished', 'not_found', 'submission_pending', 'unauthorized', ...replicate]),
+    );
+    expect(codesOf('/webhooks/replicate', 'post')).toEqual(
+      [
+        'body_too_large',
+        'invalid_prediction',
+        'invalid_signature',
+        'queue_unavailable',
+        'webhook_not_configured',
+      ].sort(),
+    );
+    expect(codesOf('/health', 'get')).toEqual([]);
+  });
+
   it('describes the submit body with the same schema the handler validates with', () => {
     const body = document.paths['/jobs'].post.requestBody.content['application/json'].schema;
     expect(body.additionalProperties).toBe(false);
