@@ -22,11 +22,20 @@ function sourcesUnder(dir: string): string[] {
   });
 }
 
-/** Every module specifier a file imports or re-exports, type-only imports included. */
-function specifiersOf(file: string): string[] {
-  const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/^\s*(?:import|export)\s[^;]*?from\s+'([^']+)'/gms)].map((match) => match[1]);
+/**
+ * Every module specifier a file imports or re-exports, type-only imports included, and those it loads for their
+ * side effects (`import 'x'`), by `require('x')` or by `import('x')`.
+ */
+function specifiersIn(text: string): string[] {
+  const patterns = [
+    /^\s*(?:import|export)\s[^;]*?from\s+'([^']+)'/gms,
+    /^\s*import\s+'([^']+)'/gm,
+    /\b(?:require|import)\(\s*'([^']+)'\s*\)/g,
+  ];
+  return patterns.flatMap((pattern) => [...text.matchAll(pattern)].map((match) => match[1]));
 }
+
+const specifiersOf = (file: string): string[] => specifiersIn(readFileSync(file, 'utf8'));
 
 function resolveLocal(from: string, specifier: string): string | undefined {
   if (!specifier.startsWith('.')) return undefined;
@@ -141,6 +150,17 @@ describe('architecture', () => {
     expect(files.length).toBeGreaterThan(100);
     const core = [...graph.entries()].find(([file]) => file.endsWith(join('lambdas', 'use-cases', 'submit-job.ts')));
     expect(core?.[1].some((target) => target.endsWith(join('core', 'errors.ts')))).toBe(true);
+  });
+
+  it('reads side-effect imports, require() and import() as imports (an AWS client cannot slip in through them)', () => {
+    const text = [
+      "import type { A } from 'a-type';",
+      "export * from './b-reexport';",
+      "import 'c-side-effect';",
+      "const d = require('d-required');",
+      "const e = await import('e-dynamic');",
+    ].join('\n');
+    expect(specifiersIn(text).sort()).toEqual(['./b-reexport', 'a-type', 'c-side-effect', 'd-required', 'e-dynamic']);
   });
 
   it('has no import cycle', () => {
