@@ -131,6 +131,24 @@ describe('one metric factory for the dashboard and the alarms', () => {
     );
   });
 
+  it.each([
+    ['DeadLetters', 'metricDeadLetters', 'ReplicateJobsDeadLetterQueue'],
+    ['CallbackDeadLetters', 'metricCallbackDeadLetters', 'ReplicateJobsCallbackDeadLetterQueue'],
+    ['QueueBacklog', 'metricOldestMessageAge', 'ReplicateJobsEventQueue'],
+  ] as const)('the %s alarm watches the queue %s reads, and only that queue', (name, method, queue) => {
+    const { stack, jobs } = stackWith();
+    const template = Template.fromStack(stack);
+    const config = jobs[method]().toMetricConfig().metricStat!;
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((alarm) =>
+      alarm.Properties.AlarmDescription.includes(`Runbook: ${name}"`),
+    );
+    expect(alarms).toHaveLength(1);
+    const [{ Properties: alarm }] = alarms;
+    expect(alarm).toMatchObject({ Namespace: config.namespace, MetricName: config.metricName });
+    expect(alarm.Dimensions).toEqual([{ Name: 'QueueName', Value: stack.resolve(config.dimensions![0].value) }]);
+    expect(alarm.Dimensions[0].Value['Fn::GetAtt'][0]).toMatch(new RegExp(`^${queue}[0-9A-F]{8}$`));
+  });
+
   it("the job metrics the alarms watch are the factory's, on the dashboard too", () => {
     const { stack, jobs } = stackWith();
     const template = Template.fromStack(stack);
