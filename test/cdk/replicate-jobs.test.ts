@@ -1,6 +1,9 @@
 import { App, Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { outputKey, resultKey, WEBHOOK_BODY_RETENTION_DAYS, webhookBodyKey } from '../../contract/bucket';
+import { ENV } from '../../contract/environment';
 import { ROUTES } from '../../lambdas/routes';
+import { readSettings } from '../../lambdas/runtime/settings';
 import { propsFromContext } from '../../lib/context-props';
 import type { ReplicateJobsProps } from '../../lib/replicate-jobs';
 import { ReplicateJobsStack } from '../../lib/replicate-jobs-stack';
@@ -351,6 +354,49 @@ describe('ReplicateJobs template', () => {
       'DefaultApiKeyId',
     ]) {
       expect(outputs.some((output) => output.includes(name))).toBe(true);
+    }
+  });
+
+  it('expires the webhook bodies at the keys the functions write them, and never their outputs', () => {
+    const [bucket] = Object.entries(template.findResources('AWS::S3::Bucket')).filter(([id]) =>
+      id.startsWith('ReplicateJobsOutputBucket'),
+    );
+    const expiring = bucket[1].Properties.LifecycleConfiguration.Rules.filter(
+      (rule: { ExpirationInDays?: number }) => rule.ExpirationInDays !== undefined,
+    );
+    expect(expiring).toEqual([expect.objectContaining({ ExpirationInDays: WEBHOOK_BODY_RETENTION_DAYS })]);
+    const [{ Prefix: prefix }] = expiring;
+    expect(webhookBodyKey('2026-03-01T12:00:00.000Z', 'msg/1').startsWith(prefix)).toBe(true);
+    expect(outputKey('alice', 'job_1', 0, 'png').startsWith(prefix)).toBe(false);
+    expect(resultKey('alice', 'job_1').startsWith(prefix)).toBe(false);
+  });
+
+  it("sets only variables the runtime reads, and the runtime finds the construct's resources in them", () => {
+    const known: string[] = Object.values(ENV);
+    const functions = Object.values(template.findResources('AWS::Lambda::Function')).filter(
+      (fn) => fn.Properties.Environment?.Variables?.[ENV.tableName],
+    );
+    expect(functions.length).toBeGreaterThanOrEqual(6);
+    const [table] = Object.keys(template.findResources('AWS::DynamoDB::Table'));
+    for (const fn of functions) {
+      const variables: Record<string, unknown> = fn.Properties.Environment.Variables;
+      const ours = Object.keys(variables).filter((name) => !/^(AWS_|POWERTOOLS_|NODE_OPTIONS$)/.test(name));
+      expect(ours.filter((name) => !known.includes(name))).toEqual([]);
+      // What the function reads, each token as a URL holding its CloudFormation JSON: the construct's resources.
+      const TOKEN = 'https://token.invalid/';
+      const cfn = (text: string) => JSON.parse(decodeURIComponent(text.slice(TOKEN.length)));
+      const settings = readSettings(
+        Object.fromEntries(
+          Object.entries(variables).map(([name, value]) => [
+            name,
+            typeof value === 'string' ? value : `${TOKEN}${encodeURIComponent(JSON.stringify(value))}`,
+          ]),
+        ),
+      );
+      expect(cfn(settings.tableName)).toEqual({ Ref: table });
+      expect(cfn(settings.bucketName)).toEqual({ Ref: expect.stringMatching(/^ReplicateJobsOutputBucket/) });
+      expect(cfn(settings.queueUrl)).toEqual({ Ref: expect.stringMatching(/^ReplicateJobsEventQueue/) });
+      expect(cfn(settings.replicateBaseUrl)).toEqual({ Ref: expect.stringMatching(/ReplicateApiBaseUrl/) });
     }
   });
 
