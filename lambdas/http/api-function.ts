@@ -7,7 +7,7 @@ import { OPERATIONS } from '../operations';
 import type { ApiFunctionName, Operation } from '../operations/operation';
 import type { Dependencies } from '../use-cases/dependencies';
 import { type ApiEvent, toApiRequest } from './api-event';
-import { errorResponse, type HttpResponse } from './responses';
+import { errorResponse, type HttpResponse, jsonResponse } from './responses';
 
 export type ApiHandler = (event: ApiEvent) => Promise<HttpResponse>;
 
@@ -19,11 +19,7 @@ export function httpHandler(operation: Operation, deps: Dependencies): ApiHandle
   return async (event) => {
     try {
       const result = await operation.handle(toApiRequest(event, operation.apiKeyRequired), deps, OPERATIONS);
-      return {
-        statusCode: operation.success.status,
-        headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...result.headers },
-        body: JSON.stringify(result.body),
-      };
+      return jsonResponse(operation.success.status, result.body, result.headers);
     } catch (error) {
       if (!(error instanceof RequestRefused)) {
         deps.log.error('request failed unexpectedly', { operation: operation.name, error });
