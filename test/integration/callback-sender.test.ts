@@ -9,6 +9,7 @@ import type { CloudAssembly } from '../../local/cloud/synthesize';
 import { CallbackReceiver, endedJob } from '../support/callback-receiver';
 import { startTestStack, type TestStack } from '../support/local-stack';
 import { HangingHost } from '../support/silent-hosts';
+import { sqsRecord } from '../support/sqs-record';
 
 /** The stack without the callback queue's event source: the test hands the sender its batches itself. */
 function withoutCallbackEventSource(template: CloudAssembly['template']) {
@@ -39,17 +40,8 @@ describe('the callback sender, batch by batch', () => {
     await Promise.all([hanging.stop(), receiver.stop()]);
   });
 
-  const record = (body: unknown, receiveCount = 1): SQSRecord => ({
-    messageId: randomUUID(),
-    receiptHandle: 'not-a-received-message',
-    body: JSON.stringify(body),
-    attributes: { ApproximateReceiveCount: String(receiveCount) } as SQSRecord['attributes'],
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:callbacks',
-    awsRegion: 'us-east-1',
-  });
+  const record = (body: unknown, receiveCount = 1) =>
+    sqsRecord(randomUUID(), JSON.stringify(body), { receiveCount, receiptHandle: 'not-a-received-message' });
   const send = (records: SQSRecord[], deps = stack.deps) => deliverCallbacks(deps)({ Records: records });
 
   /** Waits for the message about `jobId` on a queue, takes it, and says when it could first be received. */

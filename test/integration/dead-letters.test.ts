@@ -1,7 +1,7 @@
-import type { SQSRecord } from 'aws-lambda';
 import { consumePredictions } from '../../lambdas/sqs/consume-predictions';
 import { listDeadLetters, redriveDeadLetters } from '../../scripts/dead-letters';
 import { eventually, startTestStack, type TestStack } from '../support/local-stack';
+import { sqsRecord } from '../support/sqs-record';
 
 /**
  * Poison messages: reported alone, redriven to the DLQ after the configured receives, listed and redriven by script.
@@ -13,17 +13,7 @@ describe('poison messages and the dead-letter queue (local stack)', () => {
   });
   afterAll(() => stack.stop());
 
-  const record = (messageId: string, body: string): SQSRecord => ({
-    messageId,
-    receiptHandle: messageId,
-    body,
-    attributes: { ApproximateReceiveCount: '1' } as SQSRecord['attributes'],
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn',
-    awsRegion: 'us-east-1',
-  });
+  const record = (messageId: string, body: string) => sqsRecord(messageId, body);
 
   it('reports only the poison records of a batch; the rest take effect', async () => {
     const job = await stack.submit({ model: 'a/b', input: { simulate: { webhooks: false, output: 'text' } } });

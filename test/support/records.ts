@@ -1,6 +1,7 @@
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 import type { LocalStack } from '../../local/stack';
+import { sqsRecord } from './sqs-record';
 
 /** An SQS record of the prediction as it is now at the simulator, delivered as a webhook would queue it. */
 export function predictionRecord(
@@ -9,21 +10,11 @@ export function predictionRecord(
   messageId: string,
   receivedAt = new Date(),
 ): SQSRecord {
-  return {
+  const prediction = JSON.stringify(stack.simulator!.predictions.get(predictionId));
+  return sqsRecord(
     messageId,
-    receiptHandle: `receipt-${messageId}`,
-    body: JSON.stringify({
-      source: 'webhook',
-      receivedAt: receivedAt.toISOString(),
-      body: JSON.stringify(stack.simulator!.predictions.get(predictionId)),
-    }),
-    attributes: { ApproximateReceiveCount: '1' } as SQSRecord['attributes'],
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:q',
-    awsRegion: 'us-east-1',
-  };
+    JSON.stringify({ source: 'webhook', receivedAt: receivedAt.toISOString(), body: prediction }),
+  );
 }
 
 /** The owner's quota counter item, read straight from the table (empty when it has none yet). */

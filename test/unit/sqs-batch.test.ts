@@ -1,20 +1,10 @@
-import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSEvent } from 'aws-lambda';
 import { DEADLINE_GRACE_MS } from '../../lambdas/core/limits';
 import { processRecords, processRecordsWithin } from '../../lambdas/sqs/batch';
+import { sqsRecord } from '../support/sqs-record';
 
 /** The batch mechanics alone (Powertools' BatchProcessor), with records whose handling the test decides. */
-const record = (messageId: string): SQSRecord => ({
-  messageId,
-  receiptHandle: `receipt-${messageId}`,
-  body: messageId,
-  attributes: { ApproximateReceiveCount: '1' } as SQSRecord['attributes'],
-  messageAttributes: {},
-  md5OfBody: '',
-  eventSource: 'aws:sqs',
-  eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:q',
-  awsRegion: 'us-east-1',
-});
-const batch = (...ids: string[]): SQSEvent => ({ Records: ids.map(record) });
+const batch = (...ids: string[]): SQSEvent => ({ Records: ids.map((id) => sqsRecord(id, id)) });
 const failedIds = (response: { batchItemFailures: Array<{ itemIdentifier: string }> }) =>
   response.batchItemFailures.map((failure) => failure.itemIdentifier).sort();
 

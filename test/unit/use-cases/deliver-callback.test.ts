@@ -1,4 +1,3 @@
-import type { SQSRecord } from 'aws-lambda';
 import {
   MAX_ATTEMPTS,
   PARK_AFTER_FAILURES,
@@ -18,7 +17,7 @@ const BASE = TEST_SETTINGS.callbacks.retryBaseSeconds;
 
 function callbackFor(deps: FakeDependencies, attempt = 1, fields: Partial<Job> = {}): Callback {
   const job = seedJob(deps, { status: 'succeeded', predictionId: 'pred_1', callbackUrl: CALLBACK_URL, ...fields });
-  const record = { messageId: `m-${job.id}`, receiptHandle: `receipt-${job.id}` } as SQSRecord;
+  const record = { messageId: `m-${job.id}`, receiptHandle: `receipt-${job.id}` };
   return { record, job: job as Callback['job'], attempt };
 }
 
