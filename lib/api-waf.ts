@@ -1,6 +1,7 @@
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { checkWafRate, ValidationError } from './validate-props';
 
 export interface ApiWafProps {
   readonly stage: apigateway.Stage;
@@ -18,9 +19,9 @@ export class ApiWaf extends Construct {
   constructor(scope: Construct, id: string, props: ApiWafProps) {
     super(scope, id);
     const limit = props.rateLimitPer5Minutes;
-    if (!Number.isInteger(limit) || limit < 10 || limit > 2_000_000_000) {
-      throw new Error('waf.rateLimitPer5Minutes must be a whole number from 10 to 2 000 000 000 (what WAF accepts)');
-    }
+    checkWafRate((message) => {
+      throw new ValidationError(this, message);
+    }, limit);
     const visibility = (metricName: string) => ({
       cloudWatchMetricsEnabled: true,
       sampledRequestsEnabled: true,

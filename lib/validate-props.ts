@@ -103,10 +103,7 @@ export function validateProps(scope: IConstruct, props: ReplicateJobsProps): voi
   // The functions read the backoff as a positive number of milliseconds: 0 would stop every one of them.
   positive('downloadRetry.baseDelay', seconds(props.downloadRetry?.baseDelay), ' s');
   const wafRate = props.waf?.rateLimitPer5Minutes;
-  // What WAF's rate-based rule accepts.
-  if (known(wafRate) && !(Number.isInteger(wafRate) && wafRate >= 10 && wafRate <= 2_000_000_000)) {
-    fail(`waf.rateLimitPer5Minutes must be a whole number from 10 to 2 000 000 000, got ${wafRate}`);
-  }
+  if (known(wafRate)) checkWafRate(fail, wafRate);
   checkThrottle(fail, 'throttle', props.throttle);
   checkThrottle(fail, 'webhookThrottle', props.webhookThrottle);
   checkThrottle(fail, 'publicThrottle', props.publicThrottle);
@@ -121,6 +118,14 @@ function checkOwnerLimits(fail: (message: string) => never, ownerLimits: unknown
   if (parsed.success) return;
   const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(limits)'}: ${issue.message}`);
   fail(`ownerLimits refused: ${problems.join('; ')}`);
+}
+
+/** What WAF's rate-based rule accepts (the ApiWaf construct checks the same when used on its own). */
+export function checkWafRate(fail: (message: string) => never, rateLimitPer5Minutes: number): void {
+  const limit = rateLimitPer5Minutes;
+  if (!(Number.isInteger(limit) && limit >= 10 && limit <= 2_000_000_000)) {
+    fail(`waf.rateLimitPer5Minutes must be a whole number from 10 to 2 000 000 000, got ${limit}`);
+  }
 }
 
 /** API Gateway takes a rate (requests per second) above 0 and a whole burst of at least 1. */

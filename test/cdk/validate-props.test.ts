@@ -1,4 +1,6 @@
-import { App, Duration } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import { ApiWaf } from '../../lib/api-waf';
 import type { ReplicateJobsProps } from '../../lib/replicate-jobs';
 import { ReplicateJobsStack } from '../../lib/replicate-jobs-stack';
 import { ValidationError } from '../../lib/validate-props';
@@ -26,6 +28,21 @@ const refused: Array<[string, ReplicateJobsProps, RegExp]> = [
   ],
   ["a visibility timeout over SQS's 12 hours", { eventQueueVisibilityTimeout: Duration.hours(13) }, /at most 12 hours/],
   ['maxReceiveCount < 1', { maxReceiveCount: 0 }, /maxReceiveCount must be a whole number from 1 to 1000/],
+  [
+    "maxReceiveCount over SQS's 1000",
+    { maxReceiveCount: 1001 },
+    /maxReceiveCount must be a whole number from 1 to 1000/,
+  ],
+  [
+    'a fractional consumerReservedConcurrency',
+    { consumerReservedConcurrency: 10.5 },
+    /consumerReservedConcurrency must be a whole number, or false/,
+  ],
+  [
+    "a WAF rate under WAF's 10",
+    { waf: { rateLimitPer5Minutes: 5 } },
+    /waf.rateLimitPer5Minutes must be a whole number from 10 to 2 000 000 000/,
+  ],
   ['a fractional maxReceiveCount', { maxReceiveCount: 1.5 }, /maxReceiveCount must be a whole number from 1 to 1000/],
   [
     "consumerMaxConcurrency under Lambda's 2",
@@ -113,6 +130,13 @@ describe('validateProps', () => {
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as Error).message).toMatch(message);
     expect((error as Error).message).toMatch(/^Test\/ReplicateJobs: /);
+  });
+
+  it('refuses the same WAF rate when ApiWaf is used on its own, naming it', () => {
+    // The rate is checked before the stage is used.
+    const waf = () => new ApiWaf(new Stack(), 'Waf', { stage: {} as apigateway.Stage, rateLimitPer5Minutes: 5 });
+    expect(waf).toThrow(ValidationError);
+    expect(waf).toThrow(/^Default\/Waf: waf.rateLimitPer5Minutes must be a whole number from 10 to 2 000 000 000/);
   });
 
   it('accepts the other edges of every range', () => {
