@@ -41,6 +41,13 @@ export const DEFAULTS = {
   callbackRetryBaseSeconds: 10,
   /** Per-owner limits: jobs in flight, jobs per UTC day, submissions Replicate refused per minute. */
   ownerLimits: { maxInFlight: 50, maxPerDay: 10_000, maxRefusalsPerMinute: 20 },
+  /**
+   * Predictions created at Replicate per minute, by every function together: Replicate's create limit for an
+   * account. Above it submissions wait (`queued`, `waitingSince`) and the admitter creates them at this pace.
+   */
+  replicateCreatesPerMinute: 600,
+  /** Keys each sparse index (unfinished jobs, waiting jobs) spreads its jobs over (docs/scale.md). */
+  indexShards: 32,
   /** Usage plan per API key: steady requests per second and burst, and requests per day. */
   throttle: { rateLimit: 20, burstLimit: 40 },
   dailyQuota: 100_000,

@@ -30,6 +30,9 @@ export const ENV = {
   reconcileBatchSize: 'RECONCILE_BATCH_SIZE',
   ownerLimits: 'OWNER_LIMITS',
   downloadRetryBaseMs: 'DOWNLOAD_RETRY_BASE_MS',
+  admissionQueueUrl: 'ADMISSION_QUEUE_URL',
+  replicateCreatesPerMinute: 'REPLICATE_CREATES_PER_MINUTE',
+  indexShards: 'INDEX_SHARDS',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];

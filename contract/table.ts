@@ -13,15 +13,31 @@ export const JOBS_TABLE_SCHEMA = {
    * a fair share per owner and for counting an owner's unfinished jobs (quota repair).
    */
   unfinished: { indexName: 'unfinished', partitionKey: 'activeShard', sortKey: 'checkAt', projected: ['owner'] },
+  /**
+   * Sparse: only jobs waiting for capacity at Replicate carry `waitShard`, sorted by `waitingSince`; the
+   * admitter reads it (and the reconciler counts it). Projects `owner`, for owners' turns.
+   */
+  waiting: { indexName: 'waiting', partitionKey: 'waitShard', sortKey: 'waitingSince', projected: ['owner'] },
   /** Expiry (epoch seconds) of short-lived items: webhook receipts and daily quota counters. */
   timeToLive: 'expiresAt',
 } as const;
 
 /** The table's index names, for grants that name one index. */
-export type JobsTableIndex = 'byPrediction' | 'byOwner' | 'unfinished';
+export type JobsTableIndex = 'byPrediction' | 'byOwner' | 'unfinished' | 'waiting';
+
+/**
+ * Both sparse indexes' keys are sharded (`active#00` … , `wait#00` …) by a hash of the job id, so no partition
+ * takes every job's writes; `DEFAULTS.indexShards` of them unless the construct says otherwise. Jobs written
+ * before sharding carry `active`, which the reconciler still reads.
+ */
+export const SHARD_PREFIXES = { unfinished: 'active', waiting: 'wait' } as const;
+export const LEGACY_ACTIVE_SHARD = 'active';
 
 /**
  * Key prefix of the webhook receivers' receipts (`webhook#<id>`): the webhook function's grant is limited to
  * items whose key starts with it (`dynamodb:LeadingKeys`), so it can never write a job.
  */
 export const WEBHOOK_RECEIPT_PREFIX = 'webhook#';
+
+/** Key prefix of the admission items (state, windows, the admitter's lease): lambdas/adapters/dynamo-admission.ts. */
+export const ADMISSION_PREFIX = 'admission#';

@@ -67,6 +67,8 @@ export function propsFromContext(node: Node): ReplicateJobsProps {
     reconcileInterval: duration('reconcileIntervalSeconds'),
     reconcileAfter: duration('reconcileAfterSeconds'),
     reconcileBatchSize: number('reconcileBatchSize'),
+    replicateCreatesPerMinute: number('replicateCreatesPerMinute'),
+    indexShards: number('indexShards'),
     maxOutputBytes: number('maxOutputBytes'),
     maxOutputFiles: number('maxOutputFiles'),
     maxOutputTotalBytes: number('maxOutputTotalBytes'),

@@ -32,6 +32,8 @@ export function resolveAlarmThresholds(given: AlarmThresholds = {}): Required<Al
     webhookRejections: given.webhookRejections ?? 20,
     webhookSecretInvalid: given.webhookSecretInvalid ?? 1,
     jobTimeouts: given.jobTimeouts ?? 3,
+    // A burst of a few thousand drains in minutes at 600 a minute; longer means the rate is too low for the load.
+    admissionWait: given.admissionWait ?? Duration.minutes(5),
   };
 }
 
@@ -115,6 +117,12 @@ export class JobsAlarms extends Construct {
       m.metricJobsTimedOut(fiveMinutes),
       t.jobTimeouts,
       'Jobs are timing out: Replicate is slow or down, or the timeout is too short for the model.',
+    );
+    add(
+      'AdmissionBacklog',
+      m.metricAdmissionOldestWait(),
+      t.admissionWait.toMilliseconds(),
+      "Jobs wait too long for capacity at Replicate: submissions outrun the account's create rate.",
     );
   }
 }

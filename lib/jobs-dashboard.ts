@@ -87,6 +87,12 @@ export class JobsDashboard extends Construct {
         m.metricJobDuration({ statistic: 'p99' }),
       ]),
     );
+    // Replicate's create rate: jobs above it wait here, and are created in turn by the admitter.
+    this.dashboard.addWidgets(
+      graph('Admission: jobs waiting for capacity', 8, [m.metricAdmissionBacklog()]),
+      graph('Admission: oldest wait (ms)', 8, [m.metricAdmissionOldestWait()]),
+      graph('Admission: creates Replicate throttled (429)', 8, [m.metricAdmissionThrottled()]),
+    );
     this.dashboard.addWidgets(
       graph('Output bytes stored', 8, [m.metricOutputBytes()]),
       graph('Webhooks rejected (bad signature)', 8, [m.metricWebhooksRejected()]),

@@ -20,7 +20,7 @@ import type { ReplicateJobsProps } from './replicate-jobs-props';
 /** The API functions, in the order the route table first names them (each serves one or more routes). */
 export type ApiFunctionName = (typeof ROUTES)[number]['function'];
 export const API_FUNCTION_NAMES: ApiFunctionName[] = [...new Set(ROUTES.map((route) => route.function))];
-export type FunctionName = ApiFunctionName | 'consumer' | 'reconciler' | 'callbacks';
+export type FunctionName = ApiFunctionName | 'consumer' | 'reconciler' | 'callbacks' | 'admitter';
 
 export interface JobsFunctionsProps {
   readonly props: ReplicateJobsProps;
@@ -79,7 +79,10 @@ export class JobsFunctions {
     });
     const reconciler = fn('ReconcilerFunction', 'handler', 'reconciler.ts', { timeout: Duration.minutes(1) });
     const callbacks = fn('CallbackFunction', 'handler', 'callbacks.ts', { timeout: Duration.seconds(30) });
-    this.functions = { ...api, consumer, reconciler, callbacks };
+    // One admitter runs at a time, by its lease (a reservation of 1 would throttle the second kick of a pair):
+    // it paces every create, so more would not go faster.
+    const admitter = fn('AdmitterFunction', 'handler', 'admitter.ts', { timeout: Duration.seconds(90) });
+    this.functions = { ...api, consumer, reconciler, callbacks, admitter };
 
     this.grantLeastPrivilege(p);
     sqsEventSource(callbacks, p.queues.callbackQueue, {
@@ -92,6 +95,7 @@ export class JobsFunctions {
       schedule: events.Schedule.rate(props.reconcileInterval ?? Duration.seconds(DEFAULTS.reconcileIntervalSeconds)),
       targets: [new targets.LambdaFunction(reconciler, { retryAttempts: 0 })],
     });
+    sqsEventSource(admitter, p.queues.admissionQueue, { batchSize: 10, maxConcurrency: 2 });
     sqsEventSource(consumer, p.queues.queue, {
       batchSize: 10,
       maxBatchingWindow: Duration.seconds(1),
@@ -107,14 +111,16 @@ export class JobsFunctions {
    * that path fail with AccessDenied (the same test shows it per function).
    */
   private grantLeastPrivilege({ storage, queues, secrets }: JobsFunctionsProps): void {
-    const { submit, status, webhook, consumer, reconciler, callbacks } = this.functions;
+    const { submit, status, webhook, consumer, reconciler, callbacks, admitter } = this.functions;
     const { outputs, results, webhookBodies } = BUCKET_PREFIXES;
 
-    // submit (also cancel): the job, the owner's quota counter, its repair from the unfinished index; the token.
+    // submit (also cancel): the job, the owner's quota counter, its repair from the unfinished index; the token;
+    // the admission items (state, windows) and waking the admitter when a job must wait.
     storage.grantJobItems(submit, 'GetItem', 'PutItem', 'UpdateItem');
     storage.grantQueryIndex(submit, 'unfinished');
     secrets.grantReadApiToken(submit);
     queues.grantSendCallbacks(submit); // a canceled job's callback
+    queues.grantWakeAdmitter(submit);
 
     // status (also list, callback secret): reads only; presigned output URLs are checked against these grants.
     storage.grantReadJobs(status);
@@ -137,8 +143,11 @@ export class JobsFunctions {
     storage.grantObjects(consumer, 's3:GetObject', webhookBodies);
     queues.grantSendCallbacks(consumer);
 
-    // reconciler: the unfinished index, the jobs it ends or polls, Replicate's token, the queue it feeds.
+    // reconciler: the unfinished index, the jobs it ends or polls, Replicate's token, the queue it feeds; the
+    // waiting line's size (a metric) and a kick for the admitter when jobs wait.
     storage.grantQueryIndex(reconciler, 'unfinished');
+    storage.grantQueryIndex(reconciler, 'waiting');
+    queues.grantWakeAdmitter(reconciler);
     storage.grantJobItems(reconciler, 'GetItem', 'UpdateItem');
     secrets.grantReadApiToken(reconciler);
     queues.grantSendEvents(reconciler);
@@ -153,6 +162,14 @@ export class JobsFunctions {
     storage.grantJobItems(callbacks, 'GetItem', 'UpdateItem');
     secrets.grantReadCallbackSigningKey(callbacks);
     storage.grantReadOutputs(callbacks);
+
+    // admitter: its kicks, the waiting line, the jobs it starts (or fails), the admission items, the token, and
+    // the callback of a job Replicate refused.
+    queues.grantConsumeAdmissions(admitter);
+    storage.grantQueryIndex(admitter, 'waiting');
+    storage.grantJobItems(admitter, 'GetItem', 'UpdateItem');
+    secrets.grantReadApiToken(admitter);
+    queues.grantSendCallbacks(admitter);
   }
 }
 
@@ -167,6 +184,9 @@ function functionEnvironment(p: JobsFunctionsProps, consumerTimeout: Duration): 
     [ENV.queueUrl]: queues.queue.queueUrl,
     [ENV.callbackQueueUrl]: queues.callbackQueue.queueUrl,
     [ENV.callbackDeadLetterQueueUrl]: queues.callbackDeadLetterQueue.queueUrl,
+    [ENV.admissionQueueUrl]: queues.admissionQueue.queueUrl,
+    [ENV.replicateCreatesPerMinute]: String(props.replicateCreatesPerMinute ?? DEFAULTS.replicateCreatesPerMinute),
+    [ENV.indexShards]: String(props.indexShards ?? DEFAULTS.indexShards),
     [ENV.callbackKeySecret]: secrets.callbackSigningKey.secretArn,
     [ENV.apiTokenSecret]: secrets.apiToken.secretArn,
     [ENV.webhookSecret]: secrets.webhookSecret.secretArn,

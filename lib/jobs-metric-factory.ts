@@ -74,6 +74,21 @@ export class JobsMetricFactory {
     return this.metricJob(METRIC.jobsTimedOut, options);
   }
 
+  /** Jobs waiting for capacity at Replicate, as the reconciler counted them (maximum per period). */
+  metricAdmissionBacklog(options?: cloudwatch.MetricOptions) {
+    return this.metricJob(METRIC.admissionBacklog, this.gauge(options));
+  }
+
+  /** How long the oldest waiting job has waited, in milliseconds (maximum per period). */
+  metricAdmissionOldestWait(options?: cloudwatch.MetricOptions) {
+    return this.metricJob(METRIC.admissionOldestWait, this.gauge(options));
+  }
+
+  /** Creates Replicate answered 429 (each job went back to wait). */
+  metricAdmissionThrottled(options?: cloudwatch.MetricOptions) {
+    return this.metricJob(METRIC.admissionThrottled, options);
+  }
+
   /** Milliseconds from submit to the job's end; give a percentile statistic (`p50`, `p99`). */
   metricJobDuration(options?: cloudwatch.MetricOptions) {
     return this.metricJob(METRIC.jobDuration, options);

@@ -23,6 +23,9 @@ export class JobsQueues {
   readonly deadLetterQueue: sqs.Queue;
   readonly callbackQueue: sqs.Queue;
   readonly callbackDeadLetterQueue: sqs.Queue;
+  /** Kicks that wake the admitter (jobs wait for capacity); a kick carries nothing, so a lost one costs a minute. */
+  readonly admissionQueue: sqs.Queue;
+  readonly admissionDeadLetterQueue: sqs.Queue;
 
   constructor(scope: Construct, props: JobsQueuesProps) {
     const secure = { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true };
@@ -43,6 +46,27 @@ export class JobsQueues {
       // With backoff doubling from 10 s (capped at 15 min), 8 attempts span about an hour and a half.
       deadLetterQueue: { queue: this.callbackDeadLetterQueue, maxReceiveCount: 8 },
     });
+    this.admissionDeadLetterQueue = new sqs.Queue(scope, 'AdmissionDeadLetterQueue', {
+      retentionPeriod: Duration.days(1),
+      ...secure,
+    });
+    this.admissionQueue = new sqs.Queue(scope, 'AdmissionQueue', {
+      // Above the admitter's 90 s timeout; a kick older than an hour is moot (the reconciler kicks every run).
+      visibilityTimeout: Duration.seconds(120),
+      retentionPeriod: Duration.hours(1),
+      ...secure,
+      deadLetterQueue: { queue: this.admissionDeadLetterQueue, maxReceiveCount: 3 },
+    });
+  }
+
+  /** `sqs:SendMessage` on the admission queue: wakes the admitter. */
+  grantWakeAdmitter(grantee: iam.IGrantable): iam.Grant {
+    return this.grant(grantee, ['sqs:SendMessage'], this.admissionQueue);
+  }
+
+  /** The admitter's event source (receive, delete, attributes), and waking a fresh admitter when it runs out of time. */
+  grantConsumeAdmissions(grantee: iam.IGrantable): iam.Grant {
+    return this.grant(grantee, CONSUME.slice(0, 3), this.admissionQueue).combine(this.grantWakeAdmitter(grantee));
   }
 
   /** `sqs:SendMessage` on the event queue: a webhook event (or a polled prediction) for the consumer. */

@@ -118,6 +118,13 @@ function createTable(scope: Construct, removalPolicy: RemovalPolicy): dynamodb.T
     projectionType: dynamodb.ProjectionType.INCLUDE,
     nonKeyAttributes: [...s.unfinished.projected],
   });
+  table.addGlobalSecondaryIndex({
+    indexName: s.waiting.indexName,
+    partitionKey: string(s.waiting.partitionKey),
+    sortKey: string(s.waiting.sortKey),
+    projectionType: dynamodb.ProjectionType.INCLUDE,
+    nonKeyAttributes: [...s.waiting.projected],
+  });
   return table;
 }
 

@@ -59,6 +59,12 @@ export interface AlarmThresholds {
    * @default 3
    */
   readonly jobTimeouts?: number;
+  /**
+   * How long the oldest job waiting for capacity at Replicate may have waited (alarm `AdmissionBacklog`):
+   * submissions arrive faster than the account's create rate for longer than a burst.
+   * @default 5 minutes
+   */
+  readonly admissionWait?: Duration;
 }
 
 /** Everything `ReplicateJobs` can be told; every prop is optional and its default is the production choice. */
@@ -102,6 +108,19 @@ export interface ReplicateJobsProps {
    * @default 1000
    */
   readonly reconcileBatchSize?: number;
+  /**
+   * Predictions created at Replicate per minute by every function together: the account's create limit.
+   * Submissions above it (or that Replicate answers 429) are accepted and wait (`queued`, `waitingSince`);
+   * the admitter creates them at this pace, owners in turn. Raise it with the limit Replicate grants you.
+   * @default 600
+   */
+  readonly replicateCreatesPerMinute?: number;
+  /**
+   * Keys each sparse index (unfinished jobs, waiting jobs) spreads its jobs over: one partition takes about
+   * 1 000 writes a second, and a job writes each index about twice (docs/scale.md). 1–100.
+   * @default 32
+   */
+  readonly indexShards?: number;
   /**
    * Per-owner limits: jobs in flight, jobs per UTC day and submissions Replicate refused per minute, by
    * default and per owner (API key id).

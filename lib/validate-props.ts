@@ -79,6 +79,12 @@ export function validateProps(scope: IConstruct, props: ReplicateJobsProps): voi
   }
 
   positiveInteger('reconcileBatchSize', props.reconcileBatchSize);
+  positiveInteger('replicateCreatesPerMinute', props.replicateCreatesPerMinute);
+  // Shard keys carry two digits (core/shards.ts): they sort, and name, at most 100 shards.
+  const shards = props.indexShards;
+  if (known(shards) && !(Number.isInteger(shards) && shards >= 1 && shards <= 100)) {
+    fail(`indexShards must be an integer from 1 to 100, got ${shards}`);
+  }
   const maxOutputFiles = props.maxOutputFiles;
   // More files than the ceiling would not fit the job's item (and its success could never be written).
   if (

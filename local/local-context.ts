@@ -21,6 +21,8 @@ const ENV_TO_CONTEXT: Record<string, string> = {
   [ENV.callbackRetryBaseSeconds]: 'callbackRetryBaseSeconds',
   [ENV.ownerLimits]: 'ownerLimits',
   [ENV.publicUrl]: 'publicUrl',
+  [ENV.replicateCreatesPerMinute]: 'replicateCreatesPerMinute',
+  [ENV.indexShards]: 'indexShards',
 };
 
 export const LOCAL_THROTTLE = { rateLimit: 10_000, burstLimit: 20_000, dailyQuota: 100_000_000 };

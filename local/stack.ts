@@ -56,6 +56,8 @@ export interface LocalStackOptions {
   maxOutputBytes?: number;
   /** Time between the simulator's status changes. */
   simulatorStepMs?: number;
+  /** The simulator's create limit per second (`SIMULATOR_CREATES_PER_SECOND`), as Replicate limits an account. */
+  simulatorCreatesPerSecond?: number;
   /**
    * The consumer's timeout (default 30 s locally), which is also the transfer lease and the least visibility timeout.
    */
@@ -180,7 +182,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const emulators = track(await startEmulators());
     const secretsManager = track(await startSecretsManager());
     const simulator = useSimulator
-      ? track(await startReplicateSimulator({ webhookSecret, host, stepMs: options.simulatorStepMs }))
+      ? track(
+          await startReplicateSimulator({
+            webhookSecret,
+            host,
+            stepMs: options.simulatorStepMs,
+            createsPerSecond: options.simulatorCreatesPerSecond,
+          }),
+        )
       : undefined;
     const replicateApiBaseUrl = simulator?.apiBaseUrl ?? options.replicateApiBaseUrl;
     const secretValues: Record<string, string> = {

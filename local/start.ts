@@ -20,6 +20,7 @@ async function main() {
     apiKeys: env.API_KEYS,
     outputHosts: env.OUTPUT_HOSTS,
     reconcileIntervalSeconds: env.RECONCILE_INTERVAL_SECONDS ? Number(env.RECONCILE_INTERVAL_SECONDS) : undefined,
+    simulatorCreatesPerSecond: env.SIMULATOR_CREATES_PER_SECOND ? Number(env.SIMULATOR_CREATES_PER_SECOND) : undefined,
     progress: (line) => process.stdout.write(`${line}\n`),
     env,
   });

@@ -12,7 +12,9 @@ import {
   UpdateCommand,
   type UpdateCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
-import { JOBS_TABLE_SCHEMA } from '../../contract/table';
+import { DEFAULTS } from '../../contract/defaults';
+import { JOBS_TABLE_SCHEMA, LEGACY_ACTIVE_SHARD, SHARD_PREFIXES } from '../../contract/table';
+import type { WaitingJob } from '../core/admission';
 import {
   type CallbackDelivery,
   isTerminal,
@@ -32,6 +34,7 @@ import type {
   TransferLease,
   WriteOutcome,
 } from '../core/ports';
+import { shardKey, shardKeys, shardOf } from '../core/shards';
 import type { JobPatch } from '../core/state-machine';
 
 /**
@@ -48,19 +51,14 @@ type Item = Record<string, unknown>;
  */
 const TRANSFER_ATTRIBUTES = ['transferLease', 'transferLeaseUntil', 'copiedOutputs'];
 /** What a terminal write removes: the job leaves the active index, and the transfer is over. */
-const REMOVE_WHEN_TERMINAL = `REMOVE activeShard, checkAt, ${TRANSFER_ATTRIBUTES.join(', ')}`;
-
-function toItem(job: Job): Item {
-  const item: Item = { ...job };
-  for (const field of JSON_FIELDS) if (job[field] !== undefined) item[field] = JSON.stringify(job[field]);
-  if (!isTerminal(job.status)) Object.assign(item, { activeShard: 'active', checkAt: job.updatedAt });
-  return item;
-}
+const REMOVE_WHEN_TERMINAL = `REMOVE activeShard, checkAt, waitShard, waitingSince, ${TRANSFER_ATTRIBUTES.join(', ')}`;
+/** Index keys and bookkeeping that never leave the adapter. */
+const INTERNAL_ATTRIBUTES = ['activeShard', 'checkAt', 'waitShard', ...TRANSFER_ATTRIBUTES, 'submitRetryable'];
 
 function fromItem(item: Item): Job {
   const job = { ...item } as Record<string, unknown>;
   for (const field of JSON_FIELDS) if (typeof item[field] === 'string') job[field] = JSON.parse(item[field] as string);
-  for (const internal of ['activeShard', 'checkAt', ...TRANSFER_ATTRIBUTES, 'submitRetryable']) delete job[internal];
+  for (const internal of INTERNAL_ATTRIBUTES) delete job[internal];
   return job as unknown as Job;
 }
 
@@ -89,11 +87,31 @@ const leaseHeldBy = 'transferLease = :holder';
 export class DynamoJobRepository implements JobRepository {
   private readonly documents: DynamoDBDocumentClient;
 
+  /**
+   * `shards`: how many keys each sparse index spreads its jobs over (contract/table.ts); it may change between
+   * deployments (readers read every shard of the current count, and a job keeps the key it was written with).
+   */
   constructor(
     client: DynamoDBClient,
     private readonly tableName: string,
+    private readonly shards: number = DEFAULTS.indexShards,
   ) {
     this.documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  /** The item of a job: JSON fields as text, and an unfinished job's keys in the sparse indexes. */
+  private toItem(job: Job): Item {
+    const item: Item = { ...job };
+    for (const field of JSON_FIELDS) if (job[field] !== undefined) item[field] = JSON.stringify(job[field]);
+    if (!isTerminal(job.status)) {
+      Object.assign(item, { activeShard: this.shardOf(SHARD_PREFIXES.unfinished, job.id), checkAt: job.updatedAt });
+      if (job.waitingSince) item.waitShard = this.shardOf(SHARD_PREFIXES.waiting, job.id);
+    }
+    return item;
+  }
+
+  private shardOf(prefix: string, id: string): string {
+    return shardKey(prefix, shardOf(id, this.shards));
   }
 
   async create(job: Job): Promise<CreateOutcome> {
@@ -101,7 +119,7 @@ export class DynamoJobRepository implements JobRepository {
       await this.documents.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: toItem(job),
+          Item: this.toItem(job),
           ConditionExpression: `${jobIsNew} OR ${failedSubmissionMayRetry}`,
           ExpressionAttributeValues: { ':true': true, ':requestHash': job.requestHash },
         }),
@@ -199,25 +217,95 @@ export class DynamoJobRepository implements JobRepository {
   }
 
   async listQuiet(before: string, limit: number): Promise<QuietJob[]> {
-    const quiet: QuietJob[] = [];
+    // Every shard (and the key of jobs written before sharding), at most `limit` from each: the `limit`
+    // longest-quiet of all of them are among these.
+    const keys = [...shardKeys(SHARD_PREFIXES.unfinished, this.shards), LEGACY_ACTIVE_SHARD];
+    const shards = await Promise.all(
+      keys.map((key) =>
+        this.queryAll(
+          {
+            IndexName: JOBS_TABLE_SCHEMA.unfinished.indexName,
+            KeyConditionExpression: 'activeShard = :shard AND checkAt < :before',
+            ProjectionExpression: 'id, #owner, checkAt',
+            ExpressionAttributeNames: { '#owner': 'owner' },
+            ExpressionAttributeValues: { ':shard': key, ':before': before },
+          },
+          limit,
+        ),
+      ),
+    );
+    return shards
+      .flat()
+      .sort((a, b) => compareText(a.checkAt as string, b.checkAt as string))
+      .slice(0, limit)
+      .map((item) => ({ id: item.id as string, owner: item.owner as string }));
+  }
+
+  async markWaiting(id: string, waitingSince: string): Promise<boolean> {
+    const job = await this.update({
+      Key: { id },
+      UpdateExpression: 'SET waitingSince = :since, waitShard = :shard',
+      ConditionExpression: `attribute_exists(id) AND #rank < :terminal AND ${notSubmitted}`,
+      ExpressionAttributeNames: { '#rank': 'rank' },
+      ExpressionAttributeValues: {
+        ':since': waitingSince,
+        ':shard': this.shardOf(SHARD_PREFIXES.waiting, id),
+        ':terminal': TERMINAL_RANK,
+      },
+    });
+    return job !== undefined;
+  }
+
+  async claimWaiting(id: string, at: string): Promise<Job | undefined> {
+    return this.update({
+      Key: { id },
+      UpdateExpression: 'SET admittedAt = :at REMOVE waitShard, waitingSince',
+      // Still waiting: not canceled or timed out meanwhile, and not claimed by another admitter.
+      ConditionExpression: `attribute_exists(waitShard) AND #rank < :terminal AND ${notSubmitted}`,
+      ExpressionAttributeNames: { '#rank': 'rank' },
+      ExpressionAttributeValues: { ':at': at, ':terminal': TERMINAL_RANK },
+    });
+  }
+
+  async listWaiting(after?: string): Promise<WaitingJob[]> {
+    const shards = await Promise.all(
+      shardKeys(SHARD_PREFIXES.waiting, this.shards).map((key) =>
+        this.queryAll({
+          IndexName: JOBS_TABLE_SCHEMA.waiting.indexName,
+          KeyConditionExpression: `waitShard = :shard${after ? ' AND waitingSince > :after' : ''}`,
+          ProjectionExpression: 'id, #owner, waitingSince',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':shard': key, ...(after ? { ':after': after } : {}) },
+        }),
+      ),
+    );
+    return shards
+      .flat()
+      .map((item) => ({
+        id: item.id as string,
+        owner: item.owner as string,
+        waitingSince: item.waitingSince as string,
+      }))
+      .sort((a, b) => compareText(a.waitingSince, b.waitingSince));
+  }
+
+  /** Every item a query matches (page after page), or the first `limit`. */
+  private async queryAll(input: Omit<QueryInput, 'TableName' | 'Limit' | 'ExclusiveStartKey'>, limit = Infinity) {
+    const items: Item[] = [];
     let start: Record<string, unknown> | undefined;
     do {
       const page = await this.documents.send(
         new QueryCommand({
           TableName: this.tableName,
-          IndexName: JOBS_TABLE_SCHEMA.unfinished.indexName,
-          KeyConditionExpression: 'activeShard = :active AND checkAt < :before',
-          ProjectionExpression: 'id, #owner',
-          ExpressionAttributeNames: { '#owner': 'owner' },
-          ExpressionAttributeValues: { ':active': 'active', ':before': before },
-          Limit: limit - quiet.length,
+          ...input,
+          ...(Number.isFinite(limit) ? { Limit: limit - items.length } : {}),
           ExclusiveStartKey: start,
         }),
       );
-      for (const item of page.Items ?? []) quiet.push({ id: item.id as string, owner: item.owner as string });
+      items.push(...(page.Items ?? []));
       start = page.LastEvaluatedKey;
-    } while (start && quiet.length < limit);
-    return quiet;
+    } while (start && items.length < limit);
+    return items;
   }
 
   async markExamined(id: string, at: string): Promise<void> {
@@ -258,9 +346,8 @@ export class DynamoJobRepository implements JobRepository {
     const terminal = isTerminal(patch.status);
     const job = await this.update({
       Key: { id },
-      UpdateExpression: terminal
-        ? `SET ${sets.join(', ')} ${REMOVE_WHEN_TERMINAL}`
-        : `SET ${sets.join(', ')}, checkAt = :updatedAt`,
+      // A non-terminal step leaves `checkAt` alone: moving an index's sort key costs that index two writes.
+      UpdateExpression: terminal ? `SET ${sets.join(', ')} ${REMOVE_WHEN_TERMINAL}` : `SET ${sets.join(', ')}`,
       ConditionExpression: `attribute_exists(id) AND ${isNewer} AND ${samePrediction} AND ${notOlder}`,
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
@@ -346,3 +433,6 @@ export class DynamoJobRepository implements JobRepository {
 }
 
 type UpdateInput = ConstructorParameters<typeof UpdateCommand>[0];
+type QueryInput = ConstructorParameters<typeof QueryCommand>[0];
+
+const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

@@ -20,6 +20,8 @@ export interface JobView {
   createdAt: string;
   updatedAt: string;
   startedAt: string | null;
+  /** While the job waits for capacity at Replicate (its create rate): since when; null otherwise. */
+  waitingSince: string | null;
   completedAt: string | null;
 }
 
@@ -49,6 +51,7 @@ export function toJobView(job: Job, urls: string[]): JobView {
     createdAt: job.createdAt,
     updatedAt: job.updatedAt,
     startedAt: job.startedAt ?? null,
+    waitingSince: job.waitingSince ?? null,
     completedAt: job.completedAt ?? null,
   };
 }
@@ -78,6 +81,7 @@ export function jobViewSchema() {
     createdAt: z.string(),
     updatedAt: z.string(),
     startedAt: nullableString,
+    waitingSince: nullableString,
     completedAt: nullableString,
   });
 }

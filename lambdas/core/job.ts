@@ -84,6 +84,12 @@ export interface Job extends JobSpec {
    * its webhook names the job (or the reconciler gives up on it) the job cannot be canceled.
    */
   submissionUnknown?: boolean;
+  /** Where Replicate sends the prediction's webhooks: fixed at submit, so a job created later uses the same. */
+  webhookUrl?: string;
+  /** Set while the job waits for capacity at Replicate (core/admission.ts): since when. */
+  waitingSince?: string;
+  /** When the admitter took the job out of the waiting line to create its prediction. */
+  admittedAt?: string;
   createdAt: string;
   updatedAt: string;
   startedAt?: string;

@@ -56,3 +56,21 @@ export const RECONCILE_RUN_BUDGET_MS = 40_000;
 export const SHARE_POLL_MS = 50;
 /** How long a callback may still run after its batch's deadline aborted it (its failure path: a log, a retry). */
 export const DEADLINE_GRACE_MS = 2_000;
+
+/**
+ * Admission (core/admission.ts). Every instance reads the admission state at most this often: a submit reads
+ * a cached copy, and the admitter, after clearing the backlog, waits this long (and a margin) before it looks
+ * for waiting jobs one last time, so a job queued on a stale copy is never left without an admitter.
+ */
+export const ADMISSION_STATE_CACHE_MS = 1_000;
+/** The admitter runs this long per invocation (its timeout is 90 s), then hands over to a fresh one. */
+export const ADMIT_RUN_BUDGET_MS = 60_000;
+/** The admitter reads the waiting line for new arrivals this often: a new owner's job is seen within it. */
+export const ADMIT_REFRESH_MS = 500;
+/** Creates the admitter has in flight at once (Replicate answers a create in about 0.1–0.5 s). */
+export const ADMIT_CONCURRENCY = 16;
+/**
+ * New arrivals are read from this long before the newest waiting job seen: instances' clocks differ a little,
+ * so a job may begin to wait "before" one already seen. Jobs read twice are kept once.
+ */
+export const ADMIT_CLOCK_SKEW_MS = 5_000;

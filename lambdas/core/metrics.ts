@@ -18,6 +18,12 @@ export const METRIC = {
   /** A webhook refused because the signing secret setting is unset or malformed (the operator's to fix). */
   webhookSecretInvalid: 'WebhookSecretInvalid',
   reconciled: 'Reconciled',
+  /** Jobs waiting for capacity at Replicate, counted by the reconciler each run (read its Maximum). */
+  admissionBacklog: 'AdmissionBacklog',
+  /** How long the oldest waiting job has waited, in milliseconds, from the same count. */
+  admissionOldestWait: 'AdmissionOldestWait',
+  /** Creates Replicate answered 429 (the job went back to wait). */
+  admissionThrottled: 'AdmissionThrottled',
 } as const;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 

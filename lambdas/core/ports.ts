@@ -4,6 +4,7 @@
  * the deployment defaults (contract/).
  */
 import type { Readable } from 'node:stream';
+import type { AdmissionState, WaitingJob } from './admission';
 import type { OwnerCallbackState } from './callback-fairness';
 import type { CallbackDelivery, Job, JobError, JobStatus, StoredOutput, WebhookEvent } from './job';
 import type { QuotaDecision } from './owner-limits';
@@ -76,6 +77,15 @@ export interface JobRepository {
   markExamined(id: string, at: string): Promise<void>;
   /** Applies a transition if it still raises the job's rank and the job is not terminal. */
   advance(id: string, patch: JobPatch, result?: JobResult): Promise<WriteOutcome>;
+  /**
+   * Puts a job that has no prediction yet in the waiting line for capacity (or back in it, keeping its place,
+   * after Replicate throttled its create); false when it has a prediction or ended meanwhile.
+   */
+  markWaiting(id: string, waitingSince: string): Promise<boolean>;
+  /** Takes a waiting job out of the line to create its prediction now; undefined if it no longer waits. */
+  claimWaiting(id: string, at: string): Promise<Job | undefined>;
+  /** Every job waiting for capacity (or those that began to wait after `after`), oldest first. */
+  listWaiting(after?: string): Promise<WaitingJob[]>;
   /** Appends one callback delivery attempt to the job's delivery log (kept to its last entries). */
   recordCallbackDelivery(id: string, delivery: CallbackDelivery): Promise<void>;
   /**
@@ -191,6 +201,37 @@ export interface OwnerQuota {
   /** Counts a submission Replicate refused against the owner's per-minute refusal limit. */
   recordRefusal(owner: string, now: Date): Promise<void>;
 }
+
+/**
+ * The shared pace of prediction creates at Replicate (core/admission.ts), and the admission state every
+ * instance reads before creating at once.
+ */
+export interface Admission {
+  /** The least time between two creates at the pace (a window's length over its capacity). */
+  readonly spacingMs: number;
+  /** The shared state, read at most about a second ago (every submit reads it: a cache, not a hot key). */
+  state(now: Date): Promise<AdmissionState>;
+  /**
+   * Takes one create from the current window: granted with the instant (epoch ms) its slot starts
+   * (core/admission.ts `slotStart`); else how long until the next window opens.
+   */
+  tryTake(now: Date): Promise<{ granted: true; slotAt: number } | { granted: false; retryInMs: number }>;
+  /** Notes that jobs wait; true when this call started the backlog (the caller then wakes the admitter). */
+  startBacklog(now: Date): Promise<boolean>;
+  /** No job waits any more: submits may create at once again. */
+  clearBacklog(): Promise<void>;
+  /** No create before `until` (Replicate's Retry-After); an earlier pause never shortens a later one. */
+  pause(until: Date): Promise<void>;
+  /** The admitter's lease, so one admitter runs at a time; false while another holds it. */
+  lease(holder: string, now: Date, until: Date): Promise<boolean>;
+  releaseLease(holder: string): Promise<void>;
+}
+
+/** Wakes the admitter: jobs wait (a backlog began, an admitter ran out of time, the reconciler found some). */
+export interface AdmissionKick {
+  reason: 'backlog' | 'continue' | 'reconciler';
+}
+export type AdmissionKicks = Queue<AdmissionKick>;
 
 /** Webhook ids seen recently: a replayed delivery is acknowledged and ignored. */
 export interface WebhookReceipts {

@@ -5,6 +5,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoAdmission } from '../adapters/dynamo-admission';
 import { DynamoCallbackOwners } from '../adapters/dynamo-callback-owners';
 import { DynamoJobRepository } from '../adapters/dynamo-job-repository';
 import { DynamoOwnerQuota } from '../adapters/dynamo-owner-quota';
@@ -15,6 +16,7 @@ import { withLoggedTransitions } from '../adapters/logged-job-repository';
 import { ReplicateHttpGateway } from '../adapters/replicate-gateway';
 import { S3ObjectStore } from '../adapters/s3-object-store';
 import { SqsQueue } from '../adapters/sqs-queue';
+import { paceOf } from '../core/admission';
 import type { Log } from '../core/log';
 import type { Metrics } from '../core/metrics';
 import type { Secrets } from '../core/ports';
@@ -45,7 +47,12 @@ export function createDependencies(options: {
   const allowlist = allowlistFor(settings);
   const blockPrivateAddresses = !settings.network.allowPrivateAddresses;
   return {
-    jobs: withLoggedTransitions(new DynamoJobRepository(clients.dynamo, settings.tableName), options.log),
+    jobs: withLoggedTransitions(
+      new DynamoJobRepository(clients.dynamo, settings.tableName, settings.indexShards),
+      options.log,
+    ),
+    admission: new DynamoAdmission(clients.dynamo, settings.tableName, paceOf(settings.replicateCreatesPerMinute)),
+    admissionKicks: new SqsQueue(clients.sqs, settings.admissionQueueUrl),
     quota: new DynamoOwnerQuota(clients.dynamo, settings.tableName, settings.limitsOf),
     receipts: new DynamoWebhookReceipts(clients.dynamo, settings.tableName),
     objects: new S3ObjectStore(clients.s3, settings.bucketName),

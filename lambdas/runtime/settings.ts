@@ -18,7 +18,12 @@ export interface RuntimeSettings extends HandlerSettings {
   queueUrl: string;
   callbackQueueUrl: string;
   callbackDeadLetterQueueUrl: string;
+  admissionQueueUrl: string;
   replicateBaseUrl: string;
+  /** The account's create rate at Replicate, shared by every instance (core/admission.ts). */
+  replicateCreatesPerMinute: number;
+  /** Keys each sparse index spreads its jobs over (contract/table.ts). */
+  indexShards: number;
   outputHosts: string[];
   maxOutputBytes: number;
   downloadTimeoutMs: number;
@@ -67,6 +72,9 @@ export function readSettings(env: Env): RuntimeSettings {
     queueUrl: required(env, ENV.queueUrl),
     callbackQueueUrl: required(env, ENV.callbackQueueUrl),
     callbackDeadLetterQueueUrl: required(env, ENV.callbackDeadLetterQueueUrl),
+    admissionQueueUrl: required(env, ENV.admissionQueueUrl),
+    replicateCreatesPerMinute: positiveNumber(env, ENV.replicateCreatesPerMinute, DEFAULTS.replicateCreatesPerMinute),
+    indexShards: Math.floor(positiveNumber(env, ENV.indexShards, DEFAULTS.indexShards)),
     callbacks: {
       httpsOnly: !allowPlainHttp,
       retryBaseSeconds: positiveNumber(env, ENV.callbackRetryBaseSeconds, DEFAULTS.callbackRetryBaseSeconds),

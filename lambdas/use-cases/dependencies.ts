@@ -8,6 +8,8 @@ import type { Log } from '../core/log';
 import type { Metrics } from '../core/metrics';
 import type { OutputLimits } from '../core/output-limits';
 import type {
+  Admission,
+  AdmissionKicks,
   CallbackEndpoint,
   CallbackOwners,
   CallbackQueue,
@@ -53,6 +55,8 @@ export interface HandlerSettings {
 export interface Dependencies {
   jobs: JobRepository;
   quota: OwnerQuota;
+  admission: Admission;
+  admissionKicks: AdmissionKicks;
   receipts: WebhookReceipts;
   objects: ObjectStore;
   queue: JobQueue;

@@ -1,3 +1,4 @@
+import { backlogOf } from '../core/admission';
 import { ReplicateFailure } from '../core/errors';
 import { takeFairly } from '../core/fair-share';
 import { isTerminal, type Job, STATUS_RANK } from '../core/job';
@@ -36,6 +37,7 @@ export interface ReconcileReport {
  */
 export async function reconcile(deps: Dependencies): Promise<ReconcileReport> {
   const now = deps.clock();
+  await watchAdmission(deps, now);
   const quietSince = new Date(now.getTime() - deps.settings.reconcileAfterSeconds * 1000).toISOString();
   const batch = deps.settings.reconcileBatchSize;
   const quiet = await deps.jobs.listQuiet(quietSince, batch * RECONCILE_CANDIDATES_PER_JOB);
@@ -83,8 +85,12 @@ async function reconcileJob(deps: Dependencies, job: Job, now: Date, report: Rec
     }
     return !ended;
   }
+  // A job waiting for capacity is the admitter's: only its timeout applies here.
+  if (job.waitingSince) return true;
   if (!job.predictionId) {
-    if (ageSeconds < SUBMIT_GRACE_SECONDS) return true;
+    // Measured from when the create was attempted: a job may have waited long before it.
+    const attemptedAt = Date.parse(job.admittedAt ?? job.createdAt);
+    if ((now.getTime() - attemptedAt) / 1000 < SUBMIT_GRACE_SECONDS) return true;
     const message = 'The submission did not complete; retry with the same Idempotency-Key';
     const ended = await end(
       deps,
@@ -114,6 +120,18 @@ async function reconcileJob(deps: Dependencies, job: Job, now: Date, report: Rec
     status: prediction.status,
   });
   return true;
+}
+
+/**
+ * The waiting line's figures for the dashboard (its backlog, its oldest wait: the alarm reads these), and a
+ * kick for the admitter whenever jobs wait: a lost kick or a crashed admitter costs at most one interval.
+ */
+async function watchAdmission(deps: Dependencies, now: Date): Promise<void> {
+  const waiting = await deps.jobs.listWaiting();
+  const backlog = backlogOf(waiting, now);
+  deps.metrics.count(METRIC.admissionBacklog, backlog.waiting);
+  deps.metrics.milliseconds(METRIC.admissionOldestWait, backlog.oldestWaitSeconds * 1000);
+  if (backlog.waiting > 0) await deps.admissionKicks.send({ reason: 'reconciler' });
 }
 
 async function end(

@@ -1,12 +1,13 @@
-import { Conflict, InvalidRequest, LimitExceeded, ReplicateFailure, type RequestRefused } from '../core/errors';
+import { setTimeout } from 'node:timers/promises';
+import { isPaused } from '../core/admission';
+import { Conflict, InvalidRequest, LimitExceeded } from '../core/errors';
 import { hashJson, IDEMPOTENCY_KEY, idempotentJobId, newJobId } from '../core/ids';
 import type { Job, JobSpec } from '../core/job';
 import type { JobView } from '../core/job-view';
-import { METRIC } from '../core/metrics';
 import type { Dependencies } from './dependencies';
-import { endJob } from './end-job';
 import { presentJob } from './present-job';
-import { replicateRefusal } from './replicate-refusal';
+import { isThrottled, settleFailedCreate, startPrediction } from './start-prediction';
+import { waitAfterThrottle, wakeAdmitter } from './wait-for-capacity';
 
 export interface SubmitJobCommand {
   owner: string;
@@ -18,11 +19,13 @@ export interface SubmitJobCommand {
 }
 
 /**
- * Submits a job: validate → record the job (conditional put) → create the prediction → record its id.
+ * Submits a job: validate → take a slot of the owner's limits → record the job → create the prediction now if
+ * Replicate's create rate allows, else leave the job waiting for the admitter (202 all the same).
  *
- *   client ─► put job (queued) ─► predictions.create(webhook=…?job=id) ─► set predictionId ─► the job
- *              │ exists: same spec → that job;      │ refused → job failed, InvalidRequest
- *              │         other spec → Conflict      │ no answer / 5xx → job left queued, Unavailable
+ *   client ─► put job ─► capacity now? ─► predictions.create(webhook=…?job=id) ─► set predictionId ─► the job
+ *              │ exists: same spec → that job;  │ no: job waits     │ 429 → job waits (Retry-After honoured)
+ *              │         other spec → Conflict  │   (waitingSince)  │ refused → job failed, InvalidRequest
+ *                                                                   │ no answer / 5xx → job left queued, Unavailable
  */
 export async function submitJob(deps: Dependencies, command: SubmitJobCommand): Promise<JobView> {
   const { owner, spec, idempotencyKey } = command;
@@ -30,7 +33,8 @@ export async function submitJob(deps: Dependencies, command: SubmitJobCommand): 
     throw new InvalidRequest('invalid_idempotency_key', 'Idempotency-Key must be 1–255 printable ASCII characters');
   }
   const now = deps.clock();
-  const job = newJob(owner, spec, idempotencyKey, now.toISOString());
+  const webhookBase = deps.settings.publicUrl ?? command.apiBaseUrl;
+  const job = newJob(owner, spec, idempotencyKey, now.toISOString(), webhookBase);
   if (idempotencyKey) {
     // A retry of a request already accepted answers from the record, before it could be refused for quota.
     const existing = await deps.jobs.get(job.id);
@@ -52,29 +56,52 @@ export async function submitJob(deps: Dependencies, command: SubmitJobCommand): 
       quota.retryAfterSeconds,
     );
   }
+  // Jobs already waiting (or a pause Replicate asked for) go first: this one queues behind them.
+  const state = await deps.admission.state(now);
+  if (state.backlogSince || isPaused(state, now)) job.waitingSince = job.createdAt;
   const outcome = await deps.jobs.create(job);
   if (!outcome.created) {
     await deps.quota.release(owner, { refundDaily: true, now });
     return replay(deps, outcome.existing, job);
   }
-
-  const webhook = `${deps.settings.publicUrl ?? command.apiBaseUrl}/webhooks/replicate?job=${job.id}`;
-  let predictionId: string;
-  try {
-    ({ id: predictionId } = await deps.replicate.createPrediction({ ...spec, webhook }));
-  } catch (error) {
-    throw await failSubmission(deps, job, error);
+  if (job.waitingSince) return waiting(deps, job, now);
+  const token = await deps.admission.tryTake(now);
+  if (!token.granted) {
+    // The account's create rate is spent for this window: wait for the admitter like the jobs behind it.
+    job.waitingSince = job.createdAt;
+    if (await deps.jobs.markWaiting(job.id, job.waitingSince)) return waiting(deps, job, now);
+    return presentJob(deps, (await deps.jobs.get(job.id)) ?? job);
   }
-  const recorded = (await deps.jobs.recordPrediction(job.id, predictionId)) ?? { ...job, predictionId };
-  deps.metrics.count(METRIC.jobsSubmitted);
-  deps.log.info('job submitted', { jobId: job.id, predictionId, owner, model: job.model });
-  if (recorded.status === 'canceled') await cancelOrphan(deps, job.id, predictionId);
-  return presentJob(deps, recorded);
+  // The first create of a window goes at once; later ones keep their place in it (at most one window away).
+  const untilSlot = token.slotAt - deps.clock().getTime();
+  if (untilSlot > 0) await setTimeout(untilSlot);
+
+  try {
+    return presentJob(deps, await startPrediction(deps, job));
+  } catch (error) {
+    if (!isThrottled(error)) throw await settleFailedCreate(deps, job, error, { notify: false });
+    await waitAfterThrottle(deps, job.id, job.createdAt, error.retryAfterSeconds);
+    return presentJob(deps, (await deps.jobs.get(job.id)) ?? job);
+  }
 }
 
-function newJob(owner: string, spec: JobSpec, idempotencyKey: string | undefined, now: string): Job {
+/** A job accepted to wait for capacity: the admitter creates its prediction when the rate allows. */
+async function waiting(deps: Dependencies, job: Job, now: Date): Promise<JobView> {
+  await wakeAdmitter(deps, now);
+  deps.log.info('job waits for capacity', { jobId: job.id, owner: job.owner, model: job.model });
+  return presentJob(deps, job);
+}
+
+function newJob(
+  owner: string,
+  spec: JobSpec,
+  idempotencyKey: string | undefined,
+  now: string,
+  webhookBase: string,
+): Job {
+  const id = idempotencyKey ? idempotentJobId(owner, idempotencyKey) : newJobId();
   return {
-    id: idempotencyKey ? idempotentJobId(owner, idempotencyKey) : newJobId(),
+    id,
     owner,
     status: 'queued',
     rank: 0,
@@ -83,6 +110,7 @@ function newJob(owner: string, spec: JobSpec, idempotencyKey: string | undefined
     error: null,
     requestHash: hashJson(spec),
     idempotencyKey,
+    webhookUrl: `${webhookBase}/webhooks/replicate?job=${id}`,
     createdAt: now,
     updatedAt: now,
   };
@@ -94,49 +122,4 @@ async function replay(deps: Dependencies, existing: Job, attempted: Job): Promis
     throw new Conflict('idempotency_key_reused', 'This Idempotency-Key was already used with a different request');
   }
   return presentJob(deps, existing);
-}
-
-/**
- * Replicate did not take the submission. What is left depends on what its answer proves:
- *  - refused (422 its input, 404 its model): no prediction. The job fails, the slot is given back but the
- *    day's count is not, and the refusal counts against the owner's per-minute refusal limit: a key cannot
- *    spend the shared token's rate limit on requests Replicate refuses.
- *  - throttled (429) or our token refused: no prediction, not the client's doing. The job fails retryable
- *    (an Idempotency-Key retry submits again) and the day's count is given back too.
- *  - a 5xx, a timeout, no connection: the prediction may exist and run. The job is left `queued` and keeps
- *    its slot: if the prediction exists its webhooks name the job and it goes on; if not, the reconciler
- *    fails it `submit_failed` (retryable) once SUBMIT_GRACE_SECONDS have passed with no word from Replicate.
- * The client gets the error now, so no callback is queued for a job ended here.
- */
-async function failSubmission(deps: Dependencies, job: Job, error: unknown): Promise<RequestRefused> {
-  const failure =
-    error instanceof ReplicateFailure ? error : new ReplicateFailure('unavailable', 'Replicate could not be reached');
-  if (!(error instanceof ReplicateFailure)) deps.log.error('creating the prediction failed', { jobId: job.id, error });
-  deps.log.warn('replicate refused the submission', { jobId: job.id, kind: failure.kind, status: failure.status });
-  // The job id is in the details: the job can be read (and its Idempotency-Key retried).
-  const details = { jobId: job.id, ...(failure.detail === undefined ? {} : { replicate: failure.detail }) };
-  if (failure.kind === 'unavailable') {
-    await deps.jobs.markSubmissionUnknown(job.id);
-    return replicateRefusal(failure, { ...details, outcome: 'unknown' });
-  }
-
-  const refused = failure.kind === 'rejected' || failure.kind === 'not_found';
-  await endJob(
-    deps,
-    job,
-    { status: 'failed', error: { code: 'submit_failed', message: failure.message } },
-    { unsubmittedOnly: true, retryableSubmission: !refused, refundDaily: !refused, notify: false },
-  );
-  if (!refused) return replicateRefusal(failure, details);
-  await deps.quota.recordRefusal(job.owner, deps.clock());
-  return new InvalidRequest('replicate_rejected_input', failure.message, details);
-}
-
-/** The job was canceled while its prediction was being created: cancel the prediction too, so it costs nothing. */
-async function cancelOrphan(deps: Dependencies, jobId: string, predictionId: string): Promise<void> {
-  try {
-    await deps.replicate.cancelPrediction(predictionId);
-  } catch (error) {
-    deps.log.warn('could not cancel the prediction of a job canceled during submit', { jobId, predictionId, error });
-  }
 }

@@ -30,6 +30,11 @@ export interface SimulatorOptions {
   webhookSecret: string;
   /** Default time between status changes. @default 25 */
   stepMs?: number;
+  /**
+   * Creates accepted in any one second (a sliding window), as Replicate limits an account's creates; above it a
+   * create is answered 429 with `Retry-After: 1`. @default no limit
+   */
+  createsPerSecond?: number;
 }
 
 export interface ReplicateSimulator {
@@ -40,6 +45,8 @@ export interface ReplicateSimulator {
   deliveries: WebhookDelivery[];
   /** Requests served per file path: how often each output was downloaded. */
   downloads: Map<string, number>;
+  /** Creates answered 429 because of `createsPerSecond`. */
+  throttled: { count: number };
   /** The bytes the simulator serves at a file URL (to compare with stored copies). */
   fileBytes(url: string): Buffer;
   /** Sends a webhook for a prediction now, signed, with the prediction as it currently stands. */
@@ -52,6 +59,7 @@ export async function startReplicateSimulator(options: SimulatorOptions): Promis
   const predictions = new Map<string, SimulatedPrediction>();
   const scenarios = new Map<string, Scenario>();
   const downloads = new Map<string, number>();
+  const throttled = { count: 0 };
   const timers = new Set<NodeJS.Timeout>();
   const sender = new WebhookSender(options.webhookSecret, predictions);
   let url = '';
@@ -75,6 +83,8 @@ export async function startReplicateSimulator(options: SimulatorOptions): Promis
     sender,
     webhookSecret: options.webhookSecret,
     apiBaseUrl: () => `${url}/v1`,
+    createsPerSecond: options.createsPerSecond,
+    throttled,
   });
 
   const files = { scenarioOf: (id: string) => scenarios.get(id), downloads };
@@ -98,6 +108,7 @@ export async function startReplicateSimulator(options: SimulatorOptions): Promis
     url,
     apiBaseUrl: `${url}/v1`,
     predictions,
+    throttled,
     deliveries: sender.deliveries,
     downloads,
     fileBytes(fileUrl) {

@@ -21,6 +21,10 @@ export interface PredictionsApiContext extends LifecycleContext {
   webhookSecret: string;
   /** Base URL of the API (`…/v1`), known once the server listens. */
   apiBaseUrl(): string;
+  /** Creates allowed in any one second, as Replicate limits an account; more are answered 429. Unset: no limit. */
+  createsPerSecond?: number;
+  /** Creates answered 429 for the rate so far. */
+  throttled: { count: number };
 }
 
 interface CreateRequest {
@@ -43,6 +47,8 @@ const REFUSED_INPUT = 'Input validation failed';
 export class PredictionsApi {
   /** Reads of each prediction so far, for the scenario's `getFailures`. */
   private readonly reads = new Map<string, number>();
+  /** When the creates of the last second were accepted (the rate limit's sliding window). */
+  private recentCreates: number[] = [];
 
   constructor(private readonly simulator: PredictionsApiContext) {}
 
@@ -78,6 +84,15 @@ export class PredictionsApi {
     if ('problem' in read) return json(res, 422, { title: REFUSED_INPUT, detail: read.problem });
     const { scenario } = read;
     if (scenario.rateLimit) return json(res, 429, { detail: 'Request was throttled.' }, { 'retry-after': '7' });
+    if (!this.withinRate()) {
+      this.simulator.throttled.count++;
+      return json(
+        res,
+        429,
+        { detail: 'Request was throttled. Expected available in 1 second.' },
+        { 'retry-after': '1' },
+      );
+    }
     if (scenario.reject !== undefined) return json(res, 422, { title: REFUSED_INPUT, detail: scenario.reject });
     if (scenario.createFails === 'before_creating') return json(res, 503, { detail: 'Service unavailable' });
 
@@ -93,6 +108,17 @@ export class PredictionsApi {
     runPrediction(prediction, scenario, this.simulator);
     if (scenario.createFails === 'after_creating') return json(res, 503, { detail: 'Service unavailable' });
     return json(res, 201, prediction);
+  }
+
+  /** A sliding one-second window of accepted creates, at most `createsPerSecond` in it. */
+  private withinRate(): boolean {
+    const limit = this.simulator.createsPerSecond;
+    if (limit === undefined) return true;
+    const now = Date.now();
+    this.recentCreates = this.recentCreates.filter((at) => at > now - 1000);
+    if (this.recentCreates.length >= limit) return false;
+    this.recentCreates.push(now);
+    return true;
   }
 
   private read(prediction: SimulatedPrediction, res: ServerResponse) {

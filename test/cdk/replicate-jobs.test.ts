@@ -17,9 +17,9 @@ function synth(props?: ReplicateJobsProps, bundle = false): Template {
 describe('ReplicateJobs template', () => {
   const template = synth();
 
-  it('has the six functions on Node.js 24, arm64, traced, with JSON logs and retention', () => {
+  it('has the seven functions on Node.js 24, arm64, traced, with JSON logs and retention', () => {
     const functions = template.findResources('AWS::Lambda::Function');
-    expect(Object.keys(functions)).toHaveLength(6);
+    expect(Object.keys(functions)).toHaveLength(7);
     for (const fn of Object.values(functions)) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -28,7 +28,7 @@ describe('ReplicateJobs template', () => {
         LoggingConfig: { LogFormat: 'JSON' },
       });
     }
-    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 7);
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 8);
     template.hasResourceProperties('AWS::Lambda::Function', {
       Handler: 'index.handler',
       Timeout: 300,
@@ -291,13 +291,49 @@ describe('ReplicateJobs template', () => {
     });
   });
 
+  it('wakes the admitter from its own queue, paces it by the account rate, and keeps the waiting line in a sparse index', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: Match.stringLikeRegexp('AdmitterFunction') },
+      EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('AdmissionQueue'), 'Arn'] },
+      ScalingConfig: { MaximumConcurrency: 2 },
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      VisibilityTimeout: 120,
+      RedrivePolicy: Match.objectLike({ maxReceiveCount: 3 }),
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Timeout: 90,
+      Environment: { Variables: Match.objectLike({ REPLICATE_CREATES_PER_MINUTE: '600', INDEX_SHARDS: '32' }) },
+    });
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      GlobalSecondaryIndexes: Match.arrayWith([
+        Match.objectLike({
+          IndexName: 'waiting',
+          KeySchema: [
+            { AttributeName: 'waitShard', KeyType: 'HASH' },
+            { AttributeName: 'waitingSince', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['owner'] },
+        }),
+      ]),
+    });
+    synth({ replicateCreatesPerMinute: 3000, indexShards: 64 }).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ REPLICATE_CREATES_PER_MINUTE: '3000', INDEX_SHARDS: '64' }) },
+    });
+    expect(() => synth({ indexShards: 101 })).toThrow(/indexShards must be an integer from 1 to 100, got 101/);
+    expect(() => synth({ replicateCreatesPerMinute: 0 })).toThrow(
+      /replicateCreatesPerMinute must be a positive integer/,
+    );
+  });
+
   it('alarms to an SNS topic on DLQ, backlog, function errors and throttles, API 5xx, webhook rejections and timeouts', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
     const described = (text: string) => alarms.filter((alarm) => alarm.Properties.AlarmDescription.includes(text));
     expect(described('dead-letter queue')).toHaveLength(1);
     expect(described('waiting too long')).toHaveLength(1);
-    expect(described('failed 5 or more times')).toHaveLength(6);
-    expect(described('was throttled')).toHaveLength(6);
+    expect(described('failed 5 or more times')).toHaveLength(7);
+    expect(described('was throttled')).toHaveLength(7);
+    expect(described('wait too long for capacity')).toHaveLength(1);
     expect(described('client callback could not be delivered')).toHaveLength(1);
     expect(described('API requests answered 5xx')).toHaveLength(1);
     expect(described('signature verification')).toHaveLength(1);
@@ -512,6 +548,7 @@ describe('ReplicateJobs template', () => {
     const bundled = synth(undefined, true);
     const code = Object.values(bundled.findResources('AWS::Lambda::Function')).map((fn) => fn.Properties.Code.S3Key);
     expect(code.every((key) => typeof key === 'string' && key.endsWith('.zip'))).toBe(true);
-    expect(new Set(code).size).toBe(4); // the three API functions share one bundle; consumer, reconciler and callbacks have their own
+    // The three API functions share one bundle; consumer, reconciler, callbacks and admitter have their own.
+    expect(new Set(code).size).toBe(5);
   });
 });

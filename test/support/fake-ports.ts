@@ -6,6 +6,7 @@
  */
 
 import { Readable } from 'node:stream';
+import { type AdmissionState, slotStart, type WaitingJob } from '../../lambdas/core/admission';
 import { NO_CALLBACK_STATE, type OwnerCallbackState } from '../../lambdas/core/callback-fairness';
 import { OutputFailure } from '../../lambdas/core/errors';
 import { HostAllowlist, REPLICATE_OUTPUT_HOSTS } from '../../lambdas/core/host-allowlist';
@@ -29,6 +30,8 @@ import {
   secondsUntilNextMinute,
 } from '../../lambdas/core/owner-limits';
 import type {
+  Admission,
+  AdmissionKick,
   CallbackEndpoint,
   CallbackMessage,
   CallbackOwners,
@@ -127,6 +130,7 @@ export class FakeJobRepository implements JobRepository {
     if (options.unsubmittedOnly && row.job.predictionId) return { applied: false };
     const { status, error, updatedAt } = ending;
     Object.assign(row.job, { status, rank: TERMINAL_RANK, error, updatedAt, completedAt: updatedAt });
+    delete row.job.waitingSince;
     row.submitRetryable = options.retryableSubmission ?? false;
     endTransfer(row);
     return { applied: true, job: copy(row.job) };
@@ -181,8 +185,31 @@ export class FakeJobRepository implements JobRepository {
       else job.output = result.output ?? null;
     }
     if (isTerminal(patch.status)) endTransfer(row);
-    else row.checkAt = patch.updatedAt;
     return { applied: true, job: copy(job) };
+  }
+
+  async markWaiting(id: string, waitingSince: string): Promise<boolean> {
+    const row = this.rows.get(id);
+    if (!row || row.job.rank >= TERMINAL_RANK || row.job.predictionId) return false;
+    row.job.waitingSince = waitingSince;
+    return true;
+  }
+
+  async claimWaiting(id: string, at: string): Promise<Job | undefined> {
+    const row = this.rows.get(id);
+    if (!row?.job.waitingSince || row.job.rank >= TERMINAL_RANK || row.job.predictionId) return undefined;
+    delete row.job.waitingSince;
+    row.job.admittedAt = at;
+    return copy(row.job);
+  }
+
+  /** The sparse `waiting` index, oldest first. */
+  async listWaiting(after?: string): Promise<WaitingJob[]> {
+    return [...this.rows.values()]
+      .map((row) => row.job)
+      .filter((job) => job.waitingSince !== undefined && (after === undefined || job.waitingSince > after))
+      .map((job) => ({ id: job.id, owner: job.owner, waitingSince: job.waitingSince! }))
+      .sort((a, b) => (a.waitingSince < b.waitingSince ? -1 : a.waitingSince > b.waitingSince ? 1 : 0));
   }
 
   async recordCallbackDelivery(id: string, delivery: CallbackDelivery): Promise<void> {
@@ -336,6 +363,58 @@ export class FakeQueue<Message> implements Queue<Message> {
 
   messages(): Message[] {
     return this.sent.map((each) => each.message);
+  }
+}
+
+/**
+ * Admission with the adapter's semantics and no cache: `capacity` creates per window (windows change when the
+ * fake clock passes `windowMs`), a backlog flag, a pause, and one lease.
+ */
+export class FakeAdmission implements Admission {
+  readonly taken = new Map<number, number>();
+  current: AdmissionState = {};
+  holder?: { holder: string; until: number };
+
+  constructor(
+    public capacity = Infinity,
+    private readonly windowMs = 1000,
+  ) {}
+
+  get spacingMs(): number {
+    return Number.isFinite(this.capacity) && this.capacity > 0 ? this.windowMs / this.capacity : 0;
+  }
+
+  async state(): Promise<AdmissionState> {
+    return { ...this.current };
+  }
+  async tryTake(now: Date): Promise<{ granted: true; slotAt: number } | { granted: false; retryInMs: number }> {
+    const window = Math.floor(now.getTime() / this.windowMs);
+    const taken = this.taken.get(window) ?? 0;
+    if (taken >= this.capacity) return { granted: false, retryInMs: (window + 1) * this.windowMs - now.getTime() };
+    this.taken.set(window, taken + 1);
+    const pace = { windowSeconds: this.windowMs / 1000, capacity: Number.isFinite(this.capacity) ? this.capacity : 1 };
+    return { granted: true, slotAt: Number.isFinite(this.capacity) ? slotStart(pace, window, taken + 1) : 0 };
+  }
+  async startBacklog(now: Date): Promise<boolean> {
+    if (this.current.backlogSince) return false;
+    this.current.backlogSince = now.toISOString();
+    return true;
+  }
+  async clearBacklog(): Promise<void> {
+    delete this.current.backlogSince;
+  }
+  async pause(until: Date): Promise<void> {
+    if (!this.current.pausedUntil || this.current.pausedUntil < until.toISOString()) {
+      this.current.pausedUntil = until.toISOString();
+    }
+  }
+  async lease(holder: string, now: Date, until: Date): Promise<boolean> {
+    if (this.holder && this.holder.until >= now.getTime() && this.holder.holder !== holder) return false;
+    this.holder = { holder, until: until.getTime() };
+    return true;
+  }
+  async releaseLease(holder: string): Promise<void> {
+    if (this.holder?.holder === holder) this.holder = undefined;
   }
 }
 
@@ -542,6 +621,8 @@ export const TEST_SETTINGS: HandlerSettings = {
 export interface FakeDependencies extends Dependencies {
   jobs: FakeJobRepository;
   quota: FakeOwnerQuota;
+  admission: FakeAdmission;
+  admissionKicks: FakeQueue<AdmissionKick>;
   receipts: FakeWebhookReceipts;
   objects: FakeObjectStore;
   queue: FakeQueue<QueueMessage>;
@@ -562,6 +643,8 @@ export function fakeDependencies(overrides: Partial<FakeDependencies> = {}): Fak
   return {
     jobs: new FakeJobRepository(),
     quota: new FakeOwnerQuota(),
+    admission: new FakeAdmission(),
+    admissionKicks: new FakeQueue(),
     receipts: new FakeWebhookReceipts(),
     objects: new FakeObjectStore(),
     queue: new FakeQueue(),

@@ -66,6 +66,7 @@ describe('job view (the API contract)', () => {
       createdAt: T0,
       updatedAt: T1,
       startedAt: T0,
+      waitingSince: null,
       completedAt: T1,
     });
   });
@@ -90,6 +91,7 @@ describe('job view (the API contract)', () => {
       createdAt: T0,
       updatedAt: T0,
       startedAt: null,
+      waitingSince: null,
       completedAt: null,
     });
   });

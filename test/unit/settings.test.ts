@@ -7,6 +7,7 @@ const required = {
   QUEUE_URL: 'q',
   CALLBACK_QUEUE_URL: 'c',
   CALLBACK_DEAD_LETTER_QUEUE_URL: 'd',
+  ADMISSION_QUEUE_URL: 'a',
 };
 
 /** The network guards come from the template's environment, each from its own variable, both on by default. */

@@ -175,18 +175,60 @@ describe('submitJob', () => {
     });
   });
 
-  it('answers a 429 with LimitExceeded and fails the job so that a retry with its key submits again', async () => {
+  it('accepts a job Replicate throttles: it waits in its place, every instance pauses for Retry-After', async () => {
     const deps = fakeDependencies();
     deps.replicate.next('createPrediction', new ReplicateFailure('rate_limited', 'Slow down', 429, undefined, 7));
-    const error = await refusal(submitJob(deps, command({ idempotencyKey: 'key-1' })));
+    const view = await submitJob(deps, command({ idempotencyKey: 'key-1' }));
 
-    expect(error).toBeInstanceOf(LimitExceeded);
-    expect(error).toMatchObject({ code: 'replicate_rate_limited', retryAfterSeconds: 7 });
-    expect(onlyJob(deps)).toMatchObject({ status: 'failed', error: { code: 'submit_failed' } });
-    expect(deps.quota.of(OWNER)).toMatchObject({ inFlight: 0, accepted: 0, refusals: 0 });
+    expect(view).toMatchObject({ status: 'queued', predictionId: null, error: null, waitingSince: view.createdAt });
+    expect(onlyJob(deps)).toMatchObject({ status: 'queued', waitingSince: view.createdAt });
+    expect(deps.admission.current.pausedUntil).toBe(new Date(Date.parse(view.createdAt) + 7000).toISOString());
+    expect(deps.admission.current.backlogSince).toBeDefined();
+    expect(deps.admissionKicks.messages()).toEqual([{ reason: 'backlog' }]);
+    // It keeps its slot and its place in the day's count: it is accepted, only later.
+    expect(deps.quota.of(OWNER)).toMatchObject({ inFlight: 1, accepted: 1 });
+    // The same key answers the same waiting job.
+    expect(await submitJob(deps, command({ idempotencyKey: 'key-1' }))).toMatchObject({ id: view.id });
+    expect(deps.replicate.callsOf('createPrediction')).toHaveLength(1);
+  });
 
-    const retried = await submitJob(deps, command({ idempotencyKey: 'key-1' }));
-    expect(retried).toMatchObject({ id: onlyJob(deps).id, status: 'queued', predictionId: 'pred_2', error: null });
+  it('creates at once while the rate allows, and queues the job without calling Replicate once it is spent', async () => {
+    const deps = fakeDependencies();
+    deps.admission.capacity = 1;
+    const first = await submitJob(deps, command());
+    const second = await submitJob(deps, command());
+
+    expect(first).toMatchObject({ predictionId: 'pred_1', waitingSince: null });
+    expect(second).toMatchObject({ status: 'queued', predictionId: null, waitingSince: second.createdAt });
+    expect(deps.replicate.callsOf('createPrediction')).toHaveLength(1);
+    expect(deps.admissionKicks.messages()).toEqual([{ reason: 'backlog' }]);
+  });
+
+  it('queues behind waiting jobs (a backlog, a pause) without taking from the rate', async () => {
+    const deps = fakeDependencies();
+    await deps.admission.startBacklog(deps.clock());
+    const behindBacklog = await submitJob(deps, command());
+    deps.admission.current = { pausedUntil: new Date(deps.clock().getTime() + 5000).toISOString() };
+    const behindPause = await submitJob(deps, command());
+
+    expect(behindBacklog.waitingSince).toBe(behindBacklog.createdAt);
+    expect(behindPause.waitingSince).toBe(behindPause.createdAt);
+    expect(deps.replicate.callsOf('createPrediction')).toHaveLength(0);
+    expect(deps.admission.taken.size).toBe(0);
+    // The backlog was known: no kick for it. The pause had none: the job started one.
+    expect(deps.admissionKicks.messages()).toEqual([{ reason: 'backlog' }]);
+  });
+
+  it('cancels a waiting job at once: nothing at Replicate to cancel, and its slot comes back', async () => {
+    const deps = fakeDependencies();
+    deps.admission.capacity = 0;
+    const view = await submitJob(deps, command());
+    const canceled = await cancelJob(deps, OWNER, view.id);
+
+    expect(canceled).toMatchObject({ status: 'canceled', waitingSince: null });
+    expect(deps.replicate.callsOf('cancelPrediction')).toHaveLength(0);
+    expect(await deps.jobs.listWaiting()).toEqual([]);
+    expect(deps.quota.of(OWNER)).toMatchObject({ inFlight: 0 });
   });
 
   it('answers Unavailable when Replicate refuses our token', async () => {

@@ -1,0 +1,128 @@
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand, type UpdateCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { ADMISSION_PREFIX } from '../../contract/table';
+import { type AdmissionState, type Pace, slotStart, windowOf } from '../core/admission';
+import { ADMISSION_STATE_CACHE_MS } from '../core/limits';
+import type { Admission } from '../core/ports';
+
+/**
+ * Admission in the jobs table, under keys no job id can take:
+ *   admission#state          backlogSince, pausedUntil: read by every submit (cached ADMISSION_STATE_CACHE_MS)
+ *   admission#window#<n>     creates taken in window n (one conditional ADD each; expires after an hour)
+ *   admission#lease          the admitter that runs (holder, until)
+ * A window is a new key every `windowSeconds`, so the counters never make one partition hot for long; while a
+ * backlog exists only the admitter takes from them.
+ */
+export class DynamoAdmission implements Admission {
+  private readonly documents: DynamoDBDocumentClient;
+  private cached?: { state: AdmissionState; readAt: number };
+  readonly spacingMs: number;
+
+  constructor(
+    client: DynamoDBClient,
+    private readonly tableName: string,
+    private readonly pace: Pace,
+  ) {
+    this.documents = DynamoDBDocumentClient.from(client);
+    this.spacingMs = (pace.windowSeconds * 1000) / pace.capacity;
+  }
+
+  async state(now: Date): Promise<AdmissionState> {
+    if (this.cached && now.getTime() - this.cached.readAt < ADMISSION_STATE_CACHE_MS) return this.cached.state;
+    const item = (
+      await this.documents.send(new GetCommand({ TableName: this.tableName, Key: STATE_KEY, ConsistentRead: true }))
+    ).Item;
+    const state: AdmissionState = {
+      ...(typeof item?.backlogSince === 'string' ? { backlogSince: item.backlogSince } : {}),
+      ...(typeof item?.pausedUntil === 'string' ? { pausedUntil: item.pausedUntil } : {}),
+    };
+    this.cached = { state, readAt: now.getTime() };
+    return state;
+  }
+
+  async tryTake(now: Date): Promise<{ granted: true; slotAt: number } | { granted: false; retryInMs: number }> {
+    const { window, msUntilNext } = windowOf(this.pace, now);
+    const taken = await this.conditionalUpdate({
+      Key: { id: `${ADMISSION_PREFIX}window#${window}` },
+      UpdateExpression: 'ADD creates :one SET expiresAt = :expiresAt',
+      ConditionExpression: 'attribute_not_exists(creates) OR creates < :capacity',
+      ExpressionAttributeValues: {
+        ':one': 1,
+        ':capacity': this.pace.capacity,
+        ':expiresAt': Math.floor(now.getTime() / 1000) + 3600,
+      },
+      ReturnValues: 'UPDATED_NEW',
+    });
+    if (!taken) return { granted: false, retryInMs: msUntilNext };
+    return { granted: true, slotAt: slotStart(this.pace, window, Number(taken.Attributes?.creates ?? 1)) };
+  }
+
+  async startBacklog(now: Date): Promise<boolean> {
+    const started = await this.applied({
+      Key: STATE_KEY,
+      UpdateExpression: 'SET backlogSince = :now',
+      ConditionExpression: 'attribute_not_exists(backlogSince)',
+      ExpressionAttributeValues: { ':now': now.toISOString() },
+    });
+    this.forget();
+    return started;
+  }
+
+  async clearBacklog(): Promise<void> {
+    await this.documents.send(
+      new UpdateCommand({ TableName: this.tableName, Key: STATE_KEY, UpdateExpression: 'REMOVE backlogSince' }),
+    );
+    this.forget();
+  }
+
+  async pause(until: Date): Promise<void> {
+    await this.conditionalUpdate({
+      Key: STATE_KEY,
+      UpdateExpression: 'SET pausedUntil = :until',
+      ConditionExpression: 'attribute_not_exists(pausedUntil) OR pausedUntil < :until',
+      ExpressionAttributeValues: { ':until': until.toISOString() },
+    });
+    this.forget();
+  }
+
+  async lease(holder: string, now: Date, until: Date): Promise<boolean> {
+    return this.applied({
+      Key: LEASE_KEY,
+      UpdateExpression: 'SET holder = :holder, leaseUntil = :until',
+      ConditionExpression: 'attribute_not_exists(leaseUntil) OR leaseUntil < :now OR holder = :holder',
+      ExpressionAttributeValues: { ':holder': holder, ':until': until.toISOString(), ':now': now.toISOString() },
+    });
+  }
+
+  async releaseLease(holder: string): Promise<void> {
+    await this.conditionalUpdate({
+      Key: LEASE_KEY,
+      UpdateExpression: 'REMOVE holder, leaseUntil',
+      ConditionExpression: 'holder = :holder',
+      ExpressionAttributeValues: { ':holder': holder },
+    });
+  }
+
+  /** This instance's own change: read the state afresh next time. */
+  private forget() {
+    this.cached = undefined;
+  }
+
+  private async applied(input: Omit<UpdateInput, 'TableName'>): Promise<boolean> {
+    return (await this.conditionalUpdate(input)) !== undefined;
+  }
+
+  /** A conditional update: its answer if it was applied, undefined if its condition refused it. */
+  private async conditionalUpdate(input: Omit<UpdateInput, 'TableName'>): Promise<UpdateCommandOutput | undefined> {
+    try {
+      return await this.documents.send(new UpdateCommand({ TableName: this.tableName, ...input }));
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
+  }
+}
+
+type UpdateInput = ConstructorParameters<typeof UpdateCommand>[0];
+const STATE_KEY = { id: `${ADMISSION_PREFIX}state` };
+const LEASE_KEY = { id: `${ADMISSION_PREFIX}lease` };
