@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { type AttributeValue, type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import Replicate from 'replicate';
 import { DEFAULTS } from '../contract/defaults';
@@ -25,12 +26,14 @@ import {
   environmentVariableReferencing,
   stageNameOf,
   tableKeysOf,
+  tableSchemasOf,
 } from './cloud/model-queries';
 import { type CloudAssembly, STACK_NAME, synthesize } from './cloud/synthesize';
 import { consolePage } from './console-page';
 import { EMULATOR_CREDENTIALS, type Emulators, REGION, startEmulators } from './emulators';
 import { functionLogSink } from './function-logs';
-import { type IamProxyOptions, type RequestRecord, startIamProxy } from './iam/iam-proxy';
+import { type IamProxyOptions, type ItemWriteRecord, type RequestRecord, startIamProxy } from './iam/iam-proxy';
+import type { Item } from './iam/index-writes';
 import type { Principal } from './iam/principal';
 import { type LocalFunction, startLocalFunction } from './lambda/local-function';
 import { taskRootFor } from './lambda/task-root';
@@ -86,6 +89,11 @@ export interface LocalStackOptions {
    * change one setting, and see the deployed bundles notice). The cached cloud assembly is not touched.
    */
   editTemplate?: (template: CloudAssembly['template']) => void;
+  /**
+   * Measurements only (it costs two extra reads per written item): the IAM proxy reads every item a function writes
+   * before and after the write and records, in `itemWrites`, the writes it cost the table and each index key.
+   */
+  recordItemWrites?: boolean;
 }
 
 export interface LocalStack {
@@ -102,6 +110,8 @@ export interface LocalStack {
   functions: Map<string, LocalFunction>;
   /** Every AWS request the functions made, as the IAM proxy saw and judged it. */
   awsRequests: RequestRecord[];
+  /** With `recordItemWrites`: every item the functions wrote, and the index entries each write changed. */
+  itemWrites: ItemWriteRecord[];
   /** Each function's role policies as the IAM proxy evaluates them (references resolved), by function name. */
   policies: Map<string, Principal['policies']>;
   /**
@@ -224,6 +234,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         sqsQueueUrlOrigin: emulators.queueUrlOrigin,
         // `message` is a reserved key of Powertools' logger: AWS's wording goes in `detail`.
         onDenied: ({ message, ...denied }) => platformLog.error('access denied', { ...denied, detail: message }),
+        ...(options.recordItemWrites
+          ? { itemWrites: { tables: tableSchemasOf(model), readItem: emulatorItemReader(emulators.clients.dynamo) } }
+          : {}),
       }),
     );
     // Queue URLs name the proxy, so the local tooling's SQS client goes through it too (signature-checked, never
@@ -373,6 +386,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       model,
       functions,
       awsRequests: proxy.records,
+      itemWrites: proxy.itemWrites,
       policies: new Map([...principals.values()].map((principal) => [principal.name, principal.policies])),
       deps,
       metrics,
@@ -401,6 +415,43 @@ function stackResources(
     deadLetterQueueUrl: deadLetterQueueOf(environment[ENV.queueUrl]),
     callbackQueueUrl: environment[ENV.callbackQueueUrl],
     callbackDeadLetterQueueUrl: deadLetterQueueOf(environment[ENV.callbackQueueUrl]),
+  };
+}
+
+/**
+ * A consistent GetItem straight at the emulator (the local tooling's own client: no IAM, not recorded), in DynamoDB's
+ * wire JSON both ways, as the proxy sees items (binary values as base64 text; the SDK wants bytes).
+ */
+function emulatorItemReader(client: DynamoDBClient): (table: string, key: Item) => Promise<Item | undefined> {
+  // An item maps names to attribute values; a value is `{type: inner}`, where L and M nest more values.
+  const convertItem = (item: Record<string, any>, binary: (b: any) => any): any =>
+    Object.fromEntries(Object.entries(item).map(([name, value]) => [name, convertValue(value, binary)]));
+  const convertValue = (value: Record<string, any>, binary: (b: any) => any): any =>
+    Object.fromEntries(
+      Object.entries(value).map(([type, inner]) => [
+        type,
+        type === 'B'
+          ? binary(inner)
+          : type === 'BS'
+            ? inner.map(binary)
+            : type === 'L'
+              ? inner.map((each: any) => convertValue(each, binary))
+              : type === 'M'
+                ? convertItem(inner, binary)
+                : inner,
+      ]),
+    );
+  const toBytes = (text: any) => (typeof text === 'string' ? Buffer.from(text, 'base64') : text);
+  const toText = (bytes: any) => (bytes instanceof Uint8Array ? Buffer.from(bytes).toString('base64') : bytes);
+  return async (table, key) => {
+    const { Item: item } = await client.send(
+      new GetItemCommand({
+        TableName: table,
+        Key: convertItem(key, toBytes) as Record<string, AttributeValue>,
+        ConsistentRead: true,
+      }),
+    );
+    return item ? convertItem(item, toText) : undefined;
   };
 }
 

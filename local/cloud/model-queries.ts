@@ -1,4 +1,5 @@
 import type { IamProxyOptions } from '../iam/iam-proxy';
+import type { TableSchema } from '../iam/index-writes';
 import type { AppModel, FunctionModel } from './app-model';
 import type { CloudAssembly } from './synthesize';
 
@@ -44,6 +45,29 @@ export function tableKeysOf(model: AppModel): IamProxyOptions['context']['tables
         indexes: Object.fromEntries(
           (properties.GlobalSecondaryIndexes ?? []).map((index: any) => [index.IndexName, hashOf(index.KeySchema)]),
         ),
+      },
+    ]),
+  );
+}
+
+/** Each table's key schema and global secondary indexes (keys and projection), by local table name. */
+export function tableSchemasOf(model: AppModel): Record<string, TableSchema> {
+  type KeySchema = Array<{ AttributeName: string; KeyType: string }>;
+  const keyOf = (keySchema: KeySchema, type: 'HASH' | 'RANGE') =>
+    keySchema.find((key) => key.KeyType === type)?.AttributeName;
+  return Object.fromEntries(
+    model.tables.map(({ logicalId, properties }) => [
+      logicalId,
+      {
+        partitionKey: keyOf(properties.KeySchema, 'HASH')!,
+        ...(keyOf(properties.KeySchema, 'RANGE') ? { sortKey: keyOf(properties.KeySchema, 'RANGE') } : {}),
+        indexes: (properties.GlobalSecondaryIndexes ?? []).map((index: any) => ({
+          name: index.IndexName,
+          partitionKey: keyOf(index.KeySchema, 'HASH')!,
+          ...(keyOf(index.KeySchema, 'RANGE') ? { sortKey: keyOf(index.KeySchema, 'RANGE') } : {}),
+          projection: index.Projection?.ProjectionType ?? 'ALL',
+          ...(index.Projection?.NonKeyAttributes ? { nonKeyAttributes: index.Projection.NonKeyAttributes } : {}),
+        })),
       },
     ]),
   );

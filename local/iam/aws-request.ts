@@ -189,7 +189,7 @@ function tableArn(tableName: unknown, context: AwsRequestContext): string {
   return `arn:aws:dynamodb:${context.region}:${context.accountId}:table/${tableName}`;
 }
 
-function tableNameOf(tableName: unknown): string | undefined {
+export function tableNameOf(tableName: unknown): string | undefined {
   if (typeof tableName !== 'string') return undefined;
   return tableName.startsWith('arn:') ? tableName.split(':table/')[1]?.split('/')[0] : tableName;
 }

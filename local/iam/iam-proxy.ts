@@ -8,6 +8,7 @@ import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerRespon
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream/promises';
+import { gunzipSync } from 'node:zlib';
 import { readBody } from '../read-body';
 import {
   type AwsRequestContext,
@@ -16,7 +17,9 @@ import {
   needsBody,
   s3Address,
   serviceOf,
+  tableNameOf,
 } from './aws-request';
+import { type IndexWrite, type Item, indexWrites, scalarOf, type TableSchema } from './index-writes';
 import { checkAuthorization } from './policy-check';
 import { accessKeyIdOf, assumedRoleArn, type Principal } from './principal';
 import { s3ResponseOverrides } from './s3-response-overrides';
@@ -51,6 +54,34 @@ export interface RequestRecord {
   allowed: boolean;
   /** Epoch ms of the request's arrival. */
   at: number;
+  /**
+   * The invocation that made it: the Root of its X-Ray trace header, which the AWS SDK sends from within a Lambda
+   * invocation (`_X_AMZN_TRACE_ID`).
+   */
+  trace?: string;
+}
+
+/** One item a function wrote (or tried to), recorded when the proxy follows item writes (`itemWrites`). */
+export interface ItemWriteRecord {
+  function: string;
+  /** `PutItem`, `UpdateItem`, `DeleteItem`, or a part of a batch: `TransactWriteItems.Update`, `BatchWriteItem.PutRequest`. */
+  operation: string;
+  table: string;
+  /** The item's partition-key value. */
+  key: string;
+  /**
+   * `written`; `conditionFailed`: its condition did not hold, nothing changed, yet in AWS it consumed a write on the
+   * table key; `failed`: refused otherwise (validation, an unprocessed batch item, a canceled transaction), no write.
+   */
+  outcome: 'written' | 'conditionFailed' | 'failed';
+  /** The index entries the write changed (index-writes.ts): empty unless `written`. */
+  indexWrites: IndexWrite[];
+  /** The invocation that wrote it (see RequestRecord.trace). */
+  trace?: string;
+  /** Epoch ms of the request's arrival. */
+  at: number;
+  /** Why the item's images could not be read: its index writes are then unknown (left empty). */
+  unread?: string;
 }
 
 export interface DeniedEntry {
@@ -81,11 +112,24 @@ export interface IamProxyOptions {
   host?: string;
   /** Default 0 (any free port). */
   port?: number;
+  /**
+   * Opt-in, for measurements (it costs two reads per written item): every DynamoDB item a function writes is read
+   * before and after the write (`readItem`: consistent, straight at the emulator, neither authorized nor recorded),
+   * writes to one item are serialized so that the two images belong to that write alone, and the index entries the
+   * write changed are recorded in `itemWrites`. Those writes' `latencyMs` then includes the two reads.
+   */
+  itemWrites?: {
+    /** Each table's keys and indexes, by table name: items of other tables are not followed. */
+    tables: Record<string, TableSchema>;
+    readItem(table: string, key: Item): Promise<Item | undefined>;
+  };
 }
 
 export interface IamProxy {
   url: string;
   records: RequestRecord[];
+  /** Empty unless `itemWrites` is set. */
+  itemWrites: ItemWriteRecord[];
   stop(): Promise<void>;
 }
 
@@ -104,6 +148,8 @@ const HOP_BY_HOP = [
 
 export async function startIamProxy(options: IamProxyOptions): Promise<IamProxy> {
   const records: RequestRecord[] = [];
+  const itemWriteRecords: ItemWriteRecord[] = [];
+  const itemLocks = new ItemLocks();
   /** This proxy's own origin, which queue URLs name (known once it listens). */
   let ownOrigin = '';
   const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
@@ -121,6 +167,7 @@ export async function startIamProxy(options: IamProxyOptions): Promise<IamProxy>
     const headers = flatten(req.headers);
     const request = { method: req.method ?? 'GET', path, query: new URLSearchParams(search), headers };
     const service = serviceOf(headers);
+    const trace = /(?:^|;)\s*Root=([^;\s]+)/.exec(headers['x-amzn-trace-id'] ?? '')?.[1];
     const keyId = accessKeyIdOf(request);
     const upstreamPath = () =>
       (service === 's3' ? (s3Address(request, options.context).upstreamPath ?? path) : path) + search;
@@ -161,6 +208,7 @@ export async function startIamProxy(options: IamProxyOptions): Promise<IamProxy>
           status,
           allowed: allowed[index],
           at,
+          ...(trace !== undefined ? { trace } : {}),
         })),
       );
     };
@@ -235,13 +283,23 @@ export async function startIamProxy(options: IamProxyOptions): Promise<IamProxy>
     }
 
     if (expectsContinue && body === undefined) res.writeContinue();
-    const status = await forward(
-      req,
-      res,
-      service,
-      description.upstreamPath !== undefined ? description.upstreamPath + search : path + search,
-      body,
-    );
+    const forwardPath = description.upstreamPath !== undefined ? description.upstreamPath + search : path + search;
+    const targets =
+      options.itemWrites && service === 'dynamodb'
+        ? writeTargets(description.operation, body, options.itemWrites.tables)
+        : [];
+    const status = targets.length
+      ? await forwardFollowingItems(
+          targets,
+          (beforeAnswer) => forward(req, res, service, forwardPath, body, beforeAnswer),
+          {
+            function: principal.name,
+            operation: description.operation,
+            at,
+            trace,
+          },
+        )
+      : await forward(req, res, service, forwardPath, body);
     record(
       principal.name,
       results.map(() => true),
@@ -250,8 +308,57 @@ export async function startIamProxy(options: IamProxyOptions): Promise<IamProxy>
   };
 
   /**
+   * Forwards a write with its items locked, reads each item before and after it, and records what the write did to
+   * each and to the indexes, before the caller has its answer (so a caller that got its answer finds the record). A
+   * failed read is recorded (`unread`), never turned into a failed write.
+   */
+  const forwardFollowingItems = async (
+    targets: WriteTarget[],
+    send: (beforeAnswer: BeforeAnswer) => Promise<number>,
+    request: Pick<ItemWriteRecord, 'function' | 'operation' | 'at' | 'trace'>,
+  ): Promise<number> => {
+    const { readItem, tables } = options.itemWrites!;
+    const readAll = () => Promise.all(targets.map((target) => readItem(target.table, target.key)));
+    return itemLocks.holding(
+      targets.map((target) => target.lockKey),
+      async () => {
+        let unread: string | undefined;
+        const before = await readAll().catch((error: Error) => {
+          unread = `before: ${error.message}`;
+          return [];
+        });
+        return send(async (status, answer) => {
+          const outcomes = writeOutcomes(request.operation, status, answer, targets);
+          const after =
+            outcomes.includes('written') && unread === undefined
+              ? await readAll().catch((error: Error) => {
+                  unread = `after: ${error.message}`;
+                  return [];
+                })
+              : [];
+          targets.forEach((target, index) => {
+            const written = outcomes[index] === 'written' && unread === undefined;
+            itemWriteRecords.push({
+              function: request.function,
+              operation: target.operation,
+              table: target.table,
+              key: target.partitionValue,
+              outcome: outcomes[index],
+              indexWrites: written ? indexWrites(tables[target.table], before[index], after[index]) : [],
+              ...(request.trace !== undefined ? { trace: request.trace } : {}),
+              at: request.at,
+              ...(unread !== undefined ? { unread } : {}),
+            });
+          });
+        });
+      },
+    );
+  };
+
+  /**
    * Sends the request on (the buffered body, or the request stream itself) and streams the answer back; resolves with
-   * its status once it has ended.
+   * its status once it has ended. With `beforeAnswer`, the answer (a small JSON one) is read whole and handed to it
+   * before the caller gets it.
    */
   const forward = async (
     req: IncomingMessage,
@@ -259,6 +366,7 @@ export async function startIamProxy(options: IamProxyOptions): Promise<IamProxy>
     service: AwsService,
     path: string,
     body: Buffer | undefined,
+    beforeAnswer?: BeforeAnswer,
   ): Promise<number> => {
     const target = upstreams[service];
     // Queue URLs name this proxy (the SDK sends a queue's requests to its URL's host, as in AWS, where that is
@@ -297,6 +405,15 @@ export async function startIamProxy(options: IamProxyOptions): Promise<IamProxy>
           answerHeaders,
           s3ResponseOverrides(req.method, status, new URL(req.url ?? '/', 'http://proxy').searchParams),
         );
+      if (beforeAnswer) {
+        const chunks: Buffer[] = [];
+        for await (const chunk of answer) chunks.push(chunk);
+        const bytes = Buffer.concat(chunks);
+        await beforeAnswer(status, answer.headers['content-encoding'] === 'gzip' ? gunzipSync(bytes) : bytes);
+        res.writeHead(status, answerHeaders);
+        res.end(bytes);
+        return status;
+      }
       res.writeHead(status, answerHeaders);
       await pipeline(answer, res);
       return status;
@@ -324,6 +441,7 @@ export async function startIamProxy(options: IamProxyOptions): Promise<IamProxy>
   return {
     url: `http://${address.includes(':') ? `[${address}]` : address}:${port}`,
     records,
+    itemWrites: itemWriteRecords,
     async stop() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
@@ -332,6 +450,151 @@ export async function startIamProxy(options: IamProxyOptions): Promise<IamProxy>
       await closed;
     },
   };
+}
+
+/** Called with the upstream's answer (its status and decoded body) before it goes on to the caller. */
+type BeforeAnswer = (status: number, answer: Buffer) => Promise<void>;
+
+/** One item a write request touches, in a table whose schema is known. */
+interface WriteTarget {
+  operation: string;
+  table: string;
+  /** The item's key attributes (DynamoDB JSON). */
+  key: Item;
+  partitionValue: string;
+  /** Its place among the request's items (a transaction's cancellation reasons are positional). */
+  position: number;
+  lockKey: string;
+}
+
+/**
+ * The items a DynamoDB write request writes: PutItem, UpdateItem, DeleteItem, and the Put/Update/Delete of a
+ * TransactWriteItems and the put and delete requests of a BatchWriteItem (a ConditionCheck writes nothing).
+ */
+function writeTargets(operation: string, body: Buffer | undefined, tables: Record<string, TableSchema>): WriteTarget[] {
+  let input: any;
+  try {
+    input = JSON.parse(body?.toString('utf8') || '{}');
+  } catch {
+    return [];
+  }
+  const parts: Array<{ operation: string; tableName: unknown; item: unknown }> = [];
+  if (operation === 'PutItem') parts.push({ operation, tableName: input.TableName, item: input.Item });
+  else if (operation === 'UpdateItem' || operation === 'DeleteItem')
+    parts.push({ operation, tableName: input.TableName, item: input.Key });
+  else if (operation === 'TransactWriteItems') {
+    for (const each of Array.isArray(input.TransactItems) ? input.TransactItems : []) {
+      const [kind, inner] = Object.entries(each ?? {})[0] ?? [];
+      const part = inner as any;
+      // A ConditionCheck keeps its place (cancellation reasons are positional) but writes nothing.
+      parts.push({
+        operation: `${operation}.${kind}`,
+        tableName: kind === 'ConditionCheck' ? undefined : part?.TableName,
+        item: part?.Item ?? part?.Key,
+      });
+    }
+  } else if (operation === 'BatchWriteItem') {
+    for (const [tableName, writes] of Object.entries(input.RequestItems ?? {}))
+      for (const write of Array.isArray(writes) ? writes : [])
+        parts.push({
+          operation: `${operation}.${write?.PutRequest ? 'PutRequest' : 'DeleteRequest'}`,
+          tableName,
+          item: write?.PutRequest?.Item ?? write?.DeleteRequest?.Key,
+        });
+  }
+  return parts.flatMap((part, position) => {
+    const table = tableNameOf(part.tableName);
+    const schema = table === undefined ? undefined : tables[table];
+    const item = part.item as Item | undefined;
+    if (!schema || !item || typeof item !== 'object') return [];
+    const names = [schema.partitionKey, ...(schema.sortKey ? [schema.sortKey] : [])];
+    if (names.some((name) => item[name] === undefined)) return []; // refused by DynamoDB anyway
+    const key = Object.fromEntries(names.map((name) => [name, item[name]]));
+    return [
+      {
+        operation: part.operation,
+        table: table!,
+        key,
+        partitionValue: scalarOf(item[schema.partitionKey]),
+        position,
+        lockKey: JSON.stringify([table, names.map((name) => item[name])]),
+      },
+    ];
+  });
+}
+
+/** What became of each item of a write, from the upstream's answer. */
+function writeOutcomes(
+  operation: string,
+  status: number,
+  body: Buffer,
+  targets: WriteTarget[],
+): Array<ItemWriteRecord['outcome']> {
+  let answer: any = {};
+  try {
+    answer = JSON.parse(body.toString('utf8') || '{}');
+  } catch {
+    // not JSON: judged by the status alone
+  }
+  if (status === 200) {
+    if (operation !== 'BatchWriteItem') return targets.map(() => 'written');
+    const unprocessed = new Set<string>();
+    for (const [tableName, writes] of Object.entries(answer?.UnprocessedItems ?? {}))
+      for (const write of Array.isArray(writes) ? writes : []) {
+        const item = write?.PutRequest?.Item ?? write?.DeleteRequest?.Key ?? {};
+        const target = targets.find(
+          (each) =>
+            each.table === tableNameOf(tableName) &&
+            Object.entries(each.key).every(([name, value]) => JSON.stringify(item[name]) === JSON.stringify(value)),
+        );
+        if (target) unprocessed.add(target.lockKey);
+      }
+    return targets.map((target) => (unprocessed.has(target.lockKey) ? 'failed' : 'written'));
+  }
+  const type = String(answer?.__type ?? '')
+    .split('#')
+    .pop();
+  if (type === 'ConditionalCheckFailedException') return targets.map(() => 'conditionFailed');
+  if (type === 'TransactionCanceledException') {
+    const reasons = Array.isArray(answer?.CancellationReasons) ? answer.CancellationReasons : [];
+    return targets.map((target) =>
+      reasons[target.position]?.Code === 'ConditionalCheckFailed' ? 'conditionFailed' : 'failed',
+    );
+  }
+  return targets.map(() => 'failed');
+}
+
+/**
+ * Locks on item keys: a holder of several takes them in one order (sorted), so two writes that share items cannot
+ * wait for each other; each key's waiters go in arrival order.
+ */
+class ItemLocks {
+  private readonly tails = new Map<string, Promise<void>>();
+
+  async holding<T>(keys: string[], run: () => Promise<T>): Promise<T> {
+    const releases: Array<() => void> = [];
+    try {
+      for (const key of [...new Set(keys)].sort()) releases.push(await this.take(key));
+      return await run();
+    } finally {
+      for (const release of releases) release();
+    }
+  }
+
+  private async take(key: string): Promise<() => void> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const tail = previous.then(() => mine);
+    this.tails.set(key, tail);
+    await previous;
+    return () => {
+      release();
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    };
+  }
 }
 
 function failed(res: ServerResponse, error: unknown) {
