@@ -49,6 +49,11 @@ export interface KeyClassRow {
    * see more writes as the rate grows, undefined (see `mostPerKey`).
    */
   busiestPerSecond?: number;
+  /**
+   * The mean over the class's keys of their writes per second: what each would take if the writes spread evenly
+   * (shards picked at random do at scale; a sample of a few hundred jobs makes its busiest shard look busier).
+   */
+  meanPerSecond?: number;
   /** The most writes one key of the class took in this population. */
   mostPerKey: number;
 }
@@ -94,13 +99,19 @@ export function jobsByInvocation(
   return jobs;
 }
 
-/** Each key's scope, from all its writes (of every population), and its owner or job when it has one. */
+/**
+ * Each key's scope, from all its writes (of every population), and its owner or job when it has one. A key that met
+ * one job only may still be one of a group's keys that this sample spread thin (a shard of an owner's counter that
+ * one job happened to pick): when other keys of its class are per owner or shared, it is read as they are.
+ */
 export function scopesOf(
   writes: ItemWriteRecord[],
   invocations: Map<string, Set<string>>,
   ownerOf: Map<string, string>,
+  classOf: (key: string) => string,
 ): Map<string, { scope: Scope; owner?: string; job?: string }> {
   const scopes = new Map<string, { scope: Scope; owner?: string; job?: string }>();
+  const singleJob = new Map<string, Set<string>>();
   for (const [id, touches] of touchesOf(writes)) {
     const attributed = touches.flatMap((touch) => {
       const jobs = touch.trace === undefined ? undefined : invocations.get(touch.trace);
@@ -115,12 +126,30 @@ export function scopesOf(
     if (commonJobs.size > 0) {
       const job = [...commonJobs][0];
       scopes.set(id, { scope: 'job', job, owner: ownerOf.get(job) });
+      singleJob.set(id, commonJobs);
       continue;
     }
-    const commonOwners = intersect(attributed.map((jobs) => new Set([...jobs].map((job) => ownerOf.get(job)!))));
-    scopes.set(id, commonOwners.size > 0 ? { scope: 'owner', owner: [...commonOwners][0] } : { scope: 'shared' });
+    scopes.set(id, ownerScope(attributed, ownerOf));
+  }
+  const classScopes = new Map<string, Set<Scope>>();
+  const classId = (id: string) => {
+    const [where, key] = id.split('\u0000');
+    return `${where}\u0000${classOf(key)}`;
+  };
+  for (const [id, { scope }] of scopes)
+    classScopes.set(classId(id), (classScopes.get(classId(id)) ?? new Set()).add(scope));
+  for (const [id, jobs] of singleJob) {
+    const others = classScopes.get(classId(id))!;
+    if (others.has('owner')) scopes.set(id, ownerScope([jobs], ownerOf));
+    else if (others.has('shared')) scopes.set(id, { scope: 'shared' });
   }
   return scopes;
+}
+
+/** Per owner when one owner is common to every write's jobs, else shared. */
+function ownerScope(attributed: Array<Set<string>>, ownerOf: Map<string, string>): { scope: Scope; owner?: string } {
+  const commonOwners = intersect(attributed.map((jobs) => new Set([...jobs].map((job) => ownerOf.get(job)!))));
+  return commonOwners.size > 0 ? { scope: 'owner', owner: [...commonOwners][0] } : { scope: 'shared' };
 }
 
 /**
@@ -136,7 +165,10 @@ export function keyClassRows(
 ): KeyClassRow[] {
   const jobsOfOwner = new Map<string, number>();
   for (const owner of population.jobs.values()) jobsOfOwner.set(owner, (jobsOfOwner.get(owner) ?? 0) + 1);
-  const rows = new Map<string, KeyClassRow & { writers: Set<string>; total: number; failed: number }>();
+  const rows = new Map<
+    string,
+    KeyClassRow & { writers: Set<string>; total: number; failed: number; rates: number[] }
+  >();
   for (const [id, touches] of touchesOf(population.writes)) {
     const [where, key] = id.split('\u0000');
     const { scope, owner, job } = scopes.get(id)!;
@@ -168,19 +200,24 @@ export function keyClassRows(
       writers: new Set<string>(),
       total: 0,
       failed: 0,
+      rates: [],
     };
     row.keys++;
     row.total += writes;
     row.failed += failed;
     row.mostPerKey = Math.max(row.mostPerKey, writes);
     if (!row.scopes.includes(scope)) row.scopes.push(scope);
-    if (perSecond !== undefined) row.busiestPerSecond = Math.max(row.busiestPerSecond ?? 0, perSecond);
+    if (perSecond !== undefined) {
+      row.busiestPerSecond = Math.max(row.busiestPerSecond ?? 0, perSecond);
+      row.rates.push(perSecond);
+    }
     for (const each of writers) if (population.jobs.has(each)) row.writers.add(each);
     rows.set(rowId, row);
   }
   return [...rows.values()]
-    .map(({ writers, total, failed, ...row }) => ({
+    .map(({ writers, total, failed, rates, ...row }) => ({
       ...row,
+      ...(rates.length ? { meanPerSecond: rates.reduce((a, b) => a + b, 0) / rates.length } : {}),
       writesPerJob: total / Math.max(1, writers.size),
       failedPerJob: failed / Math.max(1, writers.size),
     }))

@@ -51,11 +51,16 @@ const writes = [
   write('elsewhere-1', 'lonely'),
   write('elsewhere-2', 'lonely'),
   write('batch', 'quota#a', [], 'failed'),
+  // A counter of a's in shards: shard 1 met one job only, shard 2 two.
+  write('submit-a1', 'count#a#1'),
+  write('submit-a2', 'count#a#2'),
+  write('batch', 'count#a#2'),
 ];
 const requests = [read('batch', 'job_a1'), read('batch', 'job_b1')];
 const jobIds = new Set(ownerOf.keys());
 const invocations = jobsByInvocation(requests, writes, jobIds);
-const scopes = scopesOf(writes, invocations, ownerOf);
+const classOf = keyClassifier(jobIds, new Set(['a', 'b']));
+const scopes = scopesOf(writes, invocations, ownerOf, classOf);
 const scopeOf = (where: string, key: string) => scopes.get(`${where}\u0000${key}`);
 
 describe('which jobs a key is written for', () => {
@@ -72,6 +77,11 @@ describe('which jobs a key is written for', () => {
     expect(scopeOf('byOwner', 'a')).toEqual({ scope: 'owner', owner: 'a' });
   });
 
+  it('a key that met one job is read as the other keys of its class when they are per owner (a shard)', () => {
+    expect(scopeOf('table', 'count#a#2')).toEqual({ scope: 'owner', owner: 'a' });
+    expect(scopeOf('table', 'count#a#1')).toEqual({ scope: 'owner', owner: 'a' });
+  });
+
   it('a key written for several owners is shared; one never attributed is per request, or taken as shared', () => {
     expect(scopeOf('unfinished', 'active')).toEqual({ scope: 'shared' });
     expect(scopeOf('table', 'webhook#msg_b780fac27d7fdccbc8652751')).toEqual({ scope: 'request' });
@@ -79,7 +89,6 @@ describe('which jobs a key is written for', () => {
   });
 
   it('the busiest key scales with the total rate when shared, with its owner’s rate when per owner', () => {
-    const classOf = keyClassifier(jobIds, new Set(['a', 'b']));
     const rows = keyClassRows(
       { name: 'p', jobs: ownerOf, writes },
       { label: 's', total: 100, perOwner: 10 },
@@ -107,7 +116,11 @@ describe('which jobs a key is written for', () => {
     expect(row('table', '<job>')!.busiestPerSecond).toBeUndefined();
     // Unattributed, so taken as shared: 2 writes / 4 jobs × 100 jobs/s.
     expect(row('table', 'lonely')).toEqual(expect.objectContaining({ scopes: ['unattributed'], busiestPerSecond: 50 }));
-    expect(rows.map((each) => each.busiestPerSecond)).toEqual([150, 50, 15, 15, undefined, undefined]);
+    // count#a#2: 2 writes for a's 2 jobs → 10 writes/s at a's 10 jobs/s; count#a#1 5.
+    expect(row('table', 'count#<owner>#N')).toEqual(
+      expect.objectContaining({ keys: 2, writesPerJob: 1.5, busiestPerSecond: 10, meanPerSecond: 7.5 }),
+    );
+    expect(rows.map((each) => each.busiestPerSecond)).toEqual([150, 50, 15, 15, 10, undefined, undefined]);
   });
 
   it('names key classes by shape: owners, jobs, random ids and digits', () => {
