@@ -5,12 +5,22 @@
 export const JOBS_TABLE_SCHEMA = {
   partitionKey: 'id',
   byPrediction: { indexName: 'byPrediction', partitionKey: 'predictionId' },
-  byOwner: { indexName: 'byOwner', partitionKey: 'owner', sortKey: 'createdAt' },
+  /**
+   * An owner's jobs, newest first. Keyed by `ownerShard` (`<owner>#<k>`, k the job's counter shard): one owner
+   * at 2 000 jobs a second would otherwise write one key 2 000 times a second. Keys only: every job write
+   * would otherwise write the index too; a page reads its jobs from the table.
+   */
+  byOwner: { indexName: 'byOwnerShard', partitionKey: 'ownerShard', sortKey: 'createdAt' },
+  /**
+   * Sparse: only unfinished jobs carry `activeOwner` (`<owner>#<k>`, as `ownerShard`), keys only: what an
+   * owner's counter shard k repairs a leaked slot from, one key counted (not every unfinished job filtered).
+   */
+  unfinishedByOwner: { indexName: 'unfinishedByOwner', partitionKey: 'activeOwner' },
   /**
    * Sparse: only jobs that are not terminal carry `activeShard`, so the reconciler never scans finished jobs.
-   * Sorted by `checkAt`, the last time the job changed or the reconciler looked at it: a job it examined
+   * Sorted by `checkAt`, when the job was created or the reconciler last looked at it: a job it examined
    * goes to the back, so the same quiet jobs can never stay in front of all others. Projects `owner`, for
-   * a fair share per owner and for counting an owner's unfinished jobs (quota repair).
+   * a fair share per owner.
    */
   unfinished: { indexName: 'unfinished', partitionKey: 'activeShard', sortKey: 'checkAt', projected: ['owner'] },
   /**
@@ -23,7 +33,13 @@ export const JOBS_TABLE_SCHEMA = {
 } as const;
 
 /** The table's index names, for grants that name one index. */
-export type JobsTableIndex = 'byPrediction' | 'byOwner' | 'unfinished' | 'waiting';
+export type JobsTableIndex = 'byPrediction' | 'byOwner' | 'unfinished' | 'unfinishedByOwner' | 'waiting';
+
+/**
+ * The key of an owner's share of an index (`byOwner`, `unfinishedByOwner`): shard k of the owner's counters
+ * (lambdas/core/owner-limits.ts). Unambiguous: exactly one `#<k>` is ever appended to an owner.
+ */
+export const ownerShardKey = (owner: string, shard: number): string => `${owner}#${shard}`;
 
 /**
  * Both sparse indexes' keys are sharded (`active#00` … , `wait#00` …) by a hash of the job id, so no partition

@@ -114,10 +114,11 @@ export class JobsFunctions {
     const { submit, status, webhook, consumer, reconciler, callbacks, admitter } = this.functions;
     const { outputs, results, webhookBodies } = BUCKET_PREFIXES;
 
-    // submit (also cancel): the job, the owner's quota counter, its repair from the unfinished index; the token;
-    // the admission items (state, windows) and waking the admitter when a job must wait.
-    storage.grantJobItems(submit, 'GetItem', 'PutItem', 'UpdateItem');
-    storage.grantQueryIndex(submit, 'unfinished');
+    // submit (also cancel): the job, the owner's counter shards (read together when one is full) and a leaked
+    // slot's repair from the owner's unfinished jobs; the token; the admission items (state, windows) and
+    // waking the admitter when a job must wait.
+    storage.grantJobItems(submit, 'GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem');
+    storage.grantQueryIndex(submit, 'unfinishedByOwner');
     secrets.grantReadApiToken(submit);
     queues.grantSendCallbacks(submit); // a canceled job's callback
     queues.grantWakeAdmitter(submit);

@@ -12,7 +12,7 @@ export interface JobsStorageProps {
 }
 
 /** The item actions the functions use; each grant names the ones it needs, never `dynamodb:*`. */
-export type JobItemAction = 'GetItem' | 'PutItem' | 'UpdateItem';
+export type JobItemAction = 'GetItem' | 'BatchGetItem' | 'PutItem' | 'UpdateItem';
 export type ObjectAction = 's3:GetObject' | 's3:PutObject' | 's3:DeleteObject';
 
 /**
@@ -76,12 +76,12 @@ export class JobsStorage {
   }
 
   /**
-   * Reading job records, as `GET /jobs/{id}` and `GET /jobs` do: `dynamodb:GetItem` on the jobs table (any item
-   * of it: quota, callback and receipt items share the table) and `dynamodb:Query` on its `byOwner` index. No
-   * writes, no scans.
+   * Reading job records, as `GET /jobs/{id}` and `GET /jobs` do: `dynamodb:GetItem` and `dynamodb:BatchGetItem`
+   * (a page of jobs) on the jobs table (any item of it: quota, callback and receipt items share the table) and
+   * `dynamodb:Query` on its `byOwner` index. No writes, no scans.
    */
   grantReadJobs(grantee: iam.IGrantable): iam.Grant {
-    return this.grantJobItems(grantee, 'GetItem').combine(this.grantQueryIndex(grantee, 'byOwner'));
+    return this.grantJobItems(grantee, 'GetItem', 'BatchGetItem').combine(this.grantQueryIndex(grantee, 'byOwner'));
   }
 
   private indexArn(index: JobsTableIndex): string {
@@ -110,6 +110,12 @@ function createTable(scope: Construct, removalPolicy: RemovalPolicy): dynamodb.T
     indexName: s.byOwner.indexName,
     partitionKey: string(s.byOwner.partitionKey),
     sortKey: string(s.byOwner.sortKey),
+    projectionType: dynamodb.ProjectionType.KEYS_ONLY,
+  });
+  table.addGlobalSecondaryIndex({
+    indexName: s.unfinishedByOwner.indexName,
+    partitionKey: string(s.unfinishedByOwner.partitionKey),
+    projectionType: dynamodb.ProjectionType.KEYS_ONLY,
   });
   table.addGlobalSecondaryIndex({
     indexName: s.unfinished.indexName,

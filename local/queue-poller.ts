@@ -101,10 +101,18 @@ export function startQueuePoller(options: {
     async stop() {
       running = false;
       abort.abort();
-      await Promise.allSettled(loops);
+      // A batch in progress gets a moment to finish; a long one (the admitter waits out Replicate's pace for up
+      // to a minute) is ended with its function, which the stack stops next.
+      await Promise.race([
+        Promise.allSettled(loops),
+        new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref()),
+      ]);
     },
   };
 }
+
+/** How long stopping waits for the batches in progress. */
+const STOP_GRACE_MS = 3_000;
 
 function toRecord(message: Message, queueArn: string, region: string): SQSRecord {
   return {

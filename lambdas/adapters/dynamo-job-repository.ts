@@ -5,6 +5,7 @@
 
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -13,7 +14,7 @@ import {
   type UpdateCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
 import { DEFAULTS } from '../../contract/defaults';
-import { JOBS_TABLE_SCHEMA, LEGACY_ACTIVE_SHARD, SHARD_PREFIXES } from '../../contract/table';
+import { JOBS_TABLE_SCHEMA, LEGACY_ACTIVE_SHARD, ownerShardKey, SHARD_PREFIXES } from '../../contract/table';
 import type { WaitingJob } from '../core/admission';
 import {
   type CallbackDelivery,
@@ -24,6 +25,7 @@ import {
   TERMINAL_RANK,
 } from '../core/job';
 import { MAX_CALLBACK_LOG } from '../core/limits';
+import { MAX_COUNTER_SHARDS } from '../core/owner-limits';
 import type {
   CreateOutcome,
   JobEnding,
@@ -51,9 +53,17 @@ type Item = Record<string, unknown>;
  */
 const TRANSFER_ATTRIBUTES = ['transferLease', 'transferLeaseUntil', 'copiedOutputs'];
 /** What a terminal write removes: the job leaves the active index, and the transfer is over. */
-const REMOVE_WHEN_TERMINAL = `REMOVE activeShard, checkAt, waitShard, waitingSince, ${TRANSFER_ATTRIBUTES.join(', ')}`;
+const REMOVE_WHEN_TERMINAL = `REMOVE activeShard, activeOwner, checkAt, waitShard, waitingSince, ${TRANSFER_ATTRIBUTES.join(', ')}`;
 /** Index keys and bookkeeping that never leave the adapter. */
-const INTERNAL_ATTRIBUTES = ['activeShard', 'checkAt', 'waitShard', ...TRANSFER_ATTRIBUTES, 'submitRetryable'];
+const INTERNAL_ATTRIBUTES = [
+  'activeShard',
+  'activeOwner',
+  'ownerShard',
+  'checkAt',
+  'waitShard',
+  ...TRANSFER_ATTRIBUTES,
+  'submitRetryable',
+];
 
 function fromItem(item: Item): Job {
   const job = { ...item } as Record<string, unknown>;
@@ -101,10 +111,15 @@ export class DynamoJobRepository implements JobRepository {
 
   /** The item of a job: JSON fields as text, and an unfinished job's keys in the sparse indexes. */
   private toItem(job: Job): Item {
-    const item: Item = { ...job };
+    const ownerShard = ownerShardKey(job.owner, job.quotaShard ?? 0);
+    const item: Item = { ...job, ownerShard };
     for (const field of JSON_FIELDS) if (job[field] !== undefined) item[field] = JSON.stringify(job[field]);
     if (!isTerminal(job.status)) {
-      Object.assign(item, { activeShard: this.shardOf(SHARD_PREFIXES.unfinished, job.id), checkAt: job.updatedAt });
+      Object.assign(item, {
+        activeShard: this.shardOf(SHARD_PREFIXES.unfinished, job.id),
+        activeOwner: ownerShard,
+        checkAt: job.updatedAt,
+      });
       if (job.waitingSince) item.waitShard = this.shardOf(SHARD_PREFIXES.waiting, job.id);
     }
     return item;
@@ -200,20 +215,63 @@ export class DynamoJobRepository implements JobRepository {
     owner: string,
     query: { status?: JobStatus; limit: number; cursor?: Record<string, unknown> },
   ): Promise<JobPage> {
-    const result = await this.documents.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: JOBS_TABLE_SCHEMA.byOwner.indexName,
-        KeyConditionExpression: '#owner = :owner',
-        ...(query.status ? { FilterExpression: '#status = :status' } : {}),
-        ExpressionAttributeNames: { '#owner': 'owner', ...(query.status ? { '#status': 'status' } : {}) },
-        ExpressionAttributeValues: { ':owner': owner, ...(query.status ? { ':status': query.status } : {}) },
-        ScanIndexForward: false,
-        Limit: query.limit,
-        ExclusiveStartKey: query.cursor,
-      }),
+    // Every shard an owner's jobs can be in (whatever its limits are now), newest first, merged.
+    const after = query.cursor as { id: string; createdAt: string } | undefined;
+    const shards = await Promise.all(
+      Array.from({ length: MAX_COUNTER_SHARDS }, (_, shard) =>
+        this.newestOf(ownerShardKey(owner, shard), query.limit, after),
+      ),
     );
-    return { jobs: (result.Items ?? []).map(fromItem), cursor: result.LastEvaluatedKey };
+    const merged = shards.flatMap((shard) => shard.keys).sort(newestFirst);
+    const page = merged.slice(0, query.limit);
+    const more = merged.length > page.length || shards.some((shard) => shard.more);
+    const last = page.at(-1);
+    const jobs = (await this.getMany(page.map((key) => key.id))).filter(
+      (job) => !query.status || job.status === query.status,
+    );
+    return { jobs, cursor: more && last ? { id: last.id, owner, createdAt: last.createdAt } : undefined };
+  }
+
+  /**
+   * The newest `limit` keys of one owner shard older than `after` (by createdAt, then id: jobs created in the
+   * same millisecond are told apart by id), and whether the shard holds more.
+   */
+  private async newestOf(key: string, limit: number, after?: { id: string; createdAt: string }) {
+    const keys: OwnerKey[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: JOBS_TABLE_SCHEMA.byOwner.indexName,
+          KeyConditionExpression: `ownerShard = :key${after ? ' AND createdAt <= :createdAt' : ''}`,
+          ExpressionAttributeValues: { ':key': key, ...(after ? { ':createdAt': after.createdAt } : {}) },
+          ScanIndexForward: false,
+          Limit: limit,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const found = { id: item.id as string, createdAt: item.createdAt as string };
+        if (!after || newestFirst(after, found) < 0) keys.push(found);
+      }
+      start = page.LastEvaluatedKey;
+    } while (start && keys.length < limit);
+    return { keys, more: start !== undefined };
+  }
+
+  /** The jobs of these ids, in this order (one BatchGetItem, its unprocessed keys asked again). */
+  private async getMany(ids: string[]): Promise<Job[]> {
+    const found = new Map<string, Job>();
+    let keys: Array<Record<string, unknown>> = ids.map((id) => ({ id }));
+    while (keys.length > 0) {
+      const result = await this.documents.send(
+        new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
+      );
+      for (const item of result.Responses?.[this.tableName] ?? []) found.set(item.id as string, fromItem(item));
+      keys = result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+    }
+    return ids.flatMap((id) => found.get(id) ?? []);
   }
 
   async listQuiet(before: string, limit: number): Promise<QuietJob[]> {
@@ -436,3 +494,10 @@ type UpdateInput = ConstructorParameters<typeof UpdateCommand>[0];
 type QueryInput = ConstructorParameters<typeof QueryCommand>[0];
 
 const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+interface OwnerKey {
+  id: string;
+  createdAt: string;
+}
+/** Newest first: by creation time, then by id (a total order, so a cursor names one place in it). */
+const newestFirst = (a: OwnerKey, b: OwnerKey) => compareText(b.createdAt, a.createdAt) || compareText(b.id, a.id);

@@ -84,6 +84,8 @@ export interface Job extends JobSpec {
    * its webhook names the job (or the reconciler gives up on it) the job cannot be canceled.
    */
   submissionUnknown?: boolean;
+  /** The owner's counter shard that holds the job's slot (core/owner-limits.ts); its owner-index shard too. */
+  quotaShard?: number;
   /** Where Replicate sends the prediction's webhooks: fixed at submit, so a job created later uses the same. */
   webhookUrl?: string;
   /** Set while the job waits for capacity at Replicate (core/admission.ts): since when. */

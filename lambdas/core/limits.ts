@@ -65,6 +65,8 @@ export const DEADLINE_GRACE_MS = 2_000;
 export const ADMISSION_STATE_CACHE_MS = 1_000;
 /** The admitter runs this long per invocation (its timeout is 90 s), then hands over to a fresh one. */
 export const ADMIT_RUN_BUDGET_MS = 60_000;
+/** Time an admitter keeps for the creates in flight, giving its lease back and waking the next one. */
+export const ADMIT_HANDOVER_MS = 30_000;
 /** The admitter reads the waiting line for new arrivals this often: a new owner's job is seen within it. */
 export const ADMIT_REFRESH_MS = 500;
 /** Creates the admitter has in flight at once (Replicate answers a create in about 0.1–0.5 s). */

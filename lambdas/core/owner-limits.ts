@@ -39,7 +39,39 @@ export function parseOwnerLimits(json: string | undefined): (owner: string) => L
 }
 
 export type QuotaLimit = 'in_flight' | 'daily' | 'refusals';
-export type QuotaDecision = { granted: true } | { granted: false; limit: QuotaLimit; retryAfterSeconds: number };
+/** Granted: the slot was taken in counter shard `shard`, which the job keeps and gives it back to. */
+export type QuotaDecision =
+  | { granted: true; shard: number }
+  | { granted: false; limit: QuotaLimit; retryAfterSeconds: number };
+
+/**
+ * An owner's counters are split over up to MAX_COUNTER_SHARDS items, each holding its share of the limits: one
+ * item takes about 1 000 writes a second, and a job writes its shard twice (take, give back). The shards are
+ * as many as the owner's smaller limit allows at SLOTS_PER_COUNTER_SHARD each, so an owner with the default
+ * limits keeps one counter (a shard with a share of 1 or 2 would refuse while another has room), and an owner
+ * allowed 800 jobs in flight and more gets 16: 2 000 jobs a second then write each about 250 times a second.
+ */
+export const MAX_COUNTER_SHARDS = 16;
+export const SLOTS_PER_COUNTER_SHARD = 50;
+
+export function counterShardsOf(limits: Limits): number {
+  const smaller = Math.min(limits.maxInFlight, limits.maxPerDay);
+  return Math.max(1, Math.min(MAX_COUNTER_SHARDS, Math.floor(smaller / SLOTS_PER_COUNTER_SHARD)));
+}
+
+/** Shard `shard`'s share of `total` over `shards`: the shares add up to the total, so the owner's never passes it. */
+export function shareOf(total: number, shards: number, shard: number): number {
+  return Math.floor(total / shards) + (shard < total % shards ? 1 : 0);
+}
+
+/** The limits one counter shard enforces. The refusal limit is not split: every shard counts every refusal. */
+export function shardLimits(limits: Limits, shards: number, shard: number): Limits {
+  return {
+    maxInFlight: shareOf(limits.maxInFlight, shards, shard),
+    maxPerDay: shareOf(limits.maxPerDay, shards, shard),
+    maxRefusalsPerMinute: limits.maxRefusalsPerMinute,
+  };
+}
 
 /** The UTC minute refusals are counted in (`2026-11-29T18:05`). */
 export const minuteOf = (now: Date) => now.toISOString().slice(0, 16);

@@ -197,7 +197,8 @@ export interface OutputSource {
  */
 export interface OwnerQuota {
   acquire(owner: string, now: Date): Promise<QuotaDecision>;
-  release(owner: string, options?: { refundDaily?: boolean; now?: Date }): Promise<void>;
+  /** Gives back the slot taken in counter shard `shard` (the job's `quotaShard`; absent before sharding: 0). */
+  release(owner: string, options?: { shard?: number; refundDaily?: boolean; now?: Date }): Promise<void>;
   /** Counts a submission Replicate refused against the owner's per-minute refusal limit. */
   recordRefusal(owner: string, now: Date): Promise<void>;
 }

@@ -44,10 +44,12 @@ function build() {
 }
 
 /** Wraps a Lambda handler so the metrics it emitted are flushed (as EMF log lines) when it returns or throws. */
-export function withMetricsFlush<E, R>(handler: (event: E) => Promise<R>): (event: E) => Promise<R> {
-  return async (event) => {
+export function withMetricsFlush<E, R, C = unknown>(
+  handler: (event: E, context: C) => Promise<R>,
+): (event: E, context: C) => Promise<R> {
+  return async (event, context) => {
     try {
-      return await handler(event);
+      return await handler(event, context);
     } finally {
       cached?.metrics.flush();
     }

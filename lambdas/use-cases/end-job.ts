@@ -25,7 +25,7 @@ export async function jobEnded(
     }
   }
   try {
-    await deps.quota.release(job.owner, options);
+    await deps.quota.release(job.owner, { shard: job.quotaShard, refundDaily: options.refundDaily, now: options.now });
   } catch (error) {
     deps.log.warn("could not release the owner's in-flight slot; it is repaired when the owner reaches the limit", {
       jobId: job.id,

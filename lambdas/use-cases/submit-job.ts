@@ -56,12 +56,13 @@ export async function submitJob(deps: Dependencies, command: SubmitJobCommand): 
       quota.retryAfterSeconds,
     );
   }
+  job.quotaShard = quota.shard;
   // Jobs already waiting (or a pause Replicate asked for) go first: this one queues behind them.
   const state = await deps.admission.state(now);
   if (state.backlogSince || isPaused(state, now)) job.waitingSince = job.createdAt;
   const outcome = await deps.jobs.create(job);
   if (!outcome.created) {
-    await deps.quota.release(owner, { refundDaily: true, now });
+    await deps.quota.release(owner, { shard: quota.shard, refundDaily: true, now });
     return replay(deps, outcome.existing, job);
   }
   if (job.waitingSince) return waiting(deps, job, now);

@@ -38,18 +38,22 @@ describe('grant methods', () => {
     });
   });
 
-  it('grantReadJobs: dynamodb:GetItem on the table, dynamodb:Query on the byOwner index', () => {
+  it('grantReadJobs: dynamodb:GetItem and BatchGetItem on the table, dynamodb:Query on the byOwner index', () => {
     const { stack, jobs, reader } = stackWith();
     jobs.grantReadJobs(reader);
     Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
       Roles: [{ Ref: stack.getLogicalId(reader.node.defaultChild as iam.CfnRole) }],
       PolicyDocument: {
         Statement: [
-          { Action: 'dynamodb:GetItem', Effect: 'Allow', Resource: arn('^ReplicateJobsJobsTable') },
+          {
+            Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'],
+            Effect: 'Allow',
+            Resource: arn('^ReplicateJobsJobsTable'),
+          },
           {
             Action: 'dynamodb:Query',
             Effect: 'Allow',
-            Resource: { 'Fn::Join': ['', [arn('^ReplicateJobsJobsTable'), '/index/byOwner']] },
+            Resource: { 'Fn::Join': ['', [arn('^ReplicateJobsJobsTable'), '/index/byOwnerShard']] },
           },
         ],
       },

@@ -230,7 +230,20 @@ describe('ReplicateJobs template', () => {
           IndexName: 'byPrediction',
           KeySchema: [{ AttributeName: 'predictionId', KeyType: 'HASH' }],
         }),
-        Match.objectLike({ IndexName: 'byOwner' }),
+        // An owner's jobs over its counter shards (`<owner>#<k>`), keys only: a job write does not rewrite it.
+        Match.objectLike({
+          IndexName: 'byOwnerShard',
+          KeySchema: [
+            { AttributeName: 'ownerShard', KeyType: 'HASH' },
+            { AttributeName: 'createdAt', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        }),
+        Match.objectLike({
+          IndexName: 'unfinishedByOwner',
+          KeySchema: [{ AttributeName: 'activeOwner', KeyType: 'HASH' }],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        }),
         Match.objectLike({
           IndexName: 'unfinished',
           KeySchema: [

@@ -19,7 +19,8 @@ describe('crash safety', () => {
   let stack: TestStack;
   let now = Date.now();
   beforeAll(async () => {
-    stack = await startTestStack({ env: { DOWNLOAD_RETRY_BASE_MS: '1' } });
+    // The clock stands still here: the create rate is raised so its one window never fills.
+    stack = await startTestStack({ env: { DOWNLOAD_RETRY_BASE_MS: '1', REPLICATE_CREATES_PER_MINUTE: '600000' } });
     stack.deps.clock = () => new Date(now);
   });
   afterAll(() => stack.stop());
@@ -220,12 +221,20 @@ describe('crash safety', () => {
   });
 
   it('submit killed between creating the prediction and recording its id: the webhook records it', async () => {
-    const plan = new FaultPlan(4); // quota.acquire, jobs.create, replicate.createPrediction, ✗ jobs.recordPrediction
+    // quota.acquire, admission.state, jobs.create, admission.tryTake, replicate.createPrediction, ✗ jobs.recordPrediction
+    const plan = new FaultPlan(6);
     const response = await submitJob(withFaults(plan))(
       submitEvent({ model: 'a/b', input: { simulate: { webhooks: false, output: 'images', count: 2 } } }),
     );
     expect(response.statusCode).toBe(500);
-    expect(plan.calls).toEqual(['quota.acquire', 'jobs.create', 'replicate.createPrediction', 'jobs.recordPrediction']);
+    expect(plan.calls).toEqual([
+      'quota.acquire',
+      'admission.state',
+      'jobs.create',
+      'admission.tryTake',
+      'replicate.createPrediction',
+      'jobs.recordPrediction',
+    ]);
     const [prediction] = [...stack.simulator!.predictions.values()].slice(-1);
     const job = (await stack.deps.jobs.findByPredictionId(prediction.id)) ?? undefined;
     expect(job).toBeUndefined(); // the id was never recorded…

@@ -71,20 +71,25 @@ describe('owner limits (local stack)', () => {
     expect((await submit()).status).toBe(429);
   });
 
-  it('counts accepted jobs per day, jobs Replicate refused among them; throttled ones do not count', async () => {
+  it('counts accepted jobs per day: those Replicate refused, and those it throttled (they wait, accepted)', async () => {
     const quick = { simulate: { output: 'text' } };
-    expect((await submit('key-alice', { simulate: { rateLimit: true } })).status).toBe(429);
     expect((await submit('key-alice', { simulate: { reject: 'no' } })).status).toBe(422);
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < 4; i++) {
       const response = await submit('key-alice', quick);
       expect(response.status).toBe(202);
       await stack.waitFor(response.json.id);
     }
+    // Last: Replicate's Retry-After would hold every create after it.
+    const throttled = await submit('key-alice', { simulate: { rateLimit: true } });
+    expect(throttled).toMatchObject({ status: 202, json: { status: 'queued', predictionId: null } });
     const refused = await submit('key-alice', quick);
     expect(refused).toMatchObject({ status: 429, json: { error: { details: { limit: 'daily' } } } });
     const retryAfter = Number(refused.headers.get('retry-after'));
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(86_400);
+    // Canceled while it waits: no prediction exists, the slot comes back (the day's count does not).
+    const canceled = await stack.request(`/jobs/${throttled.json.id}/cancel`, { method: 'POST' });
+    expect(canceled).toMatchObject({ status: 200, json: { status: 'canceled' } });
   });
 
   it('never lets concurrent submits pass the limit together', async () => {

@@ -152,12 +152,12 @@ describe('job pipeline (local stack)', () => {
     expect(job).toMatchObject({ status: 'failed', error: { code: 'submit_failed' }, predictionId: null });
   });
 
-  it('answers 429 with Retry-After when Replicate throttles', async () => {
+  it('accepts a job Replicate throttles: 202, queued, waiting for capacity, no prediction', async () => {
     const before = stack.simulator!.predictions.size;
     const response = await stack.request('/jobs', { body: { model: 'a/b', input: { simulate: { rateLimit: true } } } });
-    expect(response.status).toBe(429);
-    expect(response.headers.get('retry-after')).toBe('7');
-    expect(response.json.error.code).toBe('replicate_rate_limited');
+    expect(response).toMatchObject({ status: 202, json: { status: 'queued', predictionId: null } });
+    expect(response.json.waitingSince).toEqual(expect.any(String));
     expect(stack.simulator!.predictions.size).toBe(before);
+    await stack.request(`/jobs/${response.json.id}/cancel`, { method: 'POST' }); // leaves nothing waiting
   });
 });

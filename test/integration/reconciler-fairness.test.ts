@@ -41,6 +41,9 @@ describe('reconciler: every quiet job examined in bounded time, a fair share per
     const ids = [...hog.map((job) => job.id), lone.id];
     expect(stack.deps.settings.reconcileBatchSize).toBe(BATCH); // the setting reached the functions through the template
 
+    // 36 submits in a row pass Replicate's create rate: the admitter creates the last ones a little later.
+    const keyOf = (id: string) => (id === lone.id ? 'key-bob' : 'key-alice');
+    for (const id of ids) await stack.waitFor(id, (view) => view.predictionId !== null, { key: keyOf(id) });
     // First let every job find its prediction running (one poll each, fed through the consumer), so that
     // the runs below find nothing new: only the order of examination is left to observe.
     offsetMs = 60_000;
@@ -66,7 +69,7 @@ describe('reconciler: every quiet job examined in bounded time, a fair share per
     expect(await reconcile(stack.deps)).toMatchObject({ examined: 0 });
   });
 
-  it('a job that changed is quiet again only from its change (checkAt follows every write), not from its creation', async () => {
+  it('a job that changed keeps its place in the quiet order: checkAt is its creation, not its last write', async () => {
     offsetMs = 0;
     const job = await stack.submit({
       model: 'a/b',
@@ -77,6 +80,7 @@ describe('reconciler: every quiet job examined in bounded time, a fair share per
     const item = (await checkedAt()).get(job.id)!;
     const { updatedAt } = (await stack.request(`/jobs/${job.id}`)).json;
     expect(updatedAt > job.createdAt).toBe(true);
-    expect(item.checkAt).toBe(updatedAt);
+    // Moving the index's sort key on every status change would cost the index two writes each time.
+    expect(item.checkAt).toBe(job.createdAt);
   });
 });

@@ -114,19 +114,18 @@ describe('requests, tenancy and idempotency (local stack)', () => {
     });
   });
 
-  it('lets an Idempotency-Key retry submit again after Replicate throttled it', async () => {
+  it('answers an Idempotency-Key retry of a submission Replicate throttled with the same waiting job', async () => {
     const key = `retry-${randomBytes(4).toString('hex')}`;
-    const throttled = await stack.request('/jobs', {
-      body: { model: 'a/b', input: { simulate: { rateLimit: true } } },
-      headers: { 'idempotency-key': key },
-    });
-    expect(throttled.status).toBe(429);
-    const again = await stack.request('/jobs', {
-      body: { model: 'a/b', input: { simulate: { rateLimit: true } } },
-      headers: { 'idempotency-key': key },
-    });
-    expect(again.status).toBe(429);
-    expect(again.json.error.details.jobId).toBe(throttled.json.error.details.jobId);
+    const submit = () =>
+      stack.request('/jobs', {
+        body: { model: 'a/b', input: { simulate: { rateLimit: true } } },
+        headers: { 'idempotency-key': key },
+      });
+    const throttled = await submit();
+    expect(throttled).toMatchObject({ status: 202, json: { status: 'queued', predictionId: null } });
+    const again = await submit();
+    expect(again).toMatchObject({ status: 202, json: { id: throttled.json.id, status: 'queued' } });
+    await stack.request(`/jobs/${throttled.json.id}/cancel`, { method: 'POST' }); // leaves nothing waiting
   });
 
   describe('webhook receiver', () => {

@@ -278,7 +278,7 @@ export class FakeOwnerQuota implements OwnerQuota {
     counter.inFlight++;
     counter.accepted = counter.day === today ? counter.accepted + 1 : 1;
     counter.day = today;
-    return { granted: true };
+    return { granted: true, shard: 0 };
   }
 
   async release(owner: string, options: { refundDaily?: boolean; now?: Date } = {}): Promise<void> {

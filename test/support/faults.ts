@@ -55,6 +55,8 @@ export function withFaults(deps: Dependencies, plan: FaultPlan): Dependencies {
     replicate: plan.wrap('replicate', deps.replicate),
     queue: plan.wrap('queue', deps.queue),
     quota: plan.wrap('quota', deps.quota),
+    admission: plan.wrap('admission', deps.admission),
+    admissionKicks: plan.wrap('admissionKicks', deps.admissionKicks),
     receipts: plan.wrap('receipts', deps.receipts),
     callbacks: plan.wrap('callbacks', deps.callbacks),
   };

@@ -6,12 +6,12 @@ import { eventually, type TestStack } from './local-stack';
 
 /**
  * Every path through the deployed functions that touches AWS: submit (fresh, idempotent replay, refused at
- * the limit, the limit's repair), status, list, cancel, the callback secret, webhooks (small and carried
+ * the limit, the limit's repair, waiting for capacity), the admitter, status, list, cancel, the callback secret, webhooks (small and carried
  * through S3), outputs (files, a result kept in S3, the copies of a failing job removed), presigned
  * downloads, polling for lost webhooks, timeouts, and client callbacks (delivered, retried, waiting for their
  * owner's share, dead-lettered). What it makes the functions do is what the least-privilege test grants.
- * The stack needs `OWNER_LIMITS` with owner `quota` limited to 1 in flight, JOB_TIMEOUT_SECONDS short and
- * the reconciler running.
+ * The stack needs `OWNER_LIMITS` with owner `quota` limited to 1 in flight, JOB_TIMEOUT_SECONDS short, the
+ * reconciler running, and the admitter's timeout short (`shortAdmitterRuns`).
  */
 export async function runWorkload(stack: TestStack): Promise<void> {
   const received: any[] = [];
@@ -165,6 +165,27 @@ export async function runWorkload(stack: TestStack): Promise<void> {
     const failing = await endedJob(stack, 'quota', callbackUrl.replace(/\/done$/, '/fail'));
     await stack.deps.callbacks.send({ jobId: failing.id, attempts: 7 });
     await eventually(sentBySender('CallbackDeadLetterQueue'), 20_000);
+
+    // Admission, last (Replicate's Retry-After pauses every create): a throttled job waits and wakes the admitter;
+    // one that queues behind it and that Replicate then refuses fails from the admitter, with its callback; the
+    // reconciler wakes the admitter while jobs wait; an admitter out of time hands over to a fresh one.
+    const throttled = await stack.submit(
+      { model: 'a/b', input: { simulate: { rateLimit: true } } },
+      { key: 'key-quota' },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1_200)); // every instance's cached state now says "paused"
+    const refused = await stack.submit({ model: 'a/b', input: { simulate: { reject: 'no' } }, callbackUrl });
+    expect(refused.waitingSince).not.toBeNull();
+    await stack.waitFor(refused.id, (job) => job.status === 'failed', { timeoutMs: 30_000 });
+    await eventually(() => received.some((callback) => callback.job.id === refused.id), 20_000);
+    const sentBy = (fn: string) => () =>
+      stack.awsRequests.some(
+        (r) =>
+          r.allowed && r.function.startsWith(fn) && r.action === 'sqs:SendMessage' && r.resource.includes('Admission'),
+      );
+    await eventually(sentBy('ReplicateJobsReconcilerFunction'), 20_000);
+    await eventually(sentBy('ReplicateJobsAdmitterFunction'), 30_000);
+    await stack.request(`/jobs/${throttled.id}/cancel`, { method: 'POST' });
   } finally {
     receiver.closeAllConnections();
     await new Promise<void>((resolve) => receiver.close(() => resolve()));
@@ -177,4 +198,16 @@ function expectOk(response: Response) {
 function expectStatus(response: { status: number; json: unknown }, status: number) {
   if (response.status !== status)
     throw new Error(`expected ${status}, got ${response.status}: ${JSON.stringify(response.json)}`);
+}
+
+/**
+ * The admitter's Lambda timeout cut to 35 s in the template: its runs then last 5 s (its timeout less 30 s), so a
+ * workload sees one hand over to the next.
+ */
+export function shortAdmitterRuns(template: { Resources: Record<string, any> }): void {
+  const admitter = Object.entries(template.Resources).find(
+    ([id, resource]) => resource.Type === 'AWS::Lambda::Function' && id.startsWith('ReplicateJobsAdmitterFunction'),
+  );
+  if (!admitter) throw new Error('no admitter function in the template');
+  admitter[1].Properties.Timeout = 35;
 }

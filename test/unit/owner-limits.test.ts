@@ -1,4 +1,11 @@
-import { DEFAULT_LIMITS, parseOwnerLimits, secondsUntilNextDay } from '../../lambdas/core/owner-limits';
+import {
+  counterShardsOf,
+  DEFAULT_LIMITS,
+  parseOwnerLimits,
+  secondsUntilNextDay,
+  shardLimits,
+  shareOf,
+} from '../../lambdas/core/owner-limits';
 
 describe('OWNER_LIMITS setting', () => {
   it('gives everyone the built-in defaults when unset', () => {
@@ -66,5 +73,31 @@ describe('daily quota reset', () => {
     ['2028-02-28T12:00:00.000Z', 43_200], // a leap day follows
   ])('at %s the next UTC day starts in %i s', (now, seconds) => {
     expect(secondsUntilNextDay(new Date(now))).toBe(seconds);
+  });
+});
+
+describe('counter shards', () => {
+  it('gives an owner one counter per 50 slots of its smaller limit, from 1 to 16', () => {
+    expect(counterShardsOf({ maxInFlight: 50, maxPerDay: 10_000, maxRefusalsPerMinute: 20 })).toBe(1);
+    expect(counterShardsOf({ maxInFlight: 99, maxPerDay: 10_000, maxRefusalsPerMinute: 20 })).toBe(1);
+    expect(counterShardsOf({ maxInFlight: 100, maxPerDay: 10_000, maxRefusalsPerMinute: 20 })).toBe(2);
+    expect(counterShardsOf({ maxInFlight: 5_000, maxPerDay: 150, maxRefusalsPerMinute: 20 })).toBe(3);
+    expect(counterShardsOf({ maxInFlight: 100_000, maxPerDay: 10_000_000, maxRefusalsPerMinute: 20 })).toBe(16);
+  });
+
+  it('splits each limit into shares that add up to it exactly (never more: no overshoot), the refusals not at all', () => {
+    for (const [total, shards] of [
+      [100, 2],
+      [101, 16],
+      [7, 3],
+      [1_000_000, 16],
+    ]) {
+      const shares = Array.from({ length: shards }, (_, shard) => shareOf(total, shards, shard));
+      expect(shares.reduce((sum, share) => sum + share, 0)).toBe(total);
+      expect(Math.max(...shares) - Math.min(...shares)).toBeLessThanOrEqual(1);
+    }
+    const limits = { maxInFlight: 101, maxPerDay: 1_000, maxRefusalsPerMinute: 20 };
+    expect(shardLimits(limits, 2, 0)).toEqual({ maxInFlight: 51, maxPerDay: 500, maxRefusalsPerMinute: 20 });
+    expect(shardLimits(limits, 2, 1)).toEqual({ maxInFlight: 50, maxPerDay: 500, maxRefusalsPerMinute: 20 });
   });
 });
