@@ -1,14 +1,17 @@
+import { randomInt } from 'node:crypto';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand, type UpdateCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { ADMISSION_PREFIX } from '../../contract/table';
 import { type AdmissionState, type Pace, slotStart, windowOf } from '../core/admission';
 import { ADMISSION_STATE_CACHE_MS } from '../core/limits';
 import type { Admission } from '../core/ports';
+import { shareOf } from '../core/shards';
 
 /**
  * Admission in the jobs table, under keys no job id can take:
  *   admission#state          backlogSince, pausedUntil: read by every submit (cached ADMISSION_STATE_CACHE_MS)
- *   admission#window#<n>     creates taken in window n (one conditional ADD each; expires after an hour)
+ *   admission#window#<n>     creates taken in window n (one conditional ADD each; expires after an hour); above
+ *                            WINDOW_SHARD_CREATES_PER_SECOND a second, split into `#<shard>` keys with a share each
  *   admission#lease          the admitter that runs (holder, until)
  * A window is a new key every `windowSeconds`, so the counters never make one partition hot for long; while a
  * backlog exists only the admitter takes from them.
@@ -42,19 +45,30 @@ export class DynamoAdmission implements Admission {
 
   async tryTake(now: Date): Promise<{ granted: true; slotAt: number } | { granted: false; retryInMs: number }> {
     const { window, msUntilNext } = windowOf(this.pace, now);
-    const taken = await this.conditionalUpdate({
-      Key: { id: `${ADMISSION_PREFIX}window#${window}` },
-      UpdateExpression: 'ADD creates :one SET expiresAt = :expiresAt',
-      ConditionExpression: 'attribute_not_exists(creates) OR creates < :capacity',
-      ExpressionAttributeValues: {
-        ':one': 1,
-        ':capacity': this.pace.capacity,
-        ':expiresAt': Math.floor(now.getTime() / 1000) + 3600,
-      },
-      ReturnValues: 'UPDATED_NEW',
-    });
-    if (!taken) return { granted: false, retryInMs: msUntilNext };
-    return { granted: true, slotAt: slotStart(this.pace, window, Number(taken.Attributes?.creates ?? 1)) };
+    // A window's count is split like an owner's counters when the rate is high (a raised limit of 10 000 creates
+    // a second would otherwise write one key 10 000 times a second): a few shards tried from a random one.
+    const shards = windowShardsOf(this.pace);
+    const first = randomInt(shards);
+    for (let attempt = 0; attempt < Math.min(shards, WINDOW_SHARD_ATTEMPTS); attempt++) {
+      const shard = (first + attempt) % shards;
+      const capacity = shareOf(this.pace.capacity, shards, shard);
+      const taken = await this.conditionalUpdate({
+        Key: { id: `${ADMISSION_PREFIX}window#${window}${shards > 1 ? `#${shard}` : ''}` },
+        UpdateExpression: 'ADD creates :one SET expiresAt = :expiresAt',
+        ConditionExpression: 'attribute_not_exists(creates) OR creates < :capacity',
+        ExpressionAttributeValues: {
+          ':one': 1,
+          ':capacity': capacity,
+          ':expiresAt': Math.floor(now.getTime() / 1000) + 3600,
+        },
+        ReturnValues: 'UPDATED_NEW',
+      });
+      if (taken) {
+        const shardPace = { windowSeconds: this.pace.windowSeconds, capacity };
+        return { granted: true, slotAt: slotStart(shardPace, window, Number(taken.Attributes?.creates ?? 1)) };
+      }
+    }
+    return { granted: false, retryInMs: msUntilNext };
   }
 
   async startBacklog(now: Date): Promise<boolean> {
@@ -124,5 +138,13 @@ export class DynamoAdmission implements Admission {
 }
 
 type UpdateInput = ConstructorParameters<typeof UpdateCommand>[0];
+
+/** One window key takes at most this many creates a second; a higher rate splits the window over more keys. */
+export const WINDOW_SHARD_CREATES_PER_SECOND = 500;
+/** Window shards tried before a create waits for the next window (the others are about as full). */
+const WINDOW_SHARD_ATTEMPTS = 3;
+
+export const windowShardsOf = (pace: Pace): number =>
+  Math.max(1, Math.ceil(pace.capacity / pace.windowSeconds / WINDOW_SHARD_CREATES_PER_SECOND));
 const STATE_KEY = { id: `${ADMISSION_PREFIX}state` };
 const LEASE_KEY = { id: `${ADMISSION_PREFIX}lease` };

@@ -1,5 +1,6 @@
 import { DEFAULTS } from '../../contract/defaults';
 import * as z from './schema';
+import { shareOf } from './shards';
 
 /**
  * Per-owner limits: jobs in flight (submitted, not ended), jobs accepted per UTC day, and submissions
@@ -57,11 +58,6 @@ export const SLOTS_PER_COUNTER_SHARD = 50;
 export function counterShardsOf(limits: Limits): number {
   const smaller = Math.min(limits.maxInFlight, limits.maxPerDay);
   return Math.max(1, Math.min(MAX_COUNTER_SHARDS, Math.floor(smaller / SLOTS_PER_COUNTER_SHARD)));
-}
-
-/** Shard `shard`'s share of `total` over `shards`: the shares add up to the total, so the owner's never passes it. */
-export function shareOf(total: number, shards: number, shard: number): number {
-  return Math.floor(total / shards) + (shard < total % shards ? 1 : 0);
 }
 
 /** The limits one counter shard enforces. The refusal limit is not split: every shard counts every refusal. */

@@ -20,3 +20,8 @@ export const shardKey = (prefix: string, index: number): string => `${prefix}#${
 /** Every shard key under `prefix`. */
 export const shardKeys = (prefix: string, count: number): string[] =>
   Array.from({ length: Math.max(1, count) }, (_, index) => shardKey(prefix, index));
+
+/** Shard `shard`'s share of `total` over `shards`: the shares add up to the total exactly, so together they never pass it. */
+export function shareOf(total: number, shards: number, shard: number): number {
+  return Math.floor(total / shards) + (shard < total % shards ? 1 : 0);
+}

@@ -4,8 +4,8 @@ import {
   parseOwnerLimits,
   secondsUntilNextDay,
   shardLimits,
-  shareOf,
 } from '../../lambdas/core/owner-limits';
+import { shareOf } from '../../lambdas/core/shards';
 
 describe('OWNER_LIMITS setting', () => {
   it('gives everyone the built-in defaults when unset', () => {
