@@ -24,7 +24,8 @@ export const submitJobOperation: Operation = {
     'idempotency_key_reused',
     'owner_limit_exceeded',
     'replicate_rejected_input',
-    ...REPLICATE_ERRORS,
+    // Not `replicate_rate_limited`: a submission Replicate throttles is accepted and waits for capacity.
+    ...REPLICATE_ERRORS.filter((code) => code !== 'replicate_rate_limited'),
     'internal_error',
   ],
   async handle(request, deps) {

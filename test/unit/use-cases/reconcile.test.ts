@@ -147,4 +147,50 @@ describe('reconcile', () => {
     expect(deps.queue.messages()).toEqual([expect.objectContaining({ jobId: job.id })]);
     expect(checkAt(deps, failing)).toBe(deps.clock().toISOString());
   });
+
+  describe('jobs waiting for capacity (admission)', () => {
+    it('leaves a waiting job to the admitter however long it waits within its timeout, and wakes the admitter', async () => {
+      const deps = fakeDependencies();
+      const since = deps.clock().toISOString();
+      const job = seedJob(deps, { waitingSince: since });
+      deps.time.advance(SUBMIT_GRACE_SECONDS * 2);
+
+      const report = await reconcile(deps);
+
+      expect(report).toMatchObject({ examined: 1, polled: 0, abandoned: 0, timedOut: 0 });
+      expect(await deps.jobs.get(job.id)).toMatchObject({ status: 'queued', waitingSince: since });
+      expect(deps.admissionKicks.messages()).toEqual([{ reason: 'reconciler' }]);
+      expect(deps.metrics.total(METRIC.admissionBacklog)).toBe(1);
+    });
+
+    it('times a waiting job out at its timeout, as any other', async () => {
+      const deps = fakeDependencies();
+      const job = seedJob(deps, { waitingSince: deps.clock().toISOString(), timeoutSeconds: 60 });
+      deps.time.advance(TEST_SETTINGS.reconcileAfterSeconds + 1);
+
+      await expect(reconcile(deps)).resolves.toMatchObject({ timedOut: 1 });
+      expect(await deps.jobs.get(job.id)).toMatchObject({ status: 'failed', error: { code: 'timeout' } });
+      expect(await deps.jobs.listWaiting()).toEqual([]);
+    });
+
+    it('gives a job the admitter took out of the line its grace from then, not from its creation', async () => {
+      const deps = fakeDependencies();
+      const job = seedJob(deps);
+      deps.time.advance(SUBMIT_GRACE_SECONDS * 2);
+      await deps.jobs.markWaiting(job.id, job.createdAt);
+      await deps.jobs.claimWaiting(job.id, deps.clock().toISOString()); // its create is in flight
+      deps.time.advance(TEST_SETTINGS.reconcileAfterSeconds + 1);
+
+      await expect(reconcile(deps)).resolves.toMatchObject({ examined: 1, abandoned: 0 });
+      deps.time.advance(SUBMIT_GRACE_SECONDS);
+      await expect(reconcile(deps)).resolves.toMatchObject({ abandoned: 1 });
+    });
+
+    it('sends no kick and reports an empty line when nothing waits', async () => {
+      const deps = fakeDependencies();
+      await reconcile(deps);
+      expect(deps.admissionKicks.sent).toEqual([]);
+      expect(deps.metrics.counts).toContainEqual({ name: METRIC.admissionBacklog, value: 0 });
+    });
+  });
 });
