@@ -237,7 +237,8 @@ export function keyClassRows(
       return {
         ...row,
         ...(meanPerSecond === undefined ? {} : { meanPerSecond }),
-        ...(meanPerSecond !== undefined && rates.length > 1
+        // Keys numbered by a shard (`N` in the class: a hash, a random counter shard) are picked at random.
+        ...(meanPerSecond !== undefined && rates.length > 1 && /N/.test(row.keyClass)
           ? {
               sampleBusiestPerSecond: row.busiestPerSecond,
               busiestPerSecond: busiestAtScale(meanPerSecond, writesPerJob),

@@ -76,3 +76,5 @@ export const ADMIT_CONCURRENCY = 16;
  * so a job may begin to wait "before" one already seen. Jobs read twice are kept once.
  */
 export const ADMIT_CLOCK_SKEW_MS = 5_000;
+/** The longest pause a Replicate `Retry-After` imposes on every create (its 429s say a few seconds). */
+export const MAX_PAUSE_SECONDS = 60;

@@ -1,3 +1,4 @@
+import { MAX_PAUSE_SECONDS } from '../core/limits';
 import { METRIC } from '../core/metrics';
 import type { Dependencies } from './dependencies';
 
@@ -12,8 +13,9 @@ export async function wakeAdmitter(deps: Pick<Dependencies, 'admission' | 'admis
 }
 
 /**
- * Replicate throttled a create: no create before its Retry-After (every instance reads the pause), and the job
- * waits in its place (`waitingSince`). False when the job got a prediction or ended meanwhile.
+ * Replicate throttled a create: no create before its Retry-After (every instance reads the pause; at most
+ * MAX_PAUSE_SECONDS, so a wild value cannot stop every create for a day), and the job waits in its place
+ * (`waitingSince`). False when the job got a prediction or ended meanwhile.
  */
 export async function waitAfterThrottle(
   deps: Pick<Dependencies, 'admission' | 'admissionKicks' | 'jobs' | 'clock' | 'log' | 'metrics'>,
@@ -22,7 +24,8 @@ export async function waitAfterThrottle(
   retryAfterSeconds: number | undefined,
 ): Promise<boolean> {
   const now = deps.clock();
-  await deps.admission.pause(new Date(now.getTime() + Math.max(1, retryAfterSeconds ?? 1) * 1000));
+  const pauseSeconds = Math.min(MAX_PAUSE_SECONDS, Math.max(1, retryAfterSeconds ?? 1));
+  await deps.admission.pause(new Date(now.getTime() + pauseSeconds * 1000));
   deps.metrics.count(METRIC.admissionThrottled);
   const waiting = await deps.jobs.markWaiting(jobId, waitingSince);
   if (waiting) await wakeAdmitter(deps, now);

@@ -192,6 +192,13 @@ describe('submitJob', () => {
     expect(deps.replicate.callsOf('createPrediction')).toHaveLength(1);
   });
 
+  it('pauses every create for at most a minute, whatever Retry-After says', async () => {
+    const deps = fakeDependencies();
+    deps.replicate.next('createPrediction', new ReplicateFailure('rate_limited', 'Slow down', 429, undefined, 86_400));
+    const view = await submitJob(deps, command());
+    expect(deps.admission.current.pausedUntil).toBe(new Date(Date.parse(view.createdAt) + 60_000).toISOString());
+  });
+
   it('creates at once while the rate allows, and queues the job without calling Replicate once it is spent', async () => {
     const deps = fakeDependencies();
     deps.admission.capacity = 1;
