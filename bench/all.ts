@@ -8,6 +8,8 @@ const runs: Array<[string, string[]]> = [
   ['Bundles and cold start', ['bundles.ts']],
   ['Transfers', ['transfer.ts', '100', '1024']],
   ['End to end', ['end-to-end.ts', '2000', '20']],
+  // The default job shape (the `completed` event, no callback), 100 + 100 jobs: about a minute and a half.
+  ['Writes per partition key at scale', ['scale.ts', '100', '20', '100', '20', '--events=completed', '--no-callbacks']],
 ];
 for (const [title, [file, ...args]] of runs) {
   process.stdout.write(`\n## ${title}\n\n`);

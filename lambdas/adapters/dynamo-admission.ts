@@ -1,11 +1,12 @@
 import { randomInt } from 'node:crypto';
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand, type UpdateCommandOutput } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ADMISSION_PREFIX } from '../../contract/table';
 import { type AdmissionState, type Pace, slotStart, windowOf } from '../core/admission';
 import { ADMISSION_STATE_CACHE_MS } from '../core/limits';
 import type { Admission } from '../core/ports';
 import { shareOf } from '../core/shards';
+import { conditionalUpdate, type UpdateInput } from './conditional-update';
 
 /**
  * Admission in the jobs table, under keys no job id can take:
@@ -122,22 +123,14 @@ export class DynamoAdmission implements Admission {
     this.cached = undefined;
   }
 
-  private async applied(input: Omit<UpdateInput, 'TableName'>): Promise<boolean> {
+  private async applied(input: UpdateInput): Promise<boolean> {
     return (await this.conditionalUpdate(input)) !== undefined;
   }
 
-  /** A conditional update: its answer if it was applied, undefined if its condition refused it. */
-  private async conditionalUpdate(input: Omit<UpdateInput, 'TableName'>): Promise<UpdateCommandOutput | undefined> {
-    try {
-      return await this.documents.send(new UpdateCommand({ TableName: this.tableName, ...input }));
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
-      throw error;
-    }
+  private conditionalUpdate(input: UpdateInput) {
+    return conditionalUpdate(this.documents, this.tableName, input);
   }
 }
-
-type UpdateInput = ConstructorParameters<typeof UpdateCommand>[0];
 
 /** One window key takes at most this many creates a second; a higher rate splits the window over more keys. */
 export const WINDOW_SHARD_CREATES_PER_SECOND = 500;

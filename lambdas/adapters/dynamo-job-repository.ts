@@ -4,15 +4,7 @@
  */
 
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  BatchGetCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-  type UpdateCommandOutput,
-} from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { DEFAULTS } from '../../contract/defaults';
 import { JOBS_TABLE_SCHEMA, LEGACY_ACTIVE_SHARD, ownerShardKey, SHARD_PREFIXES } from '../../contract/table';
 import type { WaitingJob } from '../core/admission';
@@ -38,6 +30,7 @@ import type {
 } from '../core/ports';
 import { shardKey, shardKeys, shardOf } from '../core/shards';
 import type { JobPatch } from '../core/state-machine';
+import { conditionalUpdate, type UpdateInput } from './conditional-update';
 
 /**
  * Free-form JSON (input, metadata, output, metrics) is stored as a JSON string, not a DynamoDB map: any JSON
@@ -471,7 +464,7 @@ export class DynamoJobRepository implements JobRepository {
 
   /** A conditional update answering with the new job, or with `onConditionFailed`'s answer when refused. */
   private async update(
-    input: Omit<UpdateInput, 'TableName'>,
+    input: UpdateInput,
     onConditionFailed: () => Promise<Job | undefined> = async () => undefined,
   ): Promise<Job | undefined> {
     const result = await this.tryUpdate({ ReturnValues: 'ALL_NEW', ...input });
@@ -480,17 +473,11 @@ export class DynamoJobRepository implements JobRepository {
   }
 
   /** A conditional update: its answer, or undefined when its condition refused it. */
-  private async tryUpdate(input: Omit<UpdateInput, 'TableName'>): Promise<UpdateCommandOutput | undefined> {
-    try {
-      return await this.documents.send(new UpdateCommand({ TableName: this.tableName, ...input }));
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
-      throw error;
-    }
+  private tryUpdate(input: UpdateInput) {
+    return conditionalUpdate(this.documents, this.tableName, input);
   }
 }
 
-type UpdateInput = ConstructorParameters<typeof UpdateCommand>[0];
 type QueryInput = ConstructorParameters<typeof QueryCommand>[0];
 
 const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

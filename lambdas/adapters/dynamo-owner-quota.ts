@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { JOBS_TABLE_SCHEMA, ownerShardKey } from '../../contract/table';
 import {
   counterShardsOf,
@@ -12,6 +12,7 @@ import {
   shardLimits,
 } from '../core/owner-limits';
 import type { OwnerQuota } from '../core/ports';
+import { conditionalUpdate, type UpdateInput } from './conditional-update';
 
 /**
  * Counter items per owner, in the jobs table under keys no job id can take: `quota#<owner>` (shard 0, the one
@@ -242,14 +243,8 @@ export class DynamoOwnerQuota implements OwnerQuota {
   }
 
   /** A conditional update: true if it was applied, false if its condition refused it. */
-  private async conditionalUpdate(input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>) {
-    try {
-      await this.documents.send(new UpdateCommand({ TableName: this.tableName, ...input }));
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+  private async conditionalUpdate(input: UpdateInput): Promise<boolean> {
+    return (await conditionalUpdate(this.documents, this.tableName, input)) !== undefined;
   }
 }
 
