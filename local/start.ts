@@ -3,6 +3,7 @@
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 import { relative } from 'node:path';
+import { DEFAULTS } from '../contract/defaults';
 import { startLocalStack } from './stack';
 
 /** `npm start`: the whole stack on this machine, no AWS account needed. Settings from the environment. */
@@ -37,6 +38,7 @@ async function main() {
       stack.simulator
         ? `Replicate: built-in simulator at ${stack.simulator.apiBaseUrl} (set REPLICATE_API_TOKEN to use the real one)`
         : `Replicate: ${env.REPLICATE_API_BASE_URL ?? 'https://api.replicate.com/v1'}`,
+      `Replicate creates: at most ${env.REPLICATE_CREATES_PER_MINUTE ?? DEFAULTS.replicateCreatesPerMinute} a minute (REPLICATE_CREATES_PER_MINUTE); above it jobs wait${stack.simulator && env.SIMULATOR_CREATES_PER_SECOND ? `; the simulator answers 429 above ${env.SIMULATOR_CREATES_PER_SECOND} a second` : ''}`,
       `API keys: ${[...stack.apiKeys.entries()].map(([key, owner]) => `${owner}=${key}`).join(', ')}`,
       `Job console: ${stack.url}/console?key=${stack.devApiKey}`,
       '',

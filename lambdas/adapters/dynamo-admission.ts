@@ -31,8 +31,9 @@ export class DynamoAdmission implements Admission {
     this.spacingMs = (pace.windowSeconds * 1000) / pace.capacity;
   }
 
-  async state(now: Date): Promise<AdmissionState> {
-    if (this.cached && now.getTime() - this.cached.readAt < ADMISSION_STATE_CACHE_MS) return this.cached.state;
+  async state(_now: Date): Promise<AdmissionState> {
+    // Aged by the real clock, not by `now` (a slow caller's `now` would make a stale copy look fresh).
+    if (this.cached && Date.now() - this.cached.readAt < ADMISSION_STATE_CACHE_MS) return this.cached.state;
     const item = (
       await this.documents.send(new GetCommand({ TableName: this.tableName, Key: STATE_KEY, ConsistentRead: true }))
     ).Item;
@@ -40,7 +41,7 @@ export class DynamoAdmission implements Admission {
       ...(typeof item?.backlogSince === 'string' ? { backlogSince: item.backlogSince } : {}),
       ...(typeof item?.pausedUntil === 'string' ? { pausedUntil: item.pausedUntil } : {}),
     };
-    this.cached = { state, readAt: now.getTime() };
+    this.cached = { state, readAt: Date.now() };
     return state;
   }
 

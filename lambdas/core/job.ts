@@ -21,6 +21,10 @@ export const TERMINAL_RANK = 3;
 
 export const isTerminal = (status: JobStatus): status is TerminalStatus => STATUS_RANK[status] === TERMINAL_RANK;
 
+/** When the job's prediction was (last) asked for: when the admitter took it, else when it was submitted (ms). */
+export const createAttemptedAt = (job: { createdAt: string; admittedAt?: string }): number =>
+  Date.parse(job.admittedAt ?? job.createdAt);
+
 export const WEBHOOK_EVENTS = ['start', 'output', 'logs', 'completed'] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 

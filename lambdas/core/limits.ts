@@ -65,6 +65,13 @@ export const DEADLINE_GRACE_MS = 2_000;
 export const ADMISSION_STATE_CACHE_MS = 1_000;
 /** The admitter runs this long per invocation (its timeout is 90 s), then hands over to a fresh one. */
 export const ADMIT_RUN_BUDGET_MS = 60_000;
+/**
+ * A submit waits at most this long for its create's place in the window (a window can be a minute long at
+ * an odd rate); beyond it the job waits for the admitter instead, well inside the API's 29 s.
+ */
+export const MAX_SLOT_WAIT_MS = 1_000;
+/** A kick that finds an admitter running is sent again this much later (until one finds the lease free). */
+export const ADMIT_KICK_RETRY_SECONDS = 5;
 /** Time an admitter keeps for the creates in flight, giving its lease back and waking the next one. */
 export const ADMIT_HANDOVER_MS = 30_000;
 /** The admitter reads the waiting line for new arrivals this often: a new owner's job is seen within it. */

@@ -3,6 +3,7 @@ import {
   ADMISSION_STATE_CACHE_MS,
   ADMIT_CLOCK_SKEW_MS,
   ADMIT_CONCURRENCY,
+  ADMIT_KICK_RETRY_SECONDS,
   ADMIT_REFRESH_MS,
   ADMIT_RUN_BUDGET_MS,
 } from '../core/limits';
@@ -48,7 +49,12 @@ export async function admitWaitingJobs(deps: Dependencies, options: AdmitOptions
   const report: AdmitReport = { ran: false, admitted: 0, throttled: 0, timedOut: 0, remaining: 0 };
   const started = Date.now();
   const leaseUntil = new Date(deps.clock().getTime() + budgetMs + 30_000);
-  if (!(await deps.admission.lease(options.holder, deps.clock(), leaseUntil))) return report;
+  if (!(await deps.admission.lease(options.holder, deps.clock(), leaseUntil))) {
+    // Another admitter runs, and may be about to stop (its line looked empty): this kick may be for a job it
+    // will not see. Passed on, later, it wakes an admitter once the lease is free.
+    await deps.admissionKicks.send({ reason: 'continue' }, ADMIT_KICK_RETRY_SECONDS);
+    return report;
+  }
   report.ran = true;
 
   const line = new RoundRobinQueue();

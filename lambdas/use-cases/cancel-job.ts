@@ -1,5 +1,5 @@
 import { Conflict, NotFound, ReplicateFailure } from '../core/errors';
-import { isTerminal, type Job } from '../core/job';
+import { createAttemptedAt, isTerminal, type Job } from '../core/job';
 import type { JobView } from '../core/job-view';
 import { SUBMIT_GRACE_SECONDS } from '../core/limits';
 import type { Dependencies } from './dependencies';
@@ -26,7 +26,8 @@ export async function cancelJob(deps: Dependencies, owner: string, jobId: string
 async function cancel(deps: Dependencies, job: Job): Promise<Job> {
   if (!job.predictionId && job.submissionUnknown) {
     // A prediction may run that nothing could cancel once the job is ended (and its slot given back).
-    const ageSeconds = Math.floor((deps.clock().getTime() - Date.parse(job.createdAt)) / 1000);
+    // The reconciler's grace runs from the create attempt: a job may have waited for capacity before it.
+    const ageSeconds = Math.floor((deps.clock().getTime() - createAttemptedAt(job)) / 1000);
     throw new Conflict(
       'submission_pending',
       "Replicate's answer to this job's submission was lost: " +

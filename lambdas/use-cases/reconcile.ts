@@ -1,7 +1,7 @@
 import { backlogOf } from '../core/admission';
 import { ReplicateFailure } from '../core/errors';
 import { takeFairly } from '../core/fair-share';
-import { isTerminal, type Job, STATUS_RANK } from '../core/job';
+import { createAttemptedAt, isTerminal, type Job, STATUS_RANK } from '../core/job';
 import {
   RECONCILE_CANDIDATES_PER_JOB,
   RECONCILE_CONCURRENCY,
@@ -89,8 +89,7 @@ async function reconcileJob(deps: Dependencies, job: Job, now: Date, report: Rec
   if (job.waitingSince) return true;
   if (!job.predictionId) {
     // Measured from when the create was attempted: a job may have waited long before it.
-    const attemptedAt = Date.parse(job.admittedAt ?? job.createdAt);
-    if ((now.getTime() - attemptedAt) / 1000 < SUBMIT_GRACE_SECONDS) return true;
+    if ((now.getTime() - createAttemptedAt(job)) / 1000 < SUBMIT_GRACE_SECONDS) return true;
     const message = 'The submission did not complete; retry with the same Idempotency-Key';
     const ended = await end(
       deps,

@@ -4,6 +4,7 @@ import { Conflict, InvalidRequest, LimitExceeded } from '../core/errors';
 import { hashJson, IDEMPOTENCY_KEY, idempotentJobId, newJobId } from '../core/ids';
 import type { Job, JobSpec } from '../core/job';
 import type { JobView } from '../core/job-view';
+import { MAX_SLOT_WAIT_MS } from '../core/limits';
 import type { Dependencies } from './dependencies';
 import { presentJob } from './present-job';
 import { isThrottled, settleFailedCreate, startPrediction } from './start-prediction';
@@ -67,21 +68,22 @@ export async function submitJob(deps: Dependencies, command: SubmitJobCommand): 
   }
   if (job.waitingSince) return waiting(deps, job, now);
   const token = await deps.admission.tryTake(now);
-  if (!token.granted) {
-    // The account's create rate is spent for this window: wait for the admitter like the jobs behind it.
+  const untilSlot = token.granted ? token.slotAt - deps.clock().getTime() : 0;
+  if (!token.granted || untilSlot > MAX_SLOT_WAIT_MS) {
+    // The account's create rate is spent for now: wait for the admitter like the jobs behind it.
     job.waitingSince = job.createdAt;
     if (await deps.jobs.markWaiting(job.id, job.waitingSince)) return waiting(deps, job, now);
     return presentJob(deps, (await deps.jobs.get(job.id)) ?? job);
   }
-  // The first create of a window goes at once; later ones keep their place in it (at most one window away).
-  const untilSlot = token.slotAt - deps.clock().getTime();
+  // The first create of a window goes at once; a later one waits for its place in it (at most MAX_SLOT_WAIT_MS).
   if (untilSlot > 0) await setTimeout(untilSlot);
 
   try {
     return presentJob(deps, await startPrediction(deps, job));
   } catch (error) {
     if (!isThrottled(error)) throw await settleFailedCreate(deps, job, error, { notify: false });
-    await waitAfterThrottle(deps, job.id, job.createdAt, error.retryAfterSeconds);
+    // It begins to wait now: a running admitter reads new arrivals by when they began to wait.
+    await waitAfterThrottle(deps, job.id, deps.clock().toISOString(), error.retryAfterSeconds);
     return presentJob(deps, (await deps.jobs.get(job.id)) ?? job);
   }
 }

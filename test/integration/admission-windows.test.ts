@@ -43,6 +43,17 @@ describe('admission windows (DynamoDB emulator)', () => {
     expect(results.find((result) => !result.granted)).toEqual({ granted: false, retryInMs: 1000 });
   });
 
+  it('reads the shared state afresh once its copy is a second old by the real clock, whatever `now` says', async () => {
+    const admission = new DynamoAdmission(emulators.clients.dynamo, table, { windowSeconds: 1, capacity: 10 });
+    const other = new DynamoAdmission(emulators.clients.dynamo, table, { windowSeconds: 1, capacity: 10 });
+    const then = new Date('2026-11-30T00:00:00.000Z'); // a slow submit's start time
+    expect((await admission.state(then)).backlogSince).toBeUndefined();
+    await other.startBacklog(then);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect((await admission.state(then)).backlogSince).toBe(then.toISOString());
+    await other.clearBacklog();
+  });
+
   it('splits a high rate over several window keys that together never pass it', async () => {
     const pace = { windowSeconds: 1, capacity: 1001 };
     expect(windowShardsOf(pace)).toBe(3);

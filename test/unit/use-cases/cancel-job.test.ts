@@ -71,6 +71,18 @@ describe('cancelJob', () => {
     expect(await deps.jobs.get(job.id)).toMatchObject({ status: 'queued' });
   });
 
+  it('counts that wait from when the admitter took a job that had waited, not from its creation (found by an attack)', async () => {
+    const deps = fakeDependencies();
+    const job = seedJob(deps, { submissionUnknown: true });
+    deps.time.advance(290); // waited for capacity
+    await deps.jobs.markWaiting(job.id, job.createdAt);
+    await deps.jobs.claimWaiting(job.id, deps.clock().toISOString());
+    await deps.jobs.markSubmissionUnknown(job.id);
+    deps.time.advance(100);
+    const error = await cancelJob(deps, OWNER, job.id).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'submission_pending', retryAfterSeconds: 200 });
+  });
+
   it('still cancels the job when Replicate no longer knows the prediction', async () => {
     const deps = fakeDependencies();
     const job = seedJob(deps, { status: 'starting', predictionId: 'pred_gone' });

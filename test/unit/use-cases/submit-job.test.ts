@@ -6,7 +6,13 @@ import type { CreatePredictionRequest } from '../../../lambdas/core/ports';
 import { jobIdFromWebhookUrl } from '../../../lambdas/core/prediction';
 import { cancelJob } from '../../../lambdas/use-cases/cancel-job';
 import { type SubmitJobCommand, submitJob } from '../../../lambdas/use-cases/submit-job';
-import { type FakeDependencies, FakeOwnerQuota, fakeDependencies, TEST_SETTINGS } from '../../support/fake-ports';
+import {
+  FakeAdmission,
+  type FakeDependencies,
+  FakeOwnerQuota,
+  fakeDependencies,
+  TEST_SETTINGS,
+} from '../../support/fake-ports';
 import { OTHER_OWNER, OWNER } from './builders';
 
 const SPEC: JobSpec = {
@@ -209,6 +215,16 @@ describe('submitJob', () => {
     expect(second).toMatchObject({ status: 'queued', predictionId: null, waitingSince: second.createdAt });
     expect(deps.replicate.callsOf('createPrediction')).toHaveLength(1);
     expect(deps.admissionKicks.messages()).toEqual([{ reason: 'backlog' }]);
+  });
+
+  it('lets a job wait for the admitter rather than sleep for a place over a second away (found by an attack)', async () => {
+    const deps = fakeDependencies({ admission: new FakeAdmission(7, 60_000) }); // 7 a minute: one every 8.6 s
+    await submitJob(deps, command());
+    const started = Date.now();
+    const second = await submitJob(deps, command());
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(second).toMatchObject({ predictionId: null, waitingSince: second.createdAt });
+    expect(deps.replicate.callsOf('createPrediction')).toHaveLength(1);
   });
 
   it('queues behind waiting jobs (a backlog, a pause) without taking from the rate', async () => {
