@@ -12,6 +12,8 @@ export interface Limits {
   maxInFlight: number;
   maxPerDay: number;
   maxRefusalsPerMinute: number;
+  /** Counter items the limits are split over (`counterShardsOf`); 1 unless set. */
+  counterShards?: number;
 }
 
 const count = (max: number) => z.number().check(z.int(), z.minimum(1), z.maximum(max));
@@ -19,6 +21,7 @@ const LimitsSchema = z.strictObject({
   maxInFlight: count(1_000_000),
   maxPerDay: count(100_000_000),
   maxRefusalsPerMinute: z.optional(count(100_000)),
+  counterShards: z.optional(count(16)),
 });
 
 /** Limits as configured: the refusal rate may be left out (it then takes its default). */
@@ -46,18 +49,16 @@ export type QuotaDecision =
   | { granted: false; limit: QuotaLimit; retryAfterSeconds: number };
 
 /**
- * An owner's counters are split over up to MAX_COUNTER_SHARDS items, each holding its share of the limits: one
- * item takes about 1 000 writes a second, and a job writes its shard twice (take, give back). The shards are
- * as many as the owner's smaller limit allows at SLOTS_PER_COUNTER_SHARD each, so an owner with the default
- * limits keeps one counter (a shard with a share of 1 or 2 would refuse while another has room), and an owner
- * allowed 800 jobs in flight and more gets 16: 2 000 jobs a second then write each about 250 times a second.
+ * An owner's counters may be split over up to MAX_COUNTER_SHARDS items (`counterShards` in its limits), each
+ * holding its share of the limits: one item takes about 1 000 writes a second, and a job writes its shard twice
+ * (take, give back), so one counter serves up to ~400 jobs a second and 16 serve 2 000 with room (each about
+ * 250 writes a second). The count is set, not derived from the limits: the shares add up to the limits only
+ * over the same shards, so changing it while jobs are in flight lets the owner pass its limits until they end.
  */
 export const MAX_COUNTER_SHARDS = 16;
-export const SLOTS_PER_COUNTER_SHARD = 50;
 
 export function counterShardsOf(limits: Limits): number {
-  const smaller = Math.min(limits.maxInFlight, limits.maxPerDay);
-  return Math.max(1, Math.min(MAX_COUNTER_SHARDS, Math.floor(smaller / SLOTS_PER_COUNTER_SHARD)));
+  return Math.max(1, Math.min(MAX_COUNTER_SHARDS, Math.floor(limits.counterShards ?? 1)));
 }
 
 /** The limits one counter shard enforces. The refusal limit is not split: every shard counts every refusal. */

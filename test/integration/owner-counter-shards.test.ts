@@ -10,7 +10,7 @@ import { startTestStack, type TestStack } from '../support/local-stack';
  */
 describe('owner counters in shards (local stack)', () => {
   let stack: TestStack;
-  const BIG = { maxInFlight: 100, maxPerDay: 100_000 }; // 2 shards of 50
+  const BIG = { maxInFlight: 100, maxPerDay: 100_000, counterShards: 2 }; // 2 shards of 50
   beforeAll(async () => {
     stack = await startTestStack({
       apiKeys: 'big=key-big',
@@ -18,7 +18,7 @@ describe('owner counters in shards (local stack)', () => {
       env: {
         OWNER_LIMITS: JSON.stringify({
           default: { maxInFlight: 10, maxPerDay: 100 },
-          owners: { big: BIG, daily: { maxInFlight: 1000, maxPerDay: 100 }, picky: BIG },
+          owners: { big: BIG, daily: { maxInFlight: 1000, maxPerDay: 100, counterShards: 2 }, picky: BIG },
         }),
       },
     });

@@ -77,12 +77,18 @@ describe('daily quota reset', () => {
 });
 
 describe('counter shards', () => {
-  it('gives an owner one counter per 50 slots of its smaller limit, from 1 to 16', () => {
-    expect(counterShardsOf({ maxInFlight: 50, maxPerDay: 10_000, maxRefusalsPerMinute: 20 })).toBe(1);
-    expect(counterShardsOf({ maxInFlight: 99, maxPerDay: 10_000, maxRefusalsPerMinute: 20 })).toBe(1);
-    expect(counterShardsOf({ maxInFlight: 100, maxPerDay: 10_000, maxRefusalsPerMinute: 20 })).toBe(2);
-    expect(counterShardsOf({ maxInFlight: 5_000, maxPerDay: 150, maxRefusalsPerMinute: 20 })).toBe(3);
-    expect(counterShardsOf({ maxInFlight: 100_000, maxPerDay: 10_000_000, maxRefusalsPerMinute: 20 })).toBe(16);
+  it('keeps one counter unless the owner’s limits set more (at most 16), whatever the limits are', () => {
+    const limits = { maxInFlight: 100_000, maxPerDay: 10_000_000, maxRefusalsPerMinute: 20 };
+    expect(counterShardsOf(limits)).toBe(1); // a limit's size alone never changes the shards (found by an attack)
+    expect(counterShardsOf({ ...limits, counterShards: 16 })).toBe(16);
+    const setting = JSON.stringify({
+      default: { maxInFlight: 5, maxPerDay: 9 },
+      owners: { big: { counterShards: 4 } },
+    });
+    expect(counterShardsOf(parseOwnerLimits(setting)('big'))).toBe(4);
+    expect(() =>
+      parseOwnerLimits(JSON.stringify({ default: { maxInFlight: 5, maxPerDay: 9, counterShards: 17 } })),
+    ).toThrow();
   });
 
   it('splits each limit into shares that add up to it exactly (never more: no overshoot), the refusals not at all', () => {
