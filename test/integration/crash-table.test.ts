@@ -5,6 +5,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { parseSigningSecrets, signWebhook } from '../../lambdas/core/webhook-signature';
 import type { ApiEvent } from '../../lambdas/http/api-event';
 import { consumePredictions } from '../../lambdas/sqs/consume-predictions';
+import { admitWaitingJobs } from '../../lambdas/use-cases/admit-waiting-jobs';
 import type { Dependencies } from '../../lambdas/use-cases/dependencies';
 import { reconcile } from '../../lambdas/use-cases/reconcile';
 import { receiveWebhook, submitJob } from '../support/api-handlers';
@@ -90,10 +91,10 @@ describe('the crash table (README), one test per row', () => {
   it("submit, after taking the owner's slot, before the job is written: a counted slot, repaired at the limit", async () => {
     const items = await stack.itemCount();
     const predictions = stack.simulator!.predictions.size;
-    const plan = new FaultPlan(2); // quota.acquire, ✗ jobs.create
+    const plan = new FaultPlan(3); // quota.acquire, admission.state, ✗ jobs.create
     const response = await submit(withFaults(plan), 'tiny', { model: 'a/b', input: {} });
     expect(response.statusCode).toBe(500);
-    expect(plan.calls).toEqual(['quota.acquire', 'jobs.create']);
+    expect(plan.calls).toEqual(['quota.acquire', 'admission.state', 'jobs.create']);
     expect(stack.simulator!.predictions.size).toBe(predictions);
     expect(await stack.itemCount()).toBe(items + 1); // the owner's counter item, no job
     expect(await inFlight('tiny')).toBe(1); // a slot counted for a job that does not exist
@@ -120,7 +121,8 @@ describe('the crash table (README), one test per row', () => {
     const before = await inFlight('alice');
     const body = { model: 'a/b', input: { simulate: { output: 'text' } } };
     const headers = { 'idempotency-key': 'crash-before-create' };
-    const plan = new FaultPlan(4); // jobs.get (the key's job?), quota.acquire, jobs.create, ✗ replicate.createPrediction
+    // jobs.get (the key's job?), quota.acquire, admission.state, jobs.create, admission.tryTake, ✗ replicate.createPrediction
+    const plan = new FaultPlan(6);
     await submit(withFaults(plan), 'alice', body, headers); // a dead process answers nothing: only what it left counts
     expect(plan.calls.at(-1)).toBe('replicate.createPrediction');
     const [id] = (await stack.request('/jobs?limit=1')).json.jobs.map((job: { id: string }) => job.id);
@@ -138,6 +140,37 @@ describe('the crash table (README), one test per row', () => {
     expect(retried).toMatchObject({ id, predictionId: expect.any(String) });
     expect((await stack.waitFor(id)).status).toBe('succeeded');
     await eventually(async () => (await inFlight('alice')) === before);
+  });
+
+  it('admitter, after taking a waiting job out of the line, before Replicate is called: the reconciler fails it retryable and gives the slot back', async () => {
+    const before = await inFlight('alice');
+    const body = { model: 'a/b', input: { simulate: { output: 'text' } } };
+    const headers = { 'idempotency-key': 'crash-in-admitter' };
+    // Submitted while jobs wait (the admission state says so, and no admitter is woken): the job waits too.
+    const backlog = Object.assign(Object.create(stack.deps.admission), { state: async () => ({ backlogSince: 'x' }) });
+    const waited = JSON.parse((await submit({ ...stack.deps, admission: backlog }, 'alice', body, headers)).body);
+    expect(waited).toMatchObject({ status: 'queued', waitingSince: expect.any(String) });
+    // admission.lease, jobs.listWaiting, admission.state, admission.tryTake, jobs.claimWaiting, ✗ replicate.createPrediction
+    const plan = new FaultPlan(6);
+    await admitWaitingJobs(withFaults(plan), { holder: 'doomed', budgetMs: 2_000 }).catch(() => undefined);
+    expect(plan.calls.at(-1)).toBe('replicate.createPrediction');
+    expect((await stack.request(`/jobs/${waited.id}`)).json).toMatchObject({
+      status: 'queued',
+      predictionId: null,
+      waitingSince: null, // out of the line: no admitter will take it again
+    });
+    expect(await inFlight('alice')).toBe(before + 1);
+    offsetMs = 301_000; // SUBMIT_GRACE_SECONDS after the admitter took it
+    expect(await reconcile(stack.deps)).toMatchObject({ abandoned: 1 });
+    expect((await stack.request(`/jobs/${waited.id}`)).json).toMatchObject({
+      status: 'failed',
+      error: { code: 'submit_failed' },
+    });
+    expect(await inFlight('alice')).toBe(before);
+    offsetMs = 0;
+    const retried = await stack.submit(body, { headers });
+    expect(retried).toMatchObject({ id: waited.id });
+    expect((await stack.waitFor(waited.id)).status).toBe('succeeded');
   });
 
   it("webhook, before anything is recorded: it answers 503, and Replicate's retry of the delivery is queued", async () => {
