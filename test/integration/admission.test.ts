@@ -1,3 +1,4 @@
+import { newJobId } from '../../lambdas/core/ids';
 import type { JobView } from '../../lambdas/core/job-view';
 import { eventually, startTestStack, type TestStack } from '../support/local-stack';
 
@@ -77,6 +78,33 @@ describe('admission: bursts above Replicate’s create rate (local stack)', () =
     expect(stack.simulator!.throttled.count).toBeLessThan(20);
     await eventually(async () => (await stack.deps.jobs.listWaiting()).length === 0);
   }, 180_000);
+
+  it('takes a waiting job out of the line once: a second admitter claiming it finds nothing', async () => {
+    const id = newJobId();
+    const at = new Date().toISOString();
+    await stack.deps.jobs.create({
+      id,
+      owner: 'alice',
+      status: 'queued',
+      rank: 0,
+      model: 'a/b',
+      input: {},
+      webhookEvents: ['completed'],
+      outputs: [],
+      error: null,
+      requestHash: 'h',
+      waitingSince: at,
+      createdAt: at,
+      updatedAt: at,
+    });
+    expect(await stack.deps.jobs.claimWaiting(id, at)).toMatchObject({ id });
+    expect(await stack.deps.jobs.claimWaiting(id, at)).toBeUndefined();
+    await stack.deps.jobs.finish(id, {
+      status: 'canceled',
+      error: { code: 'prediction_canceled', message: 'x' },
+      updatedAt: at,
+    });
+  });
 
   it('keeps a job Replicate throttles waiting (Retry-After honoured), lets it be canceled, and times it out', async () => {
     const throttled = { simulate: { rateLimit: true } }; // Replicate answers 429, Retry-After: 7, every time

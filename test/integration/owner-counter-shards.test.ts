@@ -1,5 +1,8 @@
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { newJobId } from '../../lambdas/core/ids';
+import type { Job } from '../../lambdas/core/job';
 import type { QuotaDecision } from '../../lambdas/core/owner-limits';
+import { cancelJob } from '../../lambdas/use-cases/cancel-job';
 import { listJobs } from '../../lambdas/use-cases/list-jobs';
 import { startTestStack, type TestStack } from '../support/local-stack';
 
@@ -18,7 +21,13 @@ describe('owner counters in shards (local stack)', () => {
       env: {
         OWNER_LIMITS: JSON.stringify({
           default: { maxInFlight: 10, maxPerDay: 100 },
-          owners: { big: BIG, daily: { maxInFlight: 1000, maxPerDay: 100, counterShards: 2 }, picky: BIG },
+          owners: {
+            big: BIG,
+            daily: { maxInFlight: 1000, maxPerDay: 100, counterShards: 2 },
+            picky: BIG,
+            mended: { maxInFlight: 2, maxPerDay: 1000, counterShards: 2 },
+            ender: BIG,
+          },
         }),
       },
     });
@@ -85,6 +94,57 @@ describe('owner counters in shards (local stack)', () => {
     expect((await counter('quota#picky')).refusals).toBe(20);
     expect((await counter('quota#picky#1')).refusals).toBe(20);
     expect(await stack.deps.quota.acquire('picky', now)).toMatchObject({ granted: false, limit: 'refusals' });
+  });
+
+  /** A job of `owner` as stored: unfinished (it holds a slot) unless told otherwise, in counter shard `quotaShard`. */
+  const jobOf = (owner: string, quotaShard: number, id: string): Job => {
+    const at = new Date().toISOString();
+    return {
+      id,
+      owner,
+      status: 'queued',
+      rank: 0,
+      model: 'a/b',
+      input: {},
+      webhookEvents: ['completed'],
+      outputs: [],
+      error: null,
+      requestHash: 'h',
+      quotaShard,
+      createdAt: at,
+      updatedAt: at,
+    };
+  };
+  const setCounter = (key: string, inFlight: number, lastAcquiredAt = new Date(Date.now() - 61_000).toISOString()) =>
+    documents().send(
+      new UpdateCommand({
+        TableName: stack.emulators.resources.tableName,
+        Key: { id: key },
+        UpdateExpression: 'SET inFlight = :inFlight, lastAcquiredAt = :at',
+        ExpressionAttributeValues: { ':inFlight': inFlight, ':at': lastAcquiredAt },
+      }),
+    );
+
+  it('repairs a shard from its own unfinished jobs, not another shard’s', async () => {
+    // Shard 0 (share 1) holds a real unfinished job; shard 1 (share 1) holds a leaked slot.
+    await stack.deps.jobs.create(jobOf('mended', 0, newJobId()));
+    await setCounter('quota#mended', 1);
+    await setCounter('quota#mended#1', 1);
+    // Each submit tries a shard picked at random first: shard 1's leak is repaired when it is picked.
+    let decision: QuotaDecision = { granted: false, limit: 'in_flight', retryAfterSeconds: 10 };
+    for (let attempt = 0; attempt < 25 && !decision.granted; attempt++) {
+      decision = await stack.deps.quota.acquire('mended', new Date());
+    }
+    expect(decision).toEqual({ granted: true, shard: 1 });
+    expect((await counter('quota#mended')).inFlight).toBe(1); // the real job's slot stays counted
+  });
+
+  it('gives a job’s slot back to the shard it was taken from when the job ends', async () => {
+    const id = newJobId();
+    await stack.deps.jobs.create(jobOf('ender', 1, id));
+    await setCounter('quota#ender#1', 1, new Date().toISOString());
+    await cancelJob(stack.deps, 'ender', id);
+    expect((await counter('quota#ender#1')).inFlight).toBe(0);
   });
 
   it('lists an owner’s jobs from every shard newest first, page after page, none lost or repeated', async () => {

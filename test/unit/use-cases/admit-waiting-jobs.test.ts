@@ -4,7 +4,7 @@ import type { CreatePredictionRequest } from '../../../lambdas/core/ports';
 import { admitWaitingJobs } from '../../../lambdas/use-cases/admit-waiting-jobs';
 import { cancelJob } from '../../../lambdas/use-cases/cancel-job';
 import { submitJob } from '../../../lambdas/use-cases/submit-job';
-import { type FakeDependencies, fakeDependencies } from '../../support/fake-ports';
+import { FakeAdmission, type FakeDependencies, fakeDependencies } from '../../support/fake-ports';
 import { OTHER_OWNER, OWNER } from './builders';
 
 const SPEC: JobSpec = {
@@ -25,6 +25,14 @@ async function waitingJobs(deps: FakeDependencies, owner: string, count: number)
   }
   deps.admission.capacity = capacity;
   return ids;
+}
+
+/** Every slot handed out says it started long ago: what a take that came back late from a slow table looks like. */
+class LateTokens extends FakeAdmission {
+  override async tryTake(now: Date) {
+    const token = await super.tryTake(now);
+    return token.granted ? { granted: true as const, slotAt: 0 } : token;
+  }
 }
 
 /** The admitter with a sleep that moves the fake clock instead of waiting. */
@@ -125,12 +133,36 @@ describe('admitWaitingJobs (the admitter)', () => {
     deps.admission.capacity = 0; // nothing can be created in this run
     await waitingJobs(deps, OWNER, 2);
     deps.admissionKicks.sent.length = 0;
+    const send = deps.admissionKicks.send.bind(deps.admissionKicks);
+    const leaseAtKick: unknown[] = [];
+    deps.admissionKicks.send = async (message, delay) => {
+      leaseAtKick.push(deps.admission.holder);
+      return send(message, delay);
+    };
 
     const report = await admit(deps, 'admitter-1', 50);
 
     expect(report).toMatchObject({ ran: true, admitted: 0, remaining: 2 });
     expect(deps.admissionKicks.messages()).toEqual([{ reason: 'continue' }]);
-    expect(deps.admission.holder).toBeUndefined(); // released before the kick, so the next one can run
+    // Released before the kick: the admitter it wakes would otherwise find the lease held and pass it on.
+    expect(leaseAtKick).toEqual([undefined]);
+  });
+
+  it('keeps the pace between its own creates even when a slot comes back late (a slow table)', async () => {
+    const deps = fakeDependencies({ admission: new LateTokens(10) }); // 10 a second: 100 ms apart
+    await waitingJobs(deps, OWNER, 5);
+    const sentAt: number[] = [];
+    const create = deps.replicate.createPrediction.bind(deps.replicate);
+    deps.replicate.createPrediction = (request) => {
+      sentAt.push(deps.clock().getTime());
+      return create(request);
+    };
+
+    await admit(deps);
+
+    expect(sentAt).toHaveLength(5);
+    const gaps = sentAt.slice(1).map((at, i) => at - sentAt[i]);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(100);
   });
 
   it('sees a job that queued on a stale "backlog" after the line emptied, before it stops', async () => {
