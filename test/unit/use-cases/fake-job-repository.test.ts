@@ -123,6 +123,26 @@ describe('FakeJobRepository', () => {
     ]);
   });
 
+  it('keeps a waiting line: marked only while unsubmitted and unfinished, claimed once, left on any end', async () => {
+    const deps = fakeDependencies();
+    const { jobs } = deps;
+    const [first, second, submitted] = [seedJob(deps), seedJob(deps, { owner: OTHER_OWNER }), seedJob(deps)];
+    await jobs.recordPrediction(submitted.id, 'pred_1');
+    expect(await jobs.markWaiting(submitted.id, first.createdAt)).toBe(false); // notSubmitted
+    expect(await jobs.markWaiting(second.id, '2026-03-01T12:00:02.000Z')).toBe(true);
+    expect(await jobs.markWaiting(first.id, '2026-03-01T12:00:01.000Z')).toBe(true);
+    expect((await jobs.listWaiting()).map((job) => job.id)).toEqual([first.id, second.id]);
+    expect((await jobs.listWaiting('2026-03-01T12:00:01.000Z')).map((job) => job.id)).toEqual([second.id]);
+
+    expect(await jobs.claimWaiting(first.id, '2026-03-01T12:00:03.000Z')).toMatchObject({
+      admittedAt: expect.any(String),
+    });
+    expect(await jobs.claimWaiting(first.id, '2026-03-01T12:00:03.000Z')).toBeUndefined(); // attribute_exists(waitShard)
+    await jobs.finish(second.id, ending(deps));
+    expect(await jobs.listWaiting()).toEqual([]); // REMOVE_WHEN_TERMINAL
+    expect(await jobs.markWaiting(second.id, first.createdAt)).toBe(false); // #rank < :terminal
+  });
+
   it("lists an owner's jobs newest first, a page at a time", async () => {
     const deps = fakeDependencies();
     const ids = [0, 1, 2].map(() => {
