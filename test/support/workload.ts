@@ -137,13 +137,13 @@ export async function runWorkload(stack: TestStack): Promise<void> {
         ExpressionAttributeValues: { ':one': 1 },
       }),
     );
-    expectStatus(
-      await stack.request('/jobs', {
-        key: 'key-quota',
-        body: { model: 'a/b', input: { simulate: { output: 'text' } } },
-      }),
-      202,
-    );
+    const repaired = await stack.request('/jobs', {
+      key: 'key-quota',
+      body: { model: 'a/b', input: { simulate: { output: 'text' } } },
+    });
+    expectStatus(repaired, 202);
+    // It holds the owner's one slot until it ends (later, the owner submits again).
+    await stack.waitFor(repaired.json.id, undefined, { key: 'key-quota', timeoutMs: 20_000 });
 
     // A callback whose owner has its share of the sender in flight is sent again, delayed.
     const sentBySender = (queue: string) => () =>
@@ -169,10 +169,8 @@ export async function runWorkload(stack: TestStack): Promise<void> {
     // Admission, last (Replicate's Retry-After pauses every create): a throttled job waits and wakes the admitter;
     // one that queues behind it and that Replicate then refuses fails from the admitter, with its callback; the
     // reconciler wakes the admitter while jobs wait; an admitter out of time hands over to a fresh one.
-    const throttled = await stack.submit(
-      { model: 'a/b', input: { simulate: { rateLimit: true } } },
-      { key: 'key-quota' },
-    );
+    // (Always refused by the simulator, it holds its owner's line until its timeout: the refused job then goes.)
+    const throttled = await stack.submit({ model: 'a/b', input: { simulate: { rateLimit: true } } });
     await new Promise((resolve) => setTimeout(resolve, 1_200)); // every instance's cached state now says "paused"
     const refused = await stack.submit({ model: 'a/b', input: { simulate: { reject: 'no' } }, callbackUrl });
     expect(refused.waitingSince).not.toBeNull();
