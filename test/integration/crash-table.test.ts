@@ -171,6 +171,7 @@ describe('the crash table (README), one test per row', () => {
     const retried = await stack.submit(body, { headers });
     expect(retried).toMatchObject({ id: waited.id });
     expect((await stack.waitFor(waited.id)).status).toBe('succeeded');
+    await eventually(async () => (await inFlight('alice')) === before); // given back just after `succeeded`
   });
 
   it("webhook, before anything is recorded: it answers 503, and Replicate's retry of the delivery is queued", async () => {
