@@ -1,6 +1,6 @@
-import { newJobId } from '../../lambdas/core/ids';
 import type { JobView } from '../../lambdas/core/job-view';
 import { eventually, startTestStack, type TestStack } from '../support/local-stack';
+import { storedJob } from '../support/records';
 
 /**
  * Replicate's create limit, as deployed: the simulator creates at most 2 predictions a second (429 above,
@@ -80,23 +80,9 @@ describe('admission: bursts above Replicate’s create rate (local stack)', () =
   }, 180_000);
 
   it('takes a waiting job out of the line once: a second admitter claiming it finds nothing', async () => {
-    const id = newJobId();
-    const at = new Date().toISOString();
-    await stack.deps.jobs.create({
-      id,
-      owner: 'alice',
-      status: 'queued',
-      rank: 0,
-      model: 'a/b',
-      input: {},
-      webhookEvents: ['completed'],
-      outputs: [],
-      error: null,
-      requestHash: 'h',
-      waitingSince: at,
-      createdAt: at,
-      updatedAt: at,
-    });
+    const job = storedJob();
+    const { id, createdAt: at } = job;
+    await stack.deps.jobs.create({ ...job, waitingSince: at });
     expect(await stack.deps.jobs.claimWaiting(id, at)).toMatchObject({ id });
     expect(await stack.deps.jobs.claimWaiting(id, at)).toBeUndefined();
     await stack.deps.jobs.finish(id, {

@@ -1,7 +1,6 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { newJobId } from '../../lambdas/core/ids';
-import type { Job } from '../../lambdas/core/job';
 import { startTestStack, type TestStack } from '../support/local-stack';
+import { storedJob } from '../support/records';
 
 /**
  * The conditions every job write carries, each held on its own against the real table (no timing involved):
@@ -16,22 +15,8 @@ describe('job writes are guarded by their conditions', () => {
 
   const at = (second: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, second)).toISOString();
   async function queuedJob(predictionId = 'p1'): Promise<string> {
-    const id = newJobId();
-    const job: Job = {
-      id,
-      owner: 'alice',
-      status: 'queued',
-      rank: 0,
-      model: 'a/b',
-      input: {},
-      webhookEvents: ['completed'],
-      outputs: [],
-      error: null,
-      requestHash: 'h',
-      createdAt: at(0),
-      updatedAt: at(0),
-      predictionId,
-    } as Job;
+    const job = storedJob({ createdAt: at(0), updatedAt: at(0), predictionId });
+    const { id } = job;
     expect(await stack.deps.jobs.create(job)).toEqual({ created: true });
     return id;
   }

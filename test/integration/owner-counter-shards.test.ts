@@ -1,10 +1,9 @@
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { newJobId } from '../../lambdas/core/ids';
-import type { Job } from '../../lambdas/core/job';
 import type { QuotaDecision } from '../../lambdas/core/owner-limits';
 import { cancelJob } from '../../lambdas/use-cases/cancel-job';
 import { listJobs } from '../../lambdas/use-cases/list-jobs';
 import { startTestStack, type TestStack } from '../support/local-stack';
+import { storedJob } from '../support/records';
 
 /**
  * An owner allowed many jobs gets several counter items (shards), each with its share of the limits, so that
@@ -96,25 +95,6 @@ describe('owner counters in shards (local stack)', () => {
     expect(await stack.deps.quota.acquire('picky', now)).toMatchObject({ granted: false, limit: 'refusals' });
   });
 
-  /** A job of `owner` as stored: unfinished (it holds a slot) unless told otherwise, in counter shard `quotaShard`. */
-  const jobOf = (owner: string, quotaShard: number, id: string): Job => {
-    const at = new Date().toISOString();
-    return {
-      id,
-      owner,
-      status: 'queued',
-      rank: 0,
-      model: 'a/b',
-      input: {},
-      webhookEvents: ['completed'],
-      outputs: [],
-      error: null,
-      requestHash: 'h',
-      quotaShard,
-      createdAt: at,
-      updatedAt: at,
-    };
-  };
   const setCounter = (key: string, inFlight: number, lastAcquiredAt = new Date(Date.now() - 61_000).toISOString()) =>
     documents().send(
       new UpdateCommand({
@@ -127,7 +107,7 @@ describe('owner counters in shards (local stack)', () => {
 
   it('repairs a shard from its own unfinished jobs, not another shard’s', async () => {
     // Shard 0 (share 1) holds a real unfinished job; shard 1 (share 1) holds a leaked slot.
-    await stack.deps.jobs.create(jobOf('mended', 0, newJobId()));
+    await stack.deps.jobs.create(storedJob({ owner: 'mended', quotaShard: 0 }));
     await setCounter('quota#mended', 1);
     await setCounter('quota#mended#1', 1);
     // Each submit tries a shard picked at random first: shard 1's leak is repaired when it is picked.
@@ -140,10 +120,10 @@ describe('owner counters in shards (local stack)', () => {
   });
 
   it('gives a job’s slot back to the shard it was taken from when the job ends', async () => {
-    const id = newJobId();
-    await stack.deps.jobs.create(jobOf('ender', 1, id));
+    const job = storedJob({ owner: 'ender', quotaShard: 1 });
+    await stack.deps.jobs.create(job);
     await setCounter('quota#ender#1', 1, new Date().toISOString());
-    await cancelJob(stack.deps, 'ender', id);
+    await cancelJob(stack.deps, 'ender', job.id);
     expect((await counter('quota#ender#1')).inFlight).toBe(0);
   });
 
@@ -155,21 +135,17 @@ describe('owner counters in shards (local stack)', () => {
       const createdAt = new Date(base + (i === 5 ? 4 : i) * 1000).toISOString();
       const id = `job_${String(i).padStart(26, '0')}`;
       ids.push(id);
-      await stack.deps.jobs.create({
-        id,
-        owner: 'lister',
-        status: 'succeeded',
-        rank: 3,
-        model: 'a/b',
-        input: {},
-        webhookEvents: ['completed'],
-        outputs: [],
-        error: null,
-        requestHash: 'h',
-        quotaShard: i % 2,
-        createdAt,
-        updatedAt: createdAt,
-      });
+      await stack.deps.jobs.create(
+        storedJob({
+          id,
+          owner: 'lister',
+          status: 'succeeded',
+          rank: 3,
+          quotaShard: i % 2,
+          createdAt,
+          updatedAt: createdAt,
+        }),
+      );
     }
     const seen: string[] = [];
     let cursor: string | undefined;

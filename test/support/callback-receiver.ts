@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { newJobId } from '../../lambdas/core/ids';
 import type { Job } from '../../lambdas/core/job';
 import type { TestStack } from './local-stack';
+import { storedJob } from './records';
 
 /** A callback host that answers `status` (204 unless told otherwise) and notes every request, per job. */
 export class CallbackReceiver {
@@ -49,24 +49,18 @@ export async function endedJob(
   extra: Partial<Job> = {},
 ): Promise<Job> {
   const now = new Date().toISOString();
-  const job: Job = {
-    id: newJobId(),
+  const job = storedJob({
     owner,
     status: 'succeeded',
     rank: 3,
-    model: 'a/b',
-    input: {},
-    webhookEvents: ['completed'],
     callbackUrl,
-    outputs: [],
     output: 'done',
-    error: null,
     requestHash: 'test',
     createdAt: now,
     updatedAt: now,
     completedAt: now,
     ...extra,
-  };
+  });
   await stack.deps.jobs.create(job);
   return job;
 }
