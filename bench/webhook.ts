@@ -5,8 +5,8 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { Log } from '../lambdas/core/log';
 import { parseSigningSecrets, signWebhook } from '../lambdas/core/webhook-signature';
 import type { ApiEvent } from '../lambdas/http/api-event';
-import { operationHandler } from '../lambdas/http/api-function';
 import { startLocalStack } from '../local/stack';
+import { operationHandler } from '../test/support/api-handlers';
 import { ms, percentile, ratio, table } from './stats';
 
 /**
@@ -24,10 +24,6 @@ async function main() {
   const key = parseSigningSecrets(stack.webhookSecret)[0];
   const { queueUrl } = emulators.resources;
   const handler = operationHandler('receiveWebhook', deps);
-  const withoutReceipts = operationHandler('receiveWebhook', {
-    ...deps,
-    receipts: { remember: async () => true, forget: async () => undefined },
-  });
   const body = JSON.stringify({
     id: 'p',
     status: 'succeeded',
@@ -64,12 +60,9 @@ async function main() {
   const ours = async (e: ApiEvent) => {
     if ((await handler(e)).statusCode !== 202) throw new Error('not accepted');
   };
-  const oursWithoutReceipts = async (e: ApiEvent) => {
-    if ((await withoutReceipts(e)).statusCode !== 202) throw new Error('not accepted');
-  };
 
-  const modes = { floor, ours, oursWithoutReceipts } as const;
-  const timings: Record<keyof typeof modes, number[]> = { floor: [], ours: [], oursWithoutReceipts: [] };
+  const modes = { floor, ours } as const;
+  const timings: Record<keyof typeof modes, number[]> = { floor: [], ours: [] };
   for (let i = 0; i < 200; i++) for (const run of Object.values(modes)) await run(event(i)); // warm up
   for (let block = 0; block < count / 50; block++) {
     for (const [name, run] of Object.entries(modes)) {
@@ -100,13 +93,6 @@ async function main() {
           ms(p('ours', 50)),
           ms(p('ours', 99)),
           ratio(p('ours', 99), p('floor', 99), '≤ 1.2'),
-        ],
-        [
-          'ours, receipts in memory (code overhead alone)',
-          String(timings.oursWithoutReceipts.length),
-          ms(p('oursWithoutReceipts', 50)),
-          ms(p('oursWithoutReceipts', 99)),
-          ratio(p('oursWithoutReceipts', 99), p('floor', 99), '≤ 1.2'),
         ],
       ],
     )}\n`,

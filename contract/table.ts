@@ -28,7 +28,7 @@ export const JOBS_TABLE_SCHEMA = {
    * admitter reads it (and the reconciler counts it). Projects `owner`, for owners' turns.
    */
   waiting: { indexName: 'waiting', partitionKey: 'waitShard', sortKey: 'waitingSince', projected: ['owner'] },
-  /** Expiry (epoch seconds) of short-lived items: webhook receipts and daily quota counters. */
+  /** Expiry (epoch seconds) of short-lived items: callback owners' items and daily quota counters. */
   timeToLive: 'expiresAt',
 } as const;
 
@@ -48,12 +48,6 @@ export const ownerShardKey = (owner: string, shard: number): string => `${owner}
  */
 export const SHARD_PREFIXES = { unfinished: 'active', waiting: 'wait' } as const;
 export const LEGACY_ACTIVE_SHARD = 'active';
-
-/**
- * Key prefix of the webhook receivers' receipts (`webhook#<id>`): the webhook function's grant is limited to
- * items whose key starts with it (`dynamodb:LeadingKeys`), so it can never write a job.
- */
-export const WEBHOOK_RECEIPT_PREFIX = 'webhook#';
 
 /** Key prefix of the admission items (state, windows, the admitter's lease): lambdas/adapters/dynamo-admission.ts. */
 export const ADMISSION_PREFIX = 'admission#';

@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { ACCESS_LOG_PREFIX, BUCKET_PREFIXES, type BucketPrefix, WEBHOOK_BODY_RETENTION_DAYS } from '../contract/bucket';
-import { JOBS_TABLE_SCHEMA, type JobsTableIndex, WEBHOOK_RECEIPT_PREFIX } from '../contract/table';
+import { JOBS_TABLE_SCHEMA, type JobsTableIndex } from '../contract/table';
 
 export interface JobsStorageProps {
   /** What happens to the table and the buckets when the stack is deleted. */
@@ -43,19 +43,6 @@ export class JobsStorage {
   /** `dynamodb:Query` on one index of the jobs table. */
   grantQueryIndex(grantee: iam.IGrantable, index: JobsTableIndex): iam.Grant {
     return iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:Query'], resourceArns: [this.indexArn(index)] });
-  }
-
-  /**
-   * `dynamodb:PutItem` and `dynamodb:DeleteItem` on the items whose key starts with `webhook#` only (the
-   * webhook receipts): the webhook function can never write a job.
-   */
-  grantWebhookReceipts(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
-      resourceArns: [this.table.tableArn],
-      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${WEBHOOK_RECEIPT_PREFIX}*`] } },
-    });
   }
 
   /** `action` on the objects under each of `prefixes` (contract/bucket.ts) of the output bucket. */

@@ -108,6 +108,11 @@ export interface LocalStack {
   model: AppModel;
   /** Each function's execution environments, by the template's logical id. */
   functions: Map<string, LocalFunction>;
+  /**
+   * Benchmarks: a fresh pool of a function as deployed (role, environment, memory), with its own code or other
+   * code (a floor that loads only what the function's SDK clients need). Stopped with the stack.
+   */
+  startFunction(logicalId: string, code?: { codeDir: string; handler: string }): LocalFunction;
   /** Every AWS request the functions made, as the IAM proxy saw and judged it. */
   awsRequests: RequestRecord[];
   /** With `recordItemWrites`: every item the functions wrote, and the index entries each write changed. */
@@ -272,46 +277,45 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       });
     }
 
-    const functions = new Map<string, LocalFunction>();
-    for (const fn of model.functions) {
+    /** A function as the template deploys it (its role, environment, memory), optionally with other code. */
+    const startFunction = (fn: (typeof model.functions)[number], code?: { codeDir: string; handler: string }) => {
       const { accessKeyId, secretAccessKey } = credentials.get(fn.logicalId)!;
-      functions.set(
-        fn.logicalId,
-        track(
-          startLocalFunction(
-            {
-              name: resources.functionName(fn.logicalId),
-              codeDir: taskRootFor(fn.codeDir),
-              handler: fn.handler,
-              environment: resources.resolve(fn.environment),
-              timeoutSeconds: fn.timeoutSeconds,
-              memoryMb: fn.memoryMb,
+      return track(
+        startLocalFunction(
+          {
+            name: resources.functionName(fn.logicalId),
+            codeDir: code?.codeDir ?? taskRootFor(fn.codeDir),
+            handler: code?.handler ?? fn.handler,
+            environment: resources.resolve(fn.environment),
+            timeoutSeconds: fn.timeoutSeconds,
+            memoryMb: fn.memoryMb,
+          },
+          {
+            maxEnvironments: fn.reservedConcurrency ?? concurrencyOf(model, fn),
+            onLog,
+            region: REGION,
+            accountId: ACCOUNT_ID,
+            // What Lambda gives every function: its role's credentials. Locally also the SDK's standard endpoint
+            // variables, pointing every AWS call at the IAM proxy.
+            platformEnvironment: {
+              AWS_ACCESS_KEY_ID: accessKeyId,
+              AWS_SECRET_ACCESS_KEY: secretAccessKey,
+              AWS_SESSION_TOKEN: `local-session-${fn.logicalId}`,
+              AWS_ENDPOINT_URL_DYNAMODB: proxy.url,
+              AWS_ENDPOINT_URL_SQS: proxy.url,
+              AWS_ENDPOINT_URL_S3: proxy.url,
+              AWS_ENDPOINT_URL_SECRETS_MANAGER: proxy.url,
+              ...(fn.logFormat ? { AWS_LAMBDA_LOG_FORMAT: fn.logFormat } : {}),
+              ...(fn.logLevel ? { AWS_LAMBDA_LOG_LEVEL: fn.logLevel } : {}),
+              AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
+              AWS_XRAY_DAEMON_ADDRESS: '127.0.0.1:2000',
             },
-            {
-              maxEnvironments: fn.reservedConcurrency ?? concurrencyOf(model, fn),
-              onLog,
-              region: REGION,
-              accountId: ACCOUNT_ID,
-              // What Lambda gives every function: its role's credentials. Locally also the SDK's standard endpoint
-              // variables, pointing every AWS call at the IAM proxy.
-              platformEnvironment: {
-                AWS_ACCESS_KEY_ID: accessKeyId,
-                AWS_SECRET_ACCESS_KEY: secretAccessKey,
-                AWS_SESSION_TOKEN: `local-session-${fn.logicalId}`,
-                AWS_ENDPOINT_URL_DYNAMODB: proxy.url,
-                AWS_ENDPOINT_URL_SQS: proxy.url,
-                AWS_ENDPOINT_URL_S3: proxy.url,
-                AWS_ENDPOINT_URL_SECRETS_MANAGER: proxy.url,
-                ...(fn.logFormat ? { AWS_LAMBDA_LOG_FORMAT: fn.logFormat } : {}),
-                ...(fn.logLevel ? { AWS_LAMBDA_LOG_LEVEL: fn.logLevel } : {}),
-                AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
-                AWS_XRAY_DAEMON_ADDRESS: '127.0.0.1:2000',
-              },
-            },
-          ),
+          },
         ),
       );
-    }
+    };
+    const functions = new Map<string, LocalFunction>();
+    for (const fn of model.functions) functions.set(fn.logicalId, startFunction(fn));
     const invoke = (logicalId: string, event: unknown) => functions.get(logicalId)!.invoke(event);
 
     const gateway = track(
@@ -385,6 +389,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       assembly,
       model,
       functions,
+      startFunction: (logicalId, code) => {
+        const fn = model.functions.find((each) => each.logicalId === logicalId);
+        if (!fn) throw new Error(`No function ${logicalId} in the template`);
+        return startFunction(fn, code);
+      },
       awsRequests: proxy.records,
       itemWrites: proxy.itemWrites,
       policies: new Map([...principals.values()].map((principal) => [principal.name, principal.policies])),

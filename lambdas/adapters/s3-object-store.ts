@@ -1,19 +1,30 @@
 import { type Readable, Transform } from 'node:stream';
 import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { ObjectStore } from '../core/ports';
 
-/** 8 MiB parts, two in flight: memory stays near 16 MiB whatever the file's size. */
-const PART_SIZE = 8 * 1024 * 1024;
-const QUEUE_SIZE = 2;
 /** The most keys one DeleteObjects request takes. */
 const DELETE_BATCH = 1000;
 
+/** Streams one body into the bucket (multipart when large): s3-multipart-upload.ts. */
+export type MultipartUpload = (
+  s3: S3Client,
+  params: { Bucket: string; Key: string; Body: Readable | Buffer; ContentType: string },
+) => Promise<void>;
+
+/** A presigned GET of one object: s3-presigner.ts. */
+export type PresignGet = (s3: S3Client, command: GetObjectCommand, expiresInSeconds: number) => Promise<string>;
+
+/**
+ * The output bucket. Streaming uploads (`@aws-sdk/lib-storage`) and presigned URLs (`@aws-sdk/s3-request-presigner`)
+ * are passed in, each from its own module, by the functions that use them: a function that never streams an
+ * upload (status, the webhook) does not load lib-storage at its cold start, and one that never hands out a URL
+ * (the webhook, the consumer) does not load the presigner. Using one that was not passed in is a wiring mistake.
+ */
 export class S3ObjectStore implements ObjectStore {
   constructor(
     private readonly s3: S3Client,
     private readonly bucket: string,
+    private readonly parts: { multipartUpload?: MultipartUpload; presignGet?: PresignGet } = {},
   ) {}
 
   async upload(key: string, body: Readable | Buffer, contentType: string): Promise<{ size: number }> {
@@ -31,14 +42,12 @@ export class S3ObjectStore implements ObjectStore {
     if (Buffer.isBuffer(counted)) size = counted.length;
     // Errors of the source stream must fail the upload, not hang it: pipe() does not forward them.
     if (!Buffer.isBuffer(body)) body.once('error', (error) => (counted as Transform).destroy(error));
-    const upload = new Upload({
-      client: this.s3,
-      params: { Bucket: this.bucket, Key: key, Body: counted, ContentType: contentType },
-      partSize: PART_SIZE,
-      queueSize: QUEUE_SIZE,
-      leavePartsOnError: false,
+    await this.part('multipartUpload')(this.s3, {
+      Bucket: this.bucket,
+      Key: key,
+      Body: counted,
+      ContentType: contentType,
     });
-    await upload.done();
     return { size };
   }
 
@@ -50,9 +59,8 @@ export class S3ObjectStore implements ObjectStore {
   presignGet(key: string, expiresInSeconds: number, options: { inline?: boolean } = {}): Promise<string> {
     const fileName = key.slice(key.lastIndexOf('/') + 1);
     const disposition = options.inline ? {} : { ResponseContentDisposition: `attachment; filename="${fileName}"` };
-    return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.bucket, Key: key, ...disposition }), {
-      expiresIn: expiresInSeconds,
-    });
+    const command = new GetObjectCommand({ Bucket: this.bucket, Key: key, ...disposition });
+    return this.part('presignGet')(this.s3, command, expiresInSeconds);
   }
 
   async remove(keys: string[]): Promise<void> {
@@ -81,5 +89,11 @@ export class S3ObjectStore implements ObjectStore {
   async getText(key: string): Promise<string> {
     const result = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
     return result.Body!.transformToString('utf8');
+  }
+
+  private part<Name extends keyof S3ObjectStore['parts']>(name: Name): NonNullable<S3ObjectStore['parts'][Name]> {
+    const part = this.parts[name];
+    if (!part) throw new Error(`S3ObjectStore: ${name} is not wired into this function (lambdas/functions/)`);
+    return part;
   }
 }

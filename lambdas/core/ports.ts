@@ -234,13 +234,6 @@ export interface AdmissionKick {
 }
 export type AdmissionKicks = Queue<AdmissionKick>;
 
-/** Webhook ids seen recently: a replayed delivery is acknowledged and ignored. */
-export interface WebhookReceipts {
-  /** Records the id; false if it was already recorded. */
-  remember(webhookId: string, now: Date): Promise<boolean>;
-  forget(webhookId: string): Promise<void>;
-}
-
 /** A client's callback endpoint: one POST, answered by its status (0 when no answer came, or `signal` gave up). */
 export interface CallbackEndpoint {
   post(

@@ -1,16 +1,35 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { ADMIT_HANDOVER_MS, ADMIT_RUN_BUDGET_MS } from '../core/limits';
-import { awsDependencies, withMetricsFlush } from '../runtime/aws';
+import { awsHandler } from '../runtime/aws';
+import { admission, jobRepository, ownerQuota } from '../runtime/ports/dynamo';
+import { replicate } from '../runtime/ports/replicate';
+import { secrets } from '../runtime/ports/secrets';
+import { queues } from '../runtime/ports/sqs';
 import { admitWaitingJobs } from '../use-cases/admit-waiting-jobs';
 
 /**
- * Lambda entry point of the admitter, woken by a kick on the admission queue. The kick carries nothing to act on
- * (the waiting line is in the table), so the batch succeeds whether this invocation admitted jobs or found
- * another admitter holding the lease. It runs until its budget (at most its timeout less ADMIT_HANDOVER_MS), then
- * hands over to a fresh invocation if jobs still wait.
+ * The admitter, woken by a kick on the admission queue. The kick carries nothing to act on (the waiting line is
+ * in the table), so the batch succeeds whether this invocation admitted jobs or found another admitter holding the
+ * lease. It runs until its budget (at most its timeout less ADMIT_HANDOVER_MS), then hands over to a fresh
+ * invocation if jobs still wait.
  */
-export const handler = withMetricsFlush(async (_event: unknown, context: Context) => {
-  const budgetMs = Math.min(ADMIT_RUN_BUDGET_MS, context.getRemainingTimeInMillis() - ADMIT_HANDOVER_MS);
-  await admitWaitingJobs(awsDependencies(), { holder: randomUUID(), budgetMs: Math.max(1_000, budgetMs) });
-});
+export const handler = awsHandler(
+  (container) => {
+    const { callbacks, admissionKicks } = queues(container);
+    const secretStore = secrets(container);
+    return {
+      jobs: jobRepository(container),
+      quota: ownerQuota(container), // a refused job's slot
+      admission: admission(container),
+      admissionKicks,
+      callbacks, // a refused job's callback
+      secrets: secretStore,
+      replicate: replicate(container, secretStore),
+    };
+  },
+  (deps) => async (_event: unknown, context: Context) => {
+    const budgetMs = Math.min(ADMIT_RUN_BUDGET_MS, context.getRemainingTimeInMillis() - ADMIT_HANDOVER_MS);
+    await admitWaitingJobs(deps, { holder: randomUUID(), budgetMs: Math.max(1_000, budgetMs) });
+  },
+);

@@ -3,8 +3,7 @@
  * document. Imports core/, operations/ and use-cases/ types; no AWS SDK.
  */
 import { NotFound, RequestRefused } from '../core/errors';
-import { OPERATIONS } from '../operations';
-import type { ApiFunctionName, Operation } from '../operations/operation';
+import type { Operation, WholeApi } from '../operations/operation';
 import type { Dependencies } from '../use-cases/dependencies';
 import { type ApiEvent, toApiRequest } from './api-event';
 import { errorResponse, type HttpResponse, jsonResponse } from './responses';
@@ -15,10 +14,10 @@ export type ApiHandler = (event: ApiEvent) => Promise<HttpResponse>;
  * The one HTTP adapter: parses the event, calls the operation, and maps what it throws onto a response, once
  * for every route. A refusal answers its code; anything else is logged and answers a 500 that leaks nothing.
  */
-export function httpHandler(operation: Operation, deps: Dependencies): ApiHandler {
+export function httpHandler(operation: Operation, deps: Dependencies, api: WholeApi): ApiHandler {
   return async (event) => {
     try {
-      const result = await operation.handle(toApiRequest(event, operation.apiKeyRequired), deps, OPERATIONS);
+      const result = await operation.handle(toApiRequest(event, operation.apiKeyRequired), deps, api);
       return jsonResponse(operation.success.status, result.body, result.headers);
     } catch (error) {
       if (!(error instanceof RequestRefused)) {
@@ -35,28 +34,15 @@ export function httpHandler(operation: Operation, deps: Dependencies): ApiHandle
   };
 }
 
-/** The handler of one operation by name, over one set of dependencies (tests drive operations this way). */
-export function operationHandler(name: string, deps: Dependencies): ApiHandler {
-  const operation = OPERATIONS.find((each) => each.name === name);
-  if (!operation) throw new Error(`No operation ${name}`);
-  return httpHandler(operation, deps);
-}
-
 /**
- * One Lambda function serving the operations the list gives it: API Gateway tells which by `resource` and
- * `httpMethod`. Dependencies are built lazily, on the first request, once.
+ * One Lambda function serving the operations it is given (its entry point imports only those, so its bundle
+ * holds only their use cases): API Gateway tells which by `resource` and `httpMethod`.
  */
-export function apiFunction(name: ApiFunctionName, dependencies: () => Dependencies) {
-  const served = OPERATIONS.filter((operation) => operation.function === name);
-  const handlers = new Map<Operation, ApiHandler>();
+export function apiFunction(served: readonly Operation[], deps: Dependencies, api: WholeApi) {
+  const handlers = new Map(served.map((operation) => [operation, httpHandler(operation, deps, api)]));
   return async (event: ApiEvent & { resource: string; httpMethod: string }): Promise<HttpResponse> => {
     const operation = served.find((each) => each.path === event.resource && each.method === event.httpMethod);
     if (!operation) return errorResponse(new NotFound('No such route'));
-    let handler = handlers.get(operation);
-    if (!handler) {
-      handler = httpHandler(operation, dependencies());
-      handlers.set(operation, handler);
-    }
-    return handler(event);
+    return handlers.get(operation)!(event);
   };
 }

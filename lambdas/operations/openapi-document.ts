@@ -14,10 +14,10 @@ export const openApiOperation: Operation = {
   summary: 'This document',
   success: { status: 200, description: 'OpenAPI 3.1', schema: 'openapi' },
   errors: [],
-  async handle(request, deps, operations) {
+  async handle(request, deps, api) {
     let document = documents.get(deps);
     if (!document) {
-      document = openApiDocument(operations, deps.settings.publicUrl ?? request.baseUrl);
+      document = openApiDocument(api.operations(), deps.settings.publicUrl ?? request.baseUrl);
       documents.set(deps, document);
     }
     return { body: document, headers: { 'cache-control': 'max-age=300' } };

@@ -27,6 +27,14 @@ export interface ApiResult {
   headers?: Record<string, string>;
 }
 
+/**
+ * Every operation of the API, loaded when first asked for: a function's entry point imports only the operations it
+ * serves, and the whole list (every use case) only when the OpenAPI document is first built.
+ */
+export interface WholeApi {
+  operations(): readonly Operation[];
+}
+
 /** Names of the response schemas the OpenAPI document describes (http/openapi.ts). */
 export type ResponseSchema = 'job' | 'jobList' | 'health' | 'accepted' | 'openapi' | 'secret';
 
@@ -55,8 +63,8 @@ export interface Operation {
   success: { status: number; description: string; schema: ResponseSchema };
   /** Every code it can answer (the HTTP adapter logs a refusal whose code is not listed). */
   errors: readonly ErrorCode[];
-  /** `operations` is the whole list (the OpenAPI operation describes it). */
-  handle(request: ApiRequest, deps: Dependencies, operations: readonly Operation[]): Promise<ApiResult>;
+  /** `api.operations()` is the whole list (the OpenAPI operation describes it). */
+  handle(request: ApiRequest, deps: Dependencies, api: WholeApi): Promise<ApiResult>;
 }
 
 /** Codes any operation that calls Replicate can answer. */

@@ -9,12 +9,13 @@ import { DynamoAdmission } from '../adapters/dynamo-admission';
 import { DynamoCallbackOwners } from '../adapters/dynamo-callback-owners';
 import { DynamoJobRepository } from '../adapters/dynamo-job-repository';
 import { DynamoOwnerQuota } from '../adapters/dynamo-owner-quota';
-import { DynamoWebhookReceipts } from '../adapters/dynamo-webhook-receipts';
 import { HttpCallbackEndpoint } from '../adapters/http-callback-endpoint';
 import { HttpOutputSource } from '../adapters/http-output-source';
 import { withLoggedTransitions } from '../adapters/logged-job-repository';
 import { ReplicateHttpGateway } from '../adapters/replicate-gateway';
+import { multipartUpload } from '../adapters/s3-multipart-upload';
 import { S3ObjectStore } from '../adapters/s3-object-store';
+import { presignGet } from '../adapters/s3-presigner';
 import { SqsQueue } from '../adapters/sqs-queue';
 import { paceOf } from '../core/admission';
 import type { Log } from '../core/log';
@@ -54,8 +55,7 @@ export function createDependencies(options: {
     admission: new DynamoAdmission(clients.dynamo, settings.tableName, paceOf(settings.replicateCreatesPerMinute)),
     admissionKicks: new SqsQueue(clients.sqs, settings.admissionQueueUrl),
     quota: new DynamoOwnerQuota(clients.dynamo, settings.tableName, settings.limitsOf),
-    receipts: new DynamoWebhookReceipts(clients.dynamo, settings.tableName),
-    objects: new S3ObjectStore(clients.s3, settings.bucketName),
+    objects: new S3ObjectStore(clients.s3, settings.bucketName, { multipartUpload, presignGet }),
     queue: new SqsQueue(clients.sqs, settings.queueUrl),
     callbacks: new SqsQueue(clients.sqs, settings.callbackQueueUrl),
     callbackDeadLetters: new SqsQueue(clients.sqs, settings.callbackDeadLetterQueueUrl),

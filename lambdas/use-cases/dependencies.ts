@@ -20,7 +20,6 @@ import type {
   OwnerQuota,
   ReplicateGateway,
   Secrets,
-  WebhookReceipts,
 } from '../core/ports';
 import type { Clock } from '../core/time';
 
@@ -57,7 +56,6 @@ export interface Dependencies {
   quota: OwnerQuota;
   admission: Admission;
   admissionKicks: AdmissionKicks;
-  receipts: WebhookReceipts;
   objects: ObjectStore;
   queue: JobQueue;
   callbacks: CallbackQueue;

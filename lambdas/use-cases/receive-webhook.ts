@@ -15,7 +15,7 @@ export interface WebhookDelivery {
 
 /**
  * Replicate's webhook: verify the signature, put the body on the queue. Nothing slow happens here (no
- * download, no job write): the consumer does the work. Returns only once the message is durably queued; if
+ * download, no table access at all): the consumer does the work. Returns only once the message is durably queued; if
  * queueing fails it throws Unavailable (a 5xx) so Replicate retries.
  */
 export async function receiveWebhook(deps: Dependencies, delivery: WebhookDelivery): Promise<void> {
@@ -56,23 +56,13 @@ export async function receiveWebhook(deps: Dependencies, delivery: WebhookDelive
     deps.log.warn('signed webhook body is not a prediction', { webhookId: verification.id, reason: parsed.reason });
     throw new InvalidRequest('invalid_prediction', parsed.reason);
   }
-  // A delivery seen before (a replay, or Replicate retrying one we already queued) is acknowledged and ignored.
-  // The receipt is written before queueing and taken back if queueing fails, so a retry is not mistaken for a replay.
-  try {
-    if (!(await deps.receipts.remember(verification.id, now))) {
-      deps.log.info('webhook already received; ignored', { webhookId: verification.id });
-      return;
-    }
-  } catch (error) {
-    deps.log.error('webhook receipt could not be recorded', { webhookId: verification.id, error });
-    throw new Unavailable('queue_unavailable', 'Webhook could not be accepted now; retry later');
-  }
+  // No replay check here: a delivery seen before (a replay, or Replicate retrying one we already queued) is
+  // queued again and ignored by the consumer, whose state machine applies each status once and never goes back.
   try {
     const message = { source: 'webhook', webhookId: verification.id, receivedAt: now.toISOString() } as const;
     await enqueuePrediction(deps, message, rawBody, verification.id);
   } catch (error) {
     deps.log.error('webhook could not be queued', { webhookId: verification.id, error });
-    await deps.receipts.forget(verification.id).catch(() => undefined);
     throw new Unavailable('queue_unavailable', 'Webhook could not be queued; retry later');
   }
   deps.log.debug('webhook queued', { webhookId: verification.id, jobId });

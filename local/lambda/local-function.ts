@@ -65,6 +65,11 @@ export interface LocalFunction {
   invoke(event: unknown): Promise<unknown>;
   /** Cold starts so far (one per execution environment started). */
   readonly coldStarts: number;
+  /**
+   * Each environment's init duration so far, as Lambda's REPORT line gives it: from starting the runtime process
+   * to its first poll for an invocation (the handler module loaded and its top level run).
+   */
+  readonly initDurationsMs: readonly number[];
   /** The OS processes of the execution environments now running: what a test inspects to see what really runs. */
   processIds(): number[];
   stop(): Promise<void>;
@@ -90,6 +95,7 @@ interface Waiter {
 class EnvironmentPool implements LocalFunction {
   readonly name: string;
   coldStarts = 0;
+  readonly initDurationsMs: number[] = [];
   private readonly spec: FunctionSpec;
   private readonly options: LocalFunctionOptions;
   private readonly max: number;
@@ -192,6 +198,7 @@ class EnvironmentPool implements LocalFunction {
       onLog: this.options.onLog,
       onExit: (gone) => this.retire(gone),
       onClosed: (gone) => this.live.delete(gone),
+      onInitialized: (durationMs) => this.initDurationsMs.push(durationMs),
     });
     this.starting.add(starting);
     let environment: Environment;
@@ -243,6 +250,8 @@ interface EnvironmentConfig {
   onExit(environment: Environment): void;
   /** Its output is fully read. */
   onClosed(environment: Environment): void;
+  /** Its runtime polled for its first invocation, this long after the process was started. */
+  onInitialized(durationMs: number): void;
 }
 
 interface Job {
@@ -267,6 +276,7 @@ class Environment {
   private exited = false;
   private drained = false;
   private markClosed!: () => void;
+  private spawnedAt = 0;
 
   get pid(): number | undefined {
     return this.child?.pid;
@@ -335,6 +345,7 @@ class Environment {
       `--max-old-space-size=${spec.memoryMb - newSpace}`,
       ricEntry(),
     ];
+    this.spawnedAt = performance.now();
     this.child = spawn(nodePath, args, {
       cwd: spec.codeDir,
       env: this.environmentVariables(),
@@ -390,6 +401,7 @@ class Environment {
   }
 
   private onNext(): void {
+    if (!this.initialized) this.config.onInitialized(performance.now() - this.spawnedAt);
     this.initialized = true;
     if (this.job && !this.job.sent) this.send();
   }

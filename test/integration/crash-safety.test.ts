@@ -247,7 +247,7 @@ describe('crash safety', () => {
   });
 
   it('a webhook whose message cannot be queued answers 503, so Replicate retries it', async () => {
-    const plan = new FaultPlan(2, true); // receipts.remember, ✗ queue.send (SQS fails once), receipts.forget
+    const plan = new FaultPlan(1, true); // ✗ queue.send (SQS fails once)
     const body = JSON.stringify({ id: 'p', status: 'succeeded' });
     const timestamp = Math.floor(now / 1000);
     const signature = signWebhook(parseSigningSecrets(stack.webhookSecret)[0], 'msg_1', timestamp, body);
@@ -260,13 +260,8 @@ describe('crash safety', () => {
     const response = await receiveWebhook(withFaults(plan))(event);
     expect(response.statusCode).toBe(503);
     expect(JSON.parse(response.body).error.code).toBe('queue_unavailable');
-    // Replicate's retry of the same delivery is queued, not mistaken for a replay: the receipt was taken back.
+    // Replicate's retry of the same delivery is queued: nothing in the request path remembers the first try.
     const retry = await receiveWebhook(stack.deps)({ ...event });
     expect(retry.statusCode).toBe(202);
-    expect(
-      stack.log.lines.some(
-        (line) => line.message === 'webhook already received; ignored' && line.extra.webhookId === 'msg_1',
-      ),
-    ).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { StaticSecrets } from '../../lambdas/adapters/secrets';
 import { receiveWebhook } from '../support/api-handlers';
-import { startTestStack, type TestStack } from '../support/local-stack';
+import { eventually, startTestStack, type TestStack } from '../support/local-stack';
 
 /** Bad input gets a precise error with a stable code, writes nothing and never reaches Replicate. */
 describe('requests, tenancy and idempotency (local stack)', () => {
@@ -155,17 +155,25 @@ describe('requests, tenancy and idempotency (local stack)', () => {
       expect(stack.log.lines.some((line) => line.message === 'webhook could not be queued')).toBe(false);
     });
 
-    it('acknowledges a replayed delivery (same webhook-id) and ignores it', async () => {
-      const headers = sign(body);
+    it('acknowledges a replayed delivery (same webhook-id, twice) and the consumer ignores it: the job is not touched', async () => {
+      const submitted = await stack.submit({ model: 'a/b', input: {} });
+      const done = await stack.waitFor(submitted.id);
+      expect(done.status).toBe('succeeded');
+      const completed = JSON.stringify(stack.simulator!.predictions.get(done.predictionId!));
+      const headers = sign(completed);
       const ignored = () =>
         stack.log.lines.filter(
           (line) =>
-            line.message === 'webhook already received; ignored' && line.extra.webhookId === headers['webhook-id'],
+            line.message === 'prediction event ignored' &&
+            line.extra.jobId === submitted.id &&
+            line.extra.reason === 'terminal',
         );
-      expect((await stack.request('/webhooks/replicate', { body, key: null, headers })).status).toBe(202);
-      expect(ignored()).toHaveLength(0);
-      expect((await stack.request('/webhooks/replicate', { body, key: null, headers })).status).toBe(202);
-      expect(ignored()).toHaveLength(1);
+      const before = ignored().length;
+      for (let i = 0; i < 2; i++)
+        expect((await stack.request('/webhooks/replicate', { body: completed, key: null, headers })).status).toBe(202);
+      await eventually(() => ignored().length === before + 2);
+      const after = (await stack.request(`/jobs/${submitted.id}`)).json;
+      expect(after).toMatchObject({ status: 'succeeded', updatedAt: done.updatedAt, completedAt: done.completedAt });
     });
 
     it("refuses a body over 10 MB (API Gateway) and one over 6 MB (Lambda's payload limit) with 413, and queues nothing", async () => {

@@ -51,7 +51,6 @@ import type {
   ReplicateGateway,
   Secrets,
   TransferLease,
-  WebhookReceipts,
   WriteOutcome,
 } from '../../lambdas/core/ports';
 import type { Prediction } from '../../lambdas/core/prediction';
@@ -293,20 +292,6 @@ export class FakeOwnerQuota implements OwnerQuota {
     const counter = this.of(owner);
     counter.refusals = counter.minute === minuteOf(now) ? counter.refusals + 1 : 1;
     counter.minute = minuteOf(now);
-  }
-}
-
-export class FakeWebhookReceipts implements WebhookReceipts {
-  readonly ids = new Set<string>();
-
-  async remember(webhookId: string): Promise<boolean> {
-    if (this.ids.has(webhookId)) return false;
-    this.ids.add(webhookId);
-    return true;
-  }
-
-  async forget(webhookId: string): Promise<void> {
-    this.ids.delete(webhookId);
   }
 }
 
@@ -623,7 +608,6 @@ export interface FakeDependencies extends Dependencies {
   quota: FakeOwnerQuota;
   admission: FakeAdmission;
   admissionKicks: FakeQueue<AdmissionKick>;
-  receipts: FakeWebhookReceipts;
   objects: FakeObjectStore;
   queue: FakeQueue<QueueMessage>;
   callbacks: FakeQueue<CallbackMessage>;
@@ -645,7 +629,6 @@ export function fakeDependencies(overrides: Partial<FakeDependencies> = {}): Fak
     quota: new FakeOwnerQuota(),
     admission: new FakeAdmission(),
     admissionKicks: new FakeQueue(),
-    receipts: new FakeWebhookReceipts(),
     objects: new FakeObjectStore(),
     queue: new FakeQueue(),
     callbacks: new FakeQueue(),

@@ -57,7 +57,6 @@ export function withFaults(deps: Dependencies, plan: FaultPlan): Dependencies {
     quota: plan.wrap('quota', deps.quota),
     admission: plan.wrap('admission', deps.admission),
     admissionKicks: plan.wrap('admissionKicks', deps.admissionKicks),
-    receipts: plan.wrap('receipts', deps.receipts),
     callbacks: plan.wrap('callbacks', deps.callbacks),
   };
 }

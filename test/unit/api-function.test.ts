@@ -1,6 +1,11 @@
 import type { CreatePredictionRequest } from '../../lambdas/core/ports';
+import * as status from '../../lambdas/functions/status';
+import * as submit from '../../lambdas/functions/submit';
+import * as webhook from '../../lambdas/functions/webhook';
 import type { ApiEvent } from '../../lambdas/http/api-event';
-import { apiFunction, operationHandler } from '../../lambdas/http/api-function';
+import { apiFunction } from '../../lambdas/http/api-function';
+import { OPERATIONS } from '../../lambdas/operations';
+import { operationHandler } from '../support/api-handlers';
 import { fakeDependencies } from '../support/fake-ports';
 import { OWNER, seedJob } from './use-cases/builders';
 
@@ -130,13 +135,22 @@ describe('the HTTP adapter', () => {
 describe('apiFunction', () => {
   it('serves the operations of its function by resource and method, and answers 404 for any other', async () => {
     const deps = fakeDependencies();
-    const status = apiFunction('status', () => deps);
-    const health = await status({ ...event({ owner: null, path: '/health' }), resource: '/health', httpMethod: 'GET' });
+    const served = apiFunction(status.operations, deps, { operations: () => OPERATIONS });
+    const health = await served({ ...event({ owner: null, path: '/health' }), resource: '/health', httpMethod: 'GET' });
     expect(health.statusCode).toBe(200);
     expect(json(health.body)).toEqual({ status: 'ok' });
     // POST /jobs is the submit function's, not this one's.
-    const other = await status({ ...event({ body: SUBMIT_BODY }), resource: '/jobs', httpMethod: 'POST' });
+    const other = await served({ ...event({ body: SUBMIT_BODY }), resource: '/jobs', httpMethod: 'POST' });
     expect(other.statusCode).toBe(404);
     expect(deps.replicate.callsOf('createPrediction')).toEqual([]);
+  });
+
+  it.each([
+    ['submit', submit.operations],
+    ['status', status.operations],
+    ['webhook', webhook.operations],
+  ])('the %s entry point serves exactly the operations that name its function', (name, served) => {
+    const names = (list: readonly { name: string }[]) => list.map((operation) => operation.name).sort();
+    expect(names(served)).toEqual(names(OPERATIONS.filter((operation) => operation.function === name)));
   });
 });

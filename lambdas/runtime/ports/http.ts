@@ -1,0 +1,17 @@
+import { HttpCallbackEndpoint } from '../../adapters/http-callback-endpoint';
+import { HttpOutputSource } from '../../adapters/http-output-source';
+import type { AwsContainer } from '../aws';
+import { allowlistFor, CALLBACK_TIMEOUTS } from '../settings';
+
+/** Where outputs are downloaded from: only the allowed hosts, public addresses unless the settings say otherwise. */
+export const outputSource = ({ settings }: AwsContainer) =>
+  new HttpOutputSource({
+    allowlist: allowlistFor(settings),
+    blockPrivateAddresses: !settings.network.allowPrivateAddresses,
+    maxBytes: settings.maxOutputBytes,
+    timeoutMs: settings.downloadTimeoutMs,
+  });
+
+/** The clients' callback URLs: public addresses only unless the settings say otherwise. */
+export const callbackEndpoint = ({ settings }: AwsContainer) =>
+  new HttpCallbackEndpoint({ blockPrivateAddresses: !settings.network.allowPrivateAddresses, ...CALLBACK_TIMEOUTS });
