@@ -85,6 +85,6 @@ export class DynamoCallbackOwners implements CallbackOwners {
   }
 }
 
-/** `callbacks#` keys can never be job ids (`job_…`), quota counters (`quota#`) or webhook receipts (`webhook#`). */
+/** `callbacks#` keys can never be job ids (`job_…`), quota counters (`quota#`) or admission items (`admission#`). */
 const ownerKey = (owner: string) => `callbacks#${owner}`;
 const expiresAt = (nowMs: number) => Math.floor(nowMs / 1000) + KEEP_SECONDS;

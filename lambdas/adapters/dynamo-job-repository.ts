@@ -451,6 +451,34 @@ export class DynamoJobRepository implements JobRepository {
     );
   }
 
+  async leaseForSuccess(
+    id: string,
+    predictionId: string,
+    holder: string,
+    now: string,
+    until: string,
+  ): Promise<{ job: Job; lease: TransferLease } | undefined> {
+    const result = await this.tryUpdate({
+      Key: { id },
+      UpdateExpression:
+        'SET transferLease = :holder, transferLeaseUntil = :until, copiedOutputs = if_not_exists(copiedOutputs, :none)',
+      ConditionExpression: `attribute_exists(id) AND #rank < :terminal AND (attribute_not_exists(predictionId) OR predictionId = :prediction) AND ${leaseFree}`,
+      ExpressionAttributeNames: { '#rank': 'rank' },
+      ExpressionAttributeValues: {
+        ':holder': holder,
+        ':until': until,
+        ':now': now,
+        ':terminal': TERMINAL_RANK,
+        ':prediction': predictionId,
+        ':none': {},
+      },
+      ReturnValues: 'ALL_NEW',
+    });
+    if (!result?.Attributes) return undefined;
+    const copied = Object.values((result.Attributes.copiedOutputs ?? {}) as Record<string, StoredOutput>);
+    return { job: fromItem(result.Attributes), lease: { copied } };
+  }
+
   async recordCopiedOutput(id: string, holder: string, output: StoredOutput): Promise<boolean> {
     const result = await this.tryUpdate({
       Key: { id },

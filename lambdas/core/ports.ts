@@ -94,6 +94,19 @@ export interface JobRepository {
    */
   acquireTransferLease(id: string, holder: string, now: string, until: string): Promise<TransferLease | undefined>;
   /**
+   * The consumer's first write for a `succeeded` event with files, without reading the job first: takes the lease
+   * as `acquireTransferLease` does, only if the job has not ended and belongs to this prediction (or to none yet),
+   * answering with the job as it stands after it. Undefined when refused for any reason (the caller then reads the
+   * job and decides as usual): one request instead of a read and a write.
+   */
+  leaseForSuccess(
+    id: string,
+    predictionId: string,
+    holder: string,
+    now: string,
+    until: string,
+  ): Promise<{ job: Job; lease: TransferLease } | undefined>;
+  /**
    * Records one copied output on the job, so a redelivery does not copy it again. False (nothing written) when
    * `holder` no longer holds the lease or the job has ended.
    */

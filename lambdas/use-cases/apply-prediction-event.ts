@@ -30,11 +30,34 @@ interface Progress {
 export async function applyPredictionEvent(deps: Dependencies, message: QueueMessage, holder: string): Promise<void> {
   const prediction = await readPrediction(deps, message);
   const progress: Progress = {};
+  let leased = await leaseFirst(deps, message, prediction, holder);
   for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
-    const job = await findJob(deps, message, prediction);
-    if (await applyPrediction(deps, { job, prediction, holder, progress })) return;
+    const job = leased?.job ?? (await findJob(deps, message, prediction));
+    if (await applyPrediction(deps, { job, prediction, holder, progress, lease: leased?.lease })) return;
+    leased = undefined;
   }
   throw new Error(`The job of prediction ${prediction.id} kept changing under us; retrying the message`);
+}
+
+/**
+ * The common case, in one request: a `succeeded` event with files for a job the message names. Its lease is taken
+ * straight away, on the conditions under which the state machine would finish the job (not ended, this prediction's
+ * or none yet), and the write answers with the job. Anything else (another holder, an ended job, no such job) falls
+ * back to reading the job and deciding as usual.
+ */
+async function leaseFirst(deps: Dependencies, message: QueueMessage, prediction: Prediction, holder: string) {
+  const jobId = message.jobId ?? jobIdFromWebhookUrl(prediction.webhook);
+  if (prediction.status !== 'succeeded' || !jobId || !JOB_ID.test(jobId)) return undefined;
+  if (findOutputFiles(prediction.output).length === 0) return undefined;
+  const { now, until } = leaseTimes(deps);
+  return deps.jobs.leaseForSuccess(jobId, prediction.id, holder, now, until);
+}
+
+/** The transfer lease runs for the consumer's own timeout, so a crashed holder's lease expires. */
+function leaseTimes(deps: Dependencies) {
+  const now = deps.clock();
+  const until = new Date(now.getTime() + deps.settings.transferLeaseSeconds * 1000).toISOString();
+  return { now: now.toISOString(), until };
 }
 
 async function readPrediction(deps: Dependencies, message: QueueMessage): Promise<Prediction> {
@@ -64,6 +87,8 @@ interface Application {
   prediction: Prediction;
   holder: string;
   progress: Progress;
+  /** The transfer lease, when the job was read by taking it (leaseFirst). */
+  lease?: TransferLease;
 }
 
 /** Answers true when the event is fully handled (applied or rightly ignored), false when a race lost the write. */
@@ -84,23 +109,22 @@ async function applyPrediction(deps: Dependencies, application: Application): Pr
     }
     return outcome.applied;
   }
-  return succeed(deps, { ...application, patch: transition.patch, now });
+  return succeed(deps, { ...application, patch: transition.patch });
 }
 
 /** `succeeded` is written only after every output file is in the bucket. */
-async function succeed(deps: Dependencies, success: Application & { patch: JobPatch; now: Date }): Promise<boolean> {
-  const { job, prediction, patch, holder, now, progress } = success;
+async function succeed(deps: Dependencies, success: Application & { patch: JobPatch }): Promise<boolean> {
+  const { job, prediction, patch, holder, progress } = success;
   const files = findOutputFiles(prediction.output);
   if (!progress.copied && !progress.failed) {
-    let lease: TransferLease = { copied: [] };
-    if (files.length > 0) {
-      const leaseSeconds = deps.settings.transferLeaseSeconds;
-      const until = new Date(now.getTime() + leaseSeconds * 1000).toISOString();
-      const acquired = await deps.jobs.acquireTransferLease(job.id, holder, now.toISOString(), until);
+    let lease: TransferLease = success.lease ?? { copied: [] };
+    if (files.length > 0 && !success.lease) {
+      const { now, until } = leaseTimes(deps);
+      const acquired = await deps.jobs.acquireTransferLease(job.id, holder, now, until);
       if (!acquired) {
         const fresh = await deps.jobs.get(job.id);
         if (fresh && fresh.rank > job.rank) return false; // it moved on (finished): re-decide, which ignores it
-        throw new TransferInProgress(leaseSeconds);
+        throw new TransferInProgress(deps.settings.transferLeaseSeconds);
       }
       lease = acquired;
     }

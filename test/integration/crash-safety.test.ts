@@ -74,7 +74,7 @@ describe('crash safety', () => {
 
   // The consumer's adapter calls for a two-file output: get, lease, open+upload ×2, record the first copied
   // (the success write records the last), advance, release the slot.
-  const CONSUMER_CALLS = 9;
+  const CONSUMER_CALLS = 8;
   it.each(Array.from({ length: CONSUMER_CALLS }, (_, i) => i + 1))(
     'consumer killed before adapter call %i recovers on redelivery',
     async (crashAt) => {
@@ -112,8 +112,7 @@ describe('crash safety', () => {
     await consumePredictions(withFaults(plan))({ Records: [record] });
     expect(plan.calls).toHaveLength(CONSUMER_CALLS);
     expect(plan.calls).toEqual([
-      'jobs.get',
-      'jobs.acquireTransferLease',
+      'jobs.leaseForSuccess', // the lease, answering with the job: no read first
       'outputs.open',
       'outputs.open',
       'objects.upload',

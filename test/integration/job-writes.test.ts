@@ -87,6 +87,30 @@ describe('job writes are guarded by their conditions', () => {
     ).toEqual([]);
   });
 
+  it("a success's lease is taken without a read only for a job still running this prediction's (or none yet), answering with the job", async () => {
+    const leaseForSuccess = (id: string, predictionId: string, holder: string, second: number) =>
+      stack.deps.jobs.leaseForSuccess(id, predictionId, holder, at(second), at(second + 60));
+    const id = await queuedJob('p1');
+    expect(await leaseForSuccess(id, 'p2', 'a', 1)).toBeUndefined(); // another prediction's event
+    const taken = await leaseForSuccess(id, 'p1', 'a', 2);
+    expect(taken).toMatchObject({ job: { id, status: 'queued', predictionId: 'p1' }, lease: { copied: [] } });
+    expect(await leaseForSuccess(id, 'p1', 'b', 3)).toBeUndefined(); // a duplicate, while the lease runs
+    expect(await leaseForSuccess(id, 'p1', 'a', 4)).toMatchObject({ job: { id } }); // a redelivery of the same message
+    const unnamed = storedJob({ createdAt: at(0), updatedAt: at(0) }); // its prediction's id not recorded yet
+    expect(await stack.deps.jobs.create(unnamed)).toEqual({ created: true });
+    expect(await leaseForSuccess(unnamed.id, 'p9', 'a', 5)).toMatchObject({ job: { id: unnamed.id } });
+    expect((await succeed(id, 70)).applied).toBe(true);
+    expect(await leaseForSuccess(id, 'p1', 'c', 200)).toBeUndefined(); // ended
+    expect(await leaseForSuccess('job_0000000000000000000000000z', 'p1', 'a', 1)).toBeUndefined(); // no such job
+    const raw = await stack.emulators.clients.dynamo.send(
+      new GetItemCommand({
+        TableName: stack.emulators.resources.tableName,
+        Key: { id: { S: 'job_0000000000000000000000000z' } },
+      }),
+    );
+    expect(raw.Item).toBeUndefined(); // a refused lease creates nothing
+  });
+
   it('an event for another prediction changes nothing', async () => {
     const id = await queuedJob('p1');
     expect((await succeed(id, 1, 'p2')).applied).toBe(false);

@@ -231,6 +231,20 @@ export class FakeJobRepository implements JobRepository {
     return { copied: Object.values(copy(row.copied)) };
   }
 
+  async leaseForSuccess(
+    id: string,
+    predictionId: string,
+    holder: string,
+    now: string,
+    until: string,
+  ): Promise<{ job: Job; lease: TransferLease } | undefined> {
+    const row = this.rows.get(id);
+    // the adapter's condition: exists, not ended, this prediction's (or none yet), and acquireTransferLease's
+    if (!row || !samePrediction(row.job, predictionId)) return undefined;
+    const lease = await this.acquireTransferLease(id, holder, now, until);
+    return lease && { job: copy(row.job), lease };
+  }
+
   async recordCopiedOutput(id: string, holder: string, output: StoredOutput): Promise<boolean> {
     const row = this.rows.get(id);
     // leaseHeldBy: the holder only, not the lease's expiry

@@ -193,6 +193,28 @@ describe('applyPredictionEvent', () => {
     expect((await deps.jobs.get(job.id))?.outputs.map((output) => output.index)).toEqual([0, 1]);
   });
 
+  it('takes the lease of a success with files in its first write, without reading the job first', async () => {
+    const deps = fakeDependencies();
+    const job = runningJob(deps);
+    deps.outputs.serve(PNG, 'png bytes', 'image/png');
+    const read = jest.spyOn(deps.jobs, 'get');
+    const lease = jest.spyOn(deps.jobs, 'acquireTransferLease');
+    await apply(deps, predictionOf(job, { status: 'succeeded', output: [PNG] }));
+    expect(await deps.jobs.get(job.id)).toMatchObject({ status: 'succeeded' });
+    expect(read).toHaveBeenCalledTimes(1); // this test's own read, above
+    expect(lease).toHaveBeenCalledTimes(1); // inside leaseForSuccess, once
+  });
+
+  it("takes no lease for another prediction's success, and ignores it", async () => {
+    const deps = fakeDependencies();
+    const job = runningJob(deps);
+    deps.outputs.serve(PNG, 'png bytes', 'image/png');
+    await apply(deps, predictionOf(job, { id: 'pred_other', status: 'succeeded', output: [PNG] }));
+    expect(await deps.jobs.get(job.id)).toMatchObject({ status: 'processing' });
+    expect(deps.jobs.row(job.id)?.lease).toBeUndefined();
+    expect(deps.outputs.opened).toEqual([]);
+  });
+
   it('sends a duplicate back while another consumer holds the lease, and proceeds once it expired', async () => {
     const deps = fakeDependencies();
     const job = runningJob(deps);
