@@ -56,7 +56,7 @@ async function main() {
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
   s3.destroy();
   process.stdout.write(
-    `${JSON.stringify({ mode, bytes, seconds, mibPerSecond: bytes / 1024 ** 2 / seconds, peakRssMiB: peakRss / 1024 ** 2, baseRssMiB: baseRss / 1024 ** 2 })}\n`,
+    `${JSON.stringify({ mode, node: process.version, bytes, seconds, mibPerSecond: bytes / 1024 ** 2 / seconds, peakRssMiB: peakRss / 1024 ** 2, baseRssMiB: baseRss / 1024 ** 2 })}\n`,
   );
 }
 
