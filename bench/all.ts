@@ -5,7 +5,7 @@ import { join } from 'node:path';
 /** `npm run bench`: every benchmark in turn, each printing its ratios against a floor measured in the same run. */
 const runs: Array<[string, string[]]> = [
   ['Webhook path', ['webhook.ts', '3000']],
-  ['Bundles and cold start', ['bundles.ts']],
+  ['Cold start of the deployed bundles (Node 24)', ['cold-start.ts', '7']],
   ['Transfers (Node 24)', ['transfer.ts', '100', '1024']],
   // One job of 4 outputs of 1 GiB through the deployed consumer, then the bare floor: about 3.5 minutes.
   ['Consumer memory (Node 24)', ['consumer-memory.ts', '4', '1024']],

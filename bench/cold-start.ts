@@ -121,7 +121,10 @@ async function main() {
       if (!event) throw new Error(`No sample event for ${name}`);
       const packages = sdkPackagesOf(fn.codeDir);
       const floorDir = await floorBundle(join(scratch, name), packages);
-      const samples = { ours: { init: [] as number[], first: [] as number[] }, floor: { init: [] as number[], first: [] as number[] } };
+      const samples = {
+        ours: { init: [] as number[], first: [] as number[] },
+        floor: { init: [] as number[], first: [] as number[] },
+      };
       for (let run = 0; run < runs; run++) {
         for (const mode of ['ours', 'floor'] as const) {
           const started = stack.startFunction(

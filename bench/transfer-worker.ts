@@ -3,6 +3,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { HttpOutputSource } from '../lambdas/adapters/http-output-source';
+import { multipartUpload } from '../lambdas/adapters/s3-multipart-upload';
 import { S3ObjectStore } from '../lambdas/adapters/s3-object-store';
 import { HostAllowlist } from '../lambdas/core/host-allowlist';
 
@@ -45,7 +46,7 @@ async function main() {
       timeoutMs: 600_000,
     });
     const opened = await source.open(url);
-    ({ size: bytes } = await new S3ObjectStore(s3, bucket).upload(
+    ({ size: bytes } = await new S3ObjectStore(s3, bucket, { multipartUpload }).upload(
       `bench/ours-${Date.now()}`,
       opened.body,
       'application/octet-stream',

@@ -82,10 +82,12 @@ export class JobsFunctions {
     ) as Record<ApiFunctionName, nodejs.NodejsFunction>;
     const consumerMaxConcurrency = props.consumerMaxConcurrency ?? DEFAULTS.consumerMaxConcurrency;
     const consumerReserved = props.consumerReservedConcurrency ?? consumerMaxConcurrency;
-    // 512 MB: copying a 1 GiB output peaks at ~180 MiB RSS (bench/README.md), so this leaves ~2.8x headroom.
+    // 1024 MB: a job of 4 outputs of 1 GiB copied at the transfer concurrency (4) peaks at ~300 MiB RSS on Node 24
+    // (npm run bench:memory), over half of 512 MB; at 1024 the peak stays under half, and Lambda gives the copies
+    // twice the CPU and network share.
     const consumer = fn('ConsumerFunction', 'handler', 'consumer.ts', {
       timeout: consumerTimeout,
-      memorySize: 512,
+      memorySize: 1024,
       reservedConcurrentExecutions: consumerReserved === false ? undefined : consumerReserved,
     });
     const reconciler = fn('ReconcilerFunction', 'handler', 'reconciler.ts', { timeout: Duration.minutes(1) });

@@ -34,7 +34,7 @@ describe('ReplicateJobs template', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Handler: 'index.handler',
       Timeout: 300,
-      MemorySize: 512,
+      MemorySize: 1024,
     });
     for (const name of ['Submit', 'Status', 'Webhook']) {
       const [fn] = Object.entries(functions).filter(([id]) => id.startsWith(`ReplicateJobs${name}Function`));
