@@ -9,7 +9,7 @@ const runs: Array<[string, string[]]> = [
   ['Transfers (Node 24)', ['transfer.ts', '100', '1024']],
   // One job of 4 outputs of 1 GiB through the deployed consumer, then the bare floor: about 3.5 minutes.
   ['Consumer memory (Node 24)', ['consumer-memory.ts', '4', '1024']],
-  ['End to end', ['end-to-end.ts', '2000', '20']],
+  ['End to end', ['end-to-end.ts', '1000', '10']],
   // The default job shape (the `completed` event, no callback), 100 + 100 jobs: about a minute and a half.
   ['Writes per partition key at scale', ['scale.ts', '100', '20', '100', '20', '--events=completed', '--no-callbacks']],
 ];
