@@ -17,7 +17,8 @@ import { percentile, ratio, table } from './stats';
  * only the AWS SDK clients the function's own bundle holds (read from its esbuild metafile), started the same way.
  * Init is Lambda's Init Duration (process start to the runtime's first poll: handler module loaded); the first
  * invocation is the rest of the cold request: ours does its real work on a small event, the floor makes its clients
- * and calls each once (both make their clients on the first invocation). Median of `runs` cold starts each, ours and floor alternating. `npm run bench:cold -- 9`
+ * and calls each once (both make their clients on the first invocation). A third start, same run, loads the same
+ * entry point with the SDK left to the runtime (NodejsFunction's default), for the choice in bench/README.md. Median of `runs` cold starts each, ours and floor alternating. `npm run bench:cold -- 9`
  */
 const ROOT = join(__dirname, '..');
 const quiet: Log = { debug() {}, info() {}, warn() {}, error() {} };
@@ -59,12 +60,17 @@ const FLOOR_USES: Record<string, { load: string; make?: string; call: string }> 
   },
 };
 
-/** The SDK packages a bundle holds, from the esbuild metafile CDK writes beside it. */
-function sdkPackagesOf(codeDir: string): string[] {
+/** The bundle's esbuild metafile output, which CDK writes beside it. */
+function metafileOf(codeDir: string) {
   const meta = JSON.parse(readFileSync(join(codeDir, 'index.meta.json'), 'utf8'));
-  const output = Object.values(
+  return Object.values(
     meta.outputs as Record<string, { entryPoint?: string; inputs: Record<string, { bytesInOutput: number }> }>,
   ).find((each) => each.entryPoint)!;
+}
+
+/** The SDK packages a bundle holds. */
+function sdkPackagesOf(codeDir: string): string[] {
+  const output = metafileOf(codeDir);
   const packages = new Set<string>();
   for (const [file, input] of Object.entries(output.inputs)) {
     const pkg = /node_modules\/((@[^/]+\/)?[^/]+)/.exec(file)?.[1];
@@ -101,6 +107,28 @@ exports.handler = async () => {
   return dir;
 }
 
+/**
+ * The other way the SDK can ship: the same entry point bundled with `@aws-sdk/*` and `@smithy/*` left out, as
+ * NodejsFunction does by default, loaded from the runtime's copy (the local runtime links this repository's, as
+ * Lambda's /var/runtime/node_modules holds its own).
+ */
+async function runtimeSdkBundle(dir: string, entryPoint: string): Promise<string> {
+  mkdirSync(dir, { recursive: true });
+  await build({
+    entryPoints: [join(ROOT, entryPoint)],
+    outfile: join(dir, 'index.js'),
+    bundle: true,
+    minify: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'cjs',
+    mainFields: ['module', 'main'],
+    external: ['@aws-sdk/*', '@smithy/*'],
+    logLevel: 'silent',
+  });
+  return dir;
+}
+
 async function main() {
   const runs = Number(process.argv[2] ?? 7);
   const stack = await startLocalStack({
@@ -120,17 +148,23 @@ async function main() {
       const event = events[name as keyof typeof events];
       if (!event) throw new Error(`No sample event for ${name}`);
       const packages = sdkPackagesOf(fn.codeDir);
-      const floorDir = await floorBundle(join(scratch, name), packages);
+      const code = {
+        ours: undefined,
+        floor: { codeDir: await floorBundle(join(scratch, name), packages), handler: 'index.handler' },
+        runtimeSdk: {
+          codeDir: await runtimeSdkBundle(join(scratch, `${name}-runtime-sdk`), metafileOf(fn.codeDir).entryPoint!),
+          handler: 'index.handler',
+        },
+      };
+      const floorDir = code.floor.codeDir;
       const samples = {
         ours: { init: [] as number[], first: [] as number[] },
         floor: { init: [] as number[], first: [] as number[] },
+        runtimeSdk: { init: [] as number[], first: [] as number[] },
       };
       for (let run = 0; run < runs; run++) {
-        for (const mode of ['ours', 'floor'] as const) {
-          const started = stack.startFunction(
-            fn.logicalId,
-            mode === 'floor' ? { codeDir: floorDir, handler: 'index.handler' } : undefined,
-          );
+        for (const mode of ['ours', 'floor', 'runtimeSdk'] as const) {
+          const started = stack.startFunction(fn.logicalId, code[mode]);
           const t0 = performance.now();
           await started.invoke(event).catch(() => undefined); // an error answer is still a cold request
           const total = performance.now() - t0;
@@ -150,6 +184,7 @@ async function main() {
         `${median(samples.floor.init).toFixed(0)} ms`,
         ratio(median(samples.ours.init), median(samples.floor.init), '≤ 1.2'),
         `${median(samples.ours.first).toFixed(0)} / ${median(samples.floor.first).toFixed(0)} ms`,
+        `${median(samples.runtimeSdk.init).toFixed(0)} ms (${(median(samples.runtimeSdk.init) / median(samples.ours.init)).toFixed(2)}× bundled)`,
       ]);
     }
     process.stdout.write(
@@ -165,6 +200,7 @@ async function main() {
           'floor init',
           'init / floor',
           'first invocation / floor',
+          "init with the runtime's SDK instead (not bundled)",
         ],
         rows,
       )}\n`,
