@@ -397,8 +397,12 @@ export class DynamoJobRepository implements JobRepository {
     const terminal = isTerminal(patch.status);
     const job = await this.update({
       Key: { id },
-      // A non-terminal step leaves `checkAt` alone: moving an index's sort key costs that index two writes.
-      UpdateExpression: terminal ? `SET ${sets.join(', ')} ${REMOVE_WHEN_TERMINAL}` : `SET ${sets.join(', ')}`,
+      // A non-terminal step leaves `checkAt` alone: moving an index's sort key costs that index two writes. Any
+      // step means a prediction exists: a job that waited for capacity (its earlier create's answer lost) leaves the
+      // waiting line, so the admitter creates no second prediction and the reconciler polls this one.
+      UpdateExpression: terminal
+        ? `SET ${sets.join(', ')} ${REMOVE_WHEN_TERMINAL}`
+        : `SET ${sets.join(', ')} REMOVE waitShard, waitingSince`,
       ConditionExpression: `attribute_exists(id) AND ${isNewer} AND ${samePrediction} AND ${notOlder}`,
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
@@ -427,32 +431,6 @@ export class DynamoJobRepository implements JobRepository {
 
   async acquireTransferLease(
     id: string,
-    holder: string,
-    now: string,
-    until: string,
-  ): Promise<TransferLease | undefined> {
-    const result = await this.tryUpdate({
-      Key: { id },
-      UpdateExpression:
-        'SET transferLease = :holder, transferLeaseUntil = :until, copiedOutputs = if_not_exists(copiedOutputs, :none)',
-      ConditionExpression: `attribute_exists(id) AND #rank < :terminal AND ${leaseFree}`,
-      ExpressionAttributeNames: { '#rank': 'rank' },
-      ExpressionAttributeValues: {
-        ':holder': holder,
-        ':until': until,
-        ':now': now,
-        ':terminal': TERMINAL_RANK,
-        ':none': {},
-      },
-      ReturnValues: 'UPDATED_NEW',
-    });
-    return (
-      result && { copied: Object.values((result.Attributes?.copiedOutputs ?? {}) as Record<string, StoredOutput>) }
-    );
-  }
-
-  async leaseForSuccess(
-    id: string,
     predictionId: string,
     holder: string,
     now: string,
@@ -460,16 +438,19 @@ export class DynamoJobRepository implements JobRepository {
   ): Promise<{ job: Job; lease: TransferLease } | undefined> {
     const result = await this.tryUpdate({
       Key: { id },
+      // Bound to the prediction whose files it copies: copies are recorded by index, so a job must never take
+      // another prediction's copies (or let the admitter create a second prediction while it copies).
       UpdateExpression:
-        'SET transferLease = :holder, transferLeaseUntil = :until, copiedOutputs = if_not_exists(copiedOutputs, :none)',
-      ConditionExpression: `attribute_exists(id) AND #rank < :terminal AND (attribute_not_exists(predictionId) OR predictionId = :prediction) AND ${leaseFree}`,
+        'SET transferLease = :holder, transferLeaseUntil = :until, copiedOutputs = if_not_exists(copiedOutputs, :none), ' +
+        'predictionId = if_not_exists(predictionId, :predictionId) REMOVE waitShard, waitingSince',
+      ConditionExpression: `attribute_exists(id) AND #rank < :terminal AND ${samePrediction} AND ${leaseFree}`,
       ExpressionAttributeNames: { '#rank': 'rank' },
       ExpressionAttributeValues: {
         ':holder': holder,
         ':until': until,
         ':now': now,
         ':terminal': TERMINAL_RANK,
-        ':prediction': predictionId,
+        ':predictionId': predictionId,
         ':none': {},
       },
       ReturnValues: 'ALL_NEW',

@@ -89,17 +89,14 @@ export interface JobRepository {
   /** Appends one callback delivery attempt to the job's delivery log (kept to its last entries). */
   recordCallbackDelivery(id: string, delivery: CallbackDelivery): Promise<void>;
   /**
-   * Takes (or renews) the right to copy the job's outputs until `until`, answering with the outputs already
-   * copied for it (by this holder or an earlier one, in an earlier delivery); undefined if another holder has it.
+   * Takes (or renews) the right to copy the job's outputs for a `succeeded` event of `predictionId`, until `until`:
+   * only while the job has not ended, belongs to this prediction (or to none yet: then it is bound to it, and
+   * leaves the waiting line if it waited, so no second prediction is ever created for it), and no other holder's
+   * lease runs. Answers with the job as it stands after the write, and the outputs already copied for it (by this
+   * holder or an earlier one, in an earlier delivery); undefined when refused. One request: the consumer takes it
+   * before reading the job.
    */
-  acquireTransferLease(id: string, holder: string, now: string, until: string): Promise<TransferLease | undefined>;
-  /**
-   * The consumer's first write for a `succeeded` event with files, without reading the job first: takes the lease
-   * as `acquireTransferLease` does, only if the job has not ended and belongs to this prediction (or to none yet),
-   * answering with the job as it stands after it. Undefined when refused for any reason (the caller then reads the
-   * job and decides as usual): one request instead of a read and a write.
-   */
-  leaseForSuccess(
+  acquireTransferLease(
     id: string,
     predictionId: string,
     holder: string,

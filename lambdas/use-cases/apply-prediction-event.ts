@@ -42,15 +42,15 @@ export async function applyPredictionEvent(deps: Dependencies, message: QueueMes
 /**
  * The common case, in one request: a `succeeded` event with files for a job the message names. Its lease is taken
  * straight away, on the conditions under which the state machine would finish the job (not ended, this prediction's
- * or none yet), and the write answers with the job. Anything else (another holder, an ended job, no such job) falls
- * back to reading the job and deciding as usual.
+ * or none yet), and the write answers with the job. Anything refused (another holder, an ended job, another
+ * prediction's job, no such job) falls back to reading the job and deciding as usual.
  */
 async function leaseFirst(deps: Dependencies, message: QueueMessage, prediction: Prediction, holder: string) {
   const jobId = message.jobId ?? jobIdFromWebhookUrl(prediction.webhook);
   if (prediction.status !== 'succeeded' || !jobId || !JOB_ID.test(jobId)) return undefined;
   if (findOutputFiles(prediction.output).length === 0) return undefined;
   const { now, until } = leaseTimes(deps);
-  return deps.jobs.leaseForSuccess(jobId, prediction.id, holder, now, until);
+  return deps.jobs.acquireTransferLease(jobId, prediction.id, holder, now, until);
 }
 
 /** The transfer lease runs for the consumer's own timeout, so a crashed holder's lease expires. */
@@ -120,13 +120,13 @@ async function succeed(deps: Dependencies, success: Application & { patch: JobPa
     let lease: TransferLease = success.lease ?? { copied: [] };
     if (files.length > 0 && !success.lease) {
       const { now, until } = leaseTimes(deps);
-      const acquired = await deps.jobs.acquireTransferLease(job.id, holder, now, until);
+      const acquired = await deps.jobs.acquireTransferLease(job.id, prediction.id, holder, now, until);
       if (!acquired) {
         const fresh = await deps.jobs.get(job.id);
         if (fresh && fresh.rank > job.rank) return false; // it moved on (finished): re-decide, which ignores it
         throw new TransferInProgress(deps.settings.transferLeaseSeconds);
       }
-      lease = acquired;
+      lease = acquired.lease;
     }
     try {
       progress.copied = await copyOutputs(deps, job, files, { ...lease, holder });

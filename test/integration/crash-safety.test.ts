@@ -112,7 +112,7 @@ describe('crash safety', () => {
     await consumePredictions(withFaults(plan))({ Records: [record] });
     expect(plan.calls).toHaveLength(CONSUMER_CALLS);
     expect(plan.calls).toEqual([
-      'jobs.leaseForSuccess', // the lease, answering with the job: no read first
+      'jobs.acquireTransferLease', // the lease, answering with the job: no read first
       'outputs.open',
       'outputs.open',
       'objects.upload',

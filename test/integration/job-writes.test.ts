@@ -67,8 +67,8 @@ describe('job writes are guarded by their conditions', () => {
       contentType: 'image/png',
       size: 10,
     });
-    const lease = (holder: string, second: number) =>
-      stack.deps.jobs.acquireTransferLease(id, holder, at(second), at(second + 60));
+    const lease = async (holder: string, second: number) =>
+      (await stack.deps.jobs.acquireTransferLease(id, 'p1', holder, at(second), at(second + 60)))?.lease;
     expect(await lease('a', 1)).toEqual({ copied: [] });
     expect(await stack.deps.jobs.recordCopiedOutput(id, 'a', output(0))).toBe(true);
     expect(await lease('a', 2)).toEqual({ copied: [output(0)] }); // a redelivery of the same message
@@ -87,18 +87,25 @@ describe('job writes are guarded by their conditions', () => {
     ).toEqual([]);
   });
 
-  it("a success's lease is taken without a read only for a job still running this prediction's (or none yet), answering with the job", async () => {
+  it("a success's lease is taken only for a job still running this prediction's (or none yet: then bound to it, out of the waiting line), answering with the job", async () => {
     const leaseForSuccess = (id: string, predictionId: string, holder: string, second: number) =>
-      stack.deps.jobs.leaseForSuccess(id, predictionId, holder, at(second), at(second + 60));
+      stack.deps.jobs.acquireTransferLease(id, predictionId, holder, at(second), at(second + 60));
     const id = await queuedJob('p1');
     expect(await leaseForSuccess(id, 'p2', 'a', 1)).toBeUndefined(); // another prediction's event
     const taken = await leaseForSuccess(id, 'p1', 'a', 2);
     expect(taken).toMatchObject({ job: { id, status: 'queued', predictionId: 'p1' }, lease: { copied: [] } });
     expect(await leaseForSuccess(id, 'p1', 'b', 3)).toBeUndefined(); // a duplicate, while the lease runs
     expect(await leaseForSuccess(id, 'p1', 'a', 4)).toMatchObject({ job: { id } }); // a redelivery of the same message
-    const unnamed = storedJob({ createdAt: at(0), updatedAt: at(0) }); // its prediction's id not recorded yet
+    // A job waiting for capacity whose earlier create's answer was lost: its prediction's success binds it.
+    const unnamed = storedJob({ createdAt: at(0), updatedAt: at(0), waitingSince: at(0) });
     expect(await stack.deps.jobs.create(unnamed)).toEqual({ created: true });
-    expect(await leaseForSuccess(unnamed.id, 'p9', 'a', 5)).toMatchObject({ job: { id: unnamed.id } });
+    expect((await stack.deps.jobs.listWaiting()).map((each) => each.id)).toContain(unnamed.id);
+    const bound = await leaseForSuccess(unnamed.id, 'p9', 'a', 5);
+    expect(bound?.job).toMatchObject({ id: unnamed.id, predictionId: 'p9' });
+    expect(bound?.job.waitingSince).toBeUndefined();
+    expect((await stack.deps.jobs.listWaiting()).map((each) => each.id)).not.toContain(unnamed.id);
+    expect(await stack.deps.jobs.claimWaiting(unnamed.id, at(6))).toBeUndefined(); // no second prediction for it
+    expect(await leaseForSuccess(unnamed.id, 'p8', 'a', 7)).toBeUndefined(); // nor another prediction's copies
     expect((await succeed(id, 70)).applied).toBe(true);
     expect(await leaseForSuccess(id, 'p1', 'c', 200)).toBeUndefined(); // ended
     expect(await leaseForSuccess('job_0000000000000000000000000z', 'p1', 'a', 1)).toBeUndefined(); // no such job
@@ -109,6 +116,20 @@ describe('job writes are guarded by their conditions', () => {
       }),
     );
     expect(raw.Item).toBeUndefined(); // a refused lease creates nothing
+  });
+
+  it('a step of a prediction takes a waiting job out of the waiting line (a prediction exists: the reconciler polls it)', async () => {
+    const waiting = storedJob({ createdAt: at(0), updatedAt: at(0), waitingSince: at(0) });
+    expect(await stack.deps.jobs.create(waiting)).toEqual({ created: true });
+    const outcome = await stack.deps.jobs.advance(waiting.id, {
+      status: 'processing',
+      rank: 2,
+      updatedAt: at(1),
+      predictionId: 'p1',
+    });
+    expect(outcome.applied && outcome.job).toMatchObject({ status: 'processing', predictionId: 'p1' });
+    expect(outcome.applied && outcome.job.waitingSince).toBeUndefined();
+    expect((await stack.deps.jobs.listWaiting()).map((each) => each.id)).not.toContain(waiting.id);
   });
 
   it('an event for another prediction changes nothing', async () => {

@@ -176,6 +176,7 @@ export class FakeJobRepository implements JobRepository {
     if (!notOlder(row.job, patch.updatedAt)) return { applied: false };
     const { startedAt, ...rest } = patch;
     const job = row.job;
+    delete job.waitingSince; // any step means a prediction exists: out of the waiting line (the adapter's REMOVE)
     for (const [field, value] of Object.entries(rest)) if (value !== undefined) Object.assign(job, { [field]: value });
     job.startedAt ??= startedAt;
     if (result) {
@@ -218,31 +219,20 @@ export class FakeJobRepository implements JobRepository {
 
   async acquireTransferLease(
     id: string,
-    holder: string,
-    now: string,
-    until: string,
-  ): Promise<TransferLease | undefined> {
-    const row = this.rows.get(id);
-    if (!row || row.job.rank >= TERMINAL_RANK) return undefined;
-    // leaseFree: nobody holds it, it expired, or we hold it
-    if (row.lease && !(row.lease.until < now) && row.lease.holder !== holder) return undefined;
-    row.lease = { holder, until };
-    row.copied ??= {};
-    return { copied: Object.values(copy(row.copied)) };
-  }
-
-  async leaseForSuccess(
-    id: string,
     predictionId: string,
     holder: string,
     now: string,
     until: string,
   ): Promise<{ job: Job; lease: TransferLease } | undefined> {
     const row = this.rows.get(id);
-    // the adapter's condition: exists, not ended, this prediction's (or none yet), and acquireTransferLease's
-    if (!row || !samePrediction(row.job, predictionId)) return undefined;
-    const lease = await this.acquireTransferLease(id, holder, now, until);
-    return lease && { job: copy(row.job), lease };
+    // the adapter's condition: exists, not ended, samePrediction, and leaseFree (nobody holds it, it expired, or we do)
+    if (!row || row.job.rank >= TERMINAL_RANK || !samePrediction(row.job, predictionId)) return undefined;
+    if (row.lease && !(row.lease.until < now) && row.lease.holder !== holder) return undefined;
+    row.lease = { holder, until };
+    row.copied ??= {};
+    row.job.predictionId ??= predictionId; // bound to this prediction, out of the waiting line
+    delete row.job.waitingSince;
+    return { job: copy(row.job), lease: { copied: Object.values(copy(row.copied)) } };
   }
 
   async recordCopiedOutput(id: string, holder: string, output: StoredOutput): Promise<boolean> {

@@ -202,7 +202,7 @@ describe('applyPredictionEvent', () => {
     await apply(deps, predictionOf(job, { status: 'succeeded', output: [PNG] }));
     expect(await deps.jobs.get(job.id)).toMatchObject({ status: 'succeeded' });
     expect(read).toHaveBeenCalledTimes(1); // this test's own read, above
-    expect(lease).toHaveBeenCalledTimes(1); // inside leaseForSuccess, once
+    expect(lease).toHaveBeenCalledTimes(1); // the first write, once
   });
 
   it("takes no lease for another prediction's success, and ignores it", async () => {
@@ -221,7 +221,7 @@ describe('applyPredictionEvent', () => {
     deps.outputs.serve(PNG, 'png bytes', 'image/png');
     const now = deps.clock();
     const until = new Date(now.getTime() + 120_000).toISOString();
-    await deps.jobs.acquireTransferLease(job.id, 'message-0', now.toISOString(), until);
+    await deps.jobs.acquireTransferLease(job.id, 'pred_1', 'message-0', now.toISOString(), until);
     const event = predictionOf(job, { status: 'succeeded', output: [PNG] });
 
     const error = await apply(deps, event).catch((caught: unknown) => caught);

@@ -82,25 +82,21 @@ describe('FakeJobRepository', () => {
     const job = seedJob(deps, { status: 'processing', predictionId: 'pred_1' });
     const output = { index: 0, key: 'k', contentType: 'image/png', size: 1 };
     await expect(
-      deps.jobs.acquireTransferLease(job.id, 'a', '2026-01-01T00:00:00Z', '2026-01-01T00:02:00Z'),
-    ).resolves.toEqual({
-      copied: [],
-    });
+      deps.jobs.acquireTransferLease(job.id, 'pred_1', 'a', '2026-01-01T00:00:00Z', '2026-01-01T00:02:00Z'),
+    ).resolves.toMatchObject({ job: { id: job.id }, lease: { copied: [] } });
     await expect(
-      deps.jobs.acquireTransferLease(job.id, 'b', '2026-01-01T00:01:00Z', '2026-01-01T00:03:00Z'),
+      deps.jobs.acquireTransferLease(job.id, 'pred_1', 'b', '2026-01-01T00:01:00Z', '2026-01-01T00:03:00Z'),
     ).resolves.toBe(undefined);
     await expect(deps.jobs.recordCopiedOutput(job.id, 'b', output)).resolves.toBe(false);
     await expect(deps.jobs.recordCopiedOutput(job.id, 'a', output)).resolves.toBe(true);
     await expect(
-      deps.jobs.acquireTransferLease(job.id, 'b', '2026-01-01T00:02:01Z', '2026-01-01T00:04:00Z'),
-    ).resolves.toEqual({
-      copied: [output],
-    });
+      deps.jobs.acquireTransferLease(job.id, 'pred_1', 'b', '2026-01-01T00:02:01Z', '2026-01-01T00:04:00Z'),
+    ).resolves.toMatchObject({ lease: { copied: [output] } });
     await expect(deps.jobs.recordCopiedOutput(job.id, 'a', output)).resolves.toBe(false);
     await deps.jobs.finish(job.id, ending(deps));
     await expect(deps.jobs.recordCopiedOutput(job.id, 'b', output)).resolves.toBe(false);
     await expect(
-      deps.jobs.acquireTransferLease(job.id, 'b', '2026-01-01T00:02:02Z', '2026-01-01T00:05:00Z'),
+      deps.jobs.acquireTransferLease(job.id, 'pred_1', 'b', '2026-01-01T00:02:02Z', '2026-01-01T00:05:00Z'),
     ).resolves.toBe(undefined);
   });
 
