@@ -18,7 +18,8 @@ import { percentile, ratio, table } from './stats';
  * Init is Lambda's Init Duration (process start to the runtime's first poll: handler module loaded); the first
  * invocation is the rest of the cold request: ours does its real work on a small event, the floor makes its clients
  * and calls each once (both make their clients on the first invocation). A third start, same run, loads the same
- * entry point with the SDK left to the runtime (NodejsFunction's default), for the choice in bench/README.md. Median of `runs` cold starts each, ours and floor alternating. `npm run bench:cold -- 9`
+ * entry point with the SDK left to the runtime (NodejsFunction's default), for the choice in bench/README.md
+ * ("How the SDK ships"). Median of `runs` cold starts each, the three alternating. `npm run bench:cold -- 9`
  */
 const ROOT = join(__dirname, '..');
 const quiet: Log = { debug() {}, info() {}, warn() {}, error() {} };
@@ -88,7 +89,7 @@ async function floorBundle(dir: string, packages: string[]): Promise<string> {
 exports.handler = async () => {
   ${uses.flatMap((use) => (use.make ? [use.make] : [])).join('\n  ')}
   await Promise.all([${uses.map((use) => `(${use.call}).catch(() => undefined)`).join(', ')}]);
-  return { ok: true };
+  return { ok: true, node: process.version };
 };
 `;
   writeFileSync(join(dir, 'floor.js'), source);
@@ -143,6 +144,7 @@ async function main() {
     const events = sampleEvents(key);
     const scratch = mkdtempSync(join(tmpdir(), 'cold-start-'));
     const rows: string[][] = [];
+    let nodeVersion = '(unknown)';
     for (const fn of stack.model.functions) {
       const name = fn.logicalId.replace(/^ReplicateJobs/, '').replace(/Function[0-9A-F]{8}$/, '');
       const event = events[name as keyof typeof events];
@@ -166,7 +168,8 @@ async function main() {
         for (const mode of ['ours', 'floor', 'runtimeSdk'] as const) {
           const started = stack.startFunction(fn.logicalId, code[mode]);
           const t0 = performance.now();
-          await started.invoke(event).catch(() => undefined); // an error answer is still a cold request
+          const answer = await started.invoke(event).catch(() => undefined); // an error answer is a cold request too
+          if (mode === 'floor') nodeVersion = (answer as { node?: string } | undefined)?.node ?? nodeVersion;
           const total = performance.now() - t0;
           const init = started.initDurationsMs[0];
           samples[mode].init.push(init);
@@ -188,7 +191,7 @@ async function main() {
       ]);
     }
     process.stdout.write(
-      `Node.js 24 (${stack.model.functions[0].runtime}), the bundles of the synthesized assembly, median of ${runs} cold starts each\n\n`,
+      `Functions on Node.js ${nodeVersion} (the template says ${stack.model.functions[0].runtime}), the bundles of the synthesized assembly, median of ${runs} cold starts each. First invocation: ours does its real work on a small event, the floor makes its clients and calls each once (not the same work: no target).\n\n`,
     );
     process.stdout.write(
       `${table(
@@ -199,7 +202,7 @@ async function main() {
           'init',
           'floor init',
           'init / floor',
-          'first invocation / floor',
+          'first invocation: ours / floor',
           "init with the runtime's SDK instead (not bundled)",
         ],
         rows,

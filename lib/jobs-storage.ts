@@ -64,8 +64,8 @@ export class JobsStorage {
 
   /**
    * Reading job records, as `GET /jobs/{id}` and `GET /jobs` do: `dynamodb:GetItem` and `dynamodb:BatchGetItem`
-   * (a page of jobs) on the jobs table (any item of it: quota, callback and receipt items share the table) and
-   * `dynamodb:Query` on its `byOwner` index. No writes, no scans.
+   * (a page of jobs) on the jobs table (any item of it: quota, callback and admission items share the table) and
+   * `dynamodb:Query` on its `byOwnerShard` index. No writes, no scans.
    */
   grantReadJobs(grantee: iam.IGrantable): iam.Grant {
     return this.grantJobItems(grantee, 'GetItem', 'BatchGetItem').combine(this.grantQueryIndex(grantee, 'byOwner'));

@@ -146,7 +146,7 @@ export class ReplicateJobs extends Construct {
 
   /**
    * Lets `grantee` read job records, as `GET /jobs/{id}` and `GET /jobs` do: `dynamodb:GetItem` on the jobs
-   * table (any item of it: the owners' quota and callback items and the webhook receipts share the table) and
+   * table (any item of it: the owners' quota and callback items and the admission items share the table) and
    * `dynamodb:Query` on its `byOwner` index. No writes, no scans.
    */
   grantReadJobs(grantee: iam.IGrantable): iam.Grant {

@@ -9,7 +9,7 @@ export const receiveWebhookOperation: Operation = {
   function: 'webhook',
   apiKeyRequired: false,
   summary: "Replicate's webhook receiver (Standard Webhooks signature, no API key)",
-  success: { status: 202, description: 'Queued (or a replay, acknowledged and ignored)', schema: 'accepted' },
+  success: { status: 202, description: 'Queued (a replay too: the consumer ignores it)', schema: 'accepted' },
   errors: ['invalid_signature', 'invalid_prediction', 'body_too_large', 'queue_unavailable', 'webhook_not_configured'],
   async handle(request, deps) {
     await receiveWebhook(deps, { headers: request.headers, rawBody: request.body, jobId: request.query.job });

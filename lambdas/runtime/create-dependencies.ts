@@ -1,6 +1,7 @@
 /**
- * lambdas/runtime/: builds the functions' dependencies from the environment (settings.ts) and wires the adapters
- * to the ports (this file). Imports core/, contract/, adapters/ and use-cases/ types.
+ * lambdas/runtime/: builds the functions' dependencies from the environment (settings.ts): in AWS each entry point
+ * wires only its own ports (aws.ts, ports/); this file wires all of them at once, for the local stack's in-process
+ * handlers and the tests. Imports core/, contract/, adapters/ and use-cases/ types.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -32,8 +33,8 @@ export interface AwsClients {
 }
 
 /**
- * Wires the adapters. The Lambda entry points call this once per cold start with real AWS clients; the
- * local server with clients pointed at its emulators. Same handlers either way.
+ * Wires every adapter, over clients pointed at the local stack's emulators: the in-process handlers tests drive
+ * (the deployed functions wire theirs in lambdas/functions/). Same adapters either way.
  */
 export function createDependencies(options: {
   settings: RuntimeSettings;
