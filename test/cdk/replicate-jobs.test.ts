@@ -606,6 +606,37 @@ describe('ReplicateJobs template', () => {
       '@aws-sdk/lib-dynamodb',
       '@aws-sdk/lib-storage',
     ]);
-    expect(sdk(packagesOf('Submit'))).toContain('replicate');
+    expect(sdk(packagesOf('Submit'))).toEqual([
+      '@aws-sdk/client-dynamodb',
+      '@aws-sdk/client-s3',
+      '@aws-sdk/client-secrets-manager',
+      '@aws-sdk/client-sqs',
+      '@aws-sdk/lib-dynamodb',
+      '@aws-sdk/s3-request-presigner',
+      'replicate',
+    ]);
+    expect(sdk(packagesOf('Reconciler'))).toEqual([
+      '@aws-sdk/client-dynamodb',
+      '@aws-sdk/client-s3',
+      '@aws-sdk/client-secrets-manager',
+      '@aws-sdk/client-sqs',
+      '@aws-sdk/lib-dynamodb',
+      'replicate',
+    ]);
+    expect(sdk(packagesOf('Callback'))).toEqual([
+      '@aws-sdk/client-dynamodb',
+      '@aws-sdk/client-s3',
+      '@aws-sdk/client-secrets-manager',
+      '@aws-sdk/client-sqs',
+      '@aws-sdk/lib-dynamodb',
+      '@aws-sdk/s3-request-presigner',
+    ]);
+    expect(sdk(packagesOf('Admitter'))).toEqual([
+      '@aws-sdk/client-dynamodb',
+      '@aws-sdk/client-secrets-manager',
+      '@aws-sdk/client-sqs',
+      '@aws-sdk/lib-dynamodb',
+      'replicate',
+    ]);
   });
 });

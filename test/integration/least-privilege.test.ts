@@ -117,6 +117,8 @@ describe('least privilege, measured on the deployed bundles', () => {
       async (stack) => {
         await runWorkload(stack);
         expect(stack.awsRequests.filter((r) => !r.allowed)).toEqual([]);
+        // A port an entry point forgot to wire throws (runtime/aws.ts), even where the use case only logs the failure.
+        expect(stack.log.lines.filter((line) => JSON.stringify(line).includes('is not wired'))).toEqual([]);
       },
     );
     const unused = unusedGrants(granted!, used);

@@ -215,6 +215,19 @@ describe('applyPredictionEvent', () => {
     expect(deps.outputs.opened).toEqual([]);
   });
 
+  it('takes no lease for an event that is not a success, even with files in its output', async () => {
+    const deps = fakeDependencies();
+    const job = runningJob(deps, { status: 'starting' });
+    deps.outputs.serve(PNG, 'png bytes', 'image/png');
+    await apply(deps, predictionOf(job, { status: 'processing', output: [PNG] }), 'message-1');
+    expect(await deps.jobs.get(job.id)).toMatchObject({ status: 'processing' });
+    expect(deps.jobs.row(job.id)?.lease).toBeUndefined();
+    // The success, another message, copies at once: it is not sent back to wait out a lease no one uses.
+    deps.time.advance(1);
+    await apply(deps, predictionOf(job, { status: 'succeeded', output: [PNG] }), 'message-2');
+    expect(await deps.jobs.get(job.id)).toMatchObject({ status: 'succeeded' });
+  });
+
   it('sends a duplicate back while another consumer holds the lease, and proceeds once it expired', async () => {
     const deps = fakeDependencies();
     const job = runningJob(deps);
