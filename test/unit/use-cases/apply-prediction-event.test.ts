@@ -1,12 +1,11 @@
 import { OutputFailure, PoisonMessage, TransferInProgress } from '../../../lambdas/core/errors';
-import type { Job } from '../../../lambdas/core/job';
 import { MAX_INLINE_OUTPUT_BYTES } from '../../../lambdas/core/limits';
 import { METRIC } from '../../../lambdas/core/metrics';
 import type { Prediction } from '../../../lambdas/core/prediction';
 import { applyPredictionEvent } from '../../../lambdas/use-cases/apply-prediction-event';
 import { discardCopiesIfEnded } from '../../../lambdas/use-cases/copy-outputs';
 import { type FakeDependencies, fakeDependencies } from '../../support/fake-ports';
-import { OWNER, predictionOf, seedJob, webhookMessage } from './builders';
+import { OWNER, predictionOf, runningJob, seedJob, webhookMessage } from './builders';
 
 const PNG = 'https://replicate.delivery/abc/out-0.png';
 const WAV = 'https://replicate.delivery/abc/out-1.wav';
@@ -14,19 +13,6 @@ const WAV = 'https://replicate.delivery/abc/out-1.wav';
 /** Applies `prediction` as delivered by a webhook; `holder` is the queue message id. */
 const apply = (deps: FakeDependencies, prediction: Prediction, holder = 'message-1') =>
   applyPredictionEvent(deps, webhookMessage(deps, prediction), holder);
-
-/** A running job whose prediction is pred_1, with a callback and its in-flight slot taken. */
-function runningJob(deps: FakeDependencies, fields: Partial<Job> = {}): Job {
-  deps.quota.of(OWNER).inFlight = 1;
-  const job = seedJob(deps, {
-    status: 'processing',
-    predictionId: 'pred_1',
-    callbackUrl: 'https://client.example/cb',
-    ...fields,
-  });
-  deps.time.advance(10);
-  return job;
-}
 
 describe('applyPredictionEvent', () => {
   it('advances the job and stamps when it started', async () => {

@@ -57,3 +57,16 @@ export function signedHeaders(deps: FakeDependencies, body: string, id = 'msg_1'
   const signature = signWebhook(parseSigningSecrets(secret)[0], id, timestamp, body);
   return { 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': signature };
 }
+
+/** A running job whose prediction is pred_1, with a callback and its in-flight slot taken. */
+export function runningJob(deps: FakeDependencies, fields: Partial<Job> = {}): Job {
+  deps.quota.of(OWNER).inFlight = 1;
+  const job = seedJob(deps, {
+    status: 'processing',
+    predictionId: 'pred_1',
+    callbackUrl: 'https://client.example/cb',
+    ...fields,
+  });
+  deps.time.advance(10);
+  return job;
+}

@@ -1,25 +1,12 @@
 import { OutputFailure, TransferInProgress } from '../../../lambdas/core/errors';
-import type { Job } from '../../../lambdas/core/job';
 import { METRIC } from '../../../lambdas/core/metrics';
 import type { Prediction } from '../../../lambdas/core/prediction';
 import { applyPredictionEvent } from '../../../lambdas/use-cases/apply-prediction-event';
 import { type FakeDependencies, fakeDependencies } from '../../support/fake-ports';
-import { OWNER, predictionOf, seedJob, webhookMessage } from './builders';
+import { OWNER, predictionOf, runningJob, seedJob, webhookMessage } from './builders';
 
 const apply = (deps: FakeDependencies, prediction: Prediction, holder = 'message-1') =>
   applyPredictionEvent(deps, webhookMessage(deps, prediction), holder);
-
-function runningJob(deps: FakeDependencies, fields: Partial<Job> = {}): Job {
-  deps.quota.of(OWNER).inFlight = 1;
-  const job = seedJob(deps, {
-    status: 'processing',
-    predictionId: 'pred_1',
-    callbackUrl: 'https://client.example/cb',
-    ...fields,
-  });
-  deps.time.advance(10);
-  return job;
-}
 
 const A0 = 'https://replicate.delivery/p1/out-0.png';
 const A1 = 'https://replicate.delivery/p1/out-1.png';
