@@ -1,13 +1,13 @@
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
-import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { ENV } from '../contract/environment';
 import type { Log } from '../lambdas/core/log';
 import { parseSigningSecrets, signWebhook } from '../lambdas/core/webhook-signature';
 import { startLocalStack } from '../local/stack';
+import { bundleAsDeployed, floorFunction } from './lambda-bundle';
 import { percentile, ratio, table } from './stats';
 
 /**
@@ -81,8 +81,7 @@ function sdkPackagesOf(codeDir: string): string[] {
 }
 
 /** The floor bundle: the same esbuild settings as the construct's (lib/jobs-functions.ts), the SDK bundled. */
-async function floorBundle(dir: string, packages: string[]): Promise<string> {
-  mkdirSync(dir, { recursive: true });
+function floorBundle(dir: string, packages: string[]): Promise<string> {
   const uses = packages.map((pkg) => FLOOR_USES[pkg]);
   const source = `${uses.map((use) => use.load).join('\n')}
 // Clients are made on the first invocation, as our functions make theirs (runtime/aws.ts).
@@ -92,20 +91,7 @@ exports.handler = async () => {
   return { ok: true, node: process.version };
 };
 `;
-  writeFileSync(join(dir, 'floor.js'), source);
-  await build({
-    entryPoints: [join(dir, 'floor.js')],
-    outfile: join(dir, 'index.js'),
-    bundle: true,
-    minify: true,
-    platform: 'node',
-    target: 'node24',
-    format: 'cjs',
-    mainFields: ['module', 'main'],
-    logLevel: 'silent',
-    nodePaths: [join(ROOT, 'node_modules')],
-  });
-  return dir;
+  return floorFunction(source, dir);
 }
 
 /**
@@ -113,21 +99,8 @@ exports.handler = async () => {
  * NodejsFunction does by default, loaded from the runtime's copy (the local runtime links this repository's, as
  * Lambda's /var/runtime/node_modules holds its own).
  */
-async function runtimeSdkBundle(dir: string, entryPoint: string): Promise<string> {
-  mkdirSync(dir, { recursive: true });
-  await build({
-    entryPoints: [join(ROOT, entryPoint)],
-    outfile: join(dir, 'index.js'),
-    bundle: true,
-    minify: true,
-    platform: 'node',
-    target: 'node24',
-    format: 'cjs',
-    mainFields: ['module', 'main'],
-    external: ['@aws-sdk/*', '@smithy/*'],
-    logLevel: 'silent',
-  });
-  return dir;
+function runtimeSdkBundle(dir: string, entryPoint: string): Promise<string> {
+  return bundleAsDeployed(join(ROOT, entryPoint), dir, ['@aws-sdk/*', '@smithy/*']);
 }
 
 async function main() {

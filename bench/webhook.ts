@@ -1,13 +1,10 @@
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { build } from 'esbuild';
 import { ENV } from '../contract/environment';
 import type { Log } from '../lambdas/core/log';
 import { parseSigningSecrets, signWebhook } from '../lambdas/core/webhook-signature';
 import { startLocalStack } from '../local/stack';
+import { floorFunction } from './lambda-bundle';
 import { ms, percentile, ratio, table } from './stats';
 
 /**
@@ -17,7 +14,6 @@ import { ms, percentile, ratio, table } from './stats';
  * Both invoked directly (the same Runtime API round trip), warm, interleaved in blocks of 50 so both see the same
  * machine noise. `npm run bench:webhook -- 3000`
  */
-const ROOT = join(__dirname, '..');
 const quiet: Log = { debug() {}, info() {}, warn() {}, error() {} };
 
 const FLOOR_SOURCE = `
@@ -41,24 +37,6 @@ exports.handler = async (event) => {
 };
 `;
 
-async function floorBundle(): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'webhook-floor-'));
-  writeFileSync(join(dir, 'floor.js'), FLOOR_SOURCE);
-  await build({
-    entryPoints: [join(dir, 'floor.js')],
-    outfile: join(dir, 'index.js'),
-    bundle: true,
-    minify: true,
-    platform: 'node',
-    target: 'node24',
-    format: 'cjs',
-    mainFields: ['module', 'main'],
-    logLevel: 'silent',
-    nodePaths: [join(ROOT, 'node_modules')],
-  });
-  return dir;
-}
-
 async function main() {
   const count = Number(process.argv[2] ?? 3000);
   const stack = await startLocalStack({ port: 0, log: quiet, reconcileIntervalSeconds: 0 });
@@ -66,7 +44,10 @@ async function main() {
     const webhook = stack.model.functions.find((fn) => fn.logicalId.startsWith('ReplicateJobsWebhookFunction'))!;
     const key = parseSigningSecrets(stack.webhookSecret)[0];
     const modes = {
-      floor: stack.startFunction(webhook.logicalId, { codeDir: await floorBundle(), handler: 'index.handler' }),
+      floor: stack.startFunction(webhook.logicalId, {
+        codeDir: await floorFunction(FLOOR_SOURCE),
+        handler: 'index.handler',
+      }),
       ours: stack.startFunction(webhook.logicalId),
     };
     const body = JSON.stringify({
