@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { ADMIT_HANDOVER_MS, ADMIT_RUN_BUDGET_MS } from '../core/limits';
 import { awsHandler } from '../runtime/aws';
-import { admission, jobRepository, ownerQuota } from '../runtime/ports/dynamo';
+import { tablePortsOf } from '../runtime/ports/dynamo';
 import { replicate } from '../runtime/ports/replicate';
 import { secrets } from '../runtime/ports/secrets';
-import { queues } from '../runtime/ports/sqs';
+import { queuesOf } from '../runtime/ports/sqs';
 import { admitWaitingJobs } from '../use-cases/admit-waiting-jobs';
 
 /**
@@ -16,16 +16,17 @@ import { admitWaitingJobs } from '../use-cases/admit-waiting-jobs';
  */
 export const handler = awsHandler(
   (container) => {
-    const { callbacks, admissionKicks } = queues(container);
+    const { jobs, quota, admission } = tablePortsOf(container);
+    const { callbacks, admissionKicks } = queuesOf(container);
     const secretStore = secrets(container);
     return {
-      jobs: jobRepository(container),
-      quota: ownerQuota(container), // a refused job's slot
-      admission: admission(container),
+      jobs,
+      quota, // a refused job's slot
+      admission,
       admissionKicks,
       callbacks, // a refused job's callback
       secrets: secretStore,
-      replicate: replicate(container, secretStore),
+      replicate: replicate(container.settings, secretStore),
     };
   },
   (deps) => async (_event: unknown, context: Context) => {

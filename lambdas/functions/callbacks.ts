@@ -1,25 +1,26 @@
 import type { SQSEvent } from 'aws-lambda';
 import { presignGet } from '../adapters/s3-presigner';
 import { awsHandler } from '../runtime/aws';
-import { callbackOwners, jobRepository } from '../runtime/ports/dynamo';
+import { tablePortsOf } from '../runtime/ports/dynamo';
 import { callbackEndpoint } from '../runtime/ports/http';
-import { objectStore } from '../runtime/ports/s3';
+import { objectStoreOf } from '../runtime/ports/s3';
 import { secrets } from '../runtime/ports/secrets';
-import { queues } from '../runtime/ports/sqs';
+import { queuesOf } from '../runtime/ports/sqs';
 import { deliverCallbacks } from '../sqs/deliver-callbacks';
 
 /** The client-callback sender. */
 export const handler = awsHandler(
   (container) => {
-    const { callbacks, callbackDeadLetters } = queues(container);
+    const { jobs, callbackOwners } = tablePortsOf(container);
+    const { callbacks, callbackDeadLetters } = queuesOf(container);
     return {
-      jobs: jobRepository(container),
-      callbackOwners: callbackOwners(container),
-      callbackEndpoint: callbackEndpoint(container),
+      jobs,
+      callbackOwners,
+      callbackEndpoint: callbackEndpoint(container.settings),
       callbacks,
       callbackDeadLetters,
       secrets: secrets(container), // the signing key
-      objects: objectStore(container, { presignGet }), // the payload's output URLs
+      objects: objectStoreOf(container, { presignGet }), // the payload's output URLs
     };
   },
   (deps) => (event: SQSEvent) => deliverCallbacks(deps)(event),

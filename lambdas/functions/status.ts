@@ -11,8 +11,8 @@ import { healthOperation } from '../operations/health';
 import { listJobsOperation } from '../operations/list-jobs';
 import { openApiOperation } from '../operations/openapi-document';
 import { awsHandler, wholeApi } from '../runtime/aws';
-import { jobRepository } from '../runtime/ports/dynamo';
-import { objectStore } from '../runtime/ports/s3';
+import { tablePortsOf } from '../runtime/ports/dynamo';
+import { objectStoreOf } from '../runtime/ports/s3';
 import { secrets } from '../runtime/ports/secrets';
 
 /** The reads: a job, a page of jobs, the callback secret, health and this API's document. */
@@ -26,8 +26,8 @@ export const operations = [
 
 export const handler = awsHandler(
   (container) => ({
-    jobs: jobRepository(container),
-    objects: objectStore(container, { presignGet }), // output URLs; a large output's JSON
+    jobs: tablePortsOf(container).jobs,
+    objects: objectStoreOf(container, { presignGet }), // output URLs; a large output's JSON
     secrets: secrets(container), // the callback signing key
   }),
   (deps) => apiFunction(operations, deps, wholeApi),

@@ -3,28 +3,29 @@ import { apiFunction } from '../http/api-function';
 import { cancelJobOperation } from '../operations/cancel-job';
 import { submitJobOperation } from '../operations/submit-job';
 import { awsHandler, wholeApi } from '../runtime/aws';
-import { admission, jobRepository, ownerQuota } from '../runtime/ports/dynamo';
+import { tablePortsOf } from '../runtime/ports/dynamo';
 import { replicate } from '../runtime/ports/replicate';
-import { objectStore } from '../runtime/ports/s3';
+import { objectStoreOf } from '../runtime/ports/s3';
 import { secrets } from '../runtime/ports/secrets';
-import { queues } from '../runtime/ports/sqs';
+import { queuesOf } from '../runtime/ports/sqs';
 
 /** The writes a client makes: submit and cancel. */
 export const operations = [submitJobOperation, cancelJobOperation];
 
 export const handler = awsHandler(
   (container) => {
-    const { callbacks, admissionKicks } = queues(container);
+    const { jobs, quota, admission } = tablePortsOf(container);
+    const { callbacks, admissionKicks } = queuesOf(container);
     const secretStore = secrets(container);
     return {
-      jobs: jobRepository(container),
-      quota: ownerQuota(container),
-      admission: admission(container),
+      jobs,
+      quota,
+      admission,
       admissionKicks, // wakes the admitter when a job must wait
       callbacks, // a canceled job's callback
-      objects: objectStore(container, { presignGet }), // the job view of an idempotent replay
+      objects: objectStoreOf(container, { presignGet }), // the job view of an idempotent replay
       secrets: secretStore,
-      replicate: replicate(container, secretStore),
+      replicate: replicate(container.settings, secretStore),
     };
   },
   (deps) => apiFunction(operations, deps, wholeApi),

@@ -6,25 +6,19 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoAdmission } from '../adapters/dynamo-admission';
-import { DynamoCallbackOwners } from '../adapters/dynamo-callback-owners';
-import { DynamoJobRepository } from '../adapters/dynamo-job-repository';
-import { DynamoOwnerQuota } from '../adapters/dynamo-owner-quota';
-import { HttpCallbackEndpoint } from '../adapters/http-callback-endpoint';
-import { HttpOutputSource } from '../adapters/http-output-source';
-import { withLoggedTransitions } from '../adapters/logged-job-repository';
-import { ReplicateHttpGateway } from '../adapters/replicate-gateway';
 import { multipartUpload } from '../adapters/s3-multipart-upload';
-import { S3ObjectStore } from '../adapters/s3-object-store';
 import { presignGet } from '../adapters/s3-presigner';
-import { SqsQueue } from '../adapters/sqs-queue';
-import { paceOf } from '../core/admission';
 import type { Log } from '../core/log';
 import type { Metrics } from '../core/metrics';
 import type { Secrets } from '../core/ports';
 import { type Clock, systemClock } from '../core/time';
 import type { Dependencies } from '../use-cases/dependencies';
-import { allowlistFor, CALLBACK_TIMEOUTS, type RuntimeSettings } from './settings';
+import { tablePorts } from './ports/dynamo';
+import { callbackEndpoint, outputSource } from './ports/http';
+import { replicate } from './ports/replicate';
+import { objectStore } from './ports/s3';
+import { queues } from './ports/sqs';
+import { allowlistFor, type RuntimeSettings } from './settings';
 
 export interface AwsClients {
   dynamo: DynamoDBClient;
@@ -33,8 +27,8 @@ export interface AwsClients {
 }
 
 /**
- * Wires every adapter, over clients pointed at the local stack's emulators: the in-process handlers tests drive
- * (the deployed functions wire theirs in lambdas/functions/). Same adapters either way.
+ * Wires every port, over clients pointed at the local stack's emulators: the in-process handlers tests drive. The
+ * deployed functions wire theirs in lambdas/functions/ from the same builders (ports/), each only the ones it uses.
  */
 export function createDependencies(options: {
   settings: RuntimeSettings;
@@ -46,35 +40,15 @@ export function createDependencies(options: {
   fetch?: typeof fetch;
 }): Dependencies {
   const { settings, clients, secrets } = options;
-  const allowlist = allowlistFor(settings);
-  const blockPrivateAddresses = !settings.network.allowPrivateAddresses;
   return {
-    jobs: withLoggedTransitions(
-      new DynamoJobRepository(clients.dynamo, settings.tableName, settings.indexShards),
-      options.log,
-    ),
-    admission: new DynamoAdmission(clients.dynamo, settings.tableName, paceOf(settings.replicateCreatesPerMinute)),
-    admissionKicks: new SqsQueue(clients.sqs, settings.admissionQueueUrl),
-    quota: new DynamoOwnerQuota(clients.dynamo, settings.tableName, settings.limitsOf),
-    objects: new S3ObjectStore(clients.s3, settings.bucketName, { multipartUpload, presignGet }),
-    queue: new SqsQueue(clients.sqs, settings.queueUrl),
-    callbacks: new SqsQueue(clients.sqs, settings.callbackQueueUrl),
-    callbackDeadLetters: new SqsQueue(clients.sqs, settings.callbackDeadLetterQueueUrl),
-    callbackEndpoint: new HttpCallbackEndpoint({ blockPrivateAddresses, ...CALLBACK_TIMEOUTS }),
-    callbackOwners: new DynamoCallbackOwners(clients.dynamo, settings.tableName),
+    ...tablePorts(clients.dynamo, settings, options.log),
+    ...queues(clients.sqs, settings),
+    objects: objectStore(clients.s3, settings, { multipartUpload, presignGet }),
+    outputs: outputSource(settings),
+    callbackEndpoint: callbackEndpoint(settings),
     secrets,
-    replicate: new ReplicateHttpGateway({
-      token: () => secrets.replicateApiToken(),
-      baseUrl: settings.replicateBaseUrl,
-      fetch: options.fetch,
-    }),
-    outputs: new HttpOutputSource({
-      allowlist,
-      blockPrivateAddresses,
-      maxBytes: settings.maxOutputBytes,
-      timeoutMs: settings.downloadTimeoutMs,
-    }),
-    allowlist,
+    replicate: replicate(settings, secrets, options.fetch),
+    allowlist: allowlistFor(settings),
     settings,
     clock: options.clock ?? systemClock,
     log: options.log,

@@ -1,10 +1,9 @@
 import { HttpCallbackEndpoint } from '../../adapters/http-callback-endpoint';
 import { HttpOutputSource } from '../../adapters/http-output-source';
-import type { AwsContainer } from '../aws';
-import { allowlistFor, CALLBACK_TIMEOUTS } from '../settings';
+import { allowlistFor, CALLBACK_TIMEOUTS, type RuntimeSettings } from '../settings';
 
 /** Where outputs are downloaded from: only the allowed hosts, public addresses unless the settings say otherwise. */
-export const outputSource = ({ settings }: AwsContainer) =>
+export const outputSource = (settings: RuntimeSettings) =>
   new HttpOutputSource({
     allowlist: allowlistFor(settings),
     blockPrivateAddresses: !settings.network.allowPrivateAddresses,
@@ -13,5 +12,5 @@ export const outputSource = ({ settings }: AwsContainer) =>
   });
 
 /** The clients' callback URLs: public addresses only unless the settings say otherwise. */
-export const callbackEndpoint = ({ settings }: AwsContainer) =>
+export const callbackEndpoint = (settings: RuntimeSettings) =>
   new HttpCallbackEndpoint({ blockPrivateAddresses: !settings.network.allowPrivateAddresses, ...CALLBACK_TIMEOUTS });

@@ -1,7 +1,7 @@
 import { ReplicateHttpGateway } from '../../adapters/replicate-gateway';
 import type { Secrets } from '../../core/ports';
-import type { AwsContainer } from '../aws';
+import type { RuntimeSettings } from '../settings';
 
 /** Replicate's API, with the token from the secrets. */
-export const replicate = (container: AwsContainer, secrets: Secrets) =>
-  new ReplicateHttpGateway({ token: () => secrets.replicateApiToken(), baseUrl: container.settings.replicateBaseUrl });
+export const replicate = (settings: RuntimeSettings, secrets: Secrets, fetch?: typeof globalThis.fetch) =>
+  new ReplicateHttpGateway({ token: () => secrets.replicateApiToken(), baseUrl: settings.replicateBaseUrl, fetch });
