@@ -7,6 +7,7 @@ import { ENV } from '../contract/environment';
 import type { Log } from '../lambdas/core/log';
 import { parseSigningSecrets, signWebhook } from '../lambdas/core/webhook-signature';
 import { startLocalStack } from '../local/stack';
+import { sqsRecord } from '../test/support/sqs-record';
 import { bundleAsDeployed, floorFunction } from './lambda-bundle';
 import { percentile, ratio, table } from './stats';
 
@@ -207,21 +208,7 @@ function sampleEvents(signingKey: Buffer) {
     webhook: `https://bench.local/webhooks/replicate?job=${missingJob}`,
   });
   const timestamp = Math.floor(Date.now() / 1000);
-  const sqs = (body: string) => ({
-    Records: [
-      {
-        messageId: 'bench',
-        receiptHandle: 'bench',
-        body,
-        attributes: { ApproximateReceiveCount: '1' },
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:q',
-        awsRegion: 'us-east-1',
-      },
-    ],
-  });
+  const sqs = (body: string) => ({ Records: [sqsRecord('bench', body)] });
   return {
     Submit: api('POST', '/jobs', '/jobs', JSON.stringify({ model: 'bench/model', input: { prompt: 'x' } })),
     Status: api('GET', '/jobs/{id}', `/jobs/${missingJob}`, null),
