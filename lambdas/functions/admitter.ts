@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { ADMIT_HANDOVER_MS, ADMIT_RUN_BUDGET_MS } from '../core/limits';
 import { awsHandler } from '../runtime/aws';
-import { tablePortsOf } from '../runtime/ports/dynamo';
+import { admission, jobRepository, ownerQuota, tableClientOf } from '../runtime/ports/dynamo';
 import { replicate } from '../runtime/ports/replicate';
 import { secrets } from '../runtime/ports/secrets';
 import { queuesOf } from '../runtime/ports/sqs';
@@ -16,13 +16,13 @@ import { admitWaitingJobs } from '../use-cases/admit-waiting-jobs';
  */
 export const handler = awsHandler(
   (container) => {
-    const { jobs, quota, admission } = tablePortsOf(container);
+    const table = tableClientOf(container);
     const { callbacks, admissionKicks } = queuesOf(container);
     const secretStore = secrets(container);
     return {
-      jobs,
-      quota, // a refused job's slot
-      admission,
+      jobs: jobRepository(table, container.settings, container.log),
+      quota: ownerQuota(table, container.settings), // a refused job's slot
+      admission: admission(table, container.settings),
       admissionKicks,
       callbacks, // a refused job's callback
       secrets: secretStore,

@@ -1,7 +1,7 @@
 import type { SQSEvent } from 'aws-lambda';
 import { presignGet } from '../adapters/s3-presigner';
 import { awsHandler } from '../runtime/aws';
-import { tablePortsOf } from '../runtime/ports/dynamo';
+import { callbackOwners, jobRepository, tableClientOf } from '../runtime/ports/dynamo';
 import { callbackEndpoint } from '../runtime/ports/http';
 import { objectStoreOf } from '../runtime/ports/s3';
 import { secrets } from '../runtime/ports/secrets';
@@ -11,11 +11,11 @@ import { deliverCallbacks } from '../sqs/deliver-callbacks';
 /** The client-callback sender. */
 export const handler = awsHandler(
   (container) => {
-    const { jobs, callbackOwners } = tablePortsOf(container);
+    const table = tableClientOf(container);
     const { callbacks, callbackDeadLetters } = queuesOf(container);
     return {
-      jobs,
-      callbackOwners,
+      jobs: jobRepository(table, container.settings, container.log),
+      callbackOwners: callbackOwners(table, container.settings),
       callbackEndpoint: callbackEndpoint(container.settings),
       callbacks,
       callbackDeadLetters,

@@ -1,7 +1,7 @@
 import type { SQSEvent } from 'aws-lambda';
 import { multipartUpload } from '../adapters/s3-multipart-upload';
 import { awsHandler } from '../runtime/aws';
-import { tablePortsOf } from '../runtime/ports/dynamo';
+import { jobRepository, ownerQuota, tableClientOf } from '../runtime/ports/dynamo';
 import { outputSource } from '../runtime/ports/http';
 import { objectStoreOf } from '../runtime/ports/s3';
 import { queuesOf } from '../runtime/ports/sqs';
@@ -10,11 +10,11 @@ import { consumePredictions } from '../sqs/consume-predictions';
 /** The queue consumer: applies prediction events, copies outputs, ends jobs. */
 export const handler = awsHandler(
   (container) => {
-    const { jobs, quota } = tablePortsOf(container);
+    const table = tableClientOf(container);
     const { queue, callbacks } = queuesOf(container);
     return {
-      jobs,
-      quota, // an ended job's slot
+      jobs: jobRepository(table, container.settings, container.log),
+      quota: ownerQuota(table, container.settings), // an ended job's slot
       objects: objectStoreOf(container, { multipartUpload }), // outputs streamed in; large bodies and results
       outputs: outputSource(container.settings),
       queue, // a duplicate put back while another consumer copies

@@ -1,5 +1,5 @@
 import { awsHandler } from '../runtime/aws';
-import { tablePortsOf } from '../runtime/ports/dynamo';
+import { jobRepository, ownerQuota, tableClientOf } from '../runtime/ports/dynamo';
 import { replicate } from '../runtime/ports/replicate';
 import { objectStoreOf } from '../runtime/ports/s3';
 import { secrets } from '../runtime/ports/secrets';
@@ -9,12 +9,12 @@ import { reconcile } from '../use-cases/reconcile';
 /** The scheduled reconciler: polls quiet jobs, times out stuck ones, wakes the admitter. */
 export const handler = awsHandler(
   (container) => {
-    const { jobs, quota } = tablePortsOf(container);
+    const table = tableClientOf(container);
     const { queue, callbacks, admissionKicks } = queuesOf(container);
     const secretStore = secrets(container);
     return {
-      jobs,
-      quota, // a timed-out job's slot
+      jobs: jobRepository(table, container.settings, container.log),
+      quota: ownerQuota(table, container.settings), // a timed-out job's slot
       replicate: replicate(container.settings, secretStore),
       secrets: secretStore,
       objects: objectStoreOf(container), // a polled prediction too large for a message

@@ -11,7 +11,7 @@ import { healthOperation } from '../operations/health';
 import { listJobsOperation } from '../operations/list-jobs';
 import { openApiOperation } from '../operations/openapi-document';
 import { awsHandler, wholeApi } from '../runtime/aws';
-import { tablePortsOf } from '../runtime/ports/dynamo';
+import { jobRepository, tableClientOf } from '../runtime/ports/dynamo';
 import { objectStoreOf } from '../runtime/ports/s3';
 import { secrets } from '../runtime/ports/secrets';
 
@@ -26,7 +26,7 @@ export const operations = [
 
 export const handler = awsHandler(
   (container) => ({
-    jobs: tablePortsOf(container).jobs,
+    jobs: jobRepository(tableClientOf(container), container.settings, container.log),
     objects: objectStoreOf(container, { presignGet }), // output URLs; a large output's JSON
     secrets: secrets(container), // the callback signing key
   }),

@@ -3,7 +3,7 @@ import { apiFunction } from '../http/api-function';
 import { cancelJobOperation } from '../operations/cancel-job';
 import { submitJobOperation } from '../operations/submit-job';
 import { awsHandler, wholeApi } from '../runtime/aws';
-import { tablePortsOf } from '../runtime/ports/dynamo';
+import { admission, jobRepository, ownerQuota, tableClientOf } from '../runtime/ports/dynamo';
 import { replicate } from '../runtime/ports/replicate';
 import { objectStoreOf } from '../runtime/ports/s3';
 import { secrets } from '../runtime/ports/secrets';
@@ -14,13 +14,13 @@ export const operations = [submitJobOperation, cancelJobOperation];
 
 export const handler = awsHandler(
   (container) => {
-    const { jobs, quota, admission } = tablePortsOf(container);
+    const table = tableClientOf(container);
     const { callbacks, admissionKicks } = queuesOf(container);
     const secretStore = secrets(container);
     return {
-      jobs,
-      quota,
-      admission,
+      jobs: jobRepository(table, container.settings, container.log),
+      quota: ownerQuota(table, container.settings),
+      admission: admission(table, container.settings),
       admissionKicks, // wakes the admitter when a job must wait
       callbacks, // a canceled job's callback
       objects: objectStoreOf(container, { presignGet }), // the job view of an idempotent replay

@@ -13,7 +13,7 @@ import type { Metrics } from '../core/metrics';
 import type { Secrets } from '../core/ports';
 import { type Clock, systemClock } from '../core/time';
 import type { Dependencies } from '../use-cases/dependencies';
-import { tablePorts } from './ports/dynamo';
+import { admission, callbackOwners, jobRepository, ownerQuota } from './ports/dynamo';
 import { callbackEndpoint, outputSource } from './ports/http';
 import { replicate } from './ports/replicate';
 import { objectStore } from './ports/s3';
@@ -41,7 +41,10 @@ export function createDependencies(options: {
 }): Dependencies {
   const { settings, clients, secrets } = options;
   return {
-    ...tablePorts(clients.dynamo, settings, options.log),
+    jobs: jobRepository(clients.dynamo, settings, options.log),
+    quota: ownerQuota(clients.dynamo, settings),
+    admission: admission(clients.dynamo, settings),
+    callbackOwners: callbackOwners(clients.dynamo, settings),
     ...queues(clients.sqs, settings),
     objects: objectStore(clients.s3, settings, { multipartUpload, presignGet }),
     outputs: outputSource(settings),

@@ -14,17 +14,21 @@ import type { Log } from '../../core/log';
 import type { AwsContainer } from '../aws';
 import type { RuntimeSettings } from '../settings';
 
-/** The ports kept in the jobs table, over one client: each function wires the ones it uses. */
-export function tablePorts(client: DynamoDBClient, settings: RuntimeSettings, log: Log) {
-  const { tableName } = settings;
-  return {
-    jobs: withLoggedTransitions(new DynamoJobRepository(client, tableName, settings.indexShards), log),
-    quota: new DynamoOwnerQuota(client, tableName, settings.limitsOf),
-    admission: new DynamoAdmission(client, tableName, paceOf(settings.replicateCreatesPerMinute)),
-    callbackOwners: new DynamoCallbackOwners(client, tableName),
-  };
-}
+/** The jobs, each status change logged. */
+export const jobRepository = (client: DynamoDBClient, settings: RuntimeSettings, log: Log) =>
+  withLoggedTransitions(new DynamoJobRepository(client, settings.tableName, settings.indexShards), log);
 
-/** The same, over a traced client of the function's own. */
-export const tablePortsOf = (container: AwsContainer) =>
-  tablePorts(container.traced(new DynamoDBClient({})), container.settings, container.log);
+export const ownerQuota = (client: DynamoDBClient, settings: RuntimeSettings) =>
+  new DynamoOwnerQuota(client, settings.tableName, settings.limitsOf);
+
+export const admission = (client: DynamoDBClient, settings: RuntimeSettings) =>
+  new DynamoAdmission(client, settings.tableName, paceOf(settings.replicateCreatesPerMinute));
+
+export const callbackOwners = (client: DynamoDBClient, settings: RuntimeSettings) =>
+  new DynamoCallbackOwners(client, settings.tableName);
+
+/**
+ * A function's own traced client for the table, which every table port it wires shares. (Separate builders, not one
+ * that makes them all: esbuild leaves out of a bundle the adapters its entry never builds.)
+ */
+export const tableClientOf = (container: AwsContainer) => container.traced(new DynamoDBClient({}));
