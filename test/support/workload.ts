@@ -169,12 +169,20 @@ export async function runWorkload(stack: TestStack): Promise<void> {
     // Admission, last (Replicate's Retry-After pauses every create): a throttled job waits and wakes the admitter;
     // one that queues behind it and that Replicate then refuses fails from the admitter, with its callback; the
     // reconciler wakes the admitter while jobs wait; an admitter out of time hands over to a fresh one.
-    // (Always refused by the simulator, it holds its owner's line until its timeout: the refused job then goes.)
+    // (Always refused by the simulator, it holds its owner's line until its timeout: the refused job then goes.
+    // The refused job's own timeout is far longer, so the admitter, not the reconciler, is the one that fails it
+    // however slowly a loaded machine runs the admitter.)
     const throttled = await stack.submit({ model: 'a/b', input: { simulate: { rateLimit: true } } });
     await new Promise((resolve) => setTimeout(resolve, 1_200)); // every instance's cached state now says "paused"
-    const refused = await stack.submit({ model: 'a/b', input: { simulate: { reject: 'no' } }, callbackUrl });
+    const refused = await stack.submit({
+      model: 'a/b',
+      input: { simulate: { reject: 'no' } },
+      callbackUrl,
+      timeoutSeconds: 60,
+    });
     expect(refused.waitingSince).not.toBeNull();
-    await stack.waitFor(refused.id, (job) => job.status === 'failed', { timeoutMs: 30_000 });
+    const refusedEnd = await stack.waitFor(refused.id, (job) => job.status === 'failed', { timeoutMs: 45_000 });
+    expect(refusedEnd.error?.code).toBe('submit_failed'); // not `timeout`: refused by Replicate
     await eventually(() => received.some((callback) => callback.job.id === refused.id), 20_000);
     const sentBy = (fn: string) => () =>
       stack.awsRequests.some(
