@@ -6,6 +6,7 @@
 import type { Readable } from 'node:stream';
 import type { AdmissionState, WaitingJob } from './admission';
 import type { OwnerCallbackState } from './callback-fairness';
+import type { DerivativeSpec, EncodedImage } from './derivatives';
 import type { CallbackDelivery, Job, JobError, JobStatus, StoredOutput, WebhookEvent } from './job';
 import type { QuotaDecision } from './owner-limits';
 import type { Prediction } from './prediction';
@@ -264,4 +265,14 @@ export interface CallbackOwners {
   lease(owner: string, read: OwnerCallbackState, leases: Record<string, number>, now: Date): Promise<boolean>;
   /** A round ended: the batch's lease is given back and the round counted (one that delivered resets the failures). */
   settle(owner: string, batchId: string, delivered: boolean, now: Date): Promise<void>;
+}
+
+/** Encodes image derivatives (core/derivatives.ts) of an image output's bytes. */
+export interface ImageDeriver {
+  /**
+   * One derivative of `source`, fitted into the spec's box (aspect ratio kept, never upscaled). Throws
+   * `DerivativeFailure`: `not_an_image` when the bytes do not decode, `too_many_pixels` past
+   * MAX_DERIVATIVE_PIXELS (checked from the header, before any pixel is decoded), `derivative_failed` otherwise.
+   */
+  derive(source: Buffer, spec: DerivativeSpec): Promise<EncodedImage>;
 }
