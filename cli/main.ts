@@ -7,15 +7,19 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { parseArgs } from 'node:util';
 import { ApiFailure, JobsClient, type JobView } from './api-client';
+import { uploadFile } from './upload-file';
 
 const USAGE = `replicate-jobs <command> [options]
 
   submit <model> [key=value ...] [--input JSON] [--metadata JSON] [--idempotency-key K] [--watch]
+         [--derivatives JSON] [--retention-days N]
+                                     key=@path uploads the file and passes it as an input URL
   status <job-id>
   watch <job-id>                     live status and elapsed time until the job ends
   download <job-id> [--out DIR]      the job's output files, with progress
   list [--status S] [--limit N] [--cursor C]
   cancel <job-id>
+  delete <job-id>                    the job and everything stored for it
 
 Options: --url (or REPLICATE_JOBS_URL, default http://127.0.0.1:3000), --key (or REPLICATE_JOBS_API_KEY),
          --json (machine-readable output), --interval MS (watch polling, default 1000)
@@ -26,22 +30,31 @@ const TERMINAL = ['succeeded', 'failed', 'canceled'];
 
 class UsageError extends Error {}
 
-/** `key=value` pairs become input fields; values that parse as JSON (numbers, true, arrays) are taken as JSON. */
-function parsePairs(pairs: string[]): Record<string, unknown> {
-  return Object.fromEntries(
-    pairs.map((pair) => {
-      const at = pair.indexOf('=');
-      if (at <= 0) throw new UsageError(`not a key=value pair: ${pair}`);
-      const raw = pair.slice(at + 1);
-      let value: unknown = raw;
+/**
+ * `key=value` pairs become input fields; values that parse as JSON (numbers, true, arrays) are taken as JSON, and
+ * `key=@path` uploads the file at `path` (`upload` answers its reference).
+ */
+async function parsePairs(
+  pairs: string[],
+  upload: (path: string) => Promise<string>,
+): Promise<Record<string, unknown>> {
+  const fields: Array<[string, unknown]> = [];
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new UsageError(`not a key=value pair: ${pair}`);
+    const raw = pair.slice(at + 1);
+    let value: unknown = raw;
+    if (raw.startsWith('@') && raw.length > 1) value = await upload(raw.slice(1));
+    else {
       try {
         value = JSON.parse(raw);
       } catch {
         // plain text
       }
-      return [pair.slice(0, at), value];
-    }),
-  );
+    }
+    fields.push([pair.slice(0, at), value]);
+  }
+  return Object.fromEntries(fields);
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -54,6 +67,8 @@ async function main(argv: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
       input: { type: 'string' },
       metadata: { type: 'string' },
+      derivatives: { type: 'string' },
+      'retention-days': { type: 'string' },
       'idempotency-key': { type: 'string' },
       watch: { type: 'boolean', default: false },
       out: { type: 'string', default: '.' },
@@ -85,9 +100,16 @@ async function main(argv: string[]): Promise<number> {
     case 'submit': {
       const [model, ...pairs] = rest;
       if (!model) throw new UsageError('submit needs a model: owner/name[:version]');
-      const input = { ...(values.input ? JSON.parse(values.input) : {}), ...parsePairs(pairs) };
+      const pairsInput = await parsePairs(pairs, (path) => uploadFile(client, path, values.json));
+      const input = { ...(values.input ? JSON.parse(values.input) : {}), ...pairsInput };
       const job = await client.submit(
-        { model, input, ...(values.metadata ? { metadata: JSON.parse(values.metadata) } : {}) },
+        {
+          model,
+          input,
+          ...(values.metadata ? { metadata: JSON.parse(values.metadata) } : {}),
+          ...(values.derivatives ? { derivatives: JSON.parse(values.derivatives) } : {}),
+          ...(values['retention-days'] ? { retentionDays: Number(values['retention-days']) } : {}),
+        },
         values['idempotency-key'],
       );
       if (!values.watch) {
@@ -122,6 +144,12 @@ async function main(argv: string[]): Promise<number> {
     case 'cancel': {
       const job = await client.cancel(needId());
       print(job, `${job.id} ${job.status}`);
+      return EXIT.ok;
+    }
+    case 'delete': {
+      const id = needId();
+      await client.request('DELETE', `/jobs/${encodeURIComponent(id)}`);
+      process.stdout.write(values.json ? `${JSON.stringify({ id, deleted: true })}\n` : `${id} deleted\n`);
       return EXIT.ok;
     }
     default:

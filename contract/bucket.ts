@@ -10,6 +10,8 @@ export const BUCKET_PREFIXES = {
   results: 'results',
   /** Webhook bodies too large for a queue message, until the consumer has read them: expired after 7 days. */
   webhookBodies: 'webhook-bodies',
+  /** Files clients upload for model inputs (`POST /uploads`): `uploads/{owner}/{uploadId}`, expired by a rule. */
+  uploads: 'uploads',
 } as const;
 
 export type BucketPrefix = (typeof BUCKET_PREFIXES)[keyof typeof BUCKET_PREFIXES];
@@ -23,6 +25,25 @@ export const WEBHOOK_BODY_RETENTION_DAYS = 7;
 /** Deterministic, so a retried copy overwrites the same object instead of adding a second one. */
 export const outputKey = (owner: string, jobId: string, index: number, extension: string): string =>
   `${BUCKET_PREFIXES.outputs}/${owner}/${jobId}/${index}.${extension}`;
+
+/** A derivative (core/derivatives.ts) of output `index`: the `k`-th the job asked for, beside its original. */
+export const variantKey = (owner: string, jobId: string, index: number, k: number, extension: string): string =>
+  `${BUCKET_PREFIXES.outputs}/${owner}/${jobId}/${index}.${k}.${extension}`;
+
+/** An uploaded input file: under its owner, so a grant or a person can tell whose it is from the key alone. */
+export const uploadKey = (owner: string, uploadId: string): string => `${BUCKET_PREFIXES.uploads}/${owner}/${uploadId}`;
+
+/**
+ * The object tag a job's stored objects carry when the job asked for its own `retentionDays`: one lifecycle rule
+ * per allowed value (RETENTION_DAYS_CHOICES) expires the objects tagged with it. No scan ever deletes outputs.
+ */
+export const RETENTION_TAG = 'retention-days';
+/** The values `retentionDays` may take: each is one lifecycle rule of the bucket (S3 allows 1 000). */
+export const RETENTION_DAYS_CHOICES = [1, 3, 7, 14, 30, 60, 90, 180, 365] as const;
+
+/** The tags a job's objects are written with: its retention's, when it chose one. */
+export const retentionTagsOf = (retentionDays: number | undefined): Record<string, string> | undefined =>
+  retentionDays === undefined ? undefined : { [RETENTION_TAG]: String(retentionDays) };
 
 /** Where a job's output goes when it is too large to keep in the job's item. */
 export const resultKey = (owner: string, jobId: string): string =>

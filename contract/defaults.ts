@@ -15,6 +15,12 @@ export const DEFAULTS = {
   maxOutputFiles: 100,
   /** Bytes of one job's files together (`outputs_total_too_large`): one file of the default largest size. */
   maxOutputTotalBytes: 5 * 1024 ** 3,
+  /** Largest upload `POST /uploads` signs: 100 MiB, the largest file Replicate accepts as a URL input. */
+  maxUploadBytes: 100 * 1024 ** 2,
+  /** Days an upload is kept (a lifecycle rule deletes it after): a week, long enough for a job and its retries. */
+  uploadRetentionDays: 7,
+  /** How long an upload URL stays valid: 15 minutes to start sending the bytes. */
+  uploadUrlSeconds: 900,
   /** Lifetime of the presigned output URLs `GET /jobs/{id}` answers with: one hour. */
   presignedUrlSeconds: 3600,
   /**

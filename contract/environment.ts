@@ -33,6 +33,9 @@ export const ENV = {
   admissionQueueUrl: 'ADMISSION_QUEUE_URL',
   replicateCreatesPerMinute: 'REPLICATE_CREATES_PER_MINUTE',
   indexShards: 'INDEX_SHARDS',
+  maxUploadBytes: 'MAX_UPLOAD_BYTES',
+  uploadRetentionDays: 'UPLOAD_RETENTION_DAYS',
+  outputRetentionDays: 'OUTPUT_RETENTION_DAYS',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];

@@ -51,3 +51,6 @@ export const LEGACY_ACTIVE_SHARD = 'active';
 
 /** Key prefix of the admission items (state, windows, the admitter's lease): lambdas/adapters/dynamo-admission.ts. */
 export const ADMISSION_PREFIX = 'admission#';
+
+/** Key prefix of upload records (who owns an upload, until when, which jobs use it): dynamo-upload-repository.ts. */
+export const UPLOAD_PREFIX = 'upload#';

@@ -6,7 +6,7 @@ export { API_FUNCTIONS, type ApiFunctionName } from './operations/operation';
 
 /** A route as API Gateway sees it: what the CDK construct builds a method from. */
 export interface Route {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   /** API Gateway resource path; `{name}` is a path parameter. */
   path: string;
   /** The Lambda function that serves it. */

@@ -16,6 +16,7 @@ import type { JobsQueues } from './jobs-queues';
 import type { JobsSecrets } from './jobs-secrets';
 import type { JobsStorage } from './jobs-storage';
 import type { ReplicateJobsProps } from './replicate-jobs-props';
+import { WASM_VIPS_BUNDLING } from './wasm-vips-asset';
 
 /** The API functions, in the order the route table first names them (each serves one or more routes). */
 export type ApiFunctionName = (typeof ROUTES)[number]['function'];
@@ -46,7 +47,13 @@ export class JobsFunctions {
     const consumerTimeout = props.consumerTimeout ?? Duration.seconds(DEFAULTS.consumerTimeoutSeconds);
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     const environment = functionEnvironment(p, consumerTimeout);
-    const fn = (name: string, handler: string, entry: string, overrides: Partial<nodejs.NodejsFunctionProps> = {}) =>
+    const fn = (
+      name: string,
+      handler: string,
+      entry: string,
+      overrides: Partial<nodejs.NodejsFunctionProps> = {},
+      bundling: Partial<nodejs.BundlingOptions> = {},
+    ) =>
       new nodejs.NodejsFunction(scope, name, {
         entry: path.join(ROOT, 'lambdas', 'functions', entry),
         handler,
@@ -73,6 +80,7 @@ export class JobsFunctions {
           externalModules: [],
           mainFields: ['module', 'main'],
           metafile: true,
+          ...bundling,
         },
         ...overrides,
       });
@@ -85,11 +93,17 @@ export class JobsFunctions {
     // 1024 MB: a job of 4 outputs of 1 GiB copied at the transfer concurrency (4) peaks at ~300 MiB RSS on Node 24
     // (npm run bench:memory), over half of 512 MB; at 1024 the peak stays under half, and Lambda gives the copies
     // twice the CPU and network share.
-    const consumer = fn('ConsumerFunction', 'handler', 'consumer.ts', {
-      timeout: consumerTimeout,
-      memorySize: 1024,
-      reservedConcurrentExecutions: consumerReserved === false ? undefined : consumerReserved,
-    });
+    const consumer = fn(
+      'ConsumerFunction',
+      'handler',
+      'consumer.ts',
+      {
+        timeout: consumerTimeout,
+        memorySize: 1024,
+        reservedConcurrentExecutions: consumerReserved === false ? undefined : consumerReserved,
+      },
+      WASM_VIPS_BUNDLING, // image derivatives: libvips in WebAssembly, shipped beside the bundle
+    );
     const reconciler = fn('ReconcilerFunction', 'handler', 'reconciler.ts', { timeout: Duration.minutes(1) });
     const callbacks = fn('CallbackFunction', 'handler', 'callbacks.ts', { timeout: Duration.seconds(30) });
     // One admitter runs at a time, by its lease (a reservation of 1 would throttle the second kick of a pair):
@@ -125,13 +139,19 @@ export class JobsFunctions {
    */
   private grantLeastPrivilege({ storage, queues, secrets }: JobsFunctionsProps): void {
     const { submit, status, webhook, consumer, reconciler, callbacks, admitter } = this.functions;
-    const { outputs, results, webhookBodies } = BUCKET_PREFIXES;
+    const { outputs, results, webhookBodies, uploads } = BUCKET_PREFIXES;
 
     // submit (also cancel): the job, the owner's counter shards (read together when one is full) and a leaked
     // slot's repair from the owner's unfinished jobs; the token; the admission items (state, windows) and
     // waking the admitter when a job must wait.
-    storage.grantJobItems(submit, 'GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem');
+    storage.grantJobItems(submit, 'GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem');
     storage.grantQueryIndex(submit, 'unfinishedByOwner');
+    // Uploads: the presigned PUT is the client's, checked against this grant; HeadObject (GetObject) tells a finished
+    // upload, and the presigned GET handed to Replicate is checked against it too. DELETE /jobs/{id} removes the
+    // job's objects and its unused uploads (DeleteItem: an unused upload's record).
+    storage.grantObjects(submit, 's3:PutObject', uploads);
+    storage.grantObjects(submit, 's3:GetObject', uploads);
+    storage.grantObjects(submit, 's3:DeleteObject', outputs, results, uploads);
     secrets.grantReadApiToken(submit);
     queues.grantSendCallbacks(submit); // a canceled job's callback
     queues.grantWakeAdmitter(submit);
@@ -152,6 +172,7 @@ export class JobsFunctions {
     storage.grantJobItems(consumer, 'GetItem', 'UpdateItem');
     storage.grantQueryIndex(consumer, 'byPrediction');
     storage.grantObjects(consumer, 's3:PutObject', outputs, results);
+    storage.grantObjects(consumer, 's3:PutObjectTagging', outputs, results); // a job's own retentionDays
     storage.grantObjects(consumer, 's3:DeleteObject', outputs); // a failed job's copies (DeleteObjects)
     storage.grantObjects(consumer, 's3:GetObject', webhookBodies);
     queues.grantSendCallbacks(consumer);
@@ -183,6 +204,7 @@ export class JobsFunctions {
     storage.grantJobItems(admitter, 'GetItem', 'UpdateItem');
     secrets.grantReadApiToken(admitter);
     queues.grantSendCallbacks(admitter);
+    storage.grantObjects(admitter, 's3:GetObject', uploads); // the input's uploads, presigned for Replicate
   }
 }
 
@@ -205,6 +227,9 @@ function functionEnvironment(p: JobsFunctionsProps, consumerTimeout: Duration): 
     [ENV.webhookSecret]: secrets.webhookSecret.secretArn,
     [ENV.replicateBaseUrl]: p.replicateApiBaseUrl,
     [ENV.maxOutputBytes]: String(props.maxOutputBytes ?? DEFAULTS.maxOutputBytes),
+    [ENV.maxUploadBytes]: String(props.maxUploadBytes ?? DEFAULTS.maxUploadBytes),
+    [ENV.uploadRetentionDays]: String(props.uploadRetention?.toDays() ?? DEFAULTS.uploadRetentionDays),
+    ...(props.outputRetention ? { [ENV.outputRetentionDays]: String(props.outputRetention.toDays()) } : {}),
     [ENV.maxOutputFiles]: String(props.maxOutputFiles ?? DEFAULTS.maxOutputFiles),
     [ENV.maxOutputTotalBytes]: String(props.maxOutputTotalBytes ?? DEFAULTS.maxOutputTotalBytes),
     [ENV.presignedUrlSeconds]: String(

@@ -3,17 +3,28 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import { ACCESS_LOG_PREFIX, BUCKET_PREFIXES, type BucketPrefix, WEBHOOK_BODY_RETENTION_DAYS } from '../contract/bucket';
+import {
+  ACCESS_LOG_PREFIX,
+  BUCKET_PREFIXES,
+  type BucketPrefix,
+  RETENTION_DAYS_CHOICES,
+  RETENTION_TAG,
+  WEBHOOK_BODY_RETENTION_DAYS,
+} from '../contract/bucket';
 import { JOBS_TABLE_SCHEMA, type JobsTableIndex } from '../contract/table';
 
 export interface JobsStorageProps {
   /** What happens to the table and the buckets when the stack is deleted. */
   readonly removalPolicy: RemovalPolicy;
+  /** Days uploads are kept. */
+  readonly uploadRetentionDays: number;
+  /** Days every job's stored objects are kept; undefined: until the job is deleted. */
+  readonly outputRetentionDays?: number;
 }
 
 /** The item actions the functions use; each grant names the ones it needs, never `dynamodb:*`. */
-export type JobItemAction = 'GetItem' | 'BatchGetItem' | 'PutItem' | 'UpdateItem';
-export type ObjectAction = 's3:GetObject' | 's3:PutObject' | 's3:DeleteObject';
+export type JobItemAction = 'GetItem' | 'BatchGetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem';
+export type ObjectAction = 's3:GetObject' | 's3:PutObject' | 's3:DeleteObject' | 's3:PutObjectTagging';
 
 /**
  * The jobs table and the output bucket (with its access-log bucket), and every grant on them.
@@ -28,7 +39,7 @@ export class JobsStorage {
 
   constructor(scope: Construct, props: JobsStorageProps) {
     this.table = createTable(scope, props.removalPolicy);
-    this.bucket = createBucket(scope, props.removalPolicy);
+    this.bucket = createBucket(scope, props);
   }
 
   /** `dynamodb:<action>` for each of `actions`, on the jobs table's items (not its indexes). */
@@ -121,7 +132,8 @@ function createTable(scope: Construct, removalPolicy: RemovalPolicy): dynamodb.T
   return table;
 }
 
-function createBucket(scope: Construct, removalPolicy: RemovalPolicy): s3.Bucket {
+function createBucket(scope: Construct, props: JobsStorageProps): s3.Bucket {
+  const { removalPolicy } = props;
   const secure = {
     blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
     encryption: s3.BucketEncryption.S3_MANAGED,
@@ -142,6 +154,40 @@ function createBucket(scope: Construct, removalPolicy: RemovalPolicy): s3.Bucket
       // Large webhook bodies only need to live until the consumer has read them.
       { prefix: `${BUCKET_PREFIXES.webhookBodies}/`, expiration: Duration.days(WEBHOOK_BODY_RETENTION_DAYS) },
       { abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      { id: 'Uploads', prefix: `${BUCKET_PREFIXES.uploads}/`, expiration: Duration.days(props.uploadRetentionDays) },
+      ...retentionRules(props.outputRetentionDays),
+    ],
+    // Browsers upload inputs with the presigned PUT and read outputs with the presigned GET, from the apps' own
+    // origins: the signature is the authorization, so any origin may send one (it still needs a signed URL).
+    cors: [
+      {
+        allowedMethods: [s3.HttpMethods.PUT, s3.HttpMethods.GET],
+        allowedOrigins: ['*'],
+        allowedHeaders: ['content-type'],
+        maxAge: 3600,
+      },
     ],
   });
+}
+
+/**
+ * Retention by lifecycle rules, never by a scan: the deployment's own (`outputRetention`) over the prefixes a job
+ * writes, and one rule per value a job may choose (`retentionDays`), on the tag its objects carry. Where both
+ * apply, S3 expires the object at the earlier date.
+ */
+function retentionRules(outputRetentionDays: number | undefined): s3.LifecycleRule[] {
+  const deployment: s3.LifecycleRule[] =
+    outputRetentionDays === undefined
+      ? []
+      : [BUCKET_PREFIXES.outputs, BUCKET_PREFIXES.results].map((prefix) => ({
+          id: `Retention-${prefix}`,
+          prefix: `${prefix}/`,
+          expiration: Duration.days(outputRetentionDays),
+        }));
+  const perJob = RETENTION_DAYS_CHOICES.map((days) => ({
+    id: `JobRetention-${days}d`,
+    tagFilters: { [RETENTION_TAG]: String(days) },
+    expiration: Duration.days(days),
+  }));
+  return [...deployment, ...perJob];
 }

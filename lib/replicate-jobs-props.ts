@@ -164,6 +164,24 @@ export interface ReplicateJobsProps {
    */
   readonly presignedUrlExpiry?: Duration;
   /**
+   * Largest file `POST /uploads` signs an upload URL for (its exact size is signed: S3 refuses any other).
+   * At most 5 GiB, S3's largest single PUT.
+   * @default 100 MiB (the largest file Replicate accepts as a URL input)
+   */
+  readonly maxUploadBytes?: number;
+  /**
+   * How long an uploaded input file is kept: a lifecycle rule deletes `uploads/` objects this long after they were
+   * uploaded, and a job submitted after that cannot name them (`unknown_upload`). Whole days.
+   * @default Duration.days(7)
+   */
+  readonly uploadRetention?: Duration;
+  /**
+   * How long every job's stored objects (output copies, derivatives, large outputs) are kept: a lifecycle rule
+   * deletes them this long after they were written. A job's own `retentionDays` can only shorten it. Whole days.
+   * @default - kept until the job is deleted (`DELETE /jobs/{id}`)
+   */
+  readonly outputRetention?: Duration;
+  /**
    * Largest output file copied; a larger one fails the job with `output_too_large`.
    * @default 5 GiB
    */

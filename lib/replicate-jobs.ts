@@ -68,7 +68,11 @@ export class ReplicateJobs extends Construct {
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const consumerTimeout = props.consumerTimeout ?? Duration.seconds(DEFAULTS.consumerTimeoutSeconds);
 
-    this.storage = new JobsStorage(this, { removalPolicy });
+    this.storage = new JobsStorage(this, {
+      removalPolicy,
+      uploadRetentionDays: props.uploadRetention?.toDays() ?? DEFAULTS.uploadRetentionDays,
+      outputRetentionDays: props.outputRetention?.toDays(),
+    });
     this.queues = new JobsQueues(this, {
       // Six times the consumer's timeout: AWS's advice for SQS event sources.
       eventVisibilityTimeout: props.eventQueueVisibilityTimeout ?? Duration.seconds(consumerTimeout.toSeconds() * 6),

@@ -94,6 +94,19 @@ export function validateProps(scope: IConstruct, props: ReplicateJobsProps): voi
     fail(`maxOutputFiles (${maxOutputFiles}) must be a whole number from 1 to ${MAX_OUTPUT_FILES_CEILING}`);
   }
   positive('maxOutputBytes', props.maxOutputBytes);
+  const maxUpload = props.maxUploadBytes;
+  if (known(maxUpload) && !(Number.isInteger(maxUpload) && maxUpload >= 1 && maxUpload <= 5 * 1024 ** 3)) {
+    fail(`maxUploadBytes must be a whole number of bytes from 1 to 5 GiB, got ${maxUpload}`);
+  }
+  // Lifecycle rules count whole days.
+  for (const [name, duration] of [
+    ['uploadRetention', props.uploadRetention],
+    ['outputRetention', props.outputRetention],
+  ] as const) {
+    const days = duration === undefined ? undefined : duration.toHours() / 24;
+    if (known(days) && !(Number.isInteger(days) && days >= 1))
+      fail(`${name} must be a whole number of days, at least 1`);
+  }
   positive('maxOutputTotalBytes', props.maxOutputTotalBytes);
   positiveInteger('dailyQuota', props.dailyQuota);
   positive('jobTimeout', seconds(props.jobTimeout), ' s');

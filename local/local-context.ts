@@ -23,6 +23,9 @@ const ENV_TO_CONTEXT: Record<string, string> = {
   [ENV.publicUrl]: 'publicUrl',
   [ENV.replicateCreatesPerMinute]: 'replicateCreatesPerMinute',
   [ENV.indexShards]: 'indexShards',
+  [ENV.maxUploadBytes]: 'maxUploadBytes',
+  [ENV.uploadRetentionDays]: 'uploadRetentionDays',
+  [ENV.outputRetentionDays]: 'outputRetentionDays',
 };
 
 export const LOCAL_THROTTLE = { rateLimit: 10_000, burstLimit: 20_000, dailyQuota: 100_000_000 };

@@ -471,6 +471,40 @@ export class DynamoJobRepository implements JobRepository {
     return result !== undefined;
   }
 
+  async replaceByTombstone(id: string, deletedAt: string, expiresAtEpochSeconds: number): Promise<boolean> {
+    const job = await this.get(id);
+    if (!job || !isTerminal(job.status)) return false;
+    // Only what tells the tombstone's owner and why every write is refused; no index key, so it leaves every index.
+    const tombstone = {
+      id,
+      owner: job.owner,
+      status: job.status,
+      rank: TERMINAL_RANK,
+      model: job.model,
+      outputs: [],
+      error: null,
+      createdAt: job.createdAt,
+      updatedAt: deletedAt,
+      deletedAt,
+      [JOBS_TABLE_SCHEMA.timeToLive]: expiresAtEpochSeconds,
+    };
+    try {
+      await this.documents.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: tombstone,
+          ConditionExpression: 'attribute_exists(id) AND #rank = :terminal',
+          ExpressionAttributeNames: { '#rank': 'rank' },
+          ExpressionAttributeValues: { ':terminal': TERMINAL_RANK },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
   /** A conditional update answering with the new job, or with `onConditionFailed`'s answer when refused. */
   private async update(
     input: UpdateInput,

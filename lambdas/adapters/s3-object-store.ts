@@ -1,6 +1,12 @@
 import { type Readable, Transform } from 'node:stream';
-import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { ObjectStore } from '../core/ports';
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import type { ObjectStore, ObjectTags } from '../core/ports';
 
 /** The most keys one DeleteObjects request takes. */
 const DELETE_BATCH = 1000;
@@ -8,11 +14,23 @@ const DELETE_BATCH = 1000;
 /** Streams one body into the bucket (multipart when large): s3-multipart-upload.ts. */
 export type MultipartUpload = (
   s3: S3Client,
-  params: { Bucket: string; Key: string; Body: Readable | Buffer; ContentType: string },
+  params: { Bucket: string; Key: string; Body: Readable | Buffer; ContentType: string; Tagging?: string },
 ) => Promise<void>;
 
-/** A presigned GET of one object: s3-presigner.ts. */
-export type PresignGet = (s3: S3Client, command: GetObjectCommand, expiresInSeconds: number) => Promise<string>;
+/**
+ * A presigned GET or PUT of one object: s3-presigner.ts. `signedHeaders` are signed as headers (not hoisted into
+ * the query), so the request must carry them exactly.
+ */
+export type PresignGet = (
+  s3: S3Client,
+  command: GetObjectCommand | PutObjectCommand,
+  expiresInSeconds: number,
+  signedHeaders?: string[],
+) => Promise<string>;
+
+/** Tags as S3's `x-amz-tagging` header writes them (a URL query string), or nothing when there are none. */
+const taggingOf = (tags: ObjectTags | undefined): { Tagging?: string } =>
+  tags && Object.keys(tags).length > 0 ? { Tagging: new URLSearchParams(tags).toString() } : {};
 
 /**
  * The output bucket. Streaming uploads (`@aws-sdk/lib-storage`) and presigned URLs (`@aws-sdk/s3-request-presigner`)
@@ -27,7 +45,12 @@ export class S3ObjectStore implements ObjectStore {
     private readonly parts: { multipartUpload?: MultipartUpload; presignGet?: PresignGet } = {},
   ) {}
 
-  async upload(key: string, body: Readable | Buffer, contentType: string): Promise<{ size: number }> {
+  async upload(
+    key: string,
+    body: Readable | Buffer,
+    contentType: string,
+    tags?: ObjectTags,
+  ): Promise<{ size: number }> {
     let size = 0;
     const counted = Buffer.isBuffer(body)
       ? body
@@ -47,8 +70,36 @@ export class S3ObjectStore implements ObjectStore {
       Key: key,
       Body: counted,
       ContentType: contentType,
+      ...taggingOf(tags),
     });
     return { size };
+  }
+
+  /** Content-Type and Content-Length are signed: S3 refuses an upload of another type or length (403). */
+  async presignPut(
+    key: string,
+    object: { contentType: string; size: number },
+    expiresInSeconds: number,
+  ): Promise<{ url: string; headers: Record<string, string> }> {
+    const command = new PutObjectCommand({
+      Bucket: this.bucket,
+      Key: key,
+      ContentType: object.contentType,
+      ContentLength: object.size,
+    });
+    const headers = { 'content-type': object.contentType, 'content-length': String(object.size) };
+    const url = await this.part('presignGet')(this.s3, command, expiresInSeconds, Object.keys(headers));
+    return { url, headers };
+  }
+
+  async sizeOf(key: string): Promise<number | undefined> {
+    try {
+      const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return head.ContentLength ?? 0;
+    } catch (error) {
+      if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
+      throw error;
+    }
   }
 
   /**
@@ -80,9 +131,15 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async putText(key: string, text: string): Promise<void> {
+  async putText(key: string, text: string, tags?: ObjectTags): Promise<void> {
     await this.s3.send(
-      new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: text, ContentType: 'application/json' }),
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        Body: text,
+        ContentType: 'application/json',
+        ...taggingOf(tags),
+      }),
     );
   }
 

@@ -19,6 +19,7 @@ export const ERROR_CODES = [
   'submission_pending',
   'body_too_large',
   'validation_failed',
+  'unknown_upload',
   'replicate_rejected_input',
   'owner_limit_exceeded',
   'replicate_rate_limited',
@@ -70,6 +71,7 @@ type InvalidRequestCode =
   | 'invalid_prediction'
   | 'body_too_large'
   | 'validation_failed'
+  | 'unknown_upload'
   | 'replicate_rejected_input';
 
 /** The request itself is wrong: asking again unchanged fails the same way. */

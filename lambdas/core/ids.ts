@@ -22,6 +22,10 @@ function base32(bytes: Buffer): string {
 
 export const newJobId = (): string => `job_${base32(randomBytes(16))}`;
 
+/** Upload ids (core/uploads.ts): `upl_` + 26 base32 characters, 128 random bits, unguessable like job ids. */
+export const UPLOAD_ID = /^upl_[0-9a-hjkmnp-tv-z]{26}$/;
+export const newUploadId = (): string => `upl_${base32(randomBytes(16))}`;
+
 /**
  * The job id for an Idempotency-Key: derived from owner and key, so the one conditional put that creates
  * a job also detects the retry. No second record, no transaction.

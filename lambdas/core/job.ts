@@ -1,4 +1,5 @@
 /** What a job is, as the core sees it: statuses and their order, the record, the timing rules. */
+import type { DerivativeErrorCode, DerivativeFormat, DerivativeSpec } from './derivatives';
 import type { JobErrorCode } from './errors';
 
 export const JOB_STATUSES = ['queued', 'starting', 'processing', 'succeeded', 'failed', 'canceled'] as const;
@@ -48,7 +49,21 @@ export interface StoredOutput {
   key: string;
   contentType: string;
   size: number;
+  /** The job's derivatives of this output, in the order asked for, when it is an image and some were asked for. */
+  variants?: StoredVariant[];
 }
+
+/** The keys of stored outputs and of their stored derivatives. */
+export const storedKeysOf = (outputs: StoredOutput[]): string[] =>
+  outputs.flatMap((output) => [
+    output.key,
+    ...(output.variants ?? []).flatMap((variant) => ('key' in variant ? [variant.key] : [])),
+  ]);
+
+/** One derivative of an image output: stored beside it, or why it could not be made (the job succeeds anyway). */
+export type StoredVariant =
+  | { format: DerivativeFormat; key: string; contentType: string; size: number; width: number; height: number }
+  | { format: DerivativeFormat; error: { code: DerivativeErrorCode; message: string } };
 
 /** What a client asks for: a validated submission, resolved to what Replicate is asked for. */
 export interface JobSpec {
@@ -60,6 +75,10 @@ export interface JobSpec {
   /** Per-job limit on how long it may stay unfinished; the service default applies when absent. */
   timeoutSeconds?: number;
   callbackUrl?: string;
+  /** Image derivatives made of every image output (core/derivatives.ts). */
+  derivatives?: DerivativeSpec[];
+  /** Days the job's stored objects are kept (one of RETENTION_DAYS_CHOICES), by a lifecycle rule on their tag. */
+  retentionDays?: number;
 }
 
 /**
@@ -100,4 +119,9 @@ export interface Job extends JobSpec {
   updatedAt: string;
   startedAt?: string;
   completedAt?: string;
+  /**
+   * Set on the tombstone `DELETE /jobs/{id}` leaves: everything else of the job is gone, it answers 404, and its
+   * terminal rank refuses every late write (a webhook, a copy) until the table's TTL removes it.
+   */
+  deletedAt?: string;
 }

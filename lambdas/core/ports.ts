@@ -109,6 +109,39 @@ export interface JobRepository {
    * `holder` no longer holds the lease or the job has ended.
    */
   recordCopiedOutput(id: string, holder: string, output: StoredOutput): Promise<boolean>;
+  /**
+   * Replaces an ended job by its tombstone (`deletedAt`, its owner, a terminal rank, a TTL): every other attribute,
+   * and so its place in every index, is gone. False when the job is not terminal (nothing written).
+   */
+  replaceByTombstone(id: string, deletedAt: string, expiresAtEpochSeconds: number): Promise<boolean>;
+}
+
+/** An upload as recorded when its URL was signed (`POST /uploads`). */
+export interface Upload {
+  id: string;
+  owner: string;
+  key: string;
+  contentType: string;
+  size: number;
+  filename?: string;
+  createdAt: string;
+  /** When the bucket's rule deletes it; a reference to it is refused from then on. */
+  expiresAt: string;
+}
+
+/** Uploads and the jobs that use them: what `DELETE /jobs/{id}` needs to delete an upload no other job uses. */
+export interface UploadRepository {
+  create(upload: Upload): Promise<void>;
+  /**
+   * Notes that `jobId` uses each upload, when `owner` owns it and it has not expired by `now`; answers the ids
+   * refused (nothing is noted for them). Done before the job is written: a job never uses an upload unnoted.
+   */
+  reference(owner: string, uploadIds: string[], jobId: string, now: Date): Promise<string[]>;
+  /**
+   * `jobId` no longer uses the upload. When no job does any more its record is deleted and it answers the
+   * upload (the caller then deletes the object); else undefined.
+   */
+  release(uploadId: string, jobId: string): Promise<Upload | undefined>;
 }
 
 export interface QuietJob {
@@ -116,9 +149,23 @@ export interface QuietJob {
   owner: string;
 }
 
+/** Object tags (`retention-days`: contract/bucket.ts), set in the same request that writes the object. */
+export type ObjectTags = Record<string, string>;
+
 export interface ObjectStore {
   /** Streams `body` into the bucket (multipart for large bodies) and answers with the bytes written. */
-  upload(key: string, body: Readable | Buffer, contentType: string): Promise<{ size: number }>;
+  upload(key: string, body: Readable | Buffer, contentType: string, tags?: ObjectTags): Promise<{ size: number }>;
+  /**
+   * A PUT URL for one object of exactly `size` bytes of `contentType`: both are signed, so S3 refuses a body of
+   * another length or type. `headers` are the ones the client must send as signed.
+   */
+  presignPut(
+    key: string,
+    object: { contentType: string; size: number },
+    expiresInSeconds: number,
+  ): Promise<{ url: string; headers: Record<string, string> }>;
+  /** The object's size, if it exists (a signed upload exists only once all of its bytes arrived). */
+  sizeOf(key: string): Promise<number | undefined>;
   /**
    * A GET URL for one object. Unless `inline` is asked for, it answers `Content-Disposition: attachment`: a
    * browser saves the file instead of rendering it on the bucket's origin.
@@ -126,7 +173,7 @@ export interface ObjectStore {
   presignGet(key: string, expiresInSeconds: number, options?: { inline?: boolean }): Promise<string>;
   /** Deletes these objects (a key that is not there is no error). */
   remove(keys: string[]): Promise<void>;
-  putText(key: string, text: string): Promise<void>;
+  putText(key: string, text: string, tags?: ObjectTags): Promise<void>;
   getText(key: string): Promise<string>;
 }
 

@@ -1,3 +1,5 @@
+import { RETENTION_DAYS_CHOICES } from '../../contract/bucket';
+import { DerivativeSpecSchema, MAX_DERIVATIVES } from './derivatives';
 import { InvalidRequest } from './errors';
 import { type JobSpec, WEBHOOK_EVENTS, type WebhookEvent } from './job';
 import { MAX_INPUT_DEPTH, MAX_METADATA_BYTES, MAX_SUBMIT_BODY_BYTES, MAX_TIMEOUT_SECONDS } from './limits';
@@ -26,6 +28,19 @@ export const SubmitJobBody = z.strictObject({
   timeoutSeconds: z.optional(z.number().check(z.int(), z.minimum(10), z.maximum(MAX_TIMEOUT_SECONDS))),
   /** Where the job is POSTed, signed, when it ends. */
   callbackUrl: z.optional(z.string().check(z.maxLength(2048), z.refine(isHttpUrl, 'must be an absolute http(s) URL'))),
+  /** Smaller or re-encoded copies of every image output, stored beside it (`outputs[i].variants`). */
+  derivatives: z.optional(z.array(DerivativeSpecSchema).check(z.minLength(1), z.maxLength(MAX_DERIVATIVES))),
+  /** Days the job's outputs are kept, shorter than the deployment's `outputRetention` if that is set. */
+  retentionDays: z.optional(
+    z
+      .number()
+      .check(
+        z.refine(
+          (days) => (RETENTION_DAYS_CHOICES as readonly number[]).includes(days),
+          `must be one of ${RETENTION_DAYS_CHOICES.join(', ')}`,
+        ),
+      ),
+  ),
 });
 
 function isHttpUrl(value: string): boolean {
@@ -97,6 +112,8 @@ export function parseSubmitRequest(rawBody: string, options: { callbackHttpsOnly
     webhookEvents: WEBHOOK_EVENTS.filter((event) => events.has(event)),
     timeoutSeconds: body.timeoutSeconds,
     callbackUrl: body.callbackUrl,
+    derivatives: body.derivatives,
+    retentionDays: body.retentionDays,
   };
 }
 

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
+import { presignGet } from '../adapters/s3-presigner';
 import { ADMIT_HANDOVER_MS, ADMIT_RUN_BUDGET_MS } from '../core/limits';
 import { awsHandler } from '../runtime/aws';
 import { admission, jobRepository, ownerQuota, tableClientOf } from '../runtime/ports/dynamo';
 import { replicate } from '../runtime/ports/replicate';
+import { objectStoreOf } from '../runtime/ports/s3';
 import { secrets } from '../runtime/ports/secrets';
 import { queuesOf } from '../runtime/ports/sqs';
 import { admitWaitingJobs } from '../use-cases/admit-waiting-jobs';
@@ -27,6 +29,7 @@ export const handler = awsHandler(
       callbacks, // a refused job's callback
       secrets: secretStore,
       replicate: replicate(container.settings, secretStore),
+      objects: objectStoreOf(container, { presignGet }), // the input's uploads, as URLs Replicate can fetch
     };
   },
   (deps) => async (_event: unknown, context: Context) => {

@@ -3,6 +3,7 @@ import { multipartUpload } from '../adapters/s3-multipart-upload';
 import { awsHandler } from '../runtime/aws';
 import { jobRepository, ownerQuota, tableClientOf } from '../runtime/ports/dynamo';
 import { outputSource } from '../runtime/ports/http';
+import { images } from '../runtime/ports/images';
 import { objectStoreOf } from '../runtime/ports/s3';
 import { queuesOf } from '../runtime/ports/sqs';
 import { consumePredictions } from '../sqs/consume-predictions';
@@ -17,6 +18,7 @@ export const handler = awsHandler(
       quota: ownerQuota(table, container.settings), // an ended job's slot
       objects: objectStoreOf(container, { multipartUpload }), // outputs streamed in; large bodies and results
       outputs: outputSource(container.settings),
+      images: images(), // derivatives of image outputs
       queue, // a duplicate put back while another consumer copies
       callbacks,
     };

@@ -1,16 +1,18 @@
 import { presignGet } from '../adapters/s3-presigner';
 import { apiFunction } from '../http/api-function';
 import { cancelJobOperation } from '../operations/cancel-job';
+import { createUploadOperation } from '../operations/create-upload';
+import { deleteJobOperation } from '../operations/delete-job';
 import { submitJobOperation } from '../operations/submit-job';
 import { awsHandler, wholeApi } from '../runtime/aws';
-import { admission, jobRepository, ownerQuota, tableClientOf } from '../runtime/ports/dynamo';
+import { admission, jobRepository, ownerQuota, tableClientOf, uploadRepository } from '../runtime/ports/dynamo';
 import { replicate } from '../runtime/ports/replicate';
 import { objectStoreOf } from '../runtime/ports/s3';
 import { secrets } from '../runtime/ports/secrets';
 import { queuesOf } from '../runtime/ports/sqs';
 
-/** The writes a client makes: submit and cancel. */
-export const operations = [submitJobOperation, cancelJobOperation];
+/** The writes a client makes: submit, cancel, delete, and uploads for inputs. */
+export const operations = [submitJobOperation, cancelJobOperation, deleteJobOperation, createUploadOperation];
 
 export const handler = awsHandler(
   (container) => {
@@ -23,7 +25,9 @@ export const handler = awsHandler(
       admission: admission(table, container.settings),
       admissionKicks, // wakes the admitter when a job must wait
       callbacks, // a canceled job's callback
-      objects: objectStoreOf(container, { presignGet }), // the job view of an idempotent replay
+      uploads: uploadRepository(table, container.settings), // who owns an upload, which jobs use it
+      // The job view of an idempotent replay; upload URLs (PUT) and the inputs' (GET); a deleted job's objects.
+      objects: objectStoreOf(container, { presignGet }),
       secrets: secretStore,
       replicate: replicate(container.settings, secretStore),
     };

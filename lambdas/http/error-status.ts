@@ -18,6 +18,7 @@ export const API_ERRORS: Record<ErrorCode, number> = {
   submission_pending: 409,
   body_too_large: 413,
   validation_failed: 422,
+  unknown_upload: 422,
   replicate_rejected_input: 422,
   owner_limit_exceeded: 429,
   replicate_rate_limited: 429,

@@ -17,6 +17,8 @@ const SUCCESS_SCHEMAS: Record<ResponseSchema, unknown> = {
   accepted: { type: 'object', properties: { received: { const: true } } },
   openapi: { type: 'object' },
   secret: { type: 'object', properties: { secret: { type: 'string' } }, required: ['secret'] },
+  upload: ref('Upload'),
+  none: undefined,
 };
 
 /** A zod schema as JSON Schema for embedding: zod's top-level `$schema` key is left out. */
@@ -52,7 +54,10 @@ function parametersOf(operation: Operation): unknown[] {
 function responsesOf(operation: Operation): Record<string, unknown> {
   const { success } = operation;
   const responses: Record<string, unknown> = {
-    [success.status]: { description: success.description, content: json(SUCCESS_SCHEMAS[success.schema]) },
+    [success.status]: {
+      description: success.description,
+      ...(success.schema === 'none' ? {} : { content: json(SUCCESS_SCHEMAS[success.schema]) }),
+    },
   };
   for (const code of operation.errors) {
     const status = String(API_ERRORS[code]);
@@ -97,6 +102,27 @@ export function openApiDocument(operations: readonly Operation[], serverUrl?: st
           type: 'object',
           properties: { jobs: { type: 'array', items: ref('Job') }, nextCursor: { type: ['string', 'null'] } },
           required: ['jobs', 'nextCursor'],
+        },
+        Upload: {
+          type: 'object',
+          required: ['id', 'reference', 'uploadUrl', 'method', 'headers', 'expiresAt', 'usableUntil'],
+          properties: {
+            id: { type: 'string', pattern: '^upl_[0-9a-z]{26}$' },
+            reference: { type: 'string', description: "Put this string in a job's input where the file goes" },
+            uploadUrl: { type: 'string', format: 'uri' },
+            method: { const: 'PUT' },
+            headers: {
+              type: 'object',
+              additionalProperties: { type: 'string' },
+              description: 'Send exactly these (they are signed): content-type and content-length',
+            },
+            expiresAt: { type: 'string', format: 'date-time', description: 'The upload URL stops working then' },
+            usableUntil: {
+              type: 'string',
+              format: 'date-time',
+              description: 'The upload is deleted then; a job submitted later cannot name it',
+            },
+          },
         },
         ErrorCode: { type: 'string', enum: [...ERROR_CODES] },
         Error: {

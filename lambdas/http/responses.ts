@@ -9,6 +9,7 @@ export interface HttpResponse {
 }
 
 export function jsonResponse(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
+  if (statusCode === 204) return { statusCode, headers: { 'cache-control': 'no-store', ...headers }, body: '' };
   return {
     statusCode,
     headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers },

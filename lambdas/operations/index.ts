@@ -4,6 +4,8 @@
  */
 import { callbackSecretOperation } from './callback-secret';
 import { cancelJobOperation } from './cancel-job';
+import { createUploadOperation } from './create-upload';
+import { deleteJobOperation } from './delete-job';
 import { getJobOperation } from './get-job';
 import { healthOperation } from './health';
 import { listJobsOperation } from './list-jobs';
@@ -20,6 +22,8 @@ export const OPERATIONS: readonly Operation[] = [
   listJobsOperation,
   getJobOperation,
   cancelJobOperation,
+  deleteJobOperation,
+  createUploadOperation,
   callbackSecretOperation,
   receiveWebhookOperation,
   healthOperation,

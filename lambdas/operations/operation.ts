@@ -36,7 +36,7 @@ export interface WholeApi {
 }
 
 /** Names of the response schemas the OpenAPI document describes (http/openapi.ts). */
-export type ResponseSchema = 'job' | 'jobList' | 'health' | 'accepted' | 'openapi' | 'secret';
+export type ResponseSchema = 'job' | 'jobList' | 'health' | 'accepted' | 'openapi' | 'secret' | 'upload' | 'none';
 
 /**
  * One API operation's whole contract, in one module: route, method, request schema, what it answers, the error
@@ -47,7 +47,7 @@ export type ResponseSchema = 'job' | 'jobList' | 'health' | 'accepted' | 'openap
 export interface Operation {
   /** The operationId. */
   name: string;
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   /** API Gateway resource path; `{name}` is a path parameter. */
   path: string;
   /** The Lambda function that serves it (several operations share one). */

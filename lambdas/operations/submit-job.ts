@@ -21,6 +21,7 @@ export const submitJobOperation: Operation = {
     'invalid_idempotency_key',
     'body_too_large',
     'validation_failed',
+    'unknown_upload',
     'idempotency_key_reused',
     'owner_limit_exceeded',
     'replicate_rejected_input',

@@ -100,6 +100,8 @@ function dependenciesOf(container: AwsContainer, ports: Partial<Ports>): Depende
     secrets: ports.secrets,
     replicate: ports.replicate,
     outputs: ports.outputs,
+    uploads: ports.uploads,
+    images: ports.images,
   } satisfies Record<keyof Ports, unknown>;
   const wired = Object.fromEntries(
     Object.entries(all).map(([name, port]) => [name, port ?? unwired(name)]),

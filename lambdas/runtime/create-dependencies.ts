@@ -13,8 +13,9 @@ import type { Metrics } from '../core/metrics';
 import type { Secrets } from '../core/ports';
 import { type Clock, systemClock } from '../core/time';
 import type { Dependencies } from '../use-cases/dependencies';
-import { admission, callbackOwners, jobRepository, ownerQuota } from './ports/dynamo';
+import { admission, callbackOwners, jobRepository, ownerQuota, uploadRepository } from './ports/dynamo';
 import { callbackEndpoint, outputSource } from './ports/http';
+import { images } from './ports/images';
 import { replicate } from './ports/replicate';
 import { objectStore } from './ports/s3';
 import { queues } from './ports/sqs';
@@ -45,6 +46,8 @@ export function createDependencies(options: {
     quota: ownerQuota(clients.dynamo, settings),
     admission: admission(clients.dynamo, settings),
     callbackOwners: callbackOwners(clients.dynamo, settings),
+    uploads: uploadRepository(clients.dynamo, settings),
+    images: images(),
     ...queues(clients.sqs, settings),
     objects: objectStore(clients.s3, settings, { multipartUpload, presignGet }),
     outputs: outputSource(settings),

@@ -100,6 +100,12 @@ export function readSettings(env: Env): RuntimeSettings {
       maxFiles: positiveNumber(env, ENV.maxOutputFiles, DEFAULTS.maxOutputFiles),
       maxTotalBytes: positiveNumber(env, ENV.maxOutputTotalBytes, DEFAULTS.maxOutputTotalBytes),
     },
+    uploads: {
+      maxBytes: positiveNumber(env, ENV.maxUploadBytes, DEFAULTS.maxUploadBytes),
+      retentionDays: positiveNumber(env, ENV.uploadRetentionDays, DEFAULTS.uploadRetentionDays),
+      urlSeconds: DEFAULTS.uploadUrlSeconds,
+    },
+    outputRetentionDays: env[ENV.outputRetentionDays] ? positiveNumber(env, ENV.outputRetentionDays, 1) : undefined,
     publicUrl: env[ENV.publicUrl]?.replace(/\/+$/, '') || undefined,
     limitsOf: parseOwnerLimits(env[ENV.ownerLimits]),
     network: { allowPlainHttp, allowPrivateAddresses: env[ENV.allowPrivateAddresses] === 'true' },

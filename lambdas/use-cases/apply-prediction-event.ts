@@ -1,7 +1,7 @@
-import { resultKey } from '../../contract/bucket';
+import { resultKey, retentionTagsOf } from '../../contract/bucket';
 import { OutputFailure, PoisonMessage, TransferInProgress } from '../core/errors';
 import { JOB_ID } from '../core/ids';
-import type { Job, StoredOutput } from '../core/job';
+import { type Job, type StoredOutput, storedKeysOf } from '../core/job';
 import { MAX_INLINE_OUTPUT_BYTES, MAX_WRITE_ATTEMPTS } from '../core/limits';
 import { findOutputFiles } from '../core/outputs';
 import type { JobResult, QueueMessage, TransferLease } from '../core/ports';
@@ -157,7 +157,7 @@ async function succeed(deps: Dependencies, success: Application & { patch: JobPa
   const outcome = await deps.jobs.advance(job.id, stamped(patch), result);
   if (!outcome.applied) {
     // Lost to another write: if that one ended the job, what this delivery stored belongs to no job.
-    const stored = [...outputs.map((output) => output.key), ...(result.outputKey ? [result.outputKey] : [])];
+    const stored = [...storedKeysOf(outputs), ...(result.outputKey ? [result.outputKey] : [])];
     await discardCopiesIfEnded(deps, job.id, stored);
     return false;
   }
@@ -175,6 +175,6 @@ async function resultOf(deps: Dependencies, job: Job, outputs: StoredOutput[], o
   const json = JSON.stringify(output);
   if (Buffer.byteLength(json, 'utf8') <= MAX_INLINE_OUTPUT_BYTES) return { outputs, output };
   const outputKey = resultKey(job.owner, job.id);
-  await deps.objects.putText(outputKey, json);
+  await deps.objects.putText(outputKey, json, retentionTagsOf(job.retentionDays));
   return { outputs, outputKey };
 }

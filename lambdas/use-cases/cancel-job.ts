@@ -23,7 +23,8 @@ export async function cancelJob(deps: Dependencies, owner: string, jobId: string
   return presentJob(deps, canceled);
 }
 
-async function cancel(deps: Dependencies, job: Job): Promise<Job> {
+/** Cancels an unfinished job (its prediction first); answers the job as it ended, however it ended. */
+export async function cancel(deps: Dependencies, job: Job): Promise<Job> {
   if (!job.predictionId && job.submissionUnknown) {
     // A prediction may run that nothing could cancel once the job is ended (and its slot given back).
     // The reconciler's grace runs from the create attempt: a job may have waited for capacity before it.

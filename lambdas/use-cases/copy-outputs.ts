@@ -1,7 +1,8 @@
 import { pipeline, type Readable, Transform } from 'node:stream';
-import { outputKey } from '../../contract/bucket';
+import { outputKey, retentionTagsOf } from '../../contract/bucket';
+import { DERIVABLE_CONTENT_TYPES } from '../core/derivatives';
 import { OutputFailure, TransferInProgress } from '../core/errors';
-import { isTerminal, type Job, type StoredOutput } from '../core/job';
+import { isTerminal, type Job, type StoredOutput, storedKeysOf } from '../core/job';
 import { storedFormOf } from '../core/media-types';
 import { ByteBudget, checkFileCount } from '../core/output-limits';
 import { decodeDataUri, type FileRef } from '../core/outputs';
@@ -9,8 +10,11 @@ import type { TransferLease } from '../core/ports';
 import { withRetries } from '../core/retry';
 import { forEachBounded } from '../core/worker-pool';
 import type { Dependencies } from './dependencies';
+import { deriveVariants, SourceKeeper } from './derive-variants';
 
-type CopyDependencies = Pick<Dependencies, 'outputs' | 'objects' | 'jobs' | 'settings' | 'log'>;
+type CopyDependencies = Pick<Dependencies, 'outputs' | 'objects' | 'jobs' | 'settings' | 'log' | 'images'>;
+/** What of the job a copy needs: where its objects go, how long they are kept, which derivatives to make. */
+type CopiedJob = Pick<Job, 'id' | 'owner' | 'derivatives' | 'retentionDays'>;
 
 const isPermanent = (error: unknown): error is OutputFailure => error instanceof OutputFailure && error.permanent;
 
@@ -25,7 +29,7 @@ const isPermanent = (error: unknown): error is OutputFailure => error instanceof
  */
 export async function copyOutputs(
   deps: CopyDependencies,
-  job: Pick<Job, 'id' | 'owner'>,
+  job: CopiedJob,
   files: FileRef[],
   lease: TransferLease & { holder: string },
 ): Promise<StoredOutput[]> {
@@ -69,7 +73,7 @@ export async function copyOutputs(
   if (permanent) {
     // Before the job's failed write, not after: should that write be lost, the redelivery fails the same way
     // and deletes again, where the other order could leave objects that no job points to.
-    const keys = stored.filter(Boolean).map((output) => output.key);
+    const keys = storedKeysOf(stored.filter(Boolean));
     if (keys.length > 0) {
       await deps.objects.remove(keys);
       deps.log.info('outputs of a failing job removed', { jobId: job.id, code: permanent.code, removed: keys.length });
@@ -78,11 +82,7 @@ export async function copyOutputs(
   }
   // Refused to record a copy: another consumer took the copy over (same keys: keep them), or the job ended.
   if (failures.some((failure) => failure instanceof TransferInProgress)) {
-    await discardCopiesIfEnded(
-      deps,
-      job.id,
-      stored.filter(Boolean).map((output) => output.key),
-    );
+    await discardCopiesIfEnded(deps, job.id, storedKeysOf(stored.filter(Boolean)));
   }
   throw failures[0];
 }
@@ -105,12 +105,20 @@ export async function discardCopiesIfEnded(
   return true;
 }
 
+/** Copies one file (and makes its derivatives, when it is an image and the job asked for some). */
 async function copyOne(
   deps: CopyDependencies,
-  job: Pick<Job, 'id' | 'owner'>,
+  job: CopiedJob,
   file: FileRef,
   budget: ByteBudget,
 ): Promise<StoredOutput> {
+  const tags = retentionTagsOf(job.retentionDays);
+  const wantsVariants = (contentType: string) =>
+    Boolean(job.derivatives?.length) && DERIVABLE_CONTENT_TYPES.has(contentType);
+  const withVariants = async (output: StoredOutput, source: Buffer | undefined): Promise<StoredOutput> =>
+    wantsVariants(output.contentType)
+      ? { ...output, variants: await deriveVariants(deps, job, file.index, source) }
+      : output;
   if (file.url.startsWith('data:')) {
     let decoded: ReturnType<typeof decodeDataUri>;
     try {
@@ -121,12 +129,14 @@ async function copyOne(
     budget.take(decoded.bytes.length);
     const { contentType, extension } = storedFormOf(file.url, decoded.contentType);
     const key = outputKey(job.owner, job.id, file.index, extension);
-    const { size } = await deps.objects.upload(key, decoded.bytes, contentType);
-    return { index: file.index, key, contentType, size };
+    const { size } = await deps.objects.upload(key, decoded.bytes, contentType, tags);
+    return withVariants({ index: file.index, key, contentType, size }, decoded.bytes);
   }
   const opened = await deps.outputs.open(file.url);
   const { contentType, extension } = storedFormOf(file.url, opened.contentType);
   const key = outputKey(job.owner, job.id, file.index, extension);
+  // An image to make derivatives of is kept in memory as it passes (up to a limit), so it is downloaded once.
+  const source = wantsVariants(contentType) ? new SourceKeeper() : undefined;
   let counted = 0;
   const body = pipeline(
     opened.body,
@@ -135,6 +145,7 @@ async function copyOne(
         try {
           budget.take(chunk.length);
           counted += chunk.length;
+          source?.add(chunk);
           done(null, chunk);
         } catch (error) {
           done(error as Error);
@@ -144,9 +155,9 @@ async function copyOne(
     () => {},
   ) as Readable;
   try {
-    const { size } = await deps.objects.upload(key, body, contentType);
+    const { size } = await deps.objects.upload(key, body, contentType, tags);
     deps.log.info('output copied', { jobId: job.id, key, size });
-    return { index: file.index, key, contentType, size };
+    return await withVariants({ index: file.index, key, contentType, size }, source?.bytes());
   } catch (error) {
     body.destroy();
     // A retried download counts its bytes again.

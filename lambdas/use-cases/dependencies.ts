@@ -13,6 +13,7 @@ import type {
   CallbackEndpoint,
   CallbackOwners,
   CallbackQueue,
+  ImageDeriver,
   JobQueue,
   JobRepository,
   ObjectStore,
@@ -20,6 +21,7 @@ import type {
   OwnerQuota,
   ReplicateGateway,
   Secrets,
+  UploadRepository,
 } from '../core/ports';
 import type { Clock } from '../core/time';
 
@@ -48,6 +50,10 @@ export interface HandlerSettings {
   downloadRetry: { attempts: number; baseDelayMs: number };
   /** Most files, and most bytes of all files together, one job stores. */
   outputLimits: OutputLimits;
+  /** `POST /uploads`: the largest upload, the days it is kept, how long its URL may be used. */
+  uploads: { maxBytes: number; retentionDays: number; urlSeconds: number };
+  /** Days every job's stored objects are kept (the bucket's rule); undefined: kept until deleted. */
+  outputRetentionDays?: number;
 }
 
 /** Everything a handler talks to, built once per cold start (or once by the local server) and injected. */
@@ -57,6 +63,8 @@ export interface Dependencies {
   admission: Admission;
   admissionKicks: AdmissionKicks;
   objects: ObjectStore;
+  uploads: UploadRepository;
+  images: ImageDeriver;
   queue: JobQueue;
   callbacks: CallbackQueue;
   callbackDeadLetters: CallbackQueue;

@@ -30,7 +30,8 @@ export async function listJobs(deps: Dependencies, owner: string, query: ListJob
     cursor: cursor ? decodeCursor(cursor, owner) : undefined,
   });
   return {
-    jobs: await Promise.all(page.jobs.map((job) => presentJob(deps, job))),
+    // A job deleted between the index read and the item read is a tombstone: not listed.
+    jobs: await Promise.all(page.jobs.filter((job) => !job.deletedAt).map((job) => presentJob(deps, job))),
     nextCursor: page.cursor ? Buffer.from(JSON.stringify(page.cursor)).toString('base64url') : null,
   };
 }

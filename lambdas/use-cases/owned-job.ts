@@ -9,6 +9,7 @@ import type { Dependencies } from './dependencies';
  */
 export async function ownedJob(deps: Pick<Dependencies, 'jobs'>, owner: string, jobId: string): Promise<Job> {
   const job = JOB_ID.test(jobId) ? await deps.jobs.get(jobId) : undefined;
-  if (!job || job.owner !== owner) throw new NotFound('No such job');
+  // A deleted job's tombstone is no job to its owner either.
+  if (!job || job.owner !== owner || job.deletedAt) throw new NotFound('No such job');
   return job;
 }

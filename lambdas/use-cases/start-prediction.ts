@@ -3,6 +3,7 @@ import type { Job } from '../core/job';
 import { METRIC } from '../core/metrics';
 import type { Dependencies } from './dependencies';
 import { endJob } from './end-job';
+import { inputForReplicate } from './job-uploads';
 import { replicateRefusal } from './replicate-refusal';
 
 /**
@@ -15,7 +16,7 @@ export async function startPrediction(deps: Dependencies, job: Job): Promise<Job
   const { id: predictionId } = await deps.replicate.createPrediction({
     model: job.model,
     version: job.version,
-    input: job.input,
+    input: await inputForReplicate(deps, job),
     webhook: job.webhookUrl!,
     webhookEvents: job.webhookEvents,
   });

@@ -6,6 +6,7 @@ import type { Job, JobSpec } from '../core/job';
 import type { JobView } from '../core/job-view';
 import { MAX_SLOT_WAIT_MS } from '../core/limits';
 import type { Dependencies } from './dependencies';
+import { useUploads } from './job-uploads';
 import { presentJob } from './present-job';
 import { isThrottled, settleFailedCreate, startPrediction } from './start-prediction';
 import { waitAfterThrottle, wakeAdmitter } from './wait-for-capacity';
@@ -22,6 +23,8 @@ export interface SubmitJobCommand {
 /**
  * Submits a job: validate → take a slot of the owner's limits → record the job → create the prediction now if
  * Replicate's create rate allows, else leave the job waiting for the admitter (202 all the same).
+ *
+ * Every `upload:` reference in the input must name a finished, unexpired upload of the owner (`unknown_upload`).
  *
  *   client ─► put job ─► capacity now? ─► predictions.create(webhook=…?job=id) ─► set predictionId ─► the job
  *              │ exists: same spec → that job;  │ no: job waits     │ 429 → job waits (Retry-After honoured)
@@ -42,6 +45,8 @@ export async function submitJob(deps: Dependencies, command: SubmitJobCommand): 
     const retryable = existing?.status === 'failed' && existing.error?.code === 'submit_failed';
     if (existing && !retryable) return replay(deps, existing, job);
   }
+  // Before anything is written or counted: an unknown upload leaves nothing behind.
+  await useUploads(deps, owner, job);
 
   const quota = await deps.quota.acquire(owner, now);
   if (!quota.granted) {
@@ -121,6 +126,9 @@ function newJob(
 
 /** An Idempotency-Key seen before: the same request gets the same job, a different one is a conflict. */
 async function replay(deps: Dependencies, existing: Job, attempted: Job): Promise<JobView> {
+  if (existing.deletedAt && existing.owner === attempted.owner) {
+    throw new Conflict('idempotency_key_reused', 'The job of this Idempotency-Key was deleted; use a new key');
+  }
   if (existing.owner !== attempted.owner || existing.requestHash !== attempted.requestHash) {
     throw new Conflict('idempotency_key_reused', 'This Idempotency-Key was already used with a different request');
   }

@@ -446,7 +446,12 @@ function describeS3(request: AwsRequest, context: AwsRequestContext): AwsRequest
     return unknown('Object');
   }
   if (method === 'POST') {
-    if (sub === 'uploads') return result('CreateMultipartUpload', [onObject('PutObject')]);
+    // Tags sent when the upload starts need their own permission, as on a PUT.
+    if (sub === 'uploads')
+      return result('CreateMultipartUpload', [
+        onObject('PutObject'),
+        ...(header(request.headers, 'x-amz-tagging') ? [onObject('PutObjectTagging')] : []),
+      ]);
     if (sub === 'uploadId') return result('CompleteMultipartUpload', [onObject('PutObject')]);
     return unknown('Object');
   }

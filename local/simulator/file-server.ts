@@ -42,7 +42,7 @@ export function serveFile(path: string, req: IncomingMessage, res: ServerRespons
     return void setTimeout(() => res.destroy(), 20);
   }
   if (size === undefined) {
-    const bytes = fileBytes(id, name);
+    const bytes = fileBytes(id, name, undefined, scenario.imageSize);
     res.writeHead(200, { 'content-type': type, 'content-length': bytes.length });
     return res.end(req.method === 'HEAD' ? undefined : bytes);
   }

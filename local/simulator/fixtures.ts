@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { crc32, deflateSync } from 'node:zlib';
 
 /**
  * Real files, checked in (written once by `fixtures/make.py`), so a default output opens as a picture or plays as
@@ -12,9 +13,14 @@ const SHORT_WAV = readFileSync(join(__dirname, 'fixtures', 'speech.wav'));
  * The whole of an output file: `sizeBytes` of its pattern when the scenario asks for a size, else a real file
  * for its type (a line of text for types without a fixture).
  */
-export function fileBytes(predictionId: string, name: string, sizeBytes?: number): Buffer {
+export function fileBytes(
+  predictionId: string,
+  name: string,
+  sizeBytes?: number,
+  imageSize?: readonly [number, number],
+): Buffer {
   if (sizeBytes !== undefined) return fileSlice(predictionId, name, 0, sizeBytes);
-  if (name.endsWith('.png')) return SMALL_PNG;
+  if (name.endsWith('.png')) return imageSize ? gradientPng(...imageSize) : SMALL_PNG;
   if (name.endsWith('.wav')) return SHORT_WAV;
   return Buffer.from(`simulated output ${predictionId}/${name}\n`);
 }
@@ -47,4 +53,44 @@ function patternPeriod(seed: string): Buffer {
   if (periods.size > 256) periods.clear(); // a bound on memory for long runs with many sized files
   periods.set(seed, period);
   return period;
+}
+
+const pngs = new Map<string, Buffer>();
+
+/** A real RGB PNG of any size (a gradient), for derivatives to decode and scale: made once per size. */
+export function gradientPng(width: number, height: number): Buffer {
+  const cached = pngs.get(`${width}x${height}`);
+  if (cached) return cached;
+  const row = 1 + width * 3;
+  const raw = Buffer.alloc(row * height);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const at = y * row + 1 + x * 3;
+      raw[at] = (x * 255) / Math.max(1, width - 1);
+      raw[at + 1] = (y * 255) / Math.max(1, height - 1);
+      raw[at + 2] = 128;
+    }
+  }
+  const chunk = (type: string, data: Buffer) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([length, body, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header[8] = 8; // bit depth
+  header[9] = 2; // RGB
+  const png = Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+  if (pngs.size > 16) pngs.clear();
+  pngs.set(`${width}x${height}`, png);
+  return png;
 }

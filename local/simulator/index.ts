@@ -13,7 +13,7 @@ import { serveFile } from './file-server';
 import { fileBytes } from './fixtures';
 import { json, readText } from './http';
 import type { LifecycleContext, SimulatedPrediction } from './lifecycle';
-import { PredictionsApi } from './predictions-api';
+import { type InputFetch, PredictionsApi } from './predictions-api';
 import type { Scenario } from './scenario';
 import { type SendOptions, type WebhookDelivery, WebhookSender } from './webhook-sender';
 
@@ -47,6 +47,8 @@ export interface ReplicateSimulator {
   downloads: Map<string, number>;
   /** Creates answered 429 because of `createsPerSecond`. */
   throttled: { count: number };
+  /** What each prediction created with `simulate.fetchInputs` downloaded from its input's URLs. */
+  inputFetches: Map<string, InputFetch[]>;
   /** The bytes the simulator serves at a file URL (to compare with stored copies). */
   fileBytes(url: string): Buffer;
   /** Sends a webhook for a prediction now, signed, with the prediction as it currently stands. */
@@ -60,6 +62,7 @@ export async function startReplicateSimulator(options: SimulatorOptions): Promis
   const scenarios = new Map<string, Scenario>();
   const downloads = new Map<string, number>();
   const throttled = { count: 0 };
+  const inputFetches = new Map<string, InputFetch[]>();
   const timers = new Set<NodeJS.Timeout>();
   const sender = new WebhookSender(options.webhookSecret, predictions);
   let url = '';
@@ -85,6 +88,7 @@ export async function startReplicateSimulator(options: SimulatorOptions): Promis
     apiBaseUrl: () => `${url}/v1`,
     createsPerSecond: options.createsPerSecond,
     throttled,
+    inputFetches,
   });
 
   const files = { scenarioOf: (id: string) => scenarios.get(id), downloads };
@@ -109,11 +113,12 @@ export async function startReplicateSimulator(options: SimulatorOptions): Promis
     apiBaseUrl: `${url}/v1`,
     predictions,
     throttled,
+    inputFetches,
     deliveries: sender.deliveries,
     downloads,
     fileBytes(fileUrl) {
       const [, , id, name] = new URL(fileUrl).pathname.split('/');
-      return fileBytes(id, name, scenarios.get(id)?.sizeBytes);
+      return fileBytes(id, name, scenarios.get(id)?.sizeBytes, scenarios.get(id)?.imageSize);
     },
     sendWebhook: (id, event, sendOptions) => sender.send(id, event, sendOptions),
     async stop() {

@@ -25,6 +25,35 @@ export interface PredictionsApiContext extends LifecycleContext {
   createsPerSecond?: number;
   /** Creates answered 429 for the rate so far. */
   throttled: { count: number };
+  /** What each prediction with `fetchInputs` downloaded from its input's URLs. */
+  inputFetches: Map<string, InputFetch[]>;
+}
+
+/** One URL of a prediction's input, downloaded as Replicate downloads inputs. */
+export interface InputFetch {
+  url: string;
+  status: number;
+  bytes: Buffer;
+}
+
+/** Downloads every http(s) URL found in the input (depth first); a URL that cannot be reached answers status 0. */
+async function fetchInputs(input: Record<string, unknown>): Promise<InputFetch[]> {
+  const urls: string[] = [];
+  const walk = (value: unknown) => {
+    if (typeof value === 'string' && /^https?:\/\//.test(value)) urls.push(value);
+    else if (value !== null && typeof value === 'object') Object.values(value).forEach(walk);
+  };
+  walk(input);
+  return Promise.all(
+    urls.map(async (url) => {
+      try {
+        const response = await fetch(url);
+        return { url, status: response.status, bytes: Buffer.from(await response.arrayBuffer()) };
+      } catch {
+        return { url, status: 0, bytes: Buffer.alloc(0) };
+      }
+    }),
+  );
 }
 
 interface CreateRequest {
@@ -82,7 +111,7 @@ export class PredictionsApi {
     if (!input || typeof input !== 'object') return json(res, 422, { detail: 'input is required' });
     const read = readScenario(input);
     if ('problem' in read) return json(res, 422, { title: REFUSED_INPUT, detail: read.problem });
-    const { scenario } = read;
+    let { scenario } = read;
     if (scenario.rateLimit) return json(res, 429, { detail: 'Request was throttled.' }, { 'retry-after': '7' });
     if (!this.withinRate()) {
       this.simulator.throttled.count++;
@@ -97,6 +126,12 @@ export class PredictionsApi {
     if (scenario.createFails === 'before_creating') return json(res, 503, { detail: 'Service unavailable' });
 
     const prediction = newPrediction({ ...request, model, input }, this.simulator.apiBaseUrl());
+    if (scenario.fetchInputs) {
+      const fetched = await fetchInputs(input);
+      this.simulator.inputFetches.set(prediction.id, fetched);
+      const failed = fetched.find((each) => each.status !== 200);
+      if (failed) scenario = { ...scenario, fail: `Could not download input ${failed.url}: ${failed.status}` };
+    }
     this.simulator.predictions.set(prediction.id, prediction);
     this.simulator.scenarios.set(prediction.id, scenario);
     if (scenario.webhookBeforeResponse) {

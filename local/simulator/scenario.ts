@@ -29,6 +29,17 @@ export const ScenarioSchema = z
         'The size of every output file, generated as it is sent so any size stays cheap. ' +
           'Default: a small real file (a 16×16 PNG, a short WAV, a line of text).',
       ),
+    imageSize: z
+      .tuple([z.int().min(1).max(8192), z.int().min(1).max(8192)])
+      .optional()
+      .describe('[width, height]: PNG outputs are a gradient of this size instead of the 16×16 one.'),
+    fetchInputs: z
+      .boolean()
+      .optional()
+      .describe(
+        'true: when created, the prediction downloads every http(s) URL in its input, as Replicate does, and ' +
+          'fails if one does not answer 200 (what it fetched: `inputFetches`).',
+      ),
     fail: z.string().optional().describe('The prediction fails with this error message.'),
     reject: z.string().optional().describe('Creating the prediction answers 422 with this message.'),
     rateLimit: z.boolean().optional().describe('true: creating the prediction answers 429 with Retry-After: 7.'),

@@ -1,14 +1,23 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { outputKey, resultKey, WEBHOOK_BODY_RETENTION_DAYS, webhookBodyKey } from '../../contract/bucket';
+import {
+  outputKey,
+  RETENTION_DAYS_CHOICES,
+  resultKey,
+  retentionTagsOf,
+  uploadKey,
+  WEBHOOK_BODY_RETENTION_DAYS,
+  webhookBodyKey,
+} from '../../contract/bucket';
 import { ENV } from '../../contract/environment';
 import { ROUTES } from '../../lambdas/routes';
 import { readSettings } from '../../lambdas/runtime/settings';
 import { propsFromContext } from '../../lib/context-props';
 import type { ReplicateJobsProps } from '../../lib/replicate-jobs';
 import { ReplicateJobsStack } from '../../lib/replicate-jobs-stack';
+import { WASM_VIPS_FILES } from '../../lib/wasm-vips-asset';
 
 /** Skipping bundling keeps these tests fast; one test below bundles for real. */
 function synth(props?: ReplicateJobsProps, bundle = false): Template {
@@ -409,18 +418,50 @@ describe('ReplicateJobs template', () => {
     }
   });
 
-  it('expires the webhook bodies at the keys the functions write them, and never their outputs', () => {
-    const [bucket] = Object.entries(template.findResources('AWS::S3::Bucket')).filter(([id]) =>
+  type Rule = {
+    Id?: string;
+    Prefix?: string;
+    ExpirationInDays?: number;
+    TagFilters?: Array<{ Key: string; Value: string }>;
+  };
+  const expiringRules = (t: Template): Rule[] => {
+    const [bucket] = Object.entries(t.findResources('AWS::S3::Bucket')).filter(([id]) =>
       id.startsWith('ReplicateJobsOutputBucket'),
     );
-    const expiring = bucket[1].Properties.LifecycleConfiguration.Rules.filter(
-      (rule: { ExpirationInDays?: number }) => rule.ExpirationInDays !== undefined,
+    return bucket[1].Properties.LifecycleConfiguration.Rules.filter(
+      (rule: Rule) => rule.ExpirationInDays !== undefined,
     );
-    expect(expiring).toEqual([expect.objectContaining({ ExpirationInDays: WEBHOOK_BODY_RETENTION_DAYS })]);
-    const [{ Prefix: prefix }] = expiring;
-    expect(webhookBodyKey('2026-03-01T12:00:00.000Z', 'msg/1').startsWith(prefix)).toBe(true);
-    expect(outputKey('alice', 'job_1', 0, 'png').startsWith(prefix)).toBe(false);
-    expect(resultKey('alice', 'job_1').startsWith(prefix)).toBe(false);
+  };
+
+  it('expires webhook bodies and uploads by prefix, and outputs only by a job’s own tag unless outputRetention is set', () => {
+    const expiring = expiringRules(template);
+    const byPrefix = expiring.filter((rule) => rule.Prefix !== undefined);
+    expect(byPrefix).toEqual([
+      expect.objectContaining({ ExpirationInDays: WEBHOOK_BODY_RETENTION_DAYS, Prefix: 'webhook-bodies/' }),
+      expect.objectContaining({ ExpirationInDays: 7, Prefix: 'uploads/' }),
+    ]);
+    expect(webhookBodyKey('2026-03-01T12:00:00.000Z', 'msg/1').startsWith('webhook-bodies/')).toBe(true);
+    expect(uploadKey('alice', 'upl_1').startsWith('uploads/')).toBe(true);
+    for (const key of [outputKey('alice', 'job_1', 0, 'png'), resultKey('alice', 'job_1')]) {
+      expect(byPrefix.some((rule) => key.startsWith(rule.Prefix!))).toBe(false);
+    }
+    // One rule per value a job may choose, on the tag its objects are written with.
+    const byTag = expiring.filter((rule) => rule.TagFilters);
+    expect(byTag.map((rule) => [rule.TagFilters, rule.ExpirationInDays])).toEqual(
+      RETENTION_DAYS_CHOICES.map((days) => [[{ Key: 'retention-days', Value: String(days) }], days]),
+    );
+    expect(retentionTagsOf(7)).toEqual({ 'retention-days': '7' });
+
+    const kept30 = expiringRules(synth({ outputRetention: Duration.days(30), uploadRetention: Duration.days(2) }));
+    expect(kept30.filter((rule) => rule.Prefix !== undefined)).toEqual([
+      expect.objectContaining({ Prefix: 'webhook-bodies/' }),
+      expect.objectContaining({ ExpirationInDays: 2, Prefix: 'uploads/' }),
+      expect.objectContaining({ ExpirationInDays: 30, Prefix: 'outputs/' }),
+      expect.objectContaining({ ExpirationInDays: 30, Prefix: 'results/' }),
+    ]);
+    expect(() => synth({ outputRetention: Duration.hours(36) })).toThrow(
+      /outputRetention must be a whole number of days/,
+    );
   });
 
   it("sets only variables the runtime reads, and the runtime finds the construct's resources in them", () => {
@@ -633,10 +674,23 @@ describe('ReplicateJobs template', () => {
     ]);
     expect(sdk(packagesOf('Admitter'))).toEqual([
       '@aws-sdk/client-dynamodb',
+      '@aws-sdk/client-s3',
       '@aws-sdk/client-secrets-manager',
       '@aws-sdk/client-sqs',
       '@aws-sdk/lib-dynamodb',
+      '@aws-sdk/s3-request-presigner', // the input's uploads, presigned for Replicate
       'replicate',
     ]);
+    // libvips in WebAssembly: not bundled (it loads its .wasm files from beside itself), shipped in the consumer's
+    // asset, and in no other function's.
+    expect(packagesOf('Consumer').has('wasm-vips')).toBe(false);
+    const assetOf = (name: string) => {
+      const [, fn] = Object.entries(functions).find(([id]) => id.startsWith(`ReplicateJobs${name}Function`))!;
+      return join(outdir, fn.Metadata['aws:asset:path']);
+    };
+    for (const file of WASM_VIPS_FILES) {
+      expect(existsSync(join(assetOf('Consumer'), 'node_modules', 'wasm-vips', file))).toBe(true);
+    }
+    expect(existsSync(join(assetOf('Status'), 'node_modules'))).toBe(false);
   });
 });

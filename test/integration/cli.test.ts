@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestStack, type TestStack } from '../support/local-stack';
@@ -50,6 +50,29 @@ describe('replicate-jobs CLI (local stack)', () => {
     for (const [i, file] of files.entries()) {
       expect(readFileSync(join(out, file)).equals(stack.simulator!.fileBytes(urls[i]))).toBe(true);
     }
+  });
+
+  it('key=@path uploads the file and the model receives a URL serving its bytes; delete removes the job', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'cli-')), 'ref.png');
+    const bytes = Buffer.concat([
+      readFileSync(join(__dirname, '..', '..', 'local', 'simulator', 'fixtures', 'image.png')),
+    ]);
+    writeFileSync(file, bytes);
+    const submitted = await run(['submit', 'a/b', `image=@${file}`, 'simulate={"fetchInputs":true}', '--json']);
+    expect(submitted.code).toBe(0);
+    const job = JSON.parse(submitted.stdout);
+    const fetched = stack.simulator!.inputFetches.get(job.predictionId)!;
+    expect(fetched).toHaveLength(1);
+    expect(fetched[0].bytes.equals(bytes)).toBe(true);
+    expect((await stack.request(`/jobs/${job.id}`)).json.predictionId).toBe(job.predictionId);
+
+    const unknownType = await run(['submit', 'a/b', `image=@${file}.exe`]);
+    expect(unknownType.code).toBe(3);
+    expect(unknownType.stderr).toContain('cannot tell its type');
+
+    const deleted = await run(['delete', job.id]);
+    expect(deleted).toMatchObject({ code: 0, stdout: `${job.id} deleted\n` });
+    expect((await stack.request(`/jobs/${job.id}`)).status).toBe(404);
   });
 
   it('submit --watch exits 1 when the job fails, and status says why', async () => {

@@ -6,6 +6,7 @@
  */
 
 import { Readable } from 'node:stream';
+import { WasmVipsImages } from '../../lambdas/adapters/wasm-vips-images';
 import { type AdmissionState, slotStart, type WaitingJob } from '../../lambdas/core/admission';
 import { NO_CALLBACK_STATE, type OwnerCallbackState } from '../../lambdas/core/callback-fairness';
 import { OutputFailure } from '../../lambdas/core/errors';
@@ -42,6 +43,7 @@ import type {
   JobRepository,
   JobResult,
   ObjectStore,
+  ObjectTags,
   OpenedOutput,
   OutputSource,
   OwnerQuota,
@@ -51,6 +53,8 @@ import type {
   ReplicateGateway,
   Secrets,
   TransferLease,
+  Upload,
+  UploadRepository,
   WriteOutcome,
 } from '../../lambdas/core/ports';
 import type { Prediction } from '../../lambdas/core/prediction';
@@ -86,6 +90,15 @@ export class FakeJobRepository implements JobRepository {
   /** The stored row, internal attributes included. */
   row(id: string): Row | undefined {
     return this.rows.get(id);
+  }
+
+  async replaceByTombstone(id: string, deletedAt: string): Promise<boolean> {
+    const row = this.rows.get(id);
+    if (!row || !isTerminal(row.job.status)) return false;
+    const { owner, status, model, createdAt } = row.job;
+    const tombstone = { id, owner, status, rank: TERMINAL_RANK, model, outputs: [], error: null, createdAt };
+    this.rows.set(id, { job: { ...tombstone, updatedAt: deletedAt, deletedAt } as unknown as Job });
+    return true;
   }
 
   async create(job: Job): Promise<CreateOutcome> {
@@ -301,15 +314,29 @@ export class FakeOwnerQuota implements OwnerQuota {
 
 /** The bucket. Presigned URLs are readable fakes: `https://bucket.test/<key>?expires=<s>[&inline]`. */
 export class FakeObjectStore implements ObjectStore {
-  readonly objects = new Map<string, { bytes: Buffer; contentType: string }>();
+  readonly objects = new Map<string, { bytes: Buffer; contentType: string; tags?: ObjectTags }>();
 
-  async upload(key: string, body: Readable | Buffer, contentType: string): Promise<{ size: number }> {
+  async upload(
+    key: string,
+    body: Readable | Buffer,
+    contentType: string,
+    tags?: ObjectTags,
+  ): Promise<{ size: number }> {
     const chunks: Buffer[] = [];
     if (Buffer.isBuffer(body)) chunks.push(body);
     else for await (const chunk of body) chunks.push(Buffer.from(chunk));
     const bytes = Buffer.concat(chunks);
-    this.objects.set(key, { bytes, contentType });
+    this.objects.set(key, { bytes, contentType, ...(tags ? { tags } : {}) });
     return { size: bytes.length };
+  }
+
+  async presignPut(key: string, object: { contentType: string; size: number }, expiresInSeconds: number) {
+    const headers = { 'content-type': object.contentType, 'content-length': String(object.size) };
+    return { url: `https://bucket.test/${key}?put&expires=${expiresInSeconds}`, headers };
+  }
+
+  async sizeOf(key: string): Promise<number | undefined> {
+    return this.objects.get(key)?.bytes.length;
   }
 
   async presignGet(key: string, expiresInSeconds: number, options: { inline?: boolean } = {}): Promise<string> {
@@ -320,8 +347,12 @@ export class FakeObjectStore implements ObjectStore {
     for (const key of keys) this.objects.delete(key);
   }
 
-  async putText(key: string, text: string): Promise<void> {
-    this.objects.set(key, { bytes: Buffer.from(text, 'utf8'), contentType: 'application/json' });
+  async putText(key: string, text: string, tags?: ObjectTags): Promise<void> {
+    this.objects.set(key, {
+      bytes: Buffer.from(text, 'utf8'),
+      contentType: 'application/json',
+      ...(tags ? { tags } : {}),
+    });
   }
 
   async getText(key: string): Promise<string> {
@@ -332,6 +363,36 @@ export class FakeObjectStore implements ObjectStore {
 
   keys(): string[] {
     return [...this.objects.keys()];
+  }
+}
+
+/** Uploads with the adapter's conditions: owner, expiry, and a set of the jobs that use each. */
+export class FakeUploadRepository implements UploadRepository {
+  readonly uploads = new Map<string, Upload & { jobs: Set<string> }>();
+
+  async create(upload: Upload): Promise<void> {
+    if (this.uploads.has(upload.id)) throw new Error('ConditionalCheckFailed');
+    this.uploads.set(upload.id, { ...upload, jobs: new Set() });
+  }
+
+  async reference(owner: string, uploadIds: string[], jobId: string, now: Date): Promise<string[]> {
+    const refused: string[] = [];
+    for (const id of uploadIds) {
+      const upload = this.uploads.get(id);
+      if (!upload || upload.owner !== owner || upload.expiresAt <= now.toISOString()) refused.push(id);
+      else upload.jobs.add(jobId);
+    }
+    return refused;
+  }
+
+  async release(uploadId: string, jobId: string): Promise<Upload | undefined> {
+    const upload = this.uploads.get(uploadId);
+    if (!upload) return undefined;
+    upload.jobs.delete(jobId);
+    if (upload.jobs.size > 0) return undefined;
+    this.uploads.delete(uploadId);
+    const { jobs: _jobs, ...rest } = upload;
+    return rest;
   }
 }
 
@@ -604,6 +665,7 @@ export const TEST_SETTINGS: HandlerSettings = {
   reconcileBatchSize: 10,
   downloadRetry: { attempts: 2, baseDelayMs: 0 },
   outputLimits: { maxFiles: 5, maxTotalBytes: 1_000 },
+  uploads: { maxBytes: 1024 * 1024, retentionDays: 7, urlSeconds: 900 },
 };
 
 /** Dependencies made of the fakes above, each reachable with its own type. */
@@ -613,6 +675,7 @@ export interface FakeDependencies extends Dependencies {
   admission: FakeAdmission;
   admissionKicks: FakeQueue<AdmissionKick>;
   objects: FakeObjectStore;
+  uploads: FakeUploadRepository;
   queue: FakeQueue<QueueMessage>;
   callbacks: FakeQueue<CallbackMessage>;
   callbackDeadLetters: FakeQueue<CallbackMessage>;
@@ -634,6 +697,9 @@ export function fakeDependencies(overrides: Partial<FakeDependencies> = {}): Fak
     admission: new FakeAdmission(),
     admissionKicks: new FakeQueue(),
     objects: new FakeObjectStore(),
+    uploads: new FakeUploadRepository(),
+    // The real adapter: libvips in WebAssembly, loaded only by a test that makes a derivative.
+    images: new WasmVipsImages(),
     queue: new FakeQueue(),
     callbacks: new FakeQueue(),
     callbackDeadLetters: new FakeQueue(),

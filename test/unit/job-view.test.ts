@@ -1,6 +1,6 @@
 import type { Job } from '../../lambdas/core/job';
 import { JOB_STATUSES } from '../../lambdas/core/job';
-import { jobViewSchema, toJobView } from '../../lambdas/core/job-view';
+import { expiryOf, jobViewSchema, toJobView } from '../../lambdas/core/job-view';
 
 const T0 = '2026-01-01T00:00:00.000Z';
 const T1 = '2026-01-01T00:00:09.000Z';
@@ -68,6 +68,8 @@ describe('job view (the API contract)', () => {
       startedAt: T0,
       waitingSince: null,
       completedAt: T1,
+      retentionDays: null,
+      outputsExpireAt: null,
     });
   });
 
@@ -93,7 +95,51 @@ describe('job view (the API contract)', () => {
       startedAt: null,
       waitingSince: null,
       completedAt: null,
+      retentionDays: null,
+      outputsExpireAt: null,
     });
+  });
+
+  it('shows when the outputs expire: the shorter of the job’s retentionDays and the deployment’s, at the next midnight UTC', () => {
+    const job = { ...succeeded, completedAt: '2026-11-30T10:15:00.000Z', retentionDays: 7 };
+    expect(toJobView(job, urls, { outputRetentionDays: 30 })).toMatchObject({
+      retentionDays: 7,
+      outputsExpireAt: '2026-12-08T00:00:00.000Z',
+    });
+    expect(toJobView(job, urls, { outputRetentionDays: 3 })).toMatchObject({ retentionDays: 3 });
+    expect(expiryOf('2026-11-30T00:00:00.000Z', 1)).toBe('2026-12-01T00:00:00.000Z');
+    expect(toJobView({ ...job, status: 'processing', rank: 2 }, []).outputsExpireAt).toBeNull();
+  });
+
+  it('lists each output’s variants with their URLs, and a variant that failed with its error', () => {
+    const job = {
+      ...succeeded,
+      outputs: [
+        {
+          ...succeeded.outputs[0],
+          variants: [
+            { format: 'webp' as const, key: 'k.webp', contentType: 'image/webp', size: 5, width: 3, height: 2 },
+            { format: 'avif' as const, error: { code: 'too_many_pixels' as const, message: 'm' } },
+          ],
+        },
+        succeeded.outputs[1],
+      ],
+    };
+    const view = toJobView(job, urls, { variantUrls: [['https://bucket/k.webp?sig', ''], []] });
+    expect(view.outputs[0].variants).toEqual([
+      {
+        format: 'webp',
+        width: 3,
+        height: 2,
+        key: 'k.webp',
+        url: 'https://bucket/k.webp?sig',
+        contentType: 'image/webp',
+        size: 5,
+      },
+      { format: 'avif', error: { code: 'too_many_pixels', message: 'm' } },
+    ]);
+    expect(view.outputs[1]).not.toHaveProperty('variants');
+    expect(jobViewSchema().safeParse(view).success).toBe(true);
   });
 
   it('shows a callback not yet delivered with an empty log, and a failed job’s error', () => {

@@ -114,6 +114,7 @@ describe('OpenAPI document', () => {
         'owner_limit_exceeded',
         'replicate_rejected_input',
         'unauthorized',
+        'unknown_upload',
         'validation_failed',
         // Not replicate_rate_limited: a submission Replicate throttles waits for capacity (202).
         ...replicate.filter((code) => code !== 'replicate_rate_limited'),
@@ -132,6 +133,16 @@ describe('OpenAPI document', () => {
       ].sort(),
     );
     expect(codesOf('/health', 'get')).toEqual([]);
+    expect(codesOf('/uploads', 'post')).toEqual(
+      ['body_too_large', 'internal_error', 'invalid_json', 'unauthorized', 'validation_failed'].sort(),
+    );
+    expect(codesOf('/jobs/{id}', 'delete')).toEqual(
+      ['internal_error', 'not_found', 'submission_pending', 'unauthorized', ...replicate].sort(),
+    );
+    expect(document.paths['/jobs/{id}'].delete.responses['204']).not.toHaveProperty('content');
+    expect(document.paths['/uploads'].post.responses['201'].content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/Upload',
+    });
   });
 
   it('describes the submit body with the same schema the handler validates with', () => {
@@ -139,9 +150,11 @@ describe('OpenAPI document', () => {
     expect(body.additionalProperties).toBe(false);
     expect(Object.keys(body.properties).sort()).toEqual([
       'callbackUrl',
+      'derivatives',
       'input',
       'metadata',
       'model',
+      'retentionDays',
       'timeoutSeconds',
       'version',
       'webhookEvents',

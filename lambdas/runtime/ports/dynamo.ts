@@ -8,6 +8,7 @@ import { DynamoAdmission } from '../../adapters/dynamo-admission';
 import { DynamoCallbackOwners } from '../../adapters/dynamo-callback-owners';
 import { DynamoJobRepository } from '../../adapters/dynamo-job-repository';
 import { DynamoOwnerQuota } from '../../adapters/dynamo-owner-quota';
+import { DynamoUploadRepository } from '../../adapters/dynamo-upload-repository';
 import { withLoggedTransitions } from '../../adapters/logged-job-repository';
 import { paceOf } from '../../core/admission';
 import type { Log } from '../../core/log';
@@ -26,6 +27,10 @@ export const admission = (client: DynamoDBClient, settings: RuntimeSettings) =>
 
 export const callbackOwners = (client: DynamoDBClient, settings: RuntimeSettings) =>
   new DynamoCallbackOwners(client, settings.tableName);
+
+/** Uploads and the jobs that use them. */
+export const uploadRepository = (client: DynamoDBClient, settings: RuntimeSettings) =>
+  new DynamoUploadRepository(client, settings.tableName);
 
 /**
  * A function's own traced client for the table, which every table port it wires shares. (Separate builders, not one
