@@ -8,7 +8,8 @@ import { eventually, type TestStack } from './local-stack';
  * Every path through the deployed functions that touches AWS: submit (fresh, idempotent replay, refused at
  * the limit, the limit's repair, waiting for capacity), the admitter, status, list, cancel, the callback secret, webhooks (small and carried
  * through S3), outputs (files, a result kept in S3, the copies of a failing job removed), presigned
- * downloads, polling for lost webhooks, timeouts, and client callbacks (delivered, retried, waiting for their
+ * downloads, uploads (signed PUT, checked, presigned for Replicate by submit and by the admitter), derivatives,
+ * retention tags, DELETE, polling for lost webhooks, timeouts, and client callbacks (delivered, retried, waiting for their
  * owner's share, dead-lettered). What it makes the functions do is what the least-privilege test grants.
  * The stack needs `OWNER_LIMITS` with owner `quota` limited to 1 in flight, JOB_TIMEOUT_SECONDS short, the
  * reconciler running, and the admitter's timeout short (`shortAdmitterRuns`).
@@ -51,14 +52,31 @@ export async function runWorkload(stack: TestStack): Promise<void> {
     });
     await stack.waitFor(doomed.id, (job) => job.status === 'failed', { timeoutMs: 20_000 });
 
-    // A webhook too large for SQS (through S3), a result too large for the item (kept in S3, read back).
+    // A webhook too large for SQS (through S3), a result too large for the item (kept in S3, read back), tagged
+    // with the job's own retention.
     const tokens = await stack.submit({
       model: 'a/b',
       input: { simulate: { output: 'tokens', tokens: 40_000 } },
       callbackUrl,
+      retentionDays: 7,
     });
     await stack.waitFor(tokens.id, (job) => job.status === 'succeeded', { timeoutMs: 20_000 });
     await eventually(() => received.some((callback) => callback.job.id === tokens.id), 20_000);
+
+    // An upload (the client's signed PUT), named in a job's input (checked, presigned for Replicate, fetched by it);
+    // outputs with derivatives and their own retention; DELETE removes the job's objects and its unused upload.
+    const png = stack.simulator!.fileBytes(`${stack.simulator!.url}/files/x/image.png`);
+    const ticket = (await stack.request('/uploads', { body: { contentType: 'image/png', size: png.length } })).json;
+    expectOk(await fetch(ticket.uploadUrl, { method: 'PUT', headers: ticket.headers, body: new Uint8Array(png) }));
+    const withFiles = await stack.submit({
+      model: 'a/b',
+      input: { image: ticket.reference, simulate: { output: 'images', count: 1, fetchInputs: true } },
+      derivatives: [{ format: 'webp', maxWidth: 8 }],
+      retentionDays: 7,
+    });
+    await stack.waitFor(withFiles.id, (job) => job.status === 'succeeded', { timeoutMs: 20_000 });
+    for (const id of [withFiles.id, tokens.id])
+      expectStatus(await stack.request(`/jobs/${id}`, { method: 'DELETE' }), 204);
 
     // A signed webhook for a prediction no job knows (it names no job): looked up by prediction id.
     const known = stack.simulator!.predictions.keys().next().value!;
@@ -174,10 +192,18 @@ export async function runWorkload(stack: TestStack): Promise<void> {
     // however slowly a loaded machine runs the admitter.)
     const throttled = await stack.submit({ model: 'a/b', input: { simulate: { rateLimit: true } } });
     await new Promise((resolve) => setTimeout(resolve, 1_200)); // every instance's cached state now says "paused"
+    // A job the admitter starts, with an upload: the URL Replicate fetches is the admitter's to sign.
+    const upload = (await stack.request('/uploads', { body: { contentType: 'image/png', size: png.length } })).json;
+    expectOk(await fetch(upload.uploadUrl, { method: 'PUT', headers: upload.headers, body: new Uint8Array(png) }));
     const refused = await stack.submit({
       model: 'a/b',
-      input: { simulate: { reject: 'no' } },
+      input: { image: upload.reference, simulate: { reject: 'no' } },
       callbackUrl,
+      timeoutSeconds: 60,
+    });
+    const admitted = await stack.submit({
+      model: 'a/b',
+      input: { image: upload.reference, simulate: { fetchInputs: true } },
       timeoutSeconds: 60,
     });
     expect(refused.waitingSince).not.toBeNull();
@@ -191,6 +217,9 @@ export async function runWorkload(stack: TestStack): Promise<void> {
       );
     await eventually(sentBy('ReplicateJobsReconcilerFunction'), 20_000);
     await eventually(sentBy('ReplicateJobsAdmitterFunction'), 30_000);
+    const started = await stack.waitFor(admitted.id, (job) => job.status === 'succeeded', { timeoutMs: 45_000 });
+    if (stack.simulator!.inputFetches.get(started.predictionId!)?.[0]?.status !== 200)
+      throw new Error("Replicate could not fetch the admitter's upload URL");
     await stack.request(`/jobs/${throttled.id}/cancel`, { method: 'POST' });
   } finally {
     receiver.closeAllConnections();
