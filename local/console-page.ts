@@ -17,7 +17,7 @@ const SCRIPT_HASH = createHash('sha256')
 export function consolePage(outputOrigin: string): (req: IncomingMessage, res: ServerResponse) => boolean {
   const policy = [
     "default-src 'none'",
-    "connect-src 'self'",
+    `connect-src 'self' ${outputOrigin}`, // uploads go straight to the bucket (a presigned PUT)
     `img-src ${outputOrigin} data:`,
     `media-src ${outputOrigin}`,
     `script-src 'sha256-${SCRIPT_HASH}'`,

@@ -37,6 +37,12 @@ import { verifySignature } from './signature';
  * body is asked for, so a denied upload is refused without being sent.
  */
 
+/**
+ * The output bucket's CORS rule (lib/jobs-storage.ts): any origin may PUT and GET with a signed URL. The emulator
+ * has no CORS, so the proxy answers for it.
+ */
+const BUCKET_CORS = { methods: ['PUT', 'GET'], headers: ['content-type'], maxAgeSeconds: 3600 };
+
 export interface RequestRecord {
   /** The function (principal name), or `unknown:<access key id>` / `anonymous`. */
   function: string;
@@ -166,6 +172,17 @@ export async function startIamProxy(options: IamProxyOptions): Promise<IamProxy>
     const search = queryStart < 0 ? '' : rawUrl.slice(queryStart);
     const headers = flatten(req.headers);
     const request = { method: req.method ?? 'GET', path, query: new URLSearchParams(search), headers };
+    // A browser's CORS preflight (a console uploading with a presigned PUT): answered as the bucket's CORS rule says.
+    if (request.method === 'OPTIONS' && headers['access-control-request-method']) {
+      res.writeHead(BUCKET_CORS.methods.includes(headers['access-control-request-method']) ? 200 : 403, {
+        'access-control-allow-origin': '*',
+        'access-control-allow-methods': BUCKET_CORS.methods.join(', '),
+        'access-control-allow-headers': BUCKET_CORS.headers.join(', '),
+        'access-control-max-age': String(BUCKET_CORS.maxAgeSeconds),
+      });
+      res.end();
+      return 200;
+    }
     const service = serviceOf(headers);
     const trace = /(?:^|;)\s*Root=([^;\s]+)/.exec(headers['x-amzn-trace-id'] ?? '')?.[1];
     const keyId = accessKeyIdOf(request);
@@ -400,11 +417,13 @@ export async function startIamProxy(options: IamProxyOptions): Promise<IamProxy>
       const status = answer.statusCode ?? 502;
       const answerHeaders = { ...answer.headers };
       for (const name of HOP_BY_HOP) delete answerHeaders[name];
-      if (service === 's3')
+      if (service === 's3') {
         Object.assign(
           answerHeaders,
           s3ResponseOverrides(req.method, status, new URL(req.url ?? '/', 'http://proxy').searchParams),
         );
+        if (headers.origin) answerHeaders['access-control-allow-origin'] = '*';
+      }
       if (beforeAnswer) {
         const chunks: Buffer[] = [];
         for await (const chunk of answer) chunks.push(chunk);

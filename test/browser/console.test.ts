@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { startTestStack, type TestStack } from '../support/local-stack';
@@ -73,6 +73,22 @@ if (!required) process.stdout.write(`browser test skipped: no Chromium at ${CHRO
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     process.stdout.write(`console screenshot: ${SCREENSHOT}\n`);
     expect(existsSync(SCREENSHOT)).toBe(true);
+  }, 60_000);
+
+  it('uploads a chosen file straight to the bucket and submits its reference; the model receives its bytes', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${stack.url}/console?key=key-alice`);
+    const bytes = readFileSync(join(__dirname, '..', '..', 'local', 'simulator', 'fixtures', 'image.png'));
+    await page.setInputFiles('#file', { name: 'ref.png', mimeType: 'image/png', buffer: bytes });
+    await page.fill('#fileField', 'image');
+    await page.fill('#input', JSON.stringify({ prompt: 'restyle', simulate: { fetchInputs: true } }));
+    await page.click('button[type=submit]');
+    await page.waitForSelector('#message:has-text("Submitted job_")', { timeout: 15_000 });
+    const id = (await page.textContent('#message'))!.replace('Submitted ', '');
+    const job = (await stack.request(`/jobs/${id}`)).json;
+    expect(job.predictionId).toBeTruthy();
+    const fetched = stack.simulator!.inputFetches.get(job.predictionId)!;
+    expect(fetched[0].bytes.equals(bytes)).toBe(true);
   }, 60_000);
 
   it('takes the API key out of the address, sends no referrer, and allows only its own script', async () => {
