@@ -16,7 +16,7 @@ import type { JobsQueues } from './jobs-queues';
 import type { JobsSecrets } from './jobs-secrets';
 import type { JobsStorage } from './jobs-storage';
 import type { ReplicateJobsProps } from './replicate-jobs-props';
-import { WASM_VIPS_BUNDLING } from './wasm-vips-asset';
+import { wasmVipsBundling } from './wasm-vips-asset';
 
 /** The API functions, in the order the route table first names them (each serves one or more routes). */
 export type ApiFunctionName = (typeof ROUTES)[number]['function'];
@@ -90,19 +90,20 @@ export class JobsFunctions {
     ) as Record<ApiFunctionName, nodejs.NodejsFunction>;
     const consumerMaxConcurrency = props.consumerMaxConcurrency ?? DEFAULTS.consumerMaxConcurrency;
     const consumerReserved = props.consumerReservedConcurrency ?? consumerMaxConcurrency;
-    // 1024 MB: a job of 4 outputs of 1 GiB copied at the transfer concurrency (4) peaks at ~300 MiB RSS on Node 24
-    // (npm run bench:memory), over half of 512 MB; at 1024 the peak stays under half, and Lambda gives the copies
-    // twice the CPU and network share.
+    // 2048 MB: a job of 4 outputs of 1 GiB copied at the transfer concurrency (4) peaks at ~300 MiB RSS on Node 24
+    // (npm run bench:memory), and an image derivative of the largest source allowed (a 40 MP WebP, decoded whole)
+    // at ~736 MiB in a process that made some before (npm run bench:derivatives): ~926 MiB together, under half of
+    // 2048. Lambda also gives the copies and libvips twice the CPU of 1024 MB (about 1.2 vCPU).
     const consumer = fn(
       'ConsumerFunction',
       'handler',
       'consumer.ts',
       {
         timeout: consumerTimeout,
-        memorySize: 1024,
+        memorySize: 2048,
         reservedConcurrentExecutions: consumerReserved === false ? undefined : consumerReserved,
       },
-      WASM_VIPS_BUNDLING, // image derivatives: libvips in WebAssembly, shipped beside the bundle
+      wasmVipsBundling(ROOT), // image derivatives: libvips in WebAssembly, shipped beside the bundle
     );
     const reconciler = fn('ReconcilerFunction', 'handler', 'reconciler.ts', { timeout: Duration.minutes(1) });
     const callbacks = fn('CallbackFunction', 'handler', 'callbacks.ts', { timeout: Duration.seconds(30) });

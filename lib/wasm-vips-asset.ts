@@ -1,28 +1,48 @@
 import * as path from 'node:path';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-
-/** The files of wasm-vips the consumer loads: its Node entry, libvips, and the HEIF side module (AVIF). */
-export const WASM_VIPS_FILES = ['package.json', 'lib/vips-node.js', 'lib/vips.wasm', 'lib/vips-heif.wasm'];
+import { WASM_VIPS_RUNTIME_FILES } from '../lambdas/adapters/wasm-vips-images';
 
 /**
- * wasm-vips cannot be bundled (it finds its .wasm files beside its own script), so the consumer's bundle leaves it
- * external and the files it loads are copied into the asset's `node_modules/wasm-vips`, from the installed package
- * (the version package-lock.json pins): plain `cp`, offline, the same on every machine. Lambda then resolves
- * `require('wasm-vips')` from the asset.
+ * The package's directory in this checkout. Not `require.resolve('wasm-vips/package.json')`: the package's
+ * `exports` do not export its package.json (ERR_PACKAGE_PATH_NOT_EXPORTED); its main file is `lib/vips-node.js`.
  */
-export const WASM_VIPS_BUNDLING: Partial<nodejs.BundlingOptions> = {
-  externalModules: ['wasm-vips'],
-  commandHooks: {
-    beforeBundling: () => [],
-    beforeInstall: () => [],
-    afterBundling: (_inputDir: string, outputDir: string) => {
-      // Its package.json is not in its exports: found from the entry `require` resolves (lib/vips-node.js).
-      const source = path.dirname(path.dirname(require.resolve('wasm-vips')));
-      const target = path.join(outputDir, 'node_modules', 'wasm-vips');
-      return [
-        `mkdir -p "${path.join(target, 'lib')}"`,
-        ...WASM_VIPS_FILES.map((file) => `cp "${path.join(source, file)}" "${path.join(target, file)}"`),
-      ];
+export function wasmVipsPackageDir(): string {
+  return path.dirname(path.dirname(require.resolve('wasm-vips')));
+}
+
+/**
+ * What a function deriving images (lambdas/adapters/wasm-vips-images.ts) adds to its NodejsFunction bundling:
+ * wasm-vips stays out of the bundle and its runtime files are copied into the asset's `node_modules/wasm-vips`.
+ *
+ * Out of the bundle because its Node build starts libvips' threads as worker threads of its own file (by
+ * `__filename`) and finds its .wasm modules beside that file: bundled, the workers would run the bundle and the
+ * modules would not be found. Copied, not installed (`nodeModules` would run `npm install` at every synth, online):
+ * only the files a process reads (WASM_VIPS_RUNTIME_FILES, ~9 MB; the package's JPEG XL and SVG modules, ~3.4 MB,
+ * are never loaded), with plain `mkdir -p` and `cp`, offline. The copy is taken from the project's node_modules
+ * (the version package-lock.json pins), found relative to the hook's `inputDir` (the project root), so the
+ * commands also hold in a bundling container, where the project is mounted elsewhere.
+ *
+ * `projectRoot` is the NodejsFunction's `projectRoot`. `externalModules` replaces the bundling's own: pass the
+ * others in `alsoExternal` (none today: the SDK is bundled).
+ */
+export function wasmVipsBundling(
+  projectRoot: string,
+  alsoExternal: string[] = [],
+): Required<Pick<nodejs.BundlingOptions, 'externalModules' | 'commandHooks'>> {
+  const packageDir = path.relative(projectRoot, wasmVipsPackageDir()).split(path.sep).join('/');
+  if (packageDir.startsWith('..')) throw new Error(`wasm-vips is not under the project root ${projectRoot}`);
+  return {
+    externalModules: [...alsoExternal, 'wasm-vips'],
+    commandHooks: {
+      beforeBundling: () => [],
+      beforeInstall: () => [],
+      afterBundling: (inputDir: string, outputDir: string) => {
+        const target = `${outputDir}/node_modules/wasm-vips`;
+        return [
+          `mkdir -p "${target}/lib"`,
+          ...WASM_VIPS_RUNTIME_FILES.map((file) => `cp "${inputDir}/${packageDir}/${file}" "${target}/${file}"`),
+        ];
+      },
     },
-  },
-};
+  };
+}

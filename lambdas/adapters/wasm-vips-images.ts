@@ -53,7 +53,7 @@ export interface WasmVipsImagesOptions {
   /**
    * libvips' worker threads per image (each one a Node worker thread running the wasm module). Default 1: on 2
    * cores a second thread made a derive no faster (bench/README.md, "Image derivatives"), and the consumer's
-   * Lambda at 1024 MB has about 0.6 of a vCPU; each thread costs memory besides.
+   * Lambda at 1024 MB has about 0.6 of a vCPU; a second thread costs 30–60 MiB besides.
    */
   concurrency?: number;
 }
@@ -64,10 +64,12 @@ export interface WasmVipsImagesOptions {
  * is tried again at the next derive. Derives run one at a time, so the process holds at most one image's pixels.
  *
  * The source is read through a custom source over the caller's Buffer, not copied whole into the wasm heap: PNG,
- * JPEG, TIFF and GIF decoders stream from it, so a 40 MP PNG costs its strips, not its size twice over. The wasm
- * heap never shrinks: what one derive needed stays resident in the process (bench/derivatives.ts measures it).
+ * JPEG, TIFF and GIF decoders stream from it, so a 40 MP JPEG or PNG costs its strips, not its size twice over.
+ * WebP and AVIF are decoded whole (a 40 MP WebP: ~350 MiB over a process at rest). The wasm heap never shrinks:
+ * what one derive needed stays resident in the process. A warm process is ~220 MiB (bench/derivatives.ts).
  *
- * libvips work is synchronous: a derive blocks the event loop for its duration (~0.1–2 s).
+ * libvips work is synchronous: a derive blocks the event loop for its duration (~0.3–2 s on 2 cores; an AVIF
+ * takes longer, even at the low effort used here).
  */
 export class WasmVipsImages implements ImageDeriver {
   private vips?: Promise<Vips>;
@@ -116,7 +118,7 @@ export class WasmVipsImages implements ImageDeriver {
         );
       }
       try {
-        // thumbnail: shrink-on-load where the format has it (JPEG, WebP), autorotation by the EXIF orientation,
+        // thumbnail: shrink-on-load where the format has it (JPEG), autorotation by the EXIF orientation,
         // the first page or frame only, never larger than the source (`size: 'down'`). An embedded ICC profile
         // is applied and the pixels converted to sRGB, since the profile is stripped on save (`keep: 'none'`).
         const image = keep(
@@ -184,6 +186,9 @@ function saveOptions(spec: DerivativeSpec): Record<string, unknown> {
   if (spec.quality !== undefined && spec.format !== 'png') options.Q = spec.quality;
   // JPEG has no alpha: transparent pixels become white, not libvips' default black.
   if (spec.format === 'jpeg') options.background = [255, 255, 255];
+  // AVIF at libvips' default effort (4) took 2.9 s for a 1024 box and 13 s at 4 MP (bench/README.md); effort 2 is
+  // ~8× faster for ~25 % more bytes, and keeps a job's derivatives inside the consumer's time.
+  if (spec.format === 'avif') options.effort = 2;
   return options;
 }
 

@@ -14,7 +14,8 @@ export const MAX_DERIVATIVES = 4;
 export const MAX_DERIVATIVE_DIMENSION = 8192;
 /**
  * Decompression bombs: an image whose header claims more pixels than this is not decoded (a 1 KB PNG can claim
- * 50 000 × 50 000). 40 MP covers 8K × 5K; decoding it takes about 160 MB as RGBA.
+ * 50 000 × 50 000). 40 MP covers 8K × 5K; decoding it whole takes about 160 MB as RGBA (a thumbnail of a JPEG or
+ * PNG streams it in far less; WebP is decoded whole: bench/derivatives.ts).
  */
 export const MAX_DERIVATIVE_PIXELS = 40_000_000;
 /** An image output larger than this is copied but not decoded for derivatives (it stays in memory meanwhile). */
@@ -49,6 +50,8 @@ export const DERIVATIVE_ERROR_CODES = [
   'not_an_image',
   'too_many_pixels',
   'source_too_large',
+  /** The job's derivatives took half the consumer's time: the rest are not made, so the copy still ends in time. */
+  'out_of_time',
   'derivative_failed',
 ] as const;
 export type DerivativeErrorCode = (typeof DERIVATIVE_ERROR_CODES)[number];

@@ -34,6 +34,8 @@ export async function copyOutputs(
   lease: TransferLease & { holder: string },
 ): Promise<StoredOutput[]> {
   const limits = deps.settings.outputLimits;
+  // Derivatives get at most half the time this copy may take (its lease): the other half is for the copies.
+  const deriveUntil = Date.now() + (deps.settings.transferLeaseSeconds * 1000) / 2;
   const stored: StoredOutput[] = new Array(files.length);
   for (const output of lease.copied) stored[output.index] = output;
   const budget = new ByteBudget(limits.maxTotalBytes);
@@ -50,7 +52,7 @@ export async function copyOutputs(
   const copy = async (file: FileRef) => {
     try {
       const output = await withRetries(
-        () => copyOne(deps, job, file, budget),
+        () => copyOne(deps, job, file, budget, deriveUntil),
         deps.settings.downloadRetry,
         (error) => error instanceof OutputFailure && !error.permanent,
       );
@@ -111,13 +113,14 @@ async function copyOne(
   job: CopiedJob,
   file: FileRef,
   budget: ByteBudget,
+  deriveUntil: number,
 ): Promise<StoredOutput> {
   const tags = retentionTagsOf(job.retentionDays);
   const wantsVariants = (contentType: string) =>
     Boolean(job.derivatives?.length) && DERIVABLE_CONTENT_TYPES.has(contentType);
   const withVariants = async (output: StoredOutput, source: Buffer | undefined): Promise<StoredOutput> =>
     wantsVariants(output.contentType)
-      ? { ...output, variants: await deriveVariants(deps, job, file.index, source) }
+      ? { ...output, variants: await deriveVariants(deps, job, file.index, source, deriveUntil) }
       : output;
   if (file.url.startsWith('data:')) {
     let decoded: ReturnType<typeof decodeDataUri>;

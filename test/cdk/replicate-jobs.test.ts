@@ -12,12 +12,12 @@ import {
   webhookBodyKey,
 } from '../../contract/bucket';
 import { ENV } from '../../contract/environment';
+import { WASM_VIPS_RUNTIME_FILES } from '../../lambdas/adapters/wasm-vips-images';
 import { ROUTES } from '../../lambdas/routes';
 import { readSettings } from '../../lambdas/runtime/settings';
 import { propsFromContext } from '../../lib/context-props';
 import type { ReplicateJobsProps } from '../../lib/replicate-jobs';
 import { ReplicateJobsStack } from '../../lib/replicate-jobs-stack';
-import { WASM_VIPS_FILES } from '../../lib/wasm-vips-asset';
 
 /** Skipping bundling keeps these tests fast; one test below bundles for real. */
 function synth(props?: ReplicateJobsProps, bundle = false): Template {
@@ -688,7 +688,7 @@ describe('ReplicateJobs template', () => {
       const [, fn] = Object.entries(functions).find(([id]) => id.startsWith(`ReplicateJobs${name}Function`))!;
       return join(outdir, fn.Metadata['aws:asset:path']);
     };
-    for (const file of WASM_VIPS_FILES) {
+    for (const file of WASM_VIPS_RUNTIME_FILES) {
       expect(existsSync(join(assetOf('Consumer'), 'node_modules', 'wasm-vips', file))).toBe(true);
     }
     expect(existsSync(join(assetOf('Status'), 'node_modules'))).toBe(false);

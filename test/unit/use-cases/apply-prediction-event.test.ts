@@ -4,7 +4,8 @@ import { METRIC } from '../../../lambdas/core/metrics';
 import type { Prediction } from '../../../lambdas/core/prediction';
 import { applyPredictionEvent } from '../../../lambdas/use-cases/apply-prediction-event';
 import { discardCopiesIfEnded } from '../../../lambdas/use-cases/copy-outputs';
-import { type FakeDependencies, fakeDependencies } from '../../support/fake-ports';
+import { gradientPng } from '../../../local/simulator/fixtures';
+import { type FakeDependencies, fakeDependencies, TEST_SETTINGS } from '../../support/fake-ports';
 import { OWNER, predictionOf, runningJob, seedJob, webhookMessage } from './builders';
 
 const PNG = 'https://replicate.delivery/abc/out-0.png';
@@ -95,6 +96,46 @@ describe('applyPredictionEvent', () => {
     expect(deps.jobs.row(job.id)).toMatchObject({ lease: undefined, checkAt: undefined });
     expect(deps.callbacks.messages()).toEqual([{ jobId: job.id }]);
     expect(deps.quota.of(OWNER).inFlight).toBe(0);
+  });
+
+  it('makes each derivative of an image output beside it, tagged with the job’s retention; non-images get none', async () => {
+    const outputLimits = { ...TEST_SETTINGS.outputLimits, maxTotalBytes: 100_000 };
+    const deps = fakeDependencies({ settings: { ...TEST_SETTINGS, outputLimits } });
+    const job = runningJob(deps, {
+      derivatives: [{ format: 'webp', maxWidth: 8 }, { format: 'jpeg' }],
+      retentionDays: 7,
+    });
+    deps.outputs.serve(PNG, gradientPng(32, 16), 'image/png').serve(WAV, 'wav', 'audio/wav');
+    await apply(deps, predictionOf(job, { status: 'succeeded', output: [PNG, WAV] }));
+    const stored = (await deps.jobs.get(job.id))!;
+    expect(stored.status).toBe('succeeded');
+    const webpKey = `outputs/${OWNER}/${job.id}/0.0.webp`;
+    expect(stored.outputs[0].variants).toEqual([
+      { format: 'webp', key: webpKey, contentType: 'image/webp', size: expect.any(Number), width: 8, height: 4 },
+      {
+        format: 'jpeg',
+        key: `outputs/${OWNER}/${job.id}/0.1.jpg`,
+        contentType: 'image/jpeg',
+        size: expect.any(Number),
+        width: 32,
+        height: 16,
+      },
+    ]);
+    expect(stored.outputs[1]).not.toHaveProperty('variants');
+    expect(deps.objects.objects.get(webpKey)!.tags).toEqual({ 'retention-days': '7' });
+    expect(deps.objects.objects.get(stored.outputs[0].key)!.tags).toEqual({ 'retention-days': '7' });
+  });
+
+  it('starts no derivative once half of the copy’s time is spent: they are listed out_of_time, the job succeeds', async () => {
+    const deps = fakeDependencies({ settings: { ...TEST_SETTINGS, transferLeaseSeconds: -1 } });
+    const job = runningJob(deps, { derivatives: [{ format: 'webp' }] });
+    deps.outputs.serve(PNG, gradientPng(4, 4), 'image/png');
+    await apply(deps, predictionOf(job, { status: 'succeeded', output: [PNG] }));
+    const stored = (await deps.jobs.get(job.id))!;
+    expect(stored.status).toBe('succeeded');
+    expect(stored.outputs[0].variants).toEqual([
+      { format: 'webp', error: { code: 'out_of_time', message: expect.any(String) } },
+    ]);
   });
 
   it('succeeds without a lease when the output holds no file', async () => {
