@@ -13,7 +13,7 @@ const USAGE = `replicate-jobs <command> [options]
 
   submit <model> [key=value ...] [--input JSON] [--metadata JSON] [--idempotency-key K] [--watch]
          [--derivatives JSON] [--retention-days N]
-                                     key=@path uploads the file and passes it as an input URL
+                                     key=@path uploads the file; the input gets its upload: reference
   status <job-id>
   watch <job-id>                     live status and elapsed time until the job ends
   download <job-id> [--out DIR]      the job's output files, with progress
@@ -29,6 +29,26 @@ const EXIT = { ok: 0, jobFailed: 1, usage: 2, api: 3 } as const;
 const TERMINAL = ['succeeded', 'failed', 'canceled'];
 
 class UsageError extends Error {}
+
+/** A JSON option's value, or a usage error naming the option. */
+function jsonOption(name: string, value: string | undefined): unknown {
+  if (value === undefined) return undefined;
+  try {
+    return JSON.parse(value);
+  } catch (error) {
+    throw new UsageError(`--${name} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/** Uploads a local file; a file that cannot be read or typed is the caller's mistake (exit 2), not the API's. */
+async function uploadLocalFile(client: JobsClient, path: string, quiet: boolean): Promise<string> {
+  try {
+    return await uploadFile(client, path, quiet);
+  } catch (error) {
+    if (error instanceof ApiFailure) throw error;
+    throw new UsageError((error as Error).message);
+  }
+}
 
 /**
  * `key=value` pairs become input fields; values that parse as JSON (numbers, true, arrays) are taken as JSON, and
@@ -100,14 +120,14 @@ async function main(argv: string[]): Promise<number> {
     case 'submit': {
       const [model, ...pairs] = rest;
       if (!model) throw new UsageError('submit needs a model: owner/name[:version]');
-      const pairsInput = await parsePairs(pairs, (path) => uploadFile(client, path, values.json));
-      const input = { ...(values.input ? JSON.parse(values.input) : {}), ...pairsInput };
+      const pairsInput = await parsePairs(pairs, (path) => uploadLocalFile(client, path, values.json));
+      const input = { ...((jsonOption('input', values.input) as object | undefined) ?? {}), ...pairsInput };
       const job = await client.submit(
         {
           model,
           input,
-          ...(values.metadata ? { metadata: JSON.parse(values.metadata) } : {}),
-          ...(values.derivatives ? { derivatives: JSON.parse(values.derivatives) } : {}),
+          ...(values.metadata ? { metadata: jsonOption('metadata', values.metadata) } : {}),
+          ...(values.derivatives ? { derivatives: jsonOption('derivatives', values.derivatives) } : {}),
           ...(values['retention-days'] ? { retentionDays: Number(values['retention-days']) } : {}),
         },
         values['idempotency-key'],

@@ -32,14 +32,7 @@ export const SubmitJobBody = z.strictObject({
   derivatives: z.optional(z.array(DerivativeSpecSchema).check(z.minLength(1), z.maxLength(MAX_DERIVATIVES))),
   /** Days the job's outputs are kept, shorter than the deployment's `outputRetention` if that is set. */
   retentionDays: z.optional(
-    z
-      .number()
-      .check(
-        z.refine(
-          (days) => (RETENTION_DAYS_CHOICES as readonly number[]).includes(days),
-          `must be one of ${RETENTION_DAYS_CHOICES.join(', ')}`,
-        ),
-      ),
+    z.literal(RETENTION_DAYS_CHOICES, { error: `must be one of ${RETENTION_DAYS_CHOICES.join(', ')}` }),
   ),
 });
 

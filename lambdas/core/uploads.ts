@@ -109,10 +109,13 @@ export function findUploadReferences(input: Record<string, unknown>): UploadRefe
 
 /** The refusal for references that name no upload of the caller's that is complete and unexpired. */
 export function unknownUploads(references: UploadReference[]): InvalidRequest {
-  const details = references.map(({ path, uploadId }) => ({ path, message: `no upload ${uploadId} of yours` }));
+  const details = references.map(({ path, uploadId }) => ({
+    path,
+    message: `${uploadId} is not an upload of yours that finished uploading and is still usable`,
+  }));
   return new InvalidRequest(
     'unknown_upload',
-    `Unknown upload: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')} (not yours, not finished uploading, or expired)`,
+    `Unknown upload: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`,
     details,
   );
 }

@@ -7,7 +7,7 @@ import { submitJobOperation } from '../operations/submit-job';
 import { awsHandler, wholeApi } from '../runtime/aws';
 import { admission, jobRepository, ownerQuota, tableClientOf, uploadRepository } from '../runtime/ports/dynamo';
 import { replicate } from '../runtime/ports/replicate';
-import { objectStoreOf } from '../runtime/ports/s3';
+import { objectStoreOf, PRESIGNING_UPLOADS } from '../runtime/ports/s3';
 import { secrets } from '../runtime/ports/secrets';
 import { queuesOf } from '../runtime/ports/sqs';
 
@@ -27,7 +27,7 @@ export const handler = awsHandler(
       callbacks, // a canceled job's callback
       uploads: uploadRepository(table, container.settings), // who owns an upload, which jobs use it
       // The job view of an idempotent replay; upload URLs (PUT) and the inputs' (GET); a deleted job's objects.
-      objects: objectStoreOf(container, { presignGet }),
+      objects: objectStoreOf(container, { presignGet }, PRESIGNING_UPLOADS),
       secrets: secretStore,
       replicate: replicate(container.settings, secretStore),
     };

@@ -23,6 +23,6 @@ export const createUploadOperation: Operation = {
       request.owner,
       parseCreateUpload(request.body, deps.settings.uploads.maxBytes),
     );
-    return { body: upload, headers: { location: `/uploads/${upload.id}` } };
+    return { body: upload };
   },
 };

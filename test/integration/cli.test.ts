@@ -66,9 +66,14 @@ describe('replicate-jobs CLI (local stack)', () => {
     expect(fetched[0].bytes.equals(bytes)).toBe(true);
     expect((await stack.request(`/jobs/${job.id}`)).json.predictionId).toBe(job.predictionId);
 
+    // The caller's own mistakes are usage errors (exit 2), found before anything is sent.
     const unknownType = await run(['submit', 'a/b', `image=@${file}.exe`]);
-    expect(unknownType.code).toBe(3);
+    expect(unknownType.code).toBe(2);
     expect(unknownType.stderr).toContain('cannot tell its type');
+    const missing = await run(['submit', 'a/b', `image=@${file}.missing.png`]);
+    expect(missing).toMatchObject({ code: 2, stderr: expect.stringContaining('ENOENT') });
+    const badJson = await run(['submit', 'a/b', '--derivatives', 'notjson']);
+    expect(badJson).toMatchObject({ code: 2, stderr: expect.stringContaining('--derivatives is not valid JSON') });
 
     const deleted = await run(['delete', job.id]);
     expect(deleted).toMatchObject({ code: 0, stdout: `${job.id} deleted\n` });

@@ -47,6 +47,8 @@ describe('files: uploads, derivatives, retention and deletion', () => {
       method: 'PUT',
       reference: `upload:${ticket.id}`,
     });
+    // No checksum of an empty body signed into the URL: S3 would refuse the real bytes (aws-sdk-js-v3#6994).
+    expect([...new URL(ticket.uploadUrl).searchParams.keys()].filter((name) => /checksum/i.test(name))).toEqual([]);
     const job = await stack.submit({
       model: 'a/b',
       input: { image: ticket.reference, nested: { frames: [ticket.reference] }, simulate: { fetchInputs: true } },
