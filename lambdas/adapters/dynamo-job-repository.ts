@@ -84,6 +84,8 @@ const notOlder = 'updatedAt <= :updatedAt';
 const notSubmitted = 'attribute_not_exists(predictionId)';
 /** Nobody holds the transfer lease, it expired (its holder crashed or timed out), or we hold it. */
 const leaseFree = '(attribute_not_exists(transferLeaseUntil) OR transferLeaseUntil < :now OR transferLease = :holder)';
+/** Not a deleted job's tombstone: nothing is written onto one. */
+const notDeleted = 'attribute_not_exists(deletedAt)';
 /** We still hold the transfer lease (nobody took it over after it expired). */
 const leaseHeldBy = 'transferLease = :holder';
 
@@ -166,7 +168,7 @@ export class DynamoJobRepository implements JobRepository {
     await this.update({
       Key: { id },
       UpdateExpression: 'SET submissionUnknown = :true',
-      ConditionExpression: `attribute_exists(id) AND ${notSubmitted}`,
+      ConditionExpression: `attribute_exists(id) AND ${notDeleted} AND ${notSubmitted}`,
       ExpressionAttributeValues: { ':true': true },
     });
   }
@@ -176,7 +178,7 @@ export class DynamoJobRepository implements JobRepository {
       {
         Key: { id },
         UpdateExpression: 'SET predictionId = :predictionId',
-        ConditionExpression: `attribute_exists(id) AND ${samePrediction}`,
+        ConditionExpression: `attribute_exists(id) AND ${notDeleted} AND ${samePrediction}`,
         ExpressionAttributeValues: { ':predictionId': predictionId },
       },
       () => this.get(id),
@@ -414,7 +416,7 @@ export class DynamoJobRepository implements JobRepository {
     const job = await this.update({
       Key: { id },
       UpdateExpression: 'SET callbackDeliveries = list_append(if_not_exists(callbackDeliveries, :none), :delivery)',
-      ConditionExpression: 'attribute_exists(id)',
+      ConditionExpression: `attribute_exists(id) AND ${notDeleted}`,
       ExpressionAttributeValues: { ':none': [], ':delivery': [delivery] },
     });
     // Keep the log bounded: past the limit, drop the oldest entries (a rare second write).

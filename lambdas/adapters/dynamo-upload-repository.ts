@@ -50,6 +50,19 @@ export class DynamoUploadRepository implements UploadRepository {
     return refused;
   }
 
+  async forget(uploadIds: string[], jobId: string): Promise<void> {
+    await Promise.all(
+      uploadIds.map((uploadId) =>
+        conditionalUpdate(this.documents, this.tableName, {
+          Key: { id: `${UPLOAD_PREFIX}${uploadId}` },
+          UpdateExpression: 'DELETE jobs :job',
+          ConditionExpression: 'attribute_exists(id)',
+          ExpressionAttributeValues: { ':job': new Set([jobId]) },
+        }),
+      ),
+    );
+  }
+
   async release(uploadId: string, jobId: string): Promise<Upload | undefined> {
     const key = { id: `${UPLOAD_PREFIX}${uploadId}` };
     const after = await conditionalUpdate(this.documents, this.tableName, {

@@ -142,6 +142,8 @@ export interface UploadRepository {
    * upload (the caller then deletes the object); else undefined.
    */
   release(uploadId: string, jobId: string): Promise<Upload | undefined>;
+  /** Takes back `reference`'s note for a job that was never written (its submission was refused); keeps the records. */
+  forget(uploadIds: string[], jobId: string): Promise<void>;
 }
 
 export interface QuietJob {

@@ -101,7 +101,7 @@ export async function discardCopiesIfEnded(
 ): Promise<boolean> {
   if (keys.length === 0) return false;
   const fresh = await deps.jobs.get(jobId);
-  if (!fresh || !isTerminal(fresh.status) || fresh.status === 'succeeded') return false;
+  if (!fresh || !isTerminal(fresh.status) || (fresh.status === 'succeeded' && !fresh.deletedAt)) return false;
   await deps.objects.remove(keys);
   deps.log.info('copies of a job that ended meanwhile removed', { jobId, status: fresh.status, removed: keys.length });
   return true;

@@ -13,12 +13,14 @@ export const uploadIdsOf = (input: Record<string, unknown>): string[] => [
 /**
  * Before a job is written: every upload its input names must be the owner's, unexpired and completely uploaded;
  * each is then noted as used by the job (so deleting another job never deletes it). Throws `unknown_upload`
- * naming each field that is not, and nothing is written for the job.
+ * naming each field that is not, and nothing is left noted for the job unless `keepNotes` (an earlier attempt of
+ * its Idempotency-Key, a failed submission, is recorded and still names its uploads).
  */
 export async function useUploads(
   deps: Pick<Dependencies, 'uploads' | 'objects' | 'clock'>,
   owner: string,
   job: Pick<Job, 'id' | 'input'>,
+  options: { keepNotes: boolean },
 ): Promise<void> {
   const references = findUploadReferences(job.input);
   if (references.length === 0) return;
@@ -42,7 +44,20 @@ export async function useUploads(
       .map(async (id) => [id, await deps.objects.sizeOf(uploadKey(owner, id))] as const),
   );
   for (const [id, size] of sizes) if (size === undefined) refused.add(id);
-  if (refused.size > 0) throw unknownUploads(references.filter((reference) => refused.has(reference.uploadId)));
+  if (refused.size === 0) return;
+  // No job is written: the uploads just noted as its own are not used by it.
+  if (!options.keepNotes)
+    await deps.uploads.forget(
+      wellFormed.filter((id) => !refused.has(id)),
+      job.id,
+    );
+  throw unknownUploads(references.filter((reference) => refused.has(reference.uploadId)));
+}
+
+/** Takes back `useUploads`' notes for a job whose submission was then refused (it was never written). */
+export async function forgetUploads(deps: Pick<Dependencies, 'uploads'>, job: Pick<Job, 'id' | 'input'>) {
+  const noted = uploadIdsOf(job.input).filter((id) => UPLOAD_ID.test(id));
+  if (noted.length > 0 && noted.length <= MAX_UPLOADS_PER_JOB) await deps.uploads.forget(noted, job.id);
 }
 
 /**

@@ -23,7 +23,7 @@ export async function startPrediction(deps: Dependencies, job: Job): Promise<Job
   const recorded = (await deps.jobs.recordPrediction(job.id, predictionId)) ?? { ...job, predictionId };
   deps.metrics.count(METRIC.jobsSubmitted);
   deps.log.info('job submitted', { jobId: job.id, predictionId, owner: job.owner, model: job.model });
-  if (recorded.status === 'canceled') await cancelOrphan(deps, job.id, predictionId);
+  if (recorded.status === 'canceled' || recorded.deletedAt) await cancelOrphan(deps, job.id, predictionId);
   return recorded;
 }
 

@@ -6,7 +6,7 @@ import type { Job, JobSpec } from '../core/job';
 import type { JobView } from '../core/job-view';
 import { MAX_SLOT_WAIT_MS } from '../core/limits';
 import type { Dependencies } from './dependencies';
-import { useUploads } from './job-uploads';
+import { forgetUploads, useUploads } from './job-uploads';
 import { presentJob } from './present-job';
 import { isThrottled, settleFailedCreate, startPrediction } from './start-prediction';
 import { waitAfterThrottle, wakeAdmitter } from './wait-for-capacity';
@@ -39,17 +39,20 @@ export async function submitJob(deps: Dependencies, command: SubmitJobCommand): 
   const now = deps.clock();
   const webhookBase = deps.settings.publicUrl ?? command.apiBaseUrl;
   const job = newJob(owner, spec, idempotencyKey, now.toISOString(), webhookBase);
+  let recorded = false;
   if (idempotencyKey) {
     // A retry of a request already accepted answers from the record, before it could be refused for quota.
     const existing = await deps.jobs.get(job.id);
+    recorded = existing !== undefined;
     const retryable = existing?.status === 'failed' && existing.error?.code === 'submit_failed';
     if (existing && !retryable) return replay(deps, existing, job);
   }
   // Before anything is written or counted: an unknown upload leaves nothing behind.
-  await useUploads(deps, owner, job);
+  await useUploads(deps, owner, job, { keepNotes: recorded });
 
   const quota = await deps.quota.acquire(owner, now);
   if (!quota.granted) {
+    if (!recorded) await forgetUploads(deps, job);
     const what = {
       daily: 'jobs per day',
       in_flight: 'jobs in flight',

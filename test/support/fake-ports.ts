@@ -123,12 +123,12 @@ export class FakeJobRepository implements JobRepository {
 
   async markSubmissionUnknown(id: string): Promise<void> {
     const row = this.rows.get(id);
-    if (row && !row.job.predictionId) row.job.submissionUnknown = true;
+    if (row && !row.job.deletedAt && !row.job.predictionId) row.job.submissionUnknown = true;
   }
 
   async recordPrediction(id: string, predictionId: string): Promise<Job | undefined> {
     const row = this.rows.get(id);
-    if (row && samePrediction(row.job, predictionId)) row.job.predictionId = predictionId;
+    if (row && !row.job.deletedAt && samePrediction(row.job, predictionId)) row.job.predictionId = predictionId;
     return this.get(id);
   }
 
@@ -227,7 +227,8 @@ export class FakeJobRepository implements JobRepository {
 
   async recordCallbackDelivery(id: string, delivery: CallbackDelivery): Promise<void> {
     const job = this.rows.get(id)?.job;
-    if (job) job.callbackDeliveries = [...(job.callbackDeliveries ?? []), delivery].slice(-MAX_CALLBACK_LOG);
+    if (job && !job.deletedAt)
+      job.callbackDeliveries = [...(job.callbackDeliveries ?? []), delivery].slice(-MAX_CALLBACK_LOG);
   }
 
   async acquireTransferLease(
@@ -383,6 +384,10 @@ export class FakeUploadRepository implements UploadRepository {
       else upload.jobs.add(jobId);
     }
     return refused;
+  }
+
+  async forget(uploadIds: string[], jobId: string): Promise<void> {
+    for (const id of uploadIds) this.uploads.get(id)?.jobs.delete(jobId);
   }
 
   async release(uploadId: string, jobId: string): Promise<Upload | undefined> {

@@ -65,18 +65,26 @@ describe('uploads: parsing, references, use', () => {
     await deps.objects.upload(uploadKey('bob', theirs.id), Buffer.from('abc'), 'image/png');
     expect(mine).toMatchObject({ method: 'PUT', headers: { 'content-type': 'image/png', 'content-length': '3' } });
 
-    await useUploads(deps, 'alice', { id: 'job_1', input: { image: mine.reference } });
+    await useUploads(deps, 'alice', { id: 'job_1', input: { image: mine.reference } }, { keepNotes: false });
     expect(deps.uploads.uploads.get(mine.id)!.jobs).toEqual(new Set(['job_1']));
 
-    const refusal = await useUploads(deps, 'alice', {
-      id: 'job_2',
-      input: { a: theirs.reference, b: unfinished.reference, c: 'upload:upl_zz', d: mine.reference },
-    }).catch((error) => error);
+    const refusal = await useUploads(
+      deps,
+      'alice',
+      {
+        id: 'job_2',
+        input: { a: theirs.reference, b: unfinished.reference, c: 'upload:upl_zz', d: mine.reference },
+      },
+      { keepNotes: false },
+    ).catch((error) => error);
     expect(refusal).toMatchObject({ code: 'unknown_upload' });
     expect(refusal.details.map((d: { path: string }) => d.path)).toEqual(['input.a', 'input.b', 'input.c']);
+    expect(deps.uploads.uploads.get(mine.id)!.jobs).toEqual(new Set(['job_1'])); // job_2's note taken back
 
     deps.time.advance(8 * 86_400); // past the 7 days of TEST_SETTINGS
-    await expect(useUploads(deps, 'alice', { id: 'job_3', input: { image: mine.reference } })).rejects.toMatchObject({
+    await expect(
+      useUploads(deps, 'alice', { id: 'job_3', input: { image: mine.reference } }, { keepNotes: false }),
+    ).rejects.toMatchObject({
       code: 'unknown_upload',
     });
   });
@@ -96,8 +104,8 @@ describe('deleting a job', () => {
     const deps = fakeDependencies();
     const upload = await createUpload(deps, 'alice', { contentType: 'image/png', size: 1 });
     await deps.objects.upload(uploadKey('alice', upload.id), Buffer.from('a'), 'image/png');
-    await useUploads(deps, 'alice', { id: 'job_keep', input: { i: upload.reference } });
-    await useUploads(deps, 'alice', { id: 'job_del', input: { i: upload.reference } });
+    await useUploads(deps, 'alice', { id: 'job_keep', input: { i: upload.reference } }, { keepNotes: false });
+    await useUploads(deps, 'alice', { id: 'job_del', input: { i: upload.reference } }, { keepNotes: false });
     const job = deps.jobs.seed(
       buildJob({
         id: 'job_0000000000000000000000000d',
