@@ -71,6 +71,17 @@ export function gradientPng(width: number, height: number): Buffer {
       raw[at + 2] = 128;
     }
   }
+  const png = encodePng(width, height, 2, deflateSync(raw));
+  if (pngs.size > 16) pngs.clear();
+  pngs.set(`${width}x${height}`, png);
+  return png;
+}
+
+/**
+ * A PNG file of `width` × `height` (8-bit, `colorType` 2 RGB or 0 gray) around already deflated scanlines: the
+ * test of decompression bombs gives a header that claims far more pixels than its data holds.
+ */
+export function encodePng(width: number, height: number, colorType: 0 | 2, deflated: Buffer): Buffer {
   const chunk = (type: string, data: Buffer) => {
     const length = Buffer.alloc(4);
     length.writeUInt32BE(data.length);
@@ -83,14 +94,11 @@ export function gradientPng(width: number, height: number): Buffer {
   header.writeUInt32BE(width, 0);
   header.writeUInt32BE(height, 4);
   header[8] = 8; // bit depth
-  header[9] = 2; // RGB
-  const png = Buffer.concat([
+  header[9] = colorType;
+  return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk('IHDR', header),
-    chunk('IDAT', deflateSync(raw)),
+    chunk('IDAT', deflated),
     chunk('IEND', Buffer.alloc(0)),
   ]);
-  if (pngs.size > 16) pngs.clear();
-  pngs.set(`${width}x${height}`, png);
-  return png;
 }

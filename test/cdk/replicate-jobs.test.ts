@@ -43,7 +43,7 @@ describe('ReplicateJobs template', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Handler: 'index.handler',
       Timeout: 300,
-      MemorySize: 1024,
+      MemorySize: 2048, // the consumer: copies and image derivatives (bench/README.md)
     });
     for (const name of ['Submit', 'Status', 'Webhook']) {
       const [fn] = Object.entries(functions).filter(([id]) => id.startsWith(`ReplicateJobs${name}Function`));

@@ -7,6 +7,7 @@ import {
   MAX_DERIVATIVE_PIXELS,
   MAX_DERIVATIVE_SOURCE_BYTES,
 } from '../../lambdas/core/derivatives';
+import { encodePng } from '../../local/simulator/fixtures';
 
 /** Sources made by a wasm-vips of the test's own (no fixture files); the adapter starts its own. */
 let vips: Awaited<ReturnType<typeof Vips>>;
@@ -47,35 +48,8 @@ async function failureOf(source: Buffer, spec: DerivativeSpec): Promise<Derivati
 }
 
 /** A PNG of a header alone, claiming `width` × `height`: what a decompression bomb shows before any pixel. */
-function pngClaiming(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(data.length);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(body));
-    return Buffer.concat([length, body, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit RGB, deflate, adaptive filtering, not interlaced
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(Buffer.alloc(1024))),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
-
-function crc32(bytes: Buffer): number {
-  let crc = 0xffffffff;
-  for (const byte of bytes) {
-    crc ^= byte;
-    for (let bit = 0; bit < 8; bit++) crc = (crc >>> 1) ^ (0xedb88320 & -(crc & 1));
-  }
-  return (crc ^ 0xffffffff) >>> 0;
-}
+const pngClaiming = (width: number, height: number): Buffer =>
+  encodePng(width, height, 2, deflateSync(Buffer.alloc(1024)));
 
 const ascii = (bytes: Buffer, start: number, end: number) => bytes.subarray(start, end).toString('latin1');
 
