@@ -64,6 +64,7 @@ describe('the local stack runs the synthesized app', () => {
   it('reads the API and the environment from the template: a route it lacks is not served, a value it holds is used', async () => {
     expect(stack.model.routes.map((route) => `${route.method} ${route.path}`).sort()).toEqual(
       [
+        'DELETE /jobs/{id}',
         'GET /callbacks/secret',
         'GET /health',
         'GET /jobs',
@@ -71,6 +72,7 @@ describe('the local stack runs the synthesized app', () => {
         'GET /openapi.json',
         'POST /jobs',
         'POST /jobs/{id}/cancel',
+        'POST /uploads',
         'POST /webhooks/replicate',
       ].sort(),
     );
