@@ -8,7 +8,7 @@ const runs: Array<[string, string[]]> = [
   ['Cold start of the deployed bundles (Node 24)', ['cold-start.ts', '7']],
   ['Transfers (Node 24)', ['transfer.ts', '100', '1024']],
   // One job of 4 outputs of 1 GiB through the deployed consumer, then the bare floor: about 3.5 minutes.
-  ['Consumer memory (Node 24)', ['consumer-memory.ts', '4', '2048']],
+  ['Consumer memory (Node 24)', ['consumer-memory.ts', '4', '1024']],
   // Image derivatives of 1–40 MP sources in fresh Node 24 processes, against a decode-only floor: about 5 minutes.
   ['Image derivatives (Node 24)', ['derivatives.ts']],
   ['End to end', ['end-to-end.ts', '1000', '10']],
