@@ -39,16 +39,30 @@ const isTransient = (error: unknown) => error instanceof ReplicateFailure && err
 export class ReplicateHttpGateway implements ReplicateGateway {
   constructor(private readonly options: ReplicateGatewayOptions) {}
 
+  /**
+   * Through the client's `request`, not `predictions.create`: that one sends no header but `Prefer`, and the deadline
+   * is a header (`Cancel-After`). The routes are the client's own: a version, a model's, a deployment's.
+   */
   async createPrediction(request: CreatePredictionRequest): Promise<Prediction> {
-    return this.call(async (client, signal) =>
-      client.predictions.create({
-        ...(request.version ? { version: request.version } : { model: request.model as `${string}/${string}` }),
-        input: request.input,
-        webhook: request.webhook,
-        webhook_events_filter: request.webhookEvents,
-        signal,
-      }),
-    );
+    const route = request.deployment
+      ? `/deployments/${request.deployment}/predictions`
+      : request.version
+        ? '/predictions'
+        : `/models/${request.model}/predictions`;
+    const data = {
+      ...(request.version && !request.deployment ? { version: request.version } : {}),
+      input: request.input,
+      webhook: request.webhook,
+      webhook_events_filter: request.webhookEvents,
+    };
+    const headers: Record<string, string> =
+      request.cancelAfterSeconds === undefined
+        ? {}
+        : { 'Cancel-After': `${Math.max(1, Math.ceil(request.cancelAfterSeconds))}s` };
+    return this.call(async (client, signal) => {
+      const response = await client.request(route, { method: 'POST', headers, data, signal });
+      return response.json();
+    });
   }
 
   /**

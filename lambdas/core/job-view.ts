@@ -10,6 +10,8 @@ export interface JobView {
   status: Job['status'];
   model: string;
   version: string | null;
+  /** The Replicate deployment the job runs on (then `model` is empty); null for a model or version. */
+  deployment: string | null;
   predictionId: string | null;
   metadata: Record<string, unknown> | null;
   outputs: Array<{ key: string; url: string; contentType: string; size: number; variants?: VariantView[] }>;
@@ -70,6 +72,7 @@ export function toJobView(job: Job, urls: string[], extras: JobViewExtras = {}):
     status: job.status,
     model: job.model,
     version: job.version ?? null,
+    deployment: job.deployment ?? null,
     predictionId: job.predictionId ?? null,
     metadata: job.metadata ?? null,
     outputs: job.outputs.map((output, i) => ({
@@ -112,6 +115,7 @@ export function jobViewSchema() {
     status: z.enum(['queued', 'starting', 'processing', 'succeeded', 'failed', 'canceled']),
     model: z.string(),
     version: nullableString,
+    deployment: nullableString,
     predictionId: nullableString,
     metadata: z.nullable(z.record(z.string(), z.unknown())),
     outputs: z.array(

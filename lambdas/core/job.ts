@@ -67,8 +67,11 @@ export type StoredVariant =
 
 /** What a client asks for: a validated submission, resolved to what Replicate is asked for. */
 export interface JobSpec {
+  /** `owner/name` of the model; empty for a job on a deployment. */
   model: string;
   version?: string;
+  /** `owner/name` of the Replicate deployment the job runs on, instead of a model. */
+  deployment?: string;
   input: Record<string, unknown>;
   metadata?: Record<string, unknown>;
   webhookEvents: WebhookEvent[];

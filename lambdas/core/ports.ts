@@ -229,6 +229,10 @@ export interface Secrets {
 export interface CreatePredictionRequest {
   model: string;
   version?: string;
+  /** `owner/name` of a Replicate deployment: the prediction is created on it (model and version are unused). */
+  deployment?: string;
+  /** Replicate's deadline (`Cancel-After`): it stops the prediction then even if our own cancel never reaches it. */
+  cancelAfterSeconds?: number;
   input: Record<string, unknown>;
   webhook: string;
   webhookEvents: WebhookEvent[];

@@ -21,6 +21,13 @@ export const SubmitJobBody = z.strictObject({
     ),
   ),
   version: z.optional(z.string().check(z.regex(VERSION_ID, 'must be 64 lowercase hex characters'))),
+  /** A Replicate deployment, `owner/name`, instead of a model or version: the prediction runs on its hardware. */
+  deployment: z.optional(
+    z.string().check(
+      z.maxLength(200),
+      z.refine((value) => MODEL_NAME.test(value), 'must be "owner/name"'),
+    ),
+  ),
   input: jsonObject,
   webhookEvents: z.optional(z.array(z.enum(WEBHOOK_EVENTS)).check(z.minLength(1), z.maxLength(4))),
   metadata: z.optional(jsonObject),
@@ -77,7 +84,12 @@ export function parseSubmitRequest(rawBody: string, options: { callbackHttpsOnly
     new InvalidRequest('validation_failed', `Invalid request: ${path}: ${message}`, [{ path, message }]);
 
   const [modelName, modelVersion] = (body.model ?? '').split(':');
-  if (!body.model && !body.version) throw invalid('model', 'give "model" ("owner/name[:version]") or "version"');
+  if (body.deployment && (body.model || body.version)) {
+    throw invalid('deployment', 'give either "deployment" or "model"/"version", not both');
+  }
+  if (!body.model && !body.version && !body.deployment) {
+    throw invalid('model', 'give "model" ("owner/name[:version]"), "version" or "deployment"');
+  }
   if (modelVersion && body.version && modelVersion !== body.version) {
     throw invalid('version', 'differs from the version in "model"');
   }
@@ -100,6 +112,7 @@ export function parseSubmitRequest(rawBody: string, options: { callbackHttpsOnly
   return {
     model: modelName,
     version: modelVersion || body.version,
+    deployment: body.deployment,
     input: body.input,
     metadata: body.metadata,
     webhookEvents: WEBHOOK_EVENTS.filter((event) => events.has(event)),

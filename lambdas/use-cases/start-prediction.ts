@@ -13,9 +13,13 @@ import { replicateRefusal } from './replicate-refusal';
  * on who asked (see `settleFailedCreate`).
  */
 export async function startPrediction(deps: Dependencies, job: Job): Promise<Job> {
+  const timeoutSeconds = job.timeoutSeconds ?? deps.settings.jobTimeoutSeconds;
   const { id: predictionId } = await deps.replicate.createPrediction({
     model: job.model,
     version: job.version,
+    deployment: job.deployment,
+    // Replicate's own deadline at the job's: the prediction stops (and stops billing) even if our cancel is lost.
+    cancelAfterSeconds: timeoutSeconds - (deps.clock().getTime() - Date.parse(job.createdAt)) / 1000,
     input: await inputForReplicate(deps, job),
     webhook: job.webhookUrl!,
     webhookEvents: job.webhookEvents,

@@ -49,6 +49,8 @@ export interface ReplicateSimulator {
   throttled: { count: number };
   /** What each prediction created with `simulate.fetchInputs` downloaded from its input's URLs. */
   inputFetches: Map<string, InputFetch[]>;
+  /** Every create request: its path (a version's, a model's, a deployment's) and its `Cancel-After` header. */
+  creates: Array<{ path: string; cancelAfter?: string }>;
   /** The bytes the simulator serves at a file URL (to compare with stored copies). */
   fileBytes(url: string): Buffer;
   /** Sends a webhook for a prediction now, signed, with the prediction as it currently stands. */
@@ -63,6 +65,7 @@ export async function startReplicateSimulator(options: SimulatorOptions): Promis
   const downloads = new Map<string, number>();
   const throttled = { count: 0 };
   const inputFetches = new Map<string, InputFetch[]>();
+  const creates: ReplicateSimulator['creates'] = [];
   const timers = new Set<NodeJS.Timeout>();
   const sender = new WebhookSender(options.webhookSecret, predictions);
   let url = '';
@@ -89,6 +92,7 @@ export async function startReplicateSimulator(options: SimulatorOptions): Promis
     createsPerSecond: options.createsPerSecond,
     throttled,
     inputFetches,
+    creates,
   });
 
   const files = { scenarioOf: (id: string) => scenarios.get(id), downloads };
@@ -97,7 +101,7 @@ export async function startReplicateSimulator(options: SimulatorOptions): Promis
     const path = new URL(req.url ?? '/', 'http://x').pathname.replace(/^\/v1/, '');
     const body = await readText(req);
     if (path.startsWith('/files/')) return serveFile(path, req, res, files);
-    return api.answer(req.method ?? 'GET', path, body, req.headers.authorization ?? '', res);
+    return api.answer(req.method ?? 'GET', path, body, req.headers.authorization ?? '', res, req.headers);
   }
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((error) => {
@@ -114,6 +118,7 @@ export async function startReplicateSimulator(options: SimulatorOptions): Promis
     predictions,
     throttled,
     inputFetches,
+    creates,
     deliveries: sender.deliveries,
     downloads,
     fileBytes(fileUrl) {

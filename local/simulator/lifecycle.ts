@@ -23,7 +23,7 @@ export interface SimulatedPrediction {
 /** The events a webhook can be sent for, as Replicate names them in `webhook_events_filter`. */
 export type PredictionEvent = 'start' | 'output' | 'logs' | 'completed';
 
-const TERMINAL = new Set(['succeeded', 'failed', 'canceled']);
+const TERMINAL = new Set(['succeeded', 'failed', 'canceled', 'aborted']);
 export const isTerminal = (prediction: SimulatedPrediction) => TERMINAL.has(prediction.status);
 
 /** What a running prediction needs from the simulator around it. */
@@ -118,6 +118,17 @@ export function succeedAtOnce(prediction: SimulatedPrediction, scenario: Scenari
 export function cancelPrediction(prediction: SimulatedPrediction, context: Pick<LifecycleContext, 'notify'>) {
   if (isTerminal(prediction)) return;
   prediction.status = 'canceled';
+  prediction.completed_at = new Date().toISOString();
+  context.notify(prediction, 'completed');
+}
+
+/**
+ * A `Cancel-After` deadline reached, as Replicate ends it: `aborted` when the prediction had not started running,
+ * `canceled` when it had.
+ */
+export function deadlineReached(prediction: SimulatedPrediction, context: Pick<LifecycleContext, 'notify'>) {
+  if (isTerminal(prediction)) return;
+  prediction.status = prediction.started_at ? 'canceled' : 'aborted';
   prediction.completed_at = new Date().toISOString();
   context.notify(prediction, 'completed');
 }

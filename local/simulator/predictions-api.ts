@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { json } from './http';
 import {
   cancelPrediction,
+  deadlineReached,
   type LifecycleContext,
   newPrediction,
   runPrediction,
@@ -25,6 +26,8 @@ export interface PredictionsApiContext extends LifecycleContext {
   createsPerSecond?: number;
   /** Creates answered 429 for the rate so far. */
   throttled: { count: number };
+  /** Every create request: its path (a version's, a model's, a deployment's) and its `Cancel-After` header. */
+  creates: Array<{ path: string; cancelAfter?: string }>;
   /** What each prediction with `fetchInputs` downloaded from its input's URLs. */
   inputFetches: Map<string, InputFetch[]>;
 }
@@ -63,7 +66,8 @@ interface CreateRequest {
   webhook_events_filter?: string[];
 }
 
-const CREATE_PATH = /^\/predictions$|^\/models\/([^/]+\/[^/]+)\/predictions$/;
+const CREATE_PATH =
+  /^\/predictions$|^\/models\/([^/]+\/[^/]+)\/predictions$|^\/deployments\/([^/]+\/[^/]+)\/predictions$/;
 const PREDICTION_PATH = /^\/predictions\/([^/]+)(\/cancel)?$/;
 /** The title of Replicate's 422 answers; the app passes their `detail` on to its client. */
 const REFUSED_INPUT = 'Input validation failed';
@@ -81,13 +85,24 @@ export class PredictionsApi {
 
   constructor(private readonly simulator: PredictionsApiContext) {}
 
-  async answer(method: string, path: string, body: string, authorization: string, res: ServerResponse) {
+  async answer(
+    method: string,
+    path: string,
+    body: string,
+    authorization: string,
+    res: ServerResponse,
+    headers: Record<string, string | string[] | undefined> = {},
+  ) {
     if (!/^Bearer .+/.test(authorization)) return json(res, 401, { detail: 'Unauthenticated' });
     if (method === 'GET' && path === '/webhooks/default/secret') {
       return json(res, 200, { key: this.simulator.webhookSecret.split(',')[0] });
     }
     const create = method === 'POST' ? CREATE_PATH.exec(path) : null;
-    if (create) return this.create(create[1], body, res);
+    if (create) {
+      const cancelAfter = typeof headers['cancel-after'] === 'string' ? headers['cancel-after'] : undefined;
+      this.simulator.creates.push({ path, cancelAfter });
+      return this.create(create[1], body, res, { deployment: create[2], cancelAfter });
+    }
     const match = PREDICTION_PATH.exec(path);
     const prediction = match ? this.simulator.predictions.get(match[1]) : undefined;
     if (!match || !prediction) return json(res, 404, { detail: 'Not found.' });
@@ -100,7 +115,12 @@ export class PredictionsApi {
   }
 
   /** Creates a prediction, unless its scenario refuses it (and then as Replicate refuses: 429, 422, 503). */
-  private async create(model: string | undefined, rawBody: string, res: ServerResponse) {
+  private async create(
+    model: string | undefined,
+    rawBody: string,
+    res: ServerResponse,
+    options: { deployment?: string; cancelAfter?: string } = {},
+  ) {
     let request: CreateRequest;
     try {
       request = JSON.parse(rawBody);
@@ -125,7 +145,12 @@ export class PredictionsApi {
     if (scenario.reject !== undefined) return json(res, 422, { title: REFUSED_INPUT, detail: scenario.reject });
     if (scenario.createFails === 'before_creating') return json(res, 503, { detail: 'Service unavailable' });
 
-    const prediction = newPrediction({ ...request, model, input }, this.simulator.apiBaseUrl());
+    const prediction = newPrediction(
+      { ...request, model: model ?? (options.deployment ? `deployment:${options.deployment}` : undefined), input },
+      this.simulator.apiBaseUrl(),
+    );
+    const deadlineMs = durationMs(options.cancelAfter);
+    if (deadlineMs !== undefined) this.simulator.later(deadlineMs, () => deadlineReached(prediction, this.simulator));
     if (scenario.fetchInputs) {
       const fetched = await fetchInputs(input);
       this.simulator.inputFetches.set(prediction.id, fetched);
@@ -163,4 +188,14 @@ export class PredictionsApi {
     if (reads <= failures) return json(res, 500, { detail: 'Internal error' });
     return json(res, 200, prediction);
   }
+}
+
+/** A `Cancel-After` duration as Replicate takes it (`90s`, `5m`, `1h`, `1h30m`), in milliseconds. */
+export function durationMs(value: string | undefined): number | undefined {
+  if (!value || !/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(value)) return undefined;
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+  let total = 0;
+  for (const [, amount, , name] of value.matchAll(/(\d+(\.\d+)?)(ms|s|m|h)/g))
+    total += Number(amount) * unit[name as keyof typeof unit];
+  return total;
 }

@@ -50,6 +50,7 @@ describe('job view (the API contract)', () => {
       status: 'succeeded',
       model: 'a/b',
       version: 'v'.repeat(64),
+      deployment: null,
       predictionId: 'p1',
       metadata: { user: 7 },
       outputs: [
@@ -83,6 +84,7 @@ describe('job view (the API contract)', () => {
       status: 'processing',
       model: 'a/b',
       version: null,
+      deployment: null,
       predictionId: null,
       metadata: null,
       outputs: [],

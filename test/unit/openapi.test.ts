@@ -150,6 +150,7 @@ describe('OpenAPI document', () => {
     expect(body.additionalProperties).toBe(false);
     expect(Object.keys(body.properties).sort()).toEqual([
       'callbackUrl',
+      'deployment',
       'derivatives',
       'input',
       'metadata',

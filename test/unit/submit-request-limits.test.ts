@@ -58,7 +58,18 @@ describe('what a refusal tells the client', () => {
   });
 
   it.each([
-    ['neither model nor version', { model: undefined }, 'model', 'give "model" ("owner/name[:version]") or "version"'],
+    [
+      'neither model nor version',
+      { model: undefined },
+      'model',
+      'give "model" ("owner/name[:version]"), "version" or "deployment"',
+    ],
+    [
+      'a deployment with a model',
+      { deployment: 'acme/prod' },
+      'deployment',
+      'give either "deployment" or "model"/"version", not both',
+    ],
     [
       'two different versions',
       { model: `a/b:${VERSION}`, version: 'b'.repeat(64) },

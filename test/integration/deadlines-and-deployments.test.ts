@@ -1,0 +1,43 @@
+import { startTestStack, type TestStack } from '../support/local-stack';
+
+/** Replicate's own deadline (`Cancel-After`) on every create, and jobs on a Replicate deployment. */
+describe('deadlines and deployments at Replicate', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack();
+  });
+  afterAll(() => stack?.stop());
+
+  it("sends the job's remaining time as Cancel-After when it creates the prediction", async () => {
+    const job = await stack.submit({ model: 'a/b', input: {}, timeoutSeconds: 120 });
+    const create = stack.simulator!.creates.at(-1)!;
+    expect(create.path).toBe('/models/a/b/predictions');
+    const seconds = Number(/^(\d+)s$/.exec(create.cancelAfter ?? '')?.[1]);
+    expect(seconds).toBeGreaterThan(100);
+    expect(seconds).toBeLessThanOrEqual(120);
+    expect((await stack.waitFor(job.id)).status).toBe('succeeded');
+  });
+
+  it('a prediction Replicate stops at the deadline fails the job, even with no cancel from us', async () => {
+    // A prediction that never starts (one step an hour): the simulator aborts it at its Cancel-After, as Replicate does.
+    const job = await stack.submit({ model: 'a/b', input: { simulate: { stepMs: 3_600_000 } }, timeoutSeconds: 10 });
+    const ended = await stack.waitFor(job.id, undefined, { timeoutMs: 20_000 });
+    expect(ended).toMatchObject({ status: 'failed', error: { code: 'prediction_failed' } });
+    expect(stack.simulator!.predictions.get(job.predictionId!)!.status).toBe('aborted');
+  });
+
+  it('a job on a deployment creates its prediction on the deployments endpoint', async () => {
+    const job = await stack.submit({ deployment: 'acme/painter-prod', input: {} });
+    expect(stack.simulator!.creates.at(-1)!.path).toBe('/deployments/acme/painter-prod/predictions');
+    const done = await stack.waitFor(job.id);
+    expect(done).toMatchObject({ status: 'succeeded', deployment: 'acme/painter-prod', model: '' });
+  });
+
+  it('refuses a deployment together with a model, and a malformed deployment', async () => {
+    const both = await stack.request('/jobs', { body: { deployment: 'acme/x', model: 'a/b', input: {} } });
+    expect(both).toMatchObject({ status: 422, json: { error: { code: 'validation_failed' } } });
+    expect(both.json.error.details[0].path).toBe('deployment');
+    const bad = await stack.request('/jobs', { body: { deployment: '../x', input: {} } });
+    expect(bad.status).toBe(422);
+  });
+});
