@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'method_not_allowed',
   'idempotency_key_reused',
   'job_already_finished',
+  'job_not_retryable',
   'submission_pending',
   'body_too_large',
   'validation_failed',
@@ -102,7 +103,7 @@ export class NotFound extends RequestRefused {
 export class Conflict extends RequestRefused {
   override readonly name = 'Conflict';
   constructor(
-    code: 'idempotency_key_reused' | 'job_already_finished' | 'submission_pending',
+    code: 'idempotency_key_reused' | 'job_already_finished' | 'job_not_retryable' | 'submission_pending',
     message: string,
     details?: unknown,
     retryAfterSeconds?: number,

@@ -12,6 +12,8 @@ export interface JobView {
   version: string | null;
   /** The Replicate deployment the job runs on (then `model` is empty); null for a model or version. */
   deployment: string | null;
+  /** The job this one retries, when it was made by `POST /jobs/{id}/retry`. */
+  retryOf: string | null;
   predictionId: string | null;
   metadata: Record<string, unknown> | null;
   outputs: Array<{ key: string; url: string; contentType: string; size: number; variants?: VariantView[] }>;
@@ -73,6 +75,7 @@ export function toJobView(job: Job, urls: string[], extras: JobViewExtras = {}):
     model: job.model,
     version: job.version ?? null,
     deployment: job.deployment ?? null,
+    retryOf: job.retryOf ?? null,
     predictionId: job.predictionId ?? null,
     metadata: job.metadata ?? null,
     outputs: job.outputs.map((output, i) => ({
@@ -116,6 +119,7 @@ export function jobViewSchema() {
     model: z.string(),
     version: nullableString,
     deployment: nullableString,
+    retryOf: nullableString,
     predictionId: nullableString,
     metadata: z.nullable(z.record(z.string(), z.unknown())),
     outputs: z.array(

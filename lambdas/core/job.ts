@@ -82,6 +82,8 @@ export interface JobSpec {
   derivatives?: DerivativeSpec[];
   /** Days the job's stored objects are kept (one of RETENTION_DAYS_CHOICES), by a lifecycle rule on their tag. */
   retentionDays?: number;
+  /** The failed or canceled job this one retries (`POST /jobs/{id}/retry`). */
+  retryOf?: string;
 }
 
 /**

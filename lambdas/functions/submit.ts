@@ -3,6 +3,7 @@ import { apiFunction } from '../http/api-function';
 import { cancelJobOperation } from '../operations/cancel-job';
 import { createUploadOperation } from '../operations/create-upload';
 import { deleteJobOperation } from '../operations/delete-job';
+import { retryJobOperation } from '../operations/retry-job';
 import { submitJobOperation } from '../operations/submit-job';
 import { awsHandler, wholeApi } from '../runtime/aws';
 import { admission, jobRepository, ownerQuota, tableClientOf, uploadRepository } from '../runtime/ports/dynamo';
@@ -11,8 +12,14 @@ import { objectStoreOf, PRESIGNING_UPLOADS } from '../runtime/ports/s3';
 import { secrets } from '../runtime/ports/secrets';
 import { queuesOf } from '../runtime/ports/sqs';
 
-/** The writes a client makes: submit, cancel, delete, and uploads for inputs. */
-export const operations = [submitJobOperation, cancelJobOperation, deleteJobOperation, createUploadOperation];
+/** The writes a client makes: submit, retry, cancel, delete, and uploads for inputs. */
+export const operations = [
+  submitJobOperation,
+  retryJobOperation,
+  cancelJobOperation,
+  deleteJobOperation,
+  createUploadOperation,
+];
 
 export const handler = awsHandler(
   (container) => {

@@ -15,6 +15,7 @@ export const API_ERRORS: Record<ErrorCode, number> = {
   method_not_allowed: 405,
   idempotency_key_reused: 409,
   job_already_finished: 409,
+  job_not_retryable: 409,
   submission_pending: 409,
   body_too_large: 413,
   validation_failed: 422,

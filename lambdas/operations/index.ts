@@ -12,6 +12,7 @@ import { listJobsOperation } from './list-jobs';
 import { openApiOperation } from './openapi-document';
 import type { Operation } from './operation';
 import { receiveWebhookOperation } from './receive-webhook';
+import { retryJobOperation } from './retry-job';
 import { submitJobOperation } from './submit-job';
 
 export { API_FUNCTIONS, type ApiFunctionName, type Operation } from './operation';
@@ -22,6 +23,7 @@ export const OPERATIONS: readonly Operation[] = [
   listJobsOperation,
   getJobOperation,
   cancelJobOperation,
+  retryJobOperation,
   deleteJobOperation,
   createUploadOperation,
   callbackSecretOperation,

@@ -72,6 +72,7 @@ describe('the local stack runs the synthesized app', () => {
         'GET /openapi.json',
         'POST /jobs',
         'POST /jobs/{id}/cancel',
+        'POST /jobs/{id}/retry',
         'POST /uploads',
         'POST /webhooks/replicate',
       ].sort(),

@@ -51,6 +51,7 @@ describe('job view (the API contract)', () => {
       model: 'a/b',
       version: 'v'.repeat(64),
       deployment: null,
+      retryOf: null,
       predictionId: 'p1',
       metadata: { user: 7 },
       outputs: [
@@ -85,6 +86,7 @@ describe('job view (the API contract)', () => {
       model: 'a/b',
       version: null,
       deployment: null,
+      retryOf: null,
       predictionId: null,
       metadata: null,
       outputs: [],

@@ -140,6 +140,9 @@ describe('OpenAPI document', () => {
       ['internal_error', 'not_found', 'submission_pending', 'unauthorized', ...replicate].sort(),
     );
     expect(document.paths['/jobs/{id}'].delete.responses['204']).not.toHaveProperty('content');
+    expect(codesOf('/jobs/{id}/retry', 'post')).toEqual(
+      expect.arrayContaining(['job_not_retryable', 'not_found', 'unknown_upload']),
+    );
     expect(document.paths['/uploads'].post.responses['201'].content['application/json'].schema).toEqual({
       $ref: '#/components/schemas/Upload',
     });

@@ -1,7 +1,7 @@
 import { startTestStack, type TestStack } from '../support/local-stack';
 
-/** Replicate's own deadline (`Cancel-After`) on every create, and jobs on a Replicate deployment. */
-describe('deadlines and deployments at Replicate', () => {
+/** Replicate's own deadline (`Cancel-After`) on every create, jobs on a Replicate deployment, and retrying a job. */
+describe('deadlines, deployments and retries', () => {
   let stack: TestStack;
   beforeAll(async () => {
     stack = await startTestStack();
@@ -39,5 +39,41 @@ describe('deadlines and deployments at Replicate', () => {
     expect(both.json.error.details[0].path).toBe('deployment');
     const bad = await stack.request('/jobs', { body: { deployment: '../x', input: {} } });
     expect(bad.status).toBe(422);
+  });
+
+  it('retries a failed job as a new job with the same request and retryOf; Idempotency-Key makes the retry safe to repeat', async () => {
+    const failed = await stack.submit({
+      model: 'a/b',
+      input: { prompt: 'x', simulate: { fail: 'CUDA out of memory' } },
+      metadata: { user: 7 },
+      derivatives: [{ format: 'webp' }],
+    });
+    expect((await stack.waitFor(failed.id)).status).toBe('failed');
+    const retried = await stack.request(`/jobs/${failed.id}/retry`, {
+      method: 'POST',
+      headers: { 'idempotency-key': 'r-1' },
+    });
+    expect(retried.status).toBe(202);
+    expect(retried.headers.get('location')).toBe(`/jobs/${retried.json.id}`);
+    expect(retried.json).toMatchObject({ retryOf: failed.id, model: 'a/b', metadata: { user: 7 } });
+    expect(retried.json.id).not.toBe(failed.id);
+    const again = await stack.request(`/jobs/${failed.id}/retry`, {
+      method: 'POST',
+      headers: { 'idempotency-key': 'r-1' },
+    });
+    expect(again.json.id).toBe(retried.json.id);
+    const prediction = stack.simulator!.predictions.get(retried.json.predictionId)!;
+    expect(prediction.input).toEqual({ prompt: 'x', simulate: { fail: 'CUDA out of memory' } });
+  });
+
+  it('refuses to retry a job that succeeded or still runs (409 job_not_retryable), and another owner’s (404)', async () => {
+    const ok = await stack.submit({ model: 'a/b', input: {} });
+    await stack.waitFor(ok.id);
+    const refused = await stack.request(`/jobs/${ok.id}/retry`, { method: 'POST' });
+    expect(refused).toMatchObject({
+      status: 409,
+      json: { error: { code: 'job_not_retryable', details: { status: 'succeeded' } } },
+    });
+    expect((await stack.request(`/jobs/${ok.id}/retry`, { method: 'POST', key: 'key-bob' })).status).toBe(404);
   });
 });
