@@ -18,7 +18,7 @@ export function httpHandler(operation: Operation, deps: Dependencies, api: Whole
   return async (event) => {
     try {
       const result = await operation.handle(toApiRequest(event, operation.apiKeyRequired), deps, api);
-      return jsonResponse(operation.success.status, result.body, result.headers);
+      return jsonResponse(result.status ?? operation.success.status, result.body, result.headers);
     } catch (error) {
       if (!(error instanceof RequestRefused)) {
         deps.log.error('request failed unexpectedly', { operation: operation.name, error });

@@ -59,6 +59,9 @@ function responsesOf(operation: Operation): Record<string, unknown> {
       ...(success.schema === 'none' ? {} : { content: json(SUCCESS_SCHEMAS[success.schema]) }),
     },
   };
+  for (const other of operation.alsoSucceeds ?? []) {
+    responses[other.status] = { description: other.description, content: json(SUCCESS_SCHEMAS[success.schema]) };
+  }
   for (const code of operation.errors) {
     const status = String(API_ERRORS[code]);
     const existing = responses[status] as { description: string } | undefined;

@@ -25,6 +25,8 @@ export interface ApiRequest {
 export interface ApiResult {
   body: unknown;
   headers?: Record<string, string>;
+  /** Another success status than the operation's (one of its `alsoSucceeds`): `POST /jobs` with `Prefer: wait`. */
+  status?: number;
 }
 
 /**
@@ -61,6 +63,8 @@ export interface Operation {
     headers?: Array<{ name: string; schema: Record<string, unknown> }>;
   };
   success: { status: number; description: string; schema: ResponseSchema };
+  /** Other success answers it may give instead, with the same schema. */
+  alsoSucceeds?: Array<{ status: number; description: string }>;
   /** Every code it can answer (the HTTP adapter logs a refusal whose code is not listed). */
   errors: readonly ErrorCode[];
   /** `api.operations()` is the whole list (the OpenAPI operation describes it). */

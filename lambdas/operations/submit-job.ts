@@ -1,5 +1,9 @@
+import { isTerminal } from '../core/job';
+import { preferredWaitSeconds } from '../core/prefer-wait';
 import { parseSubmitRequest, SubmitJobBody } from '../core/submit-request';
+import { presentJob } from '../use-cases/present-job';
 import { submitJob } from '../use-cases/submit-job';
+import { waitForEnd } from '../use-cases/wait-for-end';
 import { type Operation, REPLICATE_ERRORS } from './operation';
 
 /** `POST /jobs`: submit a job; 202 with the job and its `Location`. */
@@ -12,9 +16,20 @@ export const submitJobOperation: Operation = {
   summary: 'Submit a job (a Replicate prediction)',
   request: {
     body: SubmitJobBody,
-    headers: [{ name: 'Idempotency-Key', schema: { type: 'string', maxLength: 255 } }],
+    headers: [
+      { name: 'Idempotency-Key', schema: { type: 'string', maxLength: 255 } },
+      {
+        name: 'Prefer',
+        schema: {
+          type: 'string',
+          pattern: '^wait=\\d+$',
+          description: 'wait=N: answer 200 with the job if it ends within N s (at most 25)',
+        },
+      },
+    ],
   },
   success: { status: 202, description: 'Accepted: the job, with a Location header', schema: 'job' },
+  alsoSucceeds: [{ status: 200, description: 'With Prefer: wait=N, the job ended within N s: the finished job' }],
   errors: [
     'unauthorized',
     'invalid_json',
@@ -37,6 +52,14 @@ export const submitJobOperation: Operation = {
       idempotencyKey: request.header('idempotency-key'),
       apiBaseUrl: request.baseUrl,
     });
-    return { body: job, headers: { location: `/jobs/${job.id}` } };
+    const location = { location: `/jobs/${job.id}` };
+    const wait = preferredWaitSeconds(request.header('prefer'));
+    if (wait === undefined) return { body: job, headers: location };
+    // Prefer: wait=N: 200 with the job once it has ended (outputs stored), or 202 as ever after N seconds.
+    const applied = { ...location, 'preference-applied': `wait=${wait}` };
+    if (isTerminal(job.status)) return { body: job, headers: applied, status: 200 };
+    const ended = await waitForEnd(deps, job.id, wait);
+    if (!ended || !isTerminal(ended.status)) return { body: job, headers: applied };
+    return { body: await presentJob(deps, ended), headers: applied, status: 200 };
   },
 };

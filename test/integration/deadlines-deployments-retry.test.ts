@@ -76,4 +76,21 @@ describe('deadlines, deployments and retries', () => {
     });
     expect((await stack.request(`/jobs/${ok.id}/retry`, { method: 'POST', key: 'key-bob' })).status).toBe(404);
   });
+
+  it('Prefer: wait=10 answers 200 with the finished job, outputs stored; a job that takes longer answers 202', async () => {
+    const fast = await stack.request('/jobs', {
+      body: { model: 'a/b', input: { simulate: { output: 'images', count: 1 } } },
+      headers: { prefer: 'wait=10' },
+    });
+    expect(fast.status).toBe(200);
+    expect(fast.headers.get('preference-applied')).toBe('wait=10');
+    expect(fast.json).toMatchObject({ status: 'succeeded', outputs: [{ url: expect.stringMatching(/^http/) }] });
+    const slow = await stack.request('/jobs', {
+      body: { model: 'a/b', input: { simulate: { stepMs: 3_600_000 } } },
+      headers: { prefer: 'wait=1' },
+    });
+    expect(slow.status).toBe(202);
+    expect(slow.json.status).not.toBe('succeeded');
+    await stack.request(`/jobs/${slow.json.id}/cancel`, { method: 'POST' });
+  });
 });

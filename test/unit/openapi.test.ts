@@ -84,7 +84,12 @@ describe('OpenAPI document', () => {
     expect(parameters('/jobs/{id}/cancel', 'post')).toEqual([id]);
     expect(parameters('/jobs', 'post')).toEqual([
       { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 } },
+      { name: 'Prefer', in: 'header', required: false, schema: expect.objectContaining({ pattern: '^wait=\\d+$' }) },
     ]);
+    // With Prefer: wait, a job that ended in time is answered 200, with the same schema as the 202.
+    expect(document.paths['/jobs'].post.responses['200'].content).toEqual(
+      document.paths['/jobs'].post.responses['202'].content,
+    );
     const query = parameters('/jobs', 'get');
     expect(query.map((p: any) => [p.name, p.in, p.required])).toEqual([
       ['status', 'query', false],

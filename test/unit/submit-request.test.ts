@@ -1,5 +1,6 @@
 import { InvalidRequest } from '../../lambdas/core/errors';
 import { MAX_SUBMIT_BODY_BYTES } from '../../lambdas/core/limits';
+import { preferredWaitSeconds } from '../../lambdas/core/prefer-wait';
 import { depthOf, parseSubmitRequest } from '../../lambdas/core/submit-request';
 import { API_ERRORS } from '../../lambdas/http/error-status';
 
@@ -114,5 +115,18 @@ describe('submit request validation', () => {
     expect(error).toBeInstanceOf(InvalidRequest);
     expect(error).toMatchObject({ code: 'validation_failed' });
     expect(API_ERRORS[error.code]).toBe(422);
+  });
+});
+
+describe('Prefer: wait', () => {
+  it('reads wait=N, clamps it to 25 s, and ignores what it does not know', () => {
+    expect(preferredWaitSeconds('wait=10')).toBe(10);
+    expect(preferredWaitSeconds('respond-async, wait=5')).toBe(5);
+    expect(preferredWaitSeconds('wait="7"; x=y')).toBe(7);
+    expect(preferredWaitSeconds('wait=600')).toBe(25);
+    expect(preferredWaitSeconds('wait=0')).toBeUndefined();
+    expect(preferredWaitSeconds('wait')).toBeUndefined();
+    expect(preferredWaitSeconds('wait=-1')).toBeUndefined();
+    expect(preferredWaitSeconds(undefined)).toBeUndefined();
   });
 });
