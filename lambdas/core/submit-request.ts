@@ -3,6 +3,7 @@ import { DerivativeSpecSchema, MAX_DERIVATIVES } from './derivatives';
 import { InvalidRequest } from './errors';
 import { type JobSpec, WEBHOOK_EVENTS, type WebhookEvent } from './job';
 import { MAX_INPUT_DEPTH, MAX_METADATA_BYTES, MAX_SUBMIT_BODY_BYTES, MAX_TIMEOUT_SECONDS } from './limits';
+import { fieldIssues, parseJsonBody, validationFailed } from './request-body';
 import * as z from './schema';
 
 const MODEL_NAME = /^[a-z0-9](?:[a-z0-9_.-]{0,98}[a-z0-9_])?\/[a-z0-9](?:[a-z0-9_.-]{0,98}[a-z0-9_])?$/i;
@@ -61,27 +62,10 @@ export function parseSubmitRequest(rawBody: string, options: { callbackHttpsOnly
   if (Buffer.byteLength(rawBody, 'utf8') > MAX_SUBMIT_BODY_BYTES) {
     throw new InvalidRequest('body_too_large', `The request body must be at most ${MAX_SUBMIT_BODY_BYTES} bytes`);
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(rawBody);
-  } catch (error) {
-    throw new InvalidRequest('invalid_json', `The request body is not valid JSON: ${(error as Error).message}`);
-  }
-  const parsed = SubmitJobBody.safeParse(json);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((issue) => ({
-      path: issue.path.join('.') || '(body)',
-      message: issue.message,
-    }));
-    throw new InvalidRequest(
-      'validation_failed',
-      `Invalid request: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
-      issues,
-    );
-  }
+  const parsed = SubmitJobBody.safeParse(parseJsonBody(rawBody));
+  if (!parsed.success) throw validationFailed(fieldIssues(parsed.error));
   const body = parsed.data;
-  const invalid = (path: string, message: string) =>
-    new InvalidRequest('validation_failed', `Invalid request: ${path}: ${message}`, [{ path, message }]);
+  const invalid = (path: string, message: string) => validationFailed([{ path, message }]);
 
   const [modelName, modelVersion] = (body.model ?? '').split(':');
   if (body.deployment && (body.model || body.version)) {

@@ -4,6 +4,7 @@
  * presigned GET URL of the file in its place; the stored job keeps the reference.
  */
 import { InvalidRequest } from './errors';
+import { fieldIssues, parseJsonBody, validationFailed } from './request-body';
 import * as z from './schema';
 
 /** A string of a job's input that names an upload: exactly the reference, nothing around it. */
@@ -58,26 +59,10 @@ export type CreateUploadBody = z.infer<typeof CreateUploadBody>;
 
 /** Parses `POST /uploads`; `maxBytes` is the deployment's `maxUploadBytes`. */
 export function parseCreateUpload(rawBody: string, maxBytes: number): CreateUploadBody {
-  let json: unknown;
-  try {
-    json = JSON.parse(rawBody);
-  } catch (error) {
-    throw new InvalidRequest('invalid_json', `The request body is not valid JSON: ${(error as Error).message}`);
-  }
-  const parsed = CreateUploadBody.safeParse(json);
-  const issues = parsed.success
-    ? []
-    : parsed.error.issues.map((issue) => ({ path: issue.path.join('.') || '(body)', message: issue.message }));
-  if (parsed.success && parsed.data.size > maxBytes) {
-    issues.push({ path: 'size', message: `must be at most ${maxBytes} bytes` });
-  }
-  if (!parsed.success || issues.length > 0) {
-    throw new InvalidRequest(
-      'validation_failed',
-      `Invalid request: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
-      issues,
-    );
-  }
+  const parsed = CreateUploadBody.safeParse(parseJsonBody(rawBody));
+  if (!parsed.success) throw validationFailed(fieldIssues(parsed.error));
+  if (parsed.data.size > maxBytes)
+    throw validationFailed([{ path: 'size', message: `must be at most ${maxBytes} bytes` }]);
   return parsed.data;
 }
 

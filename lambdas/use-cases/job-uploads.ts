@@ -1,7 +1,7 @@
 import { uploadKey } from '../../contract/bucket';
-import { InvalidRequest } from '../core/errors';
 import { UPLOAD_ID } from '../core/ids';
 import type { Job } from '../core/job';
+import { validationFailed } from '../core/request-body';
 import { findUploadReferences, MAX_UPLOADS_PER_JOB, resolveUploadReferences, unknownUploads } from '../core/uploads';
 import type { Dependencies } from './dependencies';
 
@@ -26,11 +26,7 @@ export async function useUploads(
   if (references.length === 0) return;
   const ids = uploadIdsOf(job.input);
   if (ids.length > MAX_UPLOADS_PER_JOB) {
-    throw new InvalidRequest(
-      'validation_failed',
-      `Invalid request: input: names more than ${MAX_UPLOADS_PER_JOB} uploads`,
-      [{ path: 'input', message: `names more than ${MAX_UPLOADS_PER_JOB} uploads` }],
-    );
+    throw validationFailed([{ path: 'input', message: `names more than ${MAX_UPLOADS_PER_JOB} uploads` }]);
   }
   const wellFormed = ids.filter((id) => UPLOAD_ID.test(id));
   const refused = new Set([

@@ -1,0 +1,29 @@
+/** What every JSON request body shares: parsing it, and the one `validation_failed` shape its problems are told in. */
+import { InvalidRequest } from './errors';
+
+/** One problem with a request body: where (`input.image`, `(body)`) and what. */
+export interface FieldIssue {
+  path: string;
+  message: string;
+}
+
+/** The body parsed as JSON; `invalid_json` when it is not. */
+export function parseJsonBody(rawBody: string): unknown {
+  try {
+    return JSON.parse(rawBody);
+  } catch (error) {
+    throw new InvalidRequest('invalid_json', `The request body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/** A schema's issues as field issues (the whole body is `(body)`). */
+export const fieldIssues = (error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> }): FieldIssue[] =>
+  error.issues.map((issue) => ({ path: issue.path.join('.') || '(body)', message: issue.message }));
+
+/** `validation_failed`, its message listing each problem, `details` holding them. */
+export const validationFailed = (issues: FieldIssue[]): InvalidRequest =>
+  new InvalidRequest(
+    'validation_failed',
+    `Invalid request: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`,
+    issues,
+  );
