@@ -1,4 +1,6 @@
 /** A small client of the replicate-jobs REST API, for the CLI (and usable from scripts). */
+import { readEventStream, type ServerSentEvent } from './event-stream';
+
 export interface JobView {
   id: string;
   status: string;
@@ -6,6 +8,7 @@ export interface JobView {
   predictionId: string | null;
   outputs: Array<{ key: string; url: string; contentType: string; size: number }>;
   output: unknown;
+  partialOutput?: unknown;
   error: { code: string; message: string } | null;
   createdAt: string;
   completedAt: string | null;
@@ -20,6 +23,12 @@ export class ApiFailure extends Error {
   ) {
     super(message);
   }
+}
+
+/** The API's error body as an ApiFailure (its code and message, and when to ask again). */
+function failureOf(response: Response, json: { error?: { code: string; message: string } } | undefined): ApiFailure {
+  const error = json?.error ?? { code: 'http_error', message: `HTTP ${response.status}` };
+  return new ApiFailure(response.status, error.code, error.message, response.headers.get('retry-after') ?? undefined);
 }
 
 export class JobsClient {
@@ -40,16 +49,25 @@ export class JobsClient {
     });
     const text = await response.text();
     const json = text ? JSON.parse(text) : undefined;
-    if (!response.ok) {
-      const error = json?.error ?? { code: 'http_error', message: `HTTP ${response.status}` };
-      throw new ApiFailure(
-        response.status,
-        error.code,
-        error.message,
-        response.headers.get('retry-after') ?? undefined,
-      );
-    }
+    if (!response.ok) throw failureOf(response, json);
     return json as T;
+  }
+
+  /** `GET /jobs/{id}/events`: the job's Server-Sent Events as they come (none if Last-Event-ID saw its end). */
+  async *events(id: string, lastEventId?: string): AsyncGenerator<ServerSentEvent> {
+    const response = await fetch(`${this.baseUrl.replace(/\/+$/, '')}/jobs/${encodeURIComponent(id)}/events`, {
+      headers: {
+        'x-api-key': this.apiKey,
+        accept: 'text/event-stream',
+        ...(lastEventId ? { 'last-event-id': lastEventId } : {}),
+      },
+    });
+    if (!response.ok) {
+      const text = await response.text();
+      throw failureOf(response, text ? JSON.parse(text) : undefined);
+    }
+    if (response.status === 204 || !response.body) return;
+    yield* readEventStream(response.body);
   }
 
   submit(body: unknown, idempotencyKey?: string) {

@@ -8,6 +8,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { parseArgs } from 'node:util';
 import { ApiFailure, JobsClient, type JobView } from './api-client';
 import { uploadFile } from './upload-file';
+import { jobUpdates } from './watch-job';
 
 const USAGE = `replicate-jobs <command> [options]
 
@@ -15,14 +16,14 @@ const USAGE = `replicate-jobs <command> [options]
          [--derivatives JSON] [--retention-days N]
                                      key=@path uploads the file; the input gets its upload: reference
   status <job-id>
-  watch <job-id>                     live status and elapsed time until the job ends
+  watch <job-id>                     live status (the job's event stream) until the job ends
   download <job-id> [--out DIR]      the job's output files, with progress
   list [--status S] [--limit N] [--cursor C]
   cancel <job-id>
   delete <job-id>                    the job and everything stored for it
 
 Options: --url (or REPLICATE_JOBS_URL, default http://127.0.0.1:3000), --key (or REPLICATE_JOBS_API_KEY),
-         --json (machine-readable output), --interval MS (watch polling, default 1000)
+         --json (machine-readable output), --interval MS (watch polling if streams break, default 1000)
 Exit codes: 0 done (job succeeded), 1 the job failed or was canceled, 2 usage error, 3 the API refused.`;
 
 const EXIT = { ok: 0, jobFailed: 1, usage: 2, api: 3 } as const;
@@ -189,19 +190,24 @@ function describe(job: JobView): string {
 const exitFor = (job: JobView) =>
   job.status === 'succeeded' || !TERMINAL.includes(job.status) ? EXIT.ok : EXIT.jobFailed;
 
-/** Polls until the job ends: a spinner line on a terminal, one line per change otherwise (or JSON lines). */
+/**
+ * Follows the job until it ends (its event stream; polling if streams keep breaking): a spinner line on a terminal,
+ * with the output so far of a model that streams it; one line per status otherwise; or a JSON line per change.
+ */
 async function watch(client: JobsClient, id: string, json: boolean, intervalMs: number): Promise<number> {
   const started = Date.now();
   const tty = process.stdout.isTTY && !json;
   const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
   let last = '';
-  for (let tick = 0; ; tick++) {
-    const job = await client.get(id);
+  let tick = 0;
+  for await (const job of jobUpdates(client, id, intervalMs)) {
     const elapsed = ((Date.now() - started) / 1000).toFixed(1);
-    if (json) {
-      if (job.status !== last) process.stdout.write(`${JSON.stringify(job)}\n`);
-    } else if (tty) {
-      process.stdout.write(`\r${frames[tick % frames.length]} ${id}  ${job.status.padEnd(10)} ${elapsed} s   `);
+    if (json) process.stdout.write(`${JSON.stringify(job)}\n`);
+    else if (tty) {
+      const partial = partialText(job.partialOutput);
+      process.stdout.write(
+        `\r${frames[tick++ % frames.length]} ${id}  ${job.status.padEnd(10)} ${elapsed} s  ${partial}`,
+      );
     } else if (job.status !== last) {
       process.stdout.write(`${id}  ${job.status}  ${elapsed} s\n`);
     }
@@ -211,8 +217,15 @@ async function watch(client: JobsClient, id: string, json: boolean, intervalMs: 
       else if (!json) process.stdout.write(`${describe(job)}\n`);
       return exitFor(job);
     }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+  return EXIT.ok; // not reached: updates end with a terminal job
+}
+
+/** The tail of a streamed output (a language model's tokens), to fit one line. */
+function partialText(partial: unknown): string {
+  if (partial === null || partial === undefined) return '';
+  const text = Array.isArray(partial) ? partial.join('') : JSON.stringify(partial);
+  return text.replace(/\s+/g, ' ').slice(-40);
 }
 
 /** Downloads every output of a succeeded job into `dir`, named after its key, with a progress line each. */

@@ -2,7 +2,7 @@
 import { OPERATIONS } from './operations';
 import type { ApiFunctionName } from './operations/operation';
 
-export { API_FUNCTIONS, type ApiFunctionName } from './operations/operation';
+export { API_FUNCTIONS, type ApiFunctionName, STREAMING_FUNCTIONS } from './operations/operation';
 
 /** A route as API Gateway sees it: what the CDK construct builds a method from. */
 export interface Route {

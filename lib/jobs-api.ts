@@ -1,12 +1,12 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { DEFAULTS } from '../contract/defaults';
-import { ROUTES } from '../lambdas/routes';
+import { ROUTES, STREAMING_FUNCTIONS } from '../lambdas/routes';
 import { ApiWaf } from './api-waf';
-import type { ApiFunctionName } from './jobs-functions';
+import { type ApiFunctionName, STREAMING_TIMEOUT_SECONDS } from './jobs-functions';
 import type { ReplicateJobsProps } from './replicate-jobs-props';
 
 export interface JobsApiProps {
@@ -62,7 +62,14 @@ export class JobsApi {
     for (const route of ROUTES) {
       const resource = this.api.root.resourceForPath(route.path);
       if (!integrations.has(route.function)) {
-        integrations.set(route.function, new apigateway.LambdaIntegration(functions[route.function]));
+        // A streaming function's responses flow to the client as they are written, for as long as its timeout.
+        const streaming = STREAMING_FUNCTIONS.includes(route.function)
+          ? {
+              responseTransferMode: apigateway.ResponseTransferMode.STREAM,
+              timeout: Duration.seconds(STREAMING_TIMEOUT_SECONDS),
+            }
+          : {};
+        integrations.set(route.function, new apigateway.LambdaIntegration(functions[route.function], streaming));
       }
       resource.addMethod(route.method, integrations.get(route.function), { apiKeyRequired: route.apiKeyRequired });
     }

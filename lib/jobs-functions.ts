@@ -10,8 +10,9 @@ import type { Construct } from 'constructs';
 import { BUCKET_PREFIXES } from '../contract/bucket';
 import { DEFAULTS, downloadTimeoutSecondsFor } from '../contract/defaults';
 import { ENV } from '../contract/environment';
+import { MAX_STREAM_MS } from '../lambdas/core/event-stream';
 import { OwnerLimitsSetting } from '../lambdas/core/owner-limits';
-import { ROUTES } from '../lambdas/routes';
+import { ROUTES, STREAMING_FUNCTIONS } from '../lambdas/routes';
 import type { JobsQueues } from './jobs-queues';
 import type { JobsSecrets } from './jobs-secrets';
 import type { JobsStorage } from './jobs-storage';
@@ -33,6 +34,8 @@ export interface JobsFunctionsProps {
 }
 
 const ROOT = path.join(__dirname, '..');
+/** A streaming API function's timeout, and its integration's: the longest stream and time to close it. */
+export const STREAMING_TIMEOUT_SECONDS = MAX_STREAM_MS / 1000 + 30;
 
 /**
  * The six functions, what they are told (their environment, from contract/environment.ts), what feeds them
@@ -85,8 +88,17 @@ export class JobsFunctions {
         ...overrides,
       });
     // One entry point per API function, each importing only the adapters its routes use (lambdas/functions/).
+    // A streaming function holds its response open for a whole event stream: its timeout covers the longest one.
     const api = Object.fromEntries(
-      API_FUNCTION_NAMES.map((name) => [name, fn(`${capitalize(name)}Function`, 'handler', `${name}.ts`)]),
+      API_FUNCTION_NAMES.map((name) => [
+        name,
+        fn(
+          `${capitalize(name)}Function`,
+          'handler',
+          `${name}.ts`,
+          STREAMING_FUNCTIONS.includes(name) ? { timeout: Duration.seconds(STREAMING_TIMEOUT_SECONDS) } : {},
+        ),
+      ]),
     ) as Record<ApiFunctionName, nodejs.NodejsFunction>;
     const consumerMaxConcurrency = props.consumerMaxConcurrency ?? DEFAULTS.consumerMaxConcurrency;
     const consumerReserved = props.consumerReservedConcurrency ?? consumerMaxConcurrency;
@@ -139,7 +151,7 @@ export class JobsFunctions {
    * that path fail with AccessDenied (the same test shows it per function).
    */
   private grantLeastPrivilege({ storage, queues, secrets }: JobsFunctionsProps): void {
-    const { submit, status, webhook, consumer, reconciler, callbacks, admitter } = this.functions;
+    const { submit, status, events: watch, webhook, consumer, reconciler, callbacks, admitter } = this.functions;
     const { outputs, results, webhookBodies, uploads } = BUCKET_PREFIXES;
 
     // submit (also cancel): the job, the owner's counter shards (read together when one is full) and a leaked
@@ -161,6 +173,10 @@ export class JobsFunctions {
     storage.grantReadJobs(status);
     storage.grantReadOutputs(status);
     secrets.grantReadCallbackSigningKey(status);
+
+    // events (a job's event stream): reads the job each second (that item only) and presigns its output URLs.
+    storage.grantJobItems(watch, 'GetItem');
+    storage.grantReadOutputs(watch);
 
     // webhook: verify and queue, nothing else (no table access: replays are ignored by the consumer); large bodies.
     queues.grantSendEvents(webhook);

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Readable } from 'node:stream';
 import { InvalidRequest, NotFound, RequestRefused, Unauthenticated } from '../lambdas/core/errors';
 import { errorResponse, type HttpResponse } from '../lambdas/http/responses';
 import type { AppModel, RouteModel } from './cloud/app-model';
 import { FunctionError } from './lambda/local-function';
 import { readBody } from './read-body';
+import { relayStream } from './stream-integration';
 import { tokenBucket } from './token-bucket';
 
 /** API Gateway's payload limit: bigger requests never reach a function there, so they don't here either. */
@@ -21,6 +23,8 @@ export interface ApiGatewayOptions {
   /** API key value → API key id (the owner). */
   apiKeys: Map<string, string>;
   invoke(functionLogicalId: string, event: unknown): Promise<unknown>;
+  /** InvokeWithResponseStream, for a route whose integration streams: the response body as the function writes it. */
+  invokeWithResponseStream(functionLogicalId: string, event: unknown): Promise<Readable>;
   port: number;
   host: string;
   /** Pages the local stack serves itself (none of the API's). */
@@ -86,6 +90,12 @@ export async function startApiGateway(options: ApiGatewayOptions) {
       domainName,
     });
     try {
+      if (match.route.streaming) {
+        const body = await options.invokeWithResponseStream(match.route.functionLogicalId, event);
+        return relayStream(body, res, () => {
+          if (!res.headersSent) send(res, gatewayAnswer(502, 'Internal server error'));
+        });
+      }
       const response = await options.invoke(match.route.functionLogicalId, event);
       // A proxy response API Gateway cannot use is its 502, not the function's answer.
       if (!isProxyResponse(response)) return send(res, gatewayAnswer(502, 'Internal server error'));

@@ -317,6 +317,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const functions = new Map<string, LocalFunction>();
     for (const fn of model.functions) functions.set(fn.logicalId, startFunction(fn));
     const invoke = (logicalId: string, event: unknown) => functions.get(logicalId)!.invoke(event);
+    const invokeWithResponseStream = (logicalId: string, event: unknown) =>
+      functions.get(logicalId)!.invokeWithResponseStream(event);
 
     const gateway = track(
       await startApiGateway({
@@ -325,6 +327,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         stageName: stageNameOf(assembly),
         apiKeys,
         invoke,
+        invokeWithResponseStream,
         port: options.port ?? 3000,
         host,
         extra: consolePage(proxy.url),

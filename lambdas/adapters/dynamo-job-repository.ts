@@ -18,6 +18,7 @@ import {
 } from '../core/job';
 import { MAX_CALLBACK_LOG } from '../core/limits';
 import { MAX_COUNTER_SHARDS } from '../core/owner-limits';
+import type { PartialOutput } from '../core/partial-output';
 import type {
   CreateOutcome,
   JobEnding,
@@ -36,7 +37,7 @@ import { conditionalUpdate, type UpdateInput } from './conditional-update';
  * Free-form JSON (input, metadata, output, metrics) is stored as a JSON string, not a DynamoDB map: any JSON
  * a client or model sends then round-trips exactly (numbers beyond DynamoDB's range, empty keys, deep nesting).
  */
-const JSON_FIELDS = ['input', 'metadata', 'output', 'metrics'] as const;
+const JSON_FIELDS = ['input', 'metadata', 'output', 'metrics', 'partialOutput'] as const;
 
 type Item = Record<string, unknown>;
 
@@ -45,8 +46,8 @@ type Item = Record<string, unknown>;
  * each copied file is one small write). Removed by the job's terminal write, where `outputs` takes over.
  */
 const TRANSFER_ATTRIBUTES = ['transferLease', 'transferLeaseUntil', 'copiedOutputs'];
-/** What a terminal write removes: the job leaves the active index, and the transfer is over. */
-const REMOVE_WHEN_TERMINAL = `REMOVE activeShard, activeOwner, checkAt, waitShard, waitingSince, ${TRANSFER_ATTRIBUTES.join(', ')}`;
+/** What a terminal write removes: the job leaves the active index, the transfer is over, `output` replaces the partial one. */
+const REMOVE_WHEN_TERMINAL = `REMOVE activeShard, activeOwner, checkAt, waitShard, waitingSince, partialOutput, partialOutputSize, ${TRANSFER_ATTRIBUTES.join(', ')}`;
 /** Index keys and bookkeeping that never leave the adapter. */
 const INTERNAL_ATTRIBUTES = [
   'activeShard',
@@ -410,6 +411,29 @@ export class DynamoJobRepository implements JobRepository {
       ExpressionAttributeValues: values,
     });
     return job ? { applied: true, job } : { applied: false };
+  }
+
+  async recordPartialOutput(
+    id: string,
+    predictionId: string,
+    partial: PartialOutput,
+    updatedAt: string,
+  ): Promise<boolean> {
+    const job = await this.update({
+      Key: { id },
+      UpdateExpression: 'SET partialOutput = :json, partialOutputSize = :size, updatedAt = :updatedAt',
+      // Only while it runs, for its own prediction, and only a larger output than the one kept (events reorder).
+      ConditionExpression: `attribute_exists(id) AND #rank < :terminal AND predictionId = :predictionId AND ${notOlder} AND (attribute_not_exists(partialOutputSize) OR partialOutputSize < :size)`,
+      ExpressionAttributeNames: { '#rank': 'rank' },
+      ExpressionAttributeValues: {
+        ':json': partial.json,
+        ':size': partial.size,
+        ':updatedAt': updatedAt,
+        ':terminal': TERMINAL_RANK,
+        ':predictionId': predictionId,
+      },
+    });
+    return job !== undefined;
   }
 
   async recordCallbackDelivery(id: string, delivery: CallbackDelivery): Promise<void> {

@@ -1,6 +1,6 @@
 import { DERIVATIVE_ERROR_CODES, DERIVATIVE_FORMATS } from './derivatives';
 import { JOB_ERROR_CODES } from './errors';
-import type { CallbackDelivery, Job, StoredVariant } from './job';
+import { type CallbackDelivery, isTerminal, type Job, type StoredVariant } from './job';
 import { mapOutputFiles } from './outputs';
 import * as z from './schema';
 
@@ -18,6 +18,11 @@ export interface JobView {
   metadata: Record<string, unknown> | null;
   outputs: Array<{ key: string; url: string; contentType: string; size: number; variants?: VariantView[] }>;
   output: unknown;
+  /**
+   * While the job runs, its prediction's output so far, as Replicate sent it (with `webhookEvents` including
+   * `output`: a language model's tokens); null otherwise. File URLs in it are Replicate's, not yet our copies.
+   */
+  partialOutput: unknown;
   error: Job['error'];
   /** The client callback, when the job asked for one, with its delivery log. */
   callback: { url: string; deliveries: CallbackDelivery[] } | null;
@@ -88,6 +93,7 @@ export function toJobView(job: Job, urls: string[], extras: JobViewExtras = {}):
         : {}),
     })),
     output: stored ? mapOutputFiles(job.output ?? null, (file) => urls[file.index] ?? null) : null,
+    partialOutput: isTerminal(job.status) ? null : (job.partialOutput ?? null),
     error: job.error,
     callback: job.callbackUrl ? { url: job.callbackUrl, deliveries: job.callbackDeliveries ?? [] } : null,
     metrics: job.metrics ?? null,
@@ -150,6 +156,7 @@ export function jobViewSchema() {
       }),
     ),
     output: z.unknown(),
+    partialOutput: z.unknown(),
     error: z.nullable(z.object({ code: z.enum(JOB_ERROR_CODES), message: z.string() })),
     callback: z.nullable(
       z.object({

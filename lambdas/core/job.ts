@@ -98,6 +98,12 @@ export interface Job extends JobSpec {
   predictionId?: string;
   outputs: StoredOutput[];
   output?: unknown;
+  /**
+   * While it runs: the prediction's output so far, from its `output` events (core/partial-output.ts), and that
+   * output's size in bytes, which orders them. Removed by the terminal write, where `output` takes over.
+   */
+  partialOutput?: unknown;
+  partialOutputSize?: number;
   /** Where the output JSON is stored when it is too large to keep in the job item (long text outputs). */
   outputKey?: string;
   /** The client callback's delivery log, newest last (at most the last MAX_CALLBACK_LOG attempts). */

@@ -9,6 +9,7 @@ import type { OwnerCallbackState } from './callback-fairness';
 import type { DerivativeSpec, EncodedImage } from './derivatives';
 import type { CallbackDelivery, Job, JobError, JobStatus, StoredOutput, WebhookEvent } from './job';
 import type { QuotaDecision } from './owner-limits';
+import type { PartialOutput } from './partial-output';
 import type { Prediction } from './prediction';
 import type { JobPatch } from './state-machine';
 
@@ -87,6 +88,11 @@ export interface JobRepository {
   claimWaiting(id: string, at: string): Promise<Job | undefined>;
   /** Every job waiting for capacity (or those that began to wait after `after`), oldest first. */
   listWaiting(after?: string): Promise<WaitingJob[]>;
+  /**
+   * Keeps a running job's partial output (its prediction's output so far) when it is larger than the one kept: only
+   * while the job runs, for its own prediction. False when refused (ended, another prediction, not larger).
+   */
+  recordPartialOutput(id: string, predictionId: string, partial: PartialOutput, updatedAt: string): Promise<boolean>;
   /** Appends one callback delivery attempt to the job's delivery log (kept to its last entries). */
   recordCallbackDelivery(id: string, delivery: CallbackDelivery): Promise<void>;
   /**

@@ -20,18 +20,23 @@ export function httpHandler(operation: Operation, deps: Dependencies, api: Whole
       const result = await operation.handle(toApiRequest(event, operation.apiKeyRequired), deps, api);
       return jsonResponse(result.status ?? operation.success.status, result.body, result.headers);
     } catch (error) {
-      if (!(error instanceof RequestRefused)) {
-        deps.log.error('request failed unexpectedly', { operation: operation.name, error });
-      } else if (!operation.errors.includes(error.code)) {
-        // Still answered, but the OpenAPI document does not list it: the operation's contract is out of date.
-        deps.log.warn('operation answered a code its contract does not list', {
-          operation: operation.name,
-          code: error.code,
-        });
-      }
-      return errorResponse(error);
+      return failureResponse(operation, deps, error);
     }
   };
+}
+
+/** What an operation's failure answers: a refusal its code, anything else (logged) a 500 that leaks nothing. */
+export function failureResponse(operation: Operation, deps: Pick<Dependencies, 'log'>, error: unknown): HttpResponse {
+  if (!(error instanceof RequestRefused)) {
+    deps.log.error('request failed unexpectedly', { operation: operation.name, error });
+  } else if (!operation.errors.includes(error.code)) {
+    // Still answered, but the OpenAPI document does not list it: the operation's contract is out of date.
+    deps.log.warn('operation answered a code its contract does not list', {
+      operation: operation.name,
+      code: error.code,
+    });
+  }
+  return errorResponse(error);
 }
 
 /**

@@ -9,6 +9,18 @@ import { API_ERRORS } from './error-status';
  * validate with (no second copy), their success and error codes. Served at GET /openapi.json.
  */
 const json = (schema: unknown) => ({ 'application/json': { schema } });
+/** Server-Sent Events: each event's `data` is a job as JSON (the Job schema). */
+const EVENT_STREAM = {
+  'text/event-stream': {
+    schema: {
+      type: 'string',
+      description:
+        'Server-Sent Events. `event: job` (data: a Job as JSON, `id`: resume with Last-Event-ID) at connect and on ' +
+        'every change; `event: deleted` if the job is deleted; a `: heartbeat` comment every 15 s; the stream ends ' +
+        'after the terminal event (or after 5 minutes: reconnect with Last-Event-ID)',
+    },
+  },
+};
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const SUCCESS_SCHEMAS: Record<ResponseSchema, unknown> = {
   job: ref('Job'),
@@ -18,8 +30,14 @@ const SUCCESS_SCHEMAS: Record<ResponseSchema, unknown> = {
   openapi: { type: 'object' },
   secret: { type: 'object', properties: { secret: { type: 'string' } }, required: ['secret'] },
   upload: ref('Upload'),
+  eventStream: undefined, // not JSON: EVENT_STREAM
   none: undefined,
 };
+
+function contentOf(schema: ResponseSchema, status: number): Record<string, unknown> {
+  if (schema === 'none' || status === 204) return {};
+  return { content: schema === 'eventStream' ? EVENT_STREAM : json(SUCCESS_SCHEMAS[schema]) };
+}
 
 /** A zod schema as JSON Schema for embedding: zod's top-level `$schema` key is left out. */
 function jsonSchemaOf(schema: z.ZodMiniType, io: 'input' | 'output' = 'input'): Record<string, unknown> {
@@ -54,13 +72,10 @@ function parametersOf(operation: Operation): unknown[] {
 function responsesOf(operation: Operation): Record<string, unknown> {
   const { success } = operation;
   const responses: Record<string, unknown> = {
-    [success.status]: {
-      description: success.description,
-      ...(success.schema === 'none' ? {} : { content: json(SUCCESS_SCHEMAS[success.schema]) }),
-    },
+    [success.status]: { description: success.description, ...contentOf(success.schema, success.status) },
   };
   for (const other of operation.alsoSucceeds ?? []) {
-    responses[other.status] = { description: other.description, content: json(SUCCESS_SCHEMAS[success.schema]) };
+    responses[other.status] = { description: other.description, ...contentOf(success.schema, other.status) };
   }
   for (const code of operation.errors) {
     const status = String(API_ERRORS[code]);

@@ -14,6 +14,7 @@ import type { Operation } from './operation';
 import { receiveWebhookOperation } from './receive-webhook';
 import { retryJobOperation } from './retry-job';
 import { submitJobOperation } from './submit-job';
+import { watchJobOperation } from './watch-job';
 
 export { API_FUNCTIONS, type ApiFunctionName, type Operation } from './operation';
 
@@ -22,6 +23,7 @@ export const OPERATIONS: readonly Operation[] = [
   submitJobOperation,
   listJobsOperation,
   getJobOperation,
+  watchJobOperation,
   cancelJobOperation,
   retryJobOperation,
   deleteJobOperation,

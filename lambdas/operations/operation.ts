@@ -3,8 +3,13 @@ import type * as z from '../core/schema';
 import type { Dependencies } from '../use-cases/dependencies';
 
 /** The Lambda functions that serve the API: routes are grouped by what they load and how they scale. */
-export const API_FUNCTIONS = ['submit', 'status', 'webhook'] as const;
+export const API_FUNCTIONS = ['submit', 'status', 'webhook', 'events'] as const;
 export type ApiFunctionName = (typeof API_FUNCTIONS)[number];
+/**
+ * The functions whose responses API Gateway streams (response transfer mode STREAM, InvokeWithResponseStream): their
+ * handlers write to a response stream and may run for minutes (`GET /jobs/{id}/events`).
+ */
+export const STREAMING_FUNCTIONS: readonly ApiFunctionName[] = ['events'];
 
 /** A request as an operation sees it: parsed from the API Gateway event by the HTTP adapter. */
 export interface ApiRequest {
@@ -27,6 +32,8 @@ export interface ApiResult {
   headers?: Record<string, string>;
   /** Another success status than the operation's (one of its `alsoSucceeds`): `POST /jobs` with `Prefer: wait`. */
   status?: number;
+  /** A streamed body instead of `body` (only a function in STREAMING_FUNCTIONS can send one): its chunks, in order. */
+  stream?: AsyncIterable<string>;
 }
 
 /**
@@ -38,7 +45,16 @@ export interface WholeApi {
 }
 
 /** Names of the response schemas the OpenAPI document describes (http/openapi.ts). */
-export type ResponseSchema = 'job' | 'jobList' | 'health' | 'accepted' | 'openapi' | 'secret' | 'upload' | 'none';
+export type ResponseSchema =
+  | 'job'
+  | 'jobList'
+  | 'health'
+  | 'accepted'
+  | 'openapi'
+  | 'secret'
+  | 'upload'
+  | 'eventStream'
+  | 'none';
 
 /**
  * One API operation's whole contract, in one module: route, method, request schema, what it answers, the error

@@ -4,6 +4,7 @@ import { JOB_ID } from '../core/ids';
 import { type Job, type StoredOutput, storedKeysOf } from '../core/job';
 import { MAX_INLINE_OUTPUT_BYTES, MAX_WRITE_ATTEMPTS } from '../core/limits';
 import { findOutputFiles } from '../core/outputs';
+import { partialOutputOf } from '../core/partial-output';
 import type { JobResult, QueueMessage, TransferLease } from '../core/ports';
 import { jobIdFromWebhookUrl, type Prediction, parsePrediction } from '../core/prediction';
 import { decide, type JobPatch } from '../core/state-machine';
@@ -98,6 +99,8 @@ async function applyPrediction(deps: Dependencies, application: Application): Pr
   const transition = decide(job, prediction, now);
   const context = { jobId: job.id, predictionId: prediction.id, owner: job.owner, status: prediction.status };
   if (transition.kind === 'ignore') {
+    // A running prediction's `output` event says nothing new about its status, but may carry more output.
+    if (transition.reason === 'duplicate') await keepPartialOutput(deps, job, prediction, now);
     deps.log.info('prediction event ignored', { ...context, reason: transition.reason });
     return true;
   }
@@ -106,10 +109,23 @@ async function applyPrediction(deps: Dependencies, application: Application): Pr
     if (outcome.applied) {
       deps.log.info('job advanced', { ...context, to: transition.patch.status });
       if (transition.kind === 'finish') await jobEnded(deps, outcome.job);
+      else await keepPartialOutput(deps, outcome.job, prediction, now);
     }
     return outcome.applied;
   }
   return succeed(deps, { ...application, patch: transition.patch });
+}
+
+/**
+ * Keeps the output a running prediction has so far on its job (`partialOutput`), when the event carries more than the
+ * job has: a second write after the status one, so a crash between them leaves the status, and the redelivered event
+ * (then a duplicate) writes the output.
+ */
+async function keepPartialOutput(deps: Dependencies, job: Job, prediction: Prediction, now: Date): Promise<void> {
+  const partial = partialOutputOf(prediction);
+  if (!partial || (job.partialOutputSize ?? 0) >= partial.size) return;
+  const updatedAt = laterOf(now.toISOString(), job.updatedAt);
+  await deps.jobs.recordPartialOutput(job.id, job.predictionId ?? prediction.id, partial, updatedAt);
 }
 
 /** `succeeded` is written only after every output file is in the bucket. */

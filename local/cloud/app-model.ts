@@ -48,6 +48,8 @@ export interface RouteModel {
   path: string;
   functionLogicalId: string;
   apiKeyRequired: boolean;
+  /** Its integration streams the function's response (ResponseTransferMode STREAM: InvokeWithResponseStream). */
+  streaming?: boolean;
   /** The stage's throttle of this method (its `MethodSettings`), shared by every caller. */
   throttle?: { rateLimit: number; burstLimit: number };
 }
@@ -188,6 +190,7 @@ export function readRoutes(resources: Resources): RouteModel[] {
         path,
         functionLogicalId: findGetAtt(p.Integration?.Uri),
         apiKeyRequired: p.ApiKeyRequired === true,
+        streaming: p.Integration?.ResponseTransferMode === 'STREAM',
         throttle: stageThrottle(resources, path, p.HttpMethod),
       };
     });

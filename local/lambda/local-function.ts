@@ -7,6 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
 import { RuntimeApi, type RuntimeError } from './runtime-api';
 
 /**
@@ -63,6 +64,11 @@ export interface LocalFunction {
   readonly name: string;
   /** Runs one invocation, like a synchronous Invoke: resolves with the handler's result, rejects with FunctionError. */
   invoke(event: unknown): Promise<unknown>;
+  /**
+   * Runs one invocation like InvokeWithResponseStream: resolves with the response body as soon as a streaming
+   * handler begins writing it (a plain handler's result whole), rejects with FunctionError if it fails before.
+   */
+  invokeWithResponseStream(event: unknown): Promise<Readable>;
   /** Cold starts so far (one per execution environment started). */
   readonly coldStarts: number;
   /**
@@ -77,6 +83,22 @@ export interface LocalFunction {
 
 /** Lambda's cap on a synchronous invocation's payload (the event, as JSON). */
 export const MAX_REQUEST_BYTES = 6_291_456;
+
+/**
+ * An event as Lambda takes it: serialized before an environment is taken, so a payload that isn't JSON can't strand
+ * one (an empty payload reaches the function as {}), and refused over Lambda's cap before any environment sees it
+ * (API Gateway's 10 MB would let it through).
+ */
+function payloadOf(event: unknown): string {
+  const payload = JSON.stringify(event) ?? '{}';
+  if (Buffer.byteLength(payload) > MAX_REQUEST_BYTES) {
+    throw new FunctionError({
+      errorType: 'RequestEntityTooLargeException',
+      errorMessage: `Request must be smaller than ${MAX_REQUEST_BYTES} bytes for the InvokeFunction operation`,
+    });
+  }
+  return payload;
+}
 
 /** Lambda's init phase limit; an init running past it is retried under the function's own timeout. */
 const INIT_LIMIT_MS = 10_000;
@@ -118,22 +140,37 @@ class EnvironmentPool implements LocalFunction {
   }
 
   async invoke(event: unknown): Promise<unknown> {
-    // Serialized before taking an environment, so a payload that isn't JSON can't strand one; Lambda hands an
-    // empty payload to the function as {}.
-    const payload = JSON.stringify(event) ?? '{}';
-    if (Buffer.byteLength(payload) > MAX_REQUEST_BYTES) {
-      // Lambda refuses it before any environment sees it (API Gateway's 10 MB would let it through).
-      throw new FunctionError({
-        errorType: 'RequestEntityTooLargeException',
-        errorMessage: `Request must be smaller than ${MAX_REQUEST_BYTES} bytes for the InvokeFunction operation`,
-      });
-    }
+    const payload = payloadOf(event);
     const environment = await this.acquire();
     const result = await environment.invoke(randomUUID(), payload);
-    if (result.ok || !result.fatal) this.release(environment);
-    else this.retire(environment);
+    this.settle(environment, result);
     if (!result.ok) throw new FunctionError(result.error);
     return JSON.parse(result.payload);
+  }
+
+  async invokeWithResponseStream(event: unknown): Promise<Readable> {
+    const payload = payloadOf(event);
+    const environment = await this.acquire();
+    return new Promise((resolve, reject) => {
+      let body: Readable | undefined;
+      const started = (streamed: Readable) => {
+        body = streamed;
+        resolve(streamed);
+      };
+      environment.invoke(randomUUID(), payload, started).then((result) => {
+        this.settle(environment, result);
+        // A failure before the response began is the invocation's error; after, the stream is already cut or ends.
+        if (!result.ok && !body) reject(new FunctionError(result.error));
+        // A handler that returned instead of streaming: its whole result is the stream, as Lambda sends it.
+        else if (result.ok && !body) resolve(Readable.from([Buffer.from(result.payload)]));
+      });
+    });
+  }
+
+  /** An environment goes back to the pool after its invocation, unless the invocation killed it. */
+  private settle(environment: Environment, result: Result): void {
+    if (result.ok || !result.fatal) this.release(environment);
+    else this.retire(environment);
   }
 
   processIds(): number[] {
@@ -260,6 +297,8 @@ interface Job {
   sent: boolean;
   timer: NodeJS.Timeout;
   resolve(result: Result): void;
+  /** A streaming handler began its response (InvokeWithResponseStream): its body, before the invocation ends. */
+  onStream?(body: Readable): void;
 }
 
 /** One execution environment: a runtime process, its Runtime API, and at most one invocation at a time. */
@@ -296,6 +335,10 @@ class Environment {
         if (environment.job?.requestId !== requestId) return; // too late: it already timed out
         environment.finish(outcome.ok ? outcome : { ...outcome, fatal: false });
       },
+      onStream: (requestId, body) => {
+        if (environment.job?.requestId === requestId) environment.job.onStream?.(body);
+        else body.resume(); // too late: nobody reads it
+      },
       onInitError: (error) => environment.onInitError(error),
     });
     try {
@@ -307,7 +350,7 @@ class Environment {
     return environment;
   }
 
-  invoke(requestId: string, event: string): Promise<Result> {
+  invoke(requestId: string, event: string, onStream?: Job['onStream']): Promise<Result> {
     return new Promise((resolve) => {
       if (this.exited) {
         resolve(this.exitResult(requestId, 'exit status unknown'));
@@ -316,7 +359,7 @@ class Environment {
       // Until the runtime first polls /next it is still initializing: Lambda gives init its own 10 s, and an init
       // that overruns is retried under the function's timeout, so a cold invocation can wait for both.
       const limit = this.initialized ? this.timeoutMs : INIT_LIMIT_MS + this.timeoutMs;
-      this.job = { requestId, event, sent: false, resolve, timer: setTimeout(() => this.timedOut(), limit) };
+      this.job = { requestId, event, sent: false, resolve, onStream, timer: setTimeout(() => this.timedOut(), limit) };
       if (this.api.waiting) this.send();
     });
   }

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { PassThrough, type Readable } from 'node:stream';
 
 /**
  * A minimal Lambda Runtime API (the 2018-06-01 interface that the Runtime Interface Client speaks), one per
@@ -28,6 +29,11 @@ export interface RuntimeApiEvents {
   /** The runtime asked for work: its init is done (first time) or it finished the previous invocation. */
   onNext(): void;
   onOutcome(requestId: string, outcome: InvocationOutcome): void;
+  /**
+   * A streaming handler began its response (`Lambda-Runtime-Function-Response-Mode: streaming`): its body, as the
+   * runtime writes it. Its outcome follows when the runtime ends the response (an error in its trailers).
+   */
+  onStream(requestId: string, body: Readable): void;
   onInitError(error: RuntimeError): void;
 }
 
@@ -111,7 +117,8 @@ export class RuntimeApi {
       this.events.onNext();
       return;
     }
-    const body = await readBody(req);
+    const streamed = req.headers['lambda-runtime-function-response-mode'] === 'streaming';
+    const body = streamed ? Buffer.alloc(0) : await readBody(req);
     const errorTypeHeader = req.headers['lambda-runtime-function-error-type'];
     const headerType = typeof errorTypeHeader === 'string' ? errorTypeHeader : undefined;
     if (req.method === 'POST' && url === `${BASE}/init/error`) {
@@ -130,6 +137,7 @@ export class RuntimeApi {
       return;
     }
     this.inFlight = undefined;
+    if (streamed && match[2] === 'response') return streamResponse(requestId, req, res, this.events);
     let outcome: InvocationOutcome;
     if (match[2] === 'error') {
       outcome = { ok: false, error: parseError(body.toString('utf8'), headerType) };
@@ -143,6 +151,37 @@ export class RuntimeApi {
     }
     this.events.onOutcome(requestId, outcome);
   }
+}
+
+/**
+ * A streamed response, as the RIC sends it: chunked, its bytes handed on as they come (no 6 MB cap: a stream may pass
+ * it), and a failure reported in the trailers (`Lambda-Runtime-Function-Error-Type`, and `-Body` as base64 JSON).
+ */
+function streamResponse(requestId: string, req: IncomingMessage, res: ServerResponse, events: RuntimeApiEvents) {
+  const body = new PassThrough();
+  // Its reader sees a failure whenever it reads (an errored stream stays errored): no listener yet is no crash.
+  body.on('error', () => {});
+  req.pipe(body, { end: false });
+  events.onStream(requestId, body);
+  let ended = false;
+  req.once('end', () => {
+    ended = true;
+    reply(res, 202, { status: 'OK' });
+    const errorType = req.trailers['lambda-runtime-function-error-type'];
+    if (!errorType) {
+      body.end();
+      return events.onOutcome(requestId, { ok: true, payload: '' });
+    }
+    const encoded = req.trailers['lambda-runtime-function-error-body'];
+    const error = parseError(encoded ? Buffer.from(encoded, 'base64').toString('utf8') : '', errorType);
+    // The reader learns of the failure where the bytes stop, as an InvokeWithResponseStream caller does.
+    body.destroy(new Error(`${error.errorType}: ${error.errorMessage}`));
+    events.onOutcome(requestId, { ok: false, error });
+  });
+  // The runtime died mid-response (a timeout kills it): the body is cut, as a client of Lambda sees it.
+  req.once('close', () => {
+    if (!ended) body.destroy(new Error('The function stopped in the middle of its response stream'));
+  });
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {

@@ -84,12 +84,36 @@ export function runPrediction(prediction: SimulatedPrediction, scenario: Scenari
       prediction.started_at = new Date().toISOString();
       prediction.logs = 'Running the simulated model\n';
       context.notify(prediction, 'logs');
-      afterStep(() => {
+      const complete = () => {
         finish(prediction, scenario, context);
         context.notify(prediction, 'completed');
-      });
+      };
+      afterStep(
+        scenario.partialOutputs ? () => streamOutput(prediction, scenario, context, afterStep, complete) : complete,
+      );
     });
   });
+}
+
+/**
+ * A language model's output as it is made: the output so far, one more piece a step, each sent as an `output` webhook
+ * while the prediction is still `processing`; then `done`.
+ */
+function streamOutput(
+  prediction: SimulatedPrediction,
+  scenario: Scenario,
+  context: LifecycleContext,
+  afterStep: (action: () => void) => void,
+  done: () => void,
+) {
+  const whole = outputFor(prediction.id, scenario, context.fileUrl);
+  const pieces = Array.isArray(whole) ? whole : [whole];
+  const send = (count: number) => {
+    prediction.output = pieces.slice(0, count);
+    context.notify(prediction, 'output');
+    afterStep(count < pieces.length ? () => send(count + 1) : done);
+  };
+  send(1);
 }
 
 /** Ends a running prediction as its scenario says: failed with its error, or succeeded with its output. */

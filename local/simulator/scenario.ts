@@ -40,6 +40,13 @@ export const ScenarioSchema = z
         'true: when created, the prediction downloads every http(s) URL in its input, as Replicate does, and ' +
           'fails if one does not answer 200 (what it fetched: `inputFetches`).',
       ),
+    partialOutputs: z
+      .boolean()
+      .optional()
+      .describe(
+        'true: while processing, the output is sent as it grows (one more item of a list a step) in `output` ' +
+          'webhooks, as a language model streams its tokens; then the prediction ends as usual.',
+      ),
     fail: z.string().optional().describe('The prediction fails with this error message.'),
     reject: z.string().optional().describe('Creating the prediction answers 422 with this message.'),
     rateLimit: z.boolean().optional().describe('true: creating the prediction answers 429 with Retry-After: 7.'),

@@ -28,9 +28,9 @@ function synth(props?: ReplicateJobsProps, bundle = false): Template {
 describe('ReplicateJobs template', () => {
   const template = synth();
 
-  it('has the seven functions on Node.js 24, arm64, traced, with JSON logs and retention', () => {
+  it('has the eight functions on Node.js 24, arm64, traced, with JSON logs and retention', () => {
     const functions = template.findResources('AWS::Lambda::Function');
-    expect(Object.keys(functions)).toHaveLength(7);
+    expect(Object.keys(functions)).toHaveLength(8);
     for (const fn of Object.values(functions)) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -39,7 +39,7 @@ describe('ReplicateJobs template', () => {
         LoggingConfig: { LogFormat: 'JSON' },
       });
     }
-    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 8);
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 9);
     template.hasResourceProperties('AWS::Lambda::Function', {
       Handler: 'index.handler',
       Timeout: 300,
@@ -65,6 +65,25 @@ describe('ReplicateJobs template', () => {
     }
     template.resourceCountIs('AWS::ApiGateway::Method', ROUTES.length);
     template.hasResourceProperties('AWS::ApiGateway::RestApi', { ApiKeySourceType: 'HEADER' });
+  });
+
+  it("streams the events function's responses (InvokeWithResponseStream) for as long as its timeout, and only its", () => {
+    const streamed = Object.values(
+      template.findResources('AWS::ApiGateway::Method', {
+        Properties: { Integration: { ResponseTransferMode: 'STREAM' } },
+      }),
+    );
+    expect(streamed).toHaveLength(1);
+    const [{ Properties: method }] = streamed;
+    expect(method).toMatchObject({ HttpMethod: 'GET', ApiKeyRequired: true });
+    expect(method.Integration.TimeoutInMillis).toBe(330_000);
+    const uri = JSON.stringify(method.Integration.Uri);
+    expect(uri).toContain('/response-streaming-invocations');
+    expect(uri).toContain('ReplicateJobsEventsFunction');
+    const [events] = Object.entries(template.findResources('AWS::Lambda::Function')).filter(([id]) =>
+      id.startsWith('ReplicateJobsEventsFunction'),
+    );
+    expect(events[1].Properties.Timeout).toBe(330); // the longest stream (5 min) and time to close it
   });
 
   it('throttles and caps each API key with a usage plan, and logs API access', () => {
@@ -356,8 +375,8 @@ describe('ReplicateJobs template', () => {
     const described = (text: string) => alarms.filter((alarm) => alarm.Properties.AlarmDescription.includes(text));
     expect(described('dead-letter queue')).toHaveLength(1);
     expect(described('waiting too long')).toHaveLength(1);
-    expect(described('failed 5 or more times')).toHaveLength(7);
-    expect(described('was throttled')).toHaveLength(7);
+    expect(described('failed 5 or more times')).toHaveLength(8);
+    expect(described('was throttled')).toHaveLength(8);
     expect(described('wait too long for capacity')).toHaveLength(1);
     expect(described('client callback could not be delivered')).toHaveLength(1);
     expect(described('API requests answered 5xx')).toHaveLength(1);
@@ -607,7 +626,7 @@ describe('ReplicateJobs template', () => {
     const functions = bundled.findResources('AWS::Lambda::Function');
     const code = Object.values(functions).map((fn) => fn.Properties.Code.S3Key);
     expect(code.every((key) => typeof key === 'string' && key.endsWith('.zip'))).toBe(true);
-    expect(new Set(code).size).toBe(7); // one entry point, one bundle, per function
+    expect(new Set(code).size).toBe(8); // one entry point, one bundle, per function
     // What each bundle holds, by package, from the esbuild metafile written beside it.
     const outdir = app.synth().directory;
     const packagesOf = (name: string) => {
@@ -632,6 +651,12 @@ describe('ReplicateJobs template', () => {
       '@aws-sdk/client-dynamodb',
       '@aws-sdk/client-s3',
       '@aws-sdk/client-secrets-manager',
+      '@aws-sdk/lib-dynamodb',
+      '@aws-sdk/s3-request-presigner',
+    ]);
+    expect(sdk(packagesOf('Events'))).toEqual([
+      '@aws-sdk/client-dynamodb',
+      '@aws-sdk/client-s3',
       '@aws-sdk/lib-dynamodb',
       '@aws-sdk/s3-request-presigner',
     ]);

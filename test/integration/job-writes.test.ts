@@ -137,4 +137,22 @@ describe('job writes are guarded by their conditions', () => {
     expect((await succeed(id, 1, 'p2')).applied).toBe(false);
     expect((await stack.deps.jobs.get(id))!).toMatchObject({ status: 'queued', predictionId: 'p1' });
   });
+
+  it('a partial output is kept only while the job runs, for its prediction, when larger than the one kept; the end removes it', async () => {
+    const id = await queuedJob('p1');
+    const partial = (tokens: string[]) => ({ json: JSON.stringify(tokens), size: JSON.stringify(tokens).length });
+    const keep = (tokens: string[], second: number, predictionId = 'p1') =>
+      stack.deps.jobs.recordPartialOutput(id, predictionId, partial(tokens), at(second));
+    expect(await keep(['a', 'b'], 1)).toBe(true);
+    expect(await keep(['a'], 2)).toBe(false); // an earlier, smaller one that arrived late
+    expect(await keep(['a', 'b'], 2)).toBe(false); // a repeat
+    expect(await keep(['a', 'b', 'c'], 3, 'p2')).toBe(false); // another prediction's
+    expect(await keep(['a', 'b', 'c'], 0)).toBe(false); // from a writer whose clock is behind
+    expect(await stack.deps.jobs.get(id)).toMatchObject({ partialOutput: ['a', 'b'], partialOutputSize: 9 });
+    expect((await succeed(id, 4)).applied).toBe(true);
+    const ended = (await stack.deps.jobs.get(id))!;
+    expect(ended.partialOutput).toBeUndefined();
+    expect(ended.partialOutputSize).toBeUndefined();
+    expect(await keep(['a', 'b', 'c', 'd'], 5)).toBe(false); // after the end
+  });
 });

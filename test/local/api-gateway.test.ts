@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { PassThrough } from 'node:stream';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { propsFromContext } from '../../lib/context-props';
@@ -14,6 +15,8 @@ describe('local API Gateway', () => {
     { method: 'POST', path: '/jobs', functionLogicalId: 'Submit', apiKeyRequired: true },
     { method: 'GET', path: '/health', functionLogicalId: 'Status', apiKeyRequired: false },
     { method: 'GET', path: '/bad', functionLogicalId: 'Bad', apiKeyRequired: false },
+    { method: 'GET', path: '/stream', functionLogicalId: 'Stream', apiKeyRequired: false, streaming: true },
+    { method: 'GET', path: '/no-prelude', functionLogicalId: 'NoPrelude', apiKeyRequired: false, streaming: true },
   ];
   const events: any[] = [];
   let gateway: Awaited<ReturnType<typeof startApiGateway>>;
@@ -30,6 +33,18 @@ describe('local API Gateway', () => {
         // A function answering something that is not a proxy response (a body that is not a string).
         if (fn === 'Bad') return { statusCode: 200, body: { not: 'a string' } };
         return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: '{"ok":true}' };
+      },
+      invokeWithResponseStream: async (fn) => {
+        const body = new PassThrough();
+        if (fn === 'NoPrelude') body.end('just bytes, no prelude');
+        else {
+          // The prelude, its 8 NUL bytes, then the body in pieces over time, as a streaming handler writes it.
+          body.write(JSON.stringify({ statusCode: 201, headers: { 'content-type': 'text/event-stream' } }));
+          body.write(Buffer.alloc(8));
+          body.write('data: one\n\n');
+          setTimeout(() => body.end('data: two\n\n'), 200);
+        }
+        return body;
       },
     });
   });
@@ -57,6 +72,24 @@ describe('local API Gateway', () => {
     expect(event.headers.constructor).toBe('x');
   });
 
+  it("streams a streaming integration's body after its prelude's status and headers, piece by piece", async () => {
+    const response = await fetch(`${gateway.url}/stream`);
+    expect(response.status).toBe(201);
+    expect(response.headers.get('content-type')).toBe('text/event-stream');
+    const reader = response.body!.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    expect(first).toBe('data: one\n\n'); // before the function wrote the rest
+    let rest = '';
+    for (let part = await reader.read(); !part.done; part = await reader.read())
+      rest += new TextDecoder().decode(part.value);
+    expect(rest).toBe('data: two\n\n');
+  });
+
+  it('answers 502 to a streamed response without a prelude', async () => {
+    const response = await fetch(`${gateway.url}/no-prelude`);
+    expect(response.status).toBe(502);
+  });
+
   it('answers 502 to a malformed proxy response, and keeps serving', async () => {
     const bad = await fetch(`${gateway.url}/bad`);
     expect(bad.status).toBe(502);
@@ -82,6 +115,9 @@ describe('local API Gateway', () => {
     const withConsole = await startApiGateway({
       routes,
       usagePlan: undefined,
+      invokeWithResponseStream: async () => {
+        throw new Error('no streaming route here');
+      },
       stageName: 'v1',
       apiKeys: new Map(),
       port: 0,
@@ -149,6 +185,9 @@ describe('local API Gateway: stage method throttling', () => {
     const gateway = await startApiGateway({
       routes,
       usagePlan: undefined,
+      invokeWithResponseStream: async () => {
+        throw new Error('no streaming route here');
+      },
       stageName: 'v1',
       apiKeys: new Map(),
       port: 0,

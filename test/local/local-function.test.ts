@@ -260,3 +260,73 @@ test('stop() ends running invocations and rejects queued ones', async () => {
   expect(await queued).toEqual(new Error('Function Stopped stopped'));
   await expect(fn.invoke({})).rejects.toThrow('Function Stopped stopped');
 });
+
+/** Reads a streamed response whole; answers its text, or the error that cut it. */
+async function readWhole(body: NodeJS.ReadableStream): Promise<{ text: string; error?: Error }> {
+  let text = '';
+  try {
+    for await (const chunk of body) text += chunk.toString();
+    return { text };
+  } catch (error) {
+    return { text, error: error as Error };
+  }
+}
+
+/** A streaming handler (awslambda.streamifyResponse) writing `event.chunks` pieces `event.gapMs` apart, then ending. */
+const STREAMER = `
+exports.handler = awslambda.streamifyResponse(async (event, responseStream) => {
+  const stream = awslambda.HttpResponseStream.from(responseStream, { statusCode: 200, headers: { 'x-kind': 'sse' } });
+  for (let i = 0; i < event.chunks; i++) {
+    stream.write('piece ' + i + ' at ' + Date.now() + '\\n');
+    await new Promise((resolve) => setTimeout(resolve, event.gapMs));
+  }
+  if (event.fail) throw new Error('failed mid-stream');
+  stream.end();
+});`;
+
+describe('response streaming (InvokeWithResponseStream)', () => {
+  it("hands on a streaming handler's bytes as it writes them, prelude first, then goes back to the pool", async () => {
+    const fn = start('Streamer', STREAMER);
+    const body = await fn.invokeWithResponseStream({ chunks: 3, gapMs: 300 });
+    const first = await new Promise<string>((resolve) =>
+      body.once('data', (chunk: Buffer) => resolve(chunk.toString())),
+    );
+    const receivedAt = Date.now();
+    const { text } = await readWhole(body);
+    const whole = first + text;
+    const prelude = whole.slice(0, whole.indexOf('\0'));
+    expect(JSON.parse(prelude)).toEqual({ statusCode: 200, headers: { 'x-kind': 'sse' } });
+    expect(whole.slice(prelude.length, prelude.length + 8)).toBe('\0'.repeat(8));
+    const pieces = [...whole.matchAll(/piece (\d) at (\d+)/g)];
+    expect(pieces.map((match) => match[1])).toEqual(['0', '1', '2']);
+    // The last piece was written ~600 ms after the first reached us: nothing waited for the handler to end.
+    expect(Number(pieces[2][2])).toBeGreaterThan(receivedAt + 300);
+    // The environment is free again: a second invocation runs in it.
+    expect((await readWhole(await fn.invokeWithResponseStream({ chunks: 1, gapMs: 0 }))).text).toContain('piece 0');
+    expect(fn.coldStarts).toBe(1);
+  });
+
+  it('ends the body where a handler failed mid-stream, and cuts it where a timeout killed it', async () => {
+    const failing = start('StreamFails', STREAMER);
+    const failed = await readWhole(await failing.invokeWithResponseStream({ chunks: 1, gapMs: 0, fail: true }));
+    expect(failed.text).toContain('piece 0');
+    const slow = start('StreamTimesOut', STREAMER, { timeoutSeconds: 1 });
+    const cut = await readWhole(await slow.invokeWithResponseStream({ chunks: 10, gapMs: 400 }));
+    expect(cut.text).toContain('piece 0');
+    expect(cut.text).not.toContain('piece 9');
+    expect(cut.error?.message).toMatch(/stopped in the middle/);
+  });
+
+  it("answers a plain handler's result whole, and fails the body of one that throws before writing", async () => {
+    const plain = start('PlainAsStream', SLEEPER);
+    expect((await readWhole(await plain.invokeWithResponseStream({}))).text).toMatch(/^\d+$/);
+    const broken = start(
+      'StreamThrowsFirst',
+      'exports.handler = awslambda.streamifyResponse(async () => { throw new Error("no"); });',
+    );
+    expect(await readWhole(await broken.invokeWithResponseStream({}))).toEqual({
+      text: '',
+      error: new Error('Error: no'),
+    });
+  });
+});

@@ -30,6 +30,7 @@ import {
   secondsUntilNextDay,
   secondsUntilNextMinute,
 } from '../../lambdas/core/owner-limits';
+import type { PartialOutput } from '../../lambdas/core/partial-output';
 import type {
   Admission,
   AdmissionKick,
@@ -225,6 +226,16 @@ export class FakeJobRepository implements JobRepository {
       .sort((a, b) => (a.waitingSince < b.waitingSince ? -1 : a.waitingSince > b.waitingSince ? 1 : 0));
   }
 
+  async recordPartialOutput(id: string, predictionId: string, partial: PartialOutput, updatedAt: string) {
+    const job = this.rows.get(id)?.job;
+    // the adapter's condition: running, its own prediction, notOlder, and larger than the one kept
+    if (!job || job.rank >= TERMINAL_RANK || job.predictionId !== predictionId || !notOlder(job, updatedAt))
+      return false;
+    if (job.partialOutputSize !== undefined && !(job.partialOutputSize < partial.size)) return false;
+    Object.assign(job, { partialOutput: JSON.parse(partial.json), partialOutputSize: partial.size, updatedAt });
+    return true;
+  }
+
   async recordCallbackDelivery(id: string, delivery: CallbackDelivery): Promise<void> {
     const job = this.rows.get(id)?.job;
     if (job && !job.deletedAt)
@@ -260,8 +271,10 @@ export class FakeJobRepository implements JobRepository {
 
 const samePrediction = (job: Job, predictionId: string) => !job.predictionId || job.predictionId === predictionId;
 const notOlder = (job: Job, updatedAt: string) => job.updatedAt <= updatedAt;
-/** REMOVE_WHEN_TERMINAL: the job leaves the unfinished index and its transfer is over. */
+/** REMOVE_WHEN_TERMINAL: the job leaves the unfinished index, its transfer is over, its partial output goes. */
 function endTransfer(row: Row): void {
+  delete row.job.partialOutput;
+  delete row.job.partialOutputSize;
   row.checkAt = undefined;
   row.lease = undefined;
   row.copied = undefined;

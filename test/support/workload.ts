@@ -1,12 +1,13 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { readEventStream } from '../../cli/event-stream';
 import { endedJob } from './callback-receiver';
 import { eventually, type TestStack } from './local-stack';
 
 /**
  * Every path through the deployed functions that touches AWS: submit (fresh, idempotent replay, refused at
- * the limit, the limit's repair, waiting for capacity), the admitter, status, list, cancel, the callback secret, webhooks (small and carried
+ * the limit, the limit's repair, waiting for capacity), the admitter, status, list, a job's event stream, cancel, the callback secret, webhooks (small and carried
  * through S3), outputs (files, a result kept in S3, the copies of a failing job removed), presigned
  * downloads, uploads (signed PUT, checked, presigned for Replicate by submit and by the admitter), derivatives,
  * retention tags, DELETE, polling for lost webhooks, timeouts, and client callbacks (delivered, retried, waiting for their
@@ -44,6 +45,9 @@ export async function runWorkload(stack: TestStack): Promise<void> {
     await eventually(() => received.some((callback) => callback.job.id === images.id), 20_000);
     const callback = received.find((c) => c.job.id === images.id);
     await Promise.all(callback.job.outputs.map(async (output: { url: string }) => expectOk(await fetch(output.url))));
+    // The job's event stream (the events function reads it), and a download presigned by that function.
+    const streamed = await lastStreamedJob(stack, images.id);
+    await Promise.all(streamed.outputs.map(async (output: { url: string }) => expectOk(await fetch(output.url))));
 
     // A job that fails on a later output (a host off the list): the copy already made is deleted.
     const doomed = await stack.submit({
@@ -225,6 +229,15 @@ export async function runWorkload(stack: TestStack): Promise<void> {
     receiver.closeAllConnections();
     await new Promise<void>((resolve) => receiver.close(() => resolve()));
   }
+}
+
+/** Reads a job's Server-Sent Events to the end; answers the last job event's job. */
+async function lastStreamedJob(stack: TestStack, id: string) {
+  const response = await fetch(`${stack.url}/jobs/${id}/events`, { headers: { 'x-api-key': 'key-alice' } });
+  expectOk(response);
+  let last: any;
+  for await (const event of readEventStream(response.body!)) if (event.event === 'job') last = JSON.parse(event.data);
+  return last;
 }
 
 function expectOk(response: Response) {

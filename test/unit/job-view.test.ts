@@ -59,6 +59,7 @@ describe('job view (the API contract)', () => {
         { key: 'outputs/alice/job_1/1.png', url: urls[1], contentType: 'image/png', size: 20 },
       ],
       output: { images: urls, seed: 3 },
+      partialOutput: null,
       error: null,
       callback: {
         url: 'https://app.example/hook',
@@ -91,6 +92,7 @@ describe('job view (the API contract)', () => {
       metadata: null,
       outputs: [],
       output: null,
+      partialOutput: null,
       error: null,
       callback: null,
       metrics: null,
@@ -102,6 +104,13 @@ describe('job view (the API contract)', () => {
       retentionDays: null,
       outputsExpireAt: null,
     });
+  });
+
+  it('shows a running job its partial output, and never an ended one (its output replaces it)', () => {
+    const running = stored({ status: 'processing', rank: 2, partialOutput: ['Hel', 'lo'], partialOutputSize: 12 });
+    expect(toJobView(running, [])).toMatchObject({ partialOutput: ['Hel', 'lo'], output: null });
+    expect(toJobView({ ...running, status: 'failed', rank: 3 }, []).partialOutput).toBeNull();
+    expect(JSON.stringify(toJobView(running, []))).not.toContain('partialOutputSize');
   });
 
   it('shows when the outputs expire: the shorter of the job’s retentionDays and the deployment’s, at the next midnight UTC', () => {
