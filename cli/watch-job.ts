@@ -8,7 +8,7 @@ const MAX_BROKEN_STREAMS = 3;
  * The job at each change until it ends, read from its event stream (`GET /jobs/{id}/events`). A stream that ends
  * before the job did (the server closes each after 5 minutes) or breaks is resumed with `Last-Event-ID`, so no change
  * is missed or repeated; if streams keep breaking (a proxy that buffers them, a network that cuts them), it polls
- * `GET /jobs/{id}` every `intervalMs` instead. An answer from the API (404, 401) is no broken stream: it is thrown.
+ * `GET /jobs/{id}` every `intervalMs` instead. A refusal from the API (404, 401) is no broken stream: it is thrown.
  */
 export async function* jobUpdates(client: JobsClient, id: string, intervalMs: number): AsyncGenerator<JobView> {
   let lastEventId: string | undefined;
@@ -25,7 +25,8 @@ export async function* jobUpdates(client: JobsClient, id: string, intervalMs: nu
         if (TERMINAL.includes(job.status)) return;
       }
     } catch (error) {
-      if (error instanceof ApiFailure) throw error;
+      // A refusal (404, 401) is the answer; a 5xx (a gateway's 502, a timeout's 504) is a stream that broke.
+      if (error instanceof ApiFailure && error.status < 500) throw error;
     }
     failures = progressed ? 0 : failures + 1;
   }

@@ -132,4 +132,46 @@ if (!required) process.stdout.write(`browser test skipped: no Chromium at ${CHRO
     expect(await page.textContent('#detail .error')).toContain('<img src=x');
     expect(await page.evaluate(() => document.body.dataset.pwned)).toBeUndefined();
   }, 60_000);
+
+  it("updates live from the job's event stream: each status and a model's tokens as they come, with no polling of the job", async () => {
+    const page = await browser.newPage();
+    const jobReads: string[] = [];
+    page.on('request', (request) => {
+      if (/\/jobs\/job_[^/]+$/.test(new URL(request.url()).pathname)) jobReads.push(request.url());
+    });
+    await page.goto(`${stack.url}/console?key=key-alice`);
+    const job = await stack.submit({
+      model: 'acme/llm',
+      input: { simulate: { output: 'tokens', tokens: 8, partialOutputs: true, stepMs: 1_200 } },
+      webhookEvents: ['start', 'output', 'completed'],
+    });
+    await page.waitForSelector(`tr[data-job="${job.id}"]`, { timeout: 10_000 });
+    await page.click(`tr[data-job="${job.id}"]`);
+    await page.waitForSelector('#detail[data-live="stream"]');
+    // The output so far, while the job still runs.
+    await page.waitForFunction(
+      () =>
+        document.querySelector('#detail')?.getAttribute('data-status') === 'processing' &&
+        (document.querySelector('#output')?.textContent ?? '').includes(' token1'),
+      undefined,
+      { timeout: 20_000 },
+    );
+    const partial = JSON.parse((await page.textContent('#output'))!);
+    expect(partial.length).toBeLessThan(8);
+    await page.waitForSelector('#detail[data-status="succeeded"]', { timeout: 30_000 });
+    expect(JSON.parse((await page.textContent('#output'))!)).toHaveLength(8);
+    await page.waitForSelector(`tr[data-job="${job.id}"][data-status="succeeded"]`);
+    expect(jobReads).toEqual([]); // every update came from the stream
+  }, 60_000);
+
+  it('falls back to polling when the event stream keeps breaking, and still shows the job end', async () => {
+    const page = await browser.newPage();
+    await page.route('**/events', (route) => route.abort('connectionreset'));
+    await page.goto(`${stack.url}/console?key=key-alice`);
+    const job = await stack.submit({ model: 'a/b', input: { simulate: { stepMs: 1_000 } } });
+    await page.waitForSelector(`tr[data-job="${job.id}"]`, { timeout: 10_000 });
+    await page.click(`tr[data-job="${job.id}"]`);
+    await page.waitForSelector('#detail[data-live="polling"]', { timeout: 10_000 });
+    await page.waitForSelector('#detail[data-status="succeeded"]', { timeout: 30_000 });
+  }, 60_000);
 });
