@@ -38,7 +38,16 @@ export interface WholeApi {
 }
 
 /** Names of the response schemas the OpenAPI document describes (http/openapi.ts). */
-export type ResponseSchema = 'job' | 'jobList' | 'health' | 'accepted' | 'openapi' | 'secret' | 'upload' | 'none';
+export type ResponseSchema =
+  | 'job'
+  | 'jobList'
+  | 'health'
+  | 'accepted'
+  | 'openapi'
+  | 'secret'
+  | 'upload'
+  | 'usage'
+  | 'none';
 
 /**
  * One API operation's whole contract, in one module: route, method, request schema, what it answers, the error
