@@ -1,4 +1,8 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { startTestStack, type TestStack } from '../support/local-stack';
+
+const CLI = join(__dirname, '..', '..', 'cli', 'replicate-jobs.cjs');
 
 /**
  * Usage and credits on the local stack (the deployed bundles, the simulator): the per-day ledger behind GET /usage,
@@ -91,6 +95,29 @@ describe('usage, budgets and credits (default credit rules)', () => {
     // Owner-scoped: another key sees its own (empty) day.
     const other = await stack.request(`/usage?from=${today()}&to=${today()}`, { key: 'key-erin' });
     expect(other.json).toMatchObject({ owner: 'erin', totals: { submitted: 0, predictSeconds: 0 } });
+  });
+
+  it('replicate-jobs usage prints the days as a table, and as JSON with --json', async () => {
+    const run = (args: string[]) =>
+      new Promise<{ code: number; stdout: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          [CLI, 'usage', ...args],
+          { env: { ...process.env, REPLICATE_JOBS_URL: stack.url, REPLICATE_JOBS_API_KEY: 'key-alice' } },
+          (error, stdout) => resolve({ code: error ? (error.code as number) : 0, stdout }),
+        );
+      });
+    const json = await run(['--from', today(), '--to', today(), '--json']);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ owner: 'alice', from: today(), totals: { submitted: 4 } });
+    const table = await run([]);
+    expect(table.code).toBe(0);
+    const lines = table.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^alice: \d{4}-\d{2}-\d{2} to /);
+    expect(lines[1]).toMatch(/^date\s+submitted\s+succeeded\s+failed\s+canceled\s+predict s\s+est\. USD$/);
+    expect(lines).toHaveLength(2 + 30 + 1); // heading, columns, 30 days, totals
+    expect(lines.at(-1)).toMatch(/^total\s+4\s+2\s+1\s+1\s+4\.0\s+0\.0230\+$/);
+    expect((await run(['--from', 'yesterday'])).code).toBe(3); // the API refused: 422
   });
 
   it('refuses bad dates and ranges over 92 days (422 validation_failed, with details)', async () => {
