@@ -7,6 +7,8 @@ import { EMPTY_DAY, endedJobUsage, predictMillisOf } from '../../lambdas/core/us
 import { daysOf, usageRangeOf, usageReport } from '../../lambdas/core/usage-report';
 
 const NOW = new Date('2026-03-15T12:00:00Z');
+/** A job that ended (the status is terminal), as endedJobUsage takes it. */
+const endedJob = (overrides: Partial<Job>) => job(overrides) as Job & { status: 'succeeded' };
 const job = (overrides: Partial<Job>): Job => ({
   id: 'job_1',
   owner: 'alice',
@@ -46,7 +48,7 @@ describe('prices', () => {
 
 describe('the ledger entry of an ended job', () => {
   it('counts on the day it was submitted, with predict time in milliseconds and its cost', () => {
-    const ended = job({
+    const ended = endedJob({
       metrics: { predict_time: 2.3456 },
       outputs: [{ index: 0, key: 'k', contentType: 'image/png', size: 1 }],
     });
