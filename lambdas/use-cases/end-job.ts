@@ -11,7 +11,8 @@ import { recordEndedUsage } from './record-usage';
  * failed submission). Only the writer whose conditional write succeeded calls this, so it runs once per job.
  * A crash before the slot is given back leaks it; the quota repairs leaks when an owner reaches the limit.
  * A crash before the callback is queued loses the callback (the job record is unaffected); one before the usage is
- * recorded (first, the nearest to the terminal write) leaves the job out of the ledger.
+ * recorded (last: the slot and the callback come first, as they did before the ledger, so a client that sees the
+ * job ended finds its slot free) leaves the job out of the ledger.
  *
  * The day's count comes back when `refundDaily` says so (a submission that never reached Replicate), else by the
  * credit rules (core/daily-credits.ts): a failure before any output by default, a client's cancel if set.
@@ -22,7 +23,6 @@ export async function jobEnded(
   options: { refundDaily?: boolean; now?: Date; notify?: boolean } = {},
 ) {
   recordJobEnd(deps.metrics, job);
-  await recordEndedUsage(deps, job);
   const refundDaily = options.refundDaily ?? refundsDailyCount(job, deps.settings.usage.credits);
   if (job.callbackUrl && options.notify !== false) {
     try {
@@ -41,6 +41,7 @@ export async function jobEnded(
       error,
     });
   }
+  await recordEndedUsage(deps, job);
 }
 
 /**
