@@ -14,6 +14,25 @@ export interface JobView {
   completedAt: string | null;
 }
 
+/** One day of `GET /usage` (or its totals). */
+export interface UsageFigures {
+  submitted: number;
+  succeeded: number;
+  failed: number;
+  canceled: number;
+  predictSeconds: number;
+  estimatedCostUsd: number | null;
+  unpricedJobs: number;
+}
+
+export interface UsageReport {
+  owner: string;
+  from: string;
+  to: string;
+  days: Array<{ date: string } & UsageFigures>;
+  totals: UsageFigures;
+}
+
 export class ApiFailure extends Error {
   constructor(
     readonly status: number,
@@ -78,6 +97,10 @@ export class JobsClient {
   }
   cancel(id: string) {
     return this.request<JobView>('POST', `/jobs/${encodeURIComponent(id)}/cancel`);
+  }
+  usage(range: { from?: string; to?: string }) {
+    const params = new URLSearchParams(Object.entries(range).filter((entry): entry is [string, string] => !!entry[1]));
+    return this.request<UsageReport>('GET', `/usage${params.size ? `?${params}` : ''}`);
   }
   list(query: { status?: string; limit?: number; cursor?: string }) {
     const params = new URLSearchParams(

@@ -8,6 +8,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { parseArgs } from 'node:util';
 import { ApiFailure, JobsClient, type JobView } from './api-client';
 import { uploadFile } from './upload-file';
+import { usageTable } from './usage-table';
 import { jobUpdates } from './watch-job';
 
 const USAGE = `replicate-jobs <command> [options]
@@ -21,6 +22,8 @@ const USAGE = `replicate-jobs <command> [options]
   list [--status S] [--limit N] [--cursor C]
   cancel <job-id>
   delete <job-id>                    the job and everything stored for it
+  usage [--from YYYY-MM-DD] [--to YYYY-MM-DD]
+                                     jobs, predict seconds and estimated cost per day (default: the last 30 days)
 
 Options: --url (or REPLICATE_JOBS_URL, default http://127.0.0.1:3000), --key (or REPLICATE_JOBS_API_KEY),
          --json (machine-readable output), --interval MS (watch polling if streams break, default 1000)
@@ -96,6 +99,8 @@ async function main(argv: string[]): Promise<number> {
       status: { type: 'string' },
       limit: { type: 'string' },
       cursor: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
       interval: { type: 'string', default: '1000' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -171,6 +176,11 @@ async function main(argv: string[]): Promise<number> {
       const id = needId();
       await client.request('DELETE', `/jobs/${encodeURIComponent(id)}`);
       process.stdout.write(values.json ? `${JSON.stringify({ id, deleted: true })}\n` : `${id} deleted\n`);
+      return EXIT.ok;
+    }
+    case 'usage': {
+      const report = await client.usage({ from: values.from, to: values.to });
+      process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : usageTable(report));
       return EXIT.ok;
     }
     default:

@@ -45,6 +45,11 @@ export const DEFAULTS = {
   downloadRetryBaseMs: 1000,
   /** First delay before a failed client callback is tried again (it doubles per attempt, at most 15 minutes). */
   callbackRetryBaseSeconds: 10,
+  /**
+   * Daily credits (lambdas/core/daily-credits.ts): a job that failed before producing output gives its daily count
+   * back; a job the client canceled does not.
+   */
+  dailyCredits: { failuresWithoutOutput: true, clientCancels: false },
   /** Per-owner limits: jobs in flight, jobs per UTC day, submissions Replicate refused per minute. */
   ownerLimits: { maxInFlight: 50, maxPerDay: 10_000, maxRefusalsPerMinute: 20 },
   /**

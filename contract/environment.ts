@@ -36,6 +36,9 @@ export const ENV = {
   maxUploadBytes: 'MAX_UPLOAD_BYTES',
   uploadRetentionDays: 'UPLOAD_RETENTION_DAYS',
   outputRetentionDays: 'OUTPUT_RETENTION_DAYS',
+  prices: 'PRICES',
+  refundFailuresWithoutOutput: 'REFUND_FAILURES_WITHOUT_OUTPUT',
+  refundClientCancels: 'REFUND_CLIENT_CANCELS',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];

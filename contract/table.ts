@@ -52,5 +52,11 @@ export const LEGACY_ACTIVE_SHARD = 'active';
 /** Key prefix of the admission items (state, windows, the admitter's lease): lambdas/adapters/dynamo-admission.ts. */
 export const ADMISSION_PREFIX = 'admission#';
 
+/**
+ * Key prefix of the usage ledger's day items, `usage#<owner>#<YYYY-MM-DD>` (lambdas/adapters/dynamo-usage-ledger.ts):
+ * a range of days is one BatchGetItem of known keys. The day is the key's fixed-length end, so any owner name parses.
+ */
+export const USAGE_PREFIX = 'usage#';
+
 /** Key prefix of upload records (who owns an upload, until when, which jobs use it): dynamo-upload-repository.ts. */
 export const UPLOAD_PREFIX = 'upload#';

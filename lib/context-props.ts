@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import type { Node } from 'constructs';
 import { OwnerLimitsSetting } from '../lambdas/core/owner-limits';
+import { PriceTableSetting } from '../lambdas/core/prices';
 import type { ReplicateJobsProps } from './replicate-jobs';
 
 /**
@@ -39,6 +40,9 @@ export function propsFromContext(node: Node): ReplicateJobsProps {
     }
   };
   const ownerLimits = json('ownerLimits');
+  const prices = json('prices');
+  const refundFailuresWithoutOutput = flag('refundFailuresWithoutOutput');
+  const refundClientCancels = flag('refundClientCancels');
   const downloadAttempts = number('downloadAttempts');
   const downloadRetryBase = duration('downloadRetryBaseMs', Duration.millis);
   // `<prefix>RateLimit` and `<prefix>BurstLimit`, both or neither.
@@ -76,6 +80,11 @@ export function propsFromContext(node: Node): ReplicateJobsProps {
     maxOutputFiles: number('maxOutputFiles'),
     maxOutputTotalBytes: number('maxOutputTotalBytes'),
     ownerLimits: ownerLimits === undefined ? undefined : OwnerLimitsSetting.parse(ownerLimits),
+    prices: prices === undefined ? undefined : PriceTableSetting.parse(prices),
+    dailyCredits:
+      refundFailuresWithoutOutput === undefined && refundClientCancels === undefined
+        ? undefined
+        : { failuresWithoutOutput: refundFailuresWithoutOutput, clientCancels: refundClientCancels },
     downloadRetry:
       downloadAttempts === undefined && downloadRetryBase === undefined
         ? undefined

@@ -12,6 +12,7 @@ import { DEFAULTS, downloadTimeoutSecondsFor } from '../contract/defaults';
 import { ENV } from '../contract/environment';
 import { MAX_STREAM_MS } from '../lambdas/core/event-stream';
 import { OwnerLimitsSetting } from '../lambdas/core/owner-limits';
+import { PriceTableSetting } from '../lambdas/core/prices';
 import { ROUTES, STREAMING_FUNCTIONS } from '../lambdas/routes';
 import type { JobsQueues } from './jobs-queues';
 import type { JobsSecrets } from './jobs-secrets';
@@ -264,6 +265,11 @@ function functionEnvironment(p: JobsFunctionsProps, consumerTimeout: Duration): 
     [ENV.callbackRetryBaseSeconds]: seconds(props.callbackRetryBase, DEFAULTS.callbackRetryBaseSeconds),
     // Validated here, so a typo fails `cdk synth` instead of every submit.
     [ENV.ownerLimits]: JSON.stringify(OwnerLimitsSetting.parse(props.ownerLimits ?? { default: DEFAULTS.ownerLimits })),
+    ...(props.prices ? { [ENV.prices]: JSON.stringify(PriceTableSetting.parse(props.prices)) } : {}),
+    [ENV.refundFailuresWithoutOutput]: String(
+      props.dailyCredits?.failuresWithoutOutput ?? DEFAULTS.dailyCredits.failuresWithoutOutput,
+    ),
+    [ENV.refundClientCancels]: String(props.dailyCredits?.clientCancels ?? DEFAULTS.dailyCredits.clientCancels),
     POWERTOOLS_SERVICE_NAME: 'replicate-jobs',
     NODE_OPTIONS: '--enable-source-maps',
     // Unset, the functions allow Replicate's file hosts plus the API base URL's host (settings.ts).

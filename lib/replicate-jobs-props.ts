@@ -2,6 +2,7 @@ import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Limits, LimitsSetting } from '../lambdas/core/owner-limits';
+import type { PriceTable } from '../lambdas/core/prices';
 
 /** Steady requests per second and burst, as API Gateway throttles them (a token bucket). */
 export interface Throttle {
@@ -127,6 +128,21 @@ export interface ReplicateJobsProps {
    * @default 50 in flight, 10 000 a day and 20 refusals a minute for every owner
    */
   readonly ownerLimits?: { default: LimitsSetting; owners?: Record<string, Partial<Limits>> };
+  /**
+   * What each model (or deployment) costs, `owner/name` → `{ perSecondUsd }` (of predict time) or `{ perOutputUsd }`
+   * (per stored output file), for `GET /usage`'s `estimatedCostUsd` and the owners' `maxCostPerDayUsd` budgets.
+   * A job on a model not listed counts no cost (`unpricedJobs`). Prices are read when a job ends: a change counts
+   * from then on, never rewriting days already recorded.
+   * @default no prices: every estimated cost is `null`
+   */
+  readonly prices?: PriceTable;
+  /**
+   * Which ended jobs give their place in the owner's jobs per day (`maxPerDay`) back.
+   * `failuresWithoutOutput`: a job that failed before producing output (Replicate's error, our timeout);
+   * `clientCancels`: a job the client canceled.
+   * @default { failuresWithoutOutput: true, clientCancels: false }
+   */
+  readonly dailyCredits?: { readonly failuresWithoutOutput?: boolean; readonly clientCancels?: boolean };
   /**
    * Where alarms notify. Subscribe an email, chat or pager endpoint to it.
    * @default a new SNS topic

@@ -3,6 +3,7 @@ import type { IConstruct } from 'constructs';
 import { DEFAULTS } from '../contract/defaults';
 import { MAX_OUTPUT_FILES_CEILING } from '../lambdas/core/output-limits';
 import { OwnerLimitsSetting } from '../lambdas/core/owner-limits';
+import { PriceTableSetting } from '../lambdas/core/prices';
 import type { AlarmThresholds, ReplicateJobsProps, Throttle } from './replicate-jobs-props';
 
 /**
@@ -128,6 +129,16 @@ export function validateProps(scope: IConstruct, props: ReplicateJobsProps): voi
   checkThrottle(fail, 'publicThrottle', props.publicThrottle);
   checkThresholds(fail, props.alarmThresholds);
   checkOwnerLimits(fail, props.ownerLimits);
+  checkPrices(fail, props.prices);
+}
+
+/** Prices are checked by the schema the functions read them with: `owner/name` → one positive price each. */
+function checkPrices(fail: (message: string) => never, prices: unknown): void {
+  if (prices === undefined) return;
+  const parsed = PriceTableSetting.safeParse(prices);
+  if (parsed.success) return;
+  const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(prices)'}: ${issue.message}`);
+  fail(`prices refused: ${problems.join('; ')}`);
 }
 
 /** Owner limits are checked by the same schema the functions read them with: whole numbers above 0. */

@@ -1,5 +1,6 @@
 import { ENV } from '../contract/environment';
 import { OwnerLimitsSetting } from '../lambdas/core/owner-limits';
+import { PriceTableSetting } from '../lambdas/core/prices';
 
 /**
  * The local stack's settings as the CDK context its app is synthesized with: every knob reaches the functions
@@ -26,6 +27,9 @@ const ENV_TO_CONTEXT: Record<string, string> = {
   [ENV.maxUploadBytes]: 'maxUploadBytes',
   [ENV.uploadRetentionDays]: 'uploadRetentionDays',
   [ENV.outputRetentionDays]: 'outputRetentionDays',
+  [ENV.prices]: 'prices',
+  [ENV.refundFailuresWithoutOutput]: 'refundFailuresWithoutOutput',
+  [ENV.refundClientCancels]: 'refundClientCancels',
 };
 
 export const LOCAL_THROTTLE = { rateLimit: 10_000, burstLimit: 20_000, dailyQuota: 100_000_000 };
@@ -72,8 +76,26 @@ function checkOwnerLimits(value: string): void {
   }
 }
 
+/** PRICES checked before the synth, the same way. */
+function checkPrices(value: string): void {
+  let json: unknown;
+  try {
+    json = JSON.parse(value);
+  } catch {
+    throw new Error(
+      'PRICES is not JSON: expected {"owner/model":{"perSecondUsd":0.000225},"owner/other":{"perOutputUsd":0.003}}',
+    );
+  }
+  const parsed = PriceTableSetting.safeParse(json);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(top)'}: ${issue.message}`);
+    throw new Error(`PRICES refused: ${problems.join('; ')}`);
+  }
+}
+
 export function localContext(options: LocalContextOptions): Record<string, string> {
   if (options.env.OWNER_LIMITS) checkOwnerLimits(options.env.OWNER_LIMITS);
+  if (options.env.PRICES) checkPrices(options.env.PRICES);
   const context: Record<string, string> = {};
   for (const [name, key] of Object.entries(ENV_TO_CONTEXT)) {
     const value = options.env[name];

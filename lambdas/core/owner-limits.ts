@@ -6,7 +6,7 @@ import { shareOf } from './shards';
  * Per-owner limits: jobs in flight (submitted, not ended), jobs accepted per UTC day, and submissions
  * Replicate refused per minute. Every product built on this needs them: one runaway client must not spend
  * the whole Replicate budget, nor the shared token's rate limit (about 600 creates a minute per account)
- * on requests Replicate refuses.
+ * on requests Replicate refuses. Optionally, daily budgets of predict time and estimated cost (core/budgets.ts).
  */
 export interface Limits {
   maxInFlight: number;
@@ -14,6 +14,9 @@ export interface Limits {
   maxRefusalsPerMinute: number;
   /** Counter items the limits are split over (`counterShardsOf`); 1 unless set. */
   counterShards?: number;
+  /** Daily budgets (core/budgets.ts): none unless set. */
+  maxPredictSecondsPerDay?: number;
+  maxCostPerDayUsd?: number;
 }
 
 const count = (max: number) => z.number().check(z.int(), z.minimum(1), z.maximum(max));
@@ -22,6 +25,8 @@ const LimitsSchema = z.strictObject({
   maxPerDay: count(100_000_000),
   maxRefusalsPerMinute: z.optional(count(100_000)),
   counterShards: z.optional(count(16)),
+  maxPredictSecondsPerDay: z.optional(z.number().check(z.positive(), z.maximum(1e9))),
+  maxCostPerDayUsd: z.optional(z.number().check(z.positive(), z.maximum(1e9))),
 });
 
 /** Limits as configured: the refusal rate may be left out (it then takes its default). */

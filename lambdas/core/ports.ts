@@ -12,6 +12,7 @@ import type { QuotaDecision } from './owner-limits';
 import type { PartialOutput } from './partial-output';
 import type { Prediction } from './prediction';
 import type { JobPatch } from './state-machine';
+import type { DayUsage, EndedJobUsage } from './usage';
 
 /**
  * What the handlers need from the outside world. Adapters implement these over AWS (and the local
@@ -271,6 +272,19 @@ export interface OwnerQuota {
   release(owner: string, options?: { shard?: number; refundDaily?: boolean; now?: Date }): Promise<void>;
   /** Counts a submission Replicate refused against the owner's per-minute refusal limit. */
   recordRefusal(owner: string, now: Date): Promise<void>;
+}
+
+/**
+ * The usage ledger (core/usage.ts): per owner and UTC day, jobs accepted, how they ended, predict time, cost.
+ * Each job is added once: `recordEnded` is called only by the writer whose terminal write succeeded (jobEnded).
+ */
+export interface UsageLedger {
+  /** Counts a job accepted (its record created) on `day`. */
+  recordSubmitted(owner: string, jobId: string, day: string): Promise<void>;
+  /** Adds an ended job to its day (the day it was submitted). */
+  recordEnded(owner: string, usage: EndedJobUsage): Promise<void>;
+  /** The owner's stored days among `days` (at most 100); a day with nothing recorded is absent. */
+  read(owner: string, days: readonly string[]): Promise<Map<string, DayUsage>>;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Context } from 'aws-lambda';
 import { presignGet } from '../adapters/s3-presigner';
 import { ADMIT_HANDOVER_MS, ADMIT_RUN_BUDGET_MS } from '../core/limits';
 import { awsHandler } from '../runtime/aws';
-import { admission, jobRepository, ownerQuota, tableClientOf } from '../runtime/ports/dynamo';
+import { admission, jobRepository, ownerQuota, tableClientOf, usageLedger } from '../runtime/ports/dynamo';
 import { replicate } from '../runtime/ports/replicate';
 import { objectStoreOf } from '../runtime/ports/s3';
 import { secrets } from '../runtime/ports/secrets';
@@ -24,6 +24,7 @@ export const handler = awsHandler(
     return {
       jobs: jobRepository(table, container.settings, container.log),
       quota: ownerQuota(table, container.settings), // a refused job's slot
+      usage: usageLedger(table, container.settings), // a refused or timed-out job's usage
       admission: admission(table, container.settings),
       admissionKicks,
       callbacks, // a refused job's callback

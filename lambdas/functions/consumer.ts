@@ -1,7 +1,7 @@
 import type { SQSEvent } from 'aws-lambda';
 import { multipartUpload } from '../adapters/s3-multipart-upload';
 import { awsHandler } from '../runtime/aws';
-import { jobRepository, ownerQuota, tableClientOf } from '../runtime/ports/dynamo';
+import { jobRepository, ownerQuota, tableClientOf, usageLedger } from '../runtime/ports/dynamo';
 import { outputSource } from '../runtime/ports/http';
 import { images } from '../runtime/ports/images';
 import { objectStoreOf } from '../runtime/ports/s3';
@@ -16,6 +16,7 @@ export const handler = awsHandler(
     return {
       jobs: jobRepository(table, container.settings, container.log),
       quota: ownerQuota(table, container.settings), // an ended job's slot
+      usage: usageLedger(table, container.settings), // an ended job's usage
       objects: objectStoreOf(container, { multipartUpload }), // outputs streamed in; large bodies and results
       outputs: outputSource(container.settings),
       images: images(), // derivatives of image outputs

@@ -1,5 +1,5 @@
 import { awsHandler } from '../runtime/aws';
-import { jobRepository, ownerQuota, tableClientOf } from '../runtime/ports/dynamo';
+import { jobRepository, ownerQuota, tableClientOf, usageLedger } from '../runtime/ports/dynamo';
 import { replicate } from '../runtime/ports/replicate';
 import { objectStoreOf } from '../runtime/ports/s3';
 import { secrets } from '../runtime/ports/secrets';
@@ -15,6 +15,7 @@ export const handler = awsHandler(
     return {
       jobs: jobRepository(table, container.settings, container.log),
       quota: ownerQuota(table, container.settings), // a timed-out job's slot
+      usage: usageLedger(table, container.settings), // a timed-out job's usage
       replicate: replicate(container.settings, secretStore),
       secrets: secretStore,
       objects: objectStoreOf(container), // a polled prediction too large for a message

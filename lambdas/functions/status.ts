@@ -7,11 +7,12 @@ import { presignGet } from '../adapters/s3-presigner';
 import { apiFunction } from '../http/api-function';
 import { callbackSecretOperation } from '../operations/callback-secret';
 import { getJobOperation } from '../operations/get-job';
+import { getUsageOperation } from '../operations/get-usage';
 import { healthOperation } from '../operations/health';
 import { listJobsOperation } from '../operations/list-jobs';
 import { openApiOperation } from '../operations/openapi-document';
 import { awsHandler, wholeApi } from '../runtime/aws';
-import { jobRepository, tableClientOf } from '../runtime/ports/dynamo';
+import { jobRepository, tableClientOf, usageLedger } from '../runtime/ports/dynamo';
 import { objectStoreOf } from '../runtime/ports/s3';
 import { secrets } from '../runtime/ports/secrets';
 
@@ -19,16 +20,21 @@ import { secrets } from '../runtime/ports/secrets';
 export const operations = [
   listJobsOperation,
   getJobOperation,
+  getUsageOperation,
   callbackSecretOperation,
   healthOperation,
   openApiOperation,
 ];
 
 export const handler = awsHandler(
-  (container) => ({
-    jobs: jobRepository(tableClientOf(container), container.settings, container.log),
-    objects: objectStoreOf(container, { presignGet }), // output URLs; a large output's JSON
-    secrets: secrets(container), // the callback signing key
-  }),
+  (container) => {
+    const table = tableClientOf(container);
+    return {
+      jobs: jobRepository(table, container.settings, container.log),
+      usage: usageLedger(table, container.settings), // GET /usage: the owner's day items
+      objects: objectStoreOf(container, { presignGet }), // output URLs; a large output's JSON
+      secrets: secrets(container), // the callback signing key
+    };
+  },
   (deps) => apiFunction(operations, deps, wholeApi),
 );

@@ -6,7 +6,14 @@ import { deleteJobOperation } from '../operations/delete-job';
 import { retryJobOperation } from '../operations/retry-job';
 import { submitJobOperation } from '../operations/submit-job';
 import { awsHandler, wholeApi } from '../runtime/aws';
-import { admission, jobRepository, ownerQuota, tableClientOf, uploadRepository } from '../runtime/ports/dynamo';
+import {
+  admission,
+  jobRepository,
+  ownerQuota,
+  tableClientOf,
+  uploadRepository,
+  usageLedger,
+} from '../runtime/ports/dynamo';
 import { replicate } from '../runtime/ports/replicate';
 import { objectStoreOf, PRESIGNING_UPLOADS } from '../runtime/ports/s3';
 import { secrets } from '../runtime/ports/secrets';
@@ -29,6 +36,7 @@ export const handler = awsHandler(
     return {
       jobs: jobRepository(table, container.settings, container.log),
       quota: ownerQuota(table, container.settings),
+      usage: usageLedger(table, container.settings), // accepted jobs, budgets, a canceled or refused job's usage
       admission: admission(table, container.settings),
       admissionKicks, // wakes the admitter when a job must wait
       callbacks, // a canceled job's callback

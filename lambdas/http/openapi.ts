@@ -1,6 +1,7 @@
 import { ERROR_CODES } from '../core/errors';
 import { jobViewSchema } from '../core/job-view';
 import * as z from '../core/schema';
+import { usageReportSchema } from '../core/usage-report';
 import type { Operation, ResponseSchema } from '../operations/operation';
 import { API_ERRORS } from './error-status';
 
@@ -31,6 +32,7 @@ const SUCCESS_SCHEMAS: Record<ResponseSchema, unknown> = {
   secret: { type: 'object', properties: { secret: { type: 'string' } }, required: ['secret'] },
   upload: ref('Upload'),
   eventStream: undefined, // not JSON: EVENT_STREAM
+  usage: ref('Usage'),
   none: undefined,
 };
 
@@ -116,6 +118,7 @@ export function openApiDocument(operations: readonly Operation[], serverUrl?: st
       securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' } },
       schemas: {
         Job: jsonSchemaOf(jobViewSchema(), 'output'),
+        Usage: jsonSchemaOf(usageReportSchema, 'output'),
         JobList: {
           type: 'object',
           properties: { jobs: { type: 'array', items: ref('Job') }, nextCursor: { type: ['string', 'null'] } },

@@ -7,6 +7,7 @@ import { cancelJobOperation } from './cancel-job';
 import { createUploadOperation } from './create-upload';
 import { deleteJobOperation } from './delete-job';
 import { getJobOperation } from './get-job';
+import { getUsageOperation } from './get-usage';
 import { healthOperation } from './health';
 import { listJobsOperation } from './list-jobs';
 import { openApiOperation } from './openapi-document';
@@ -28,6 +29,7 @@ export const OPERATIONS: readonly Operation[] = [
   retryJobOperation,
   deleteJobOperation,
   createUploadOperation,
+  getUsageOperation,
   callbackSecretOperation,
   receiveWebhookOperation,
   healthOperation,

@@ -54,6 +54,7 @@ export type ResponseSchema =
   | 'secret'
   | 'upload'
   | 'eventStream'
+  | 'usage'
   | 'none';
 
 /**

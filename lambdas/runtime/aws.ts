@@ -89,6 +89,7 @@ function dependenciesOf(container: AwsContainer, ports: Partial<Ports>): Depende
   const all = {
     jobs: ports.jobs,
     quota: ports.quota,
+    usage: ports.usage,
     admission: ports.admission,
     admissionKicks: ports.admissionKicks,
     objects: ports.objects,

@@ -13,7 +13,7 @@ import type { Metrics } from '../core/metrics';
 import type { Secrets } from '../core/ports';
 import { type Clock, systemClock } from '../core/time';
 import type { Dependencies } from '../use-cases/dependencies';
-import { admission, callbackOwners, jobRepository, ownerQuota, uploadRepository } from './ports/dynamo';
+import { admission, callbackOwners, jobRepository, ownerQuota, uploadRepository, usageLedger } from './ports/dynamo';
 import { callbackEndpoint, outputSource } from './ports/http';
 import { images } from './ports/images';
 import { replicate } from './ports/replicate';
@@ -44,6 +44,7 @@ export function createDependencies(options: {
   return {
     jobs: jobRepository(clients.dynamo, settings, options.log),
     quota: ownerQuota(clients.dynamo, settings),
+    usage: usageLedger(clients.dynamo, settings),
     admission: admission(clients.dynamo, settings),
     callbackOwners: callbackOwners(clients.dynamo, settings),
     uploads: uploadRepository(clients.dynamo, settings),

@@ -2,6 +2,7 @@ import { DEFAULTS, downloadTimeoutSecondsFor } from '../../contract/defaults';
 import { ENV } from '../../contract/environment';
 import { HostAllowlist, REPLICATE_OUTPUT_HOSTS } from '../core/host-allowlist';
 import { type Limits, parseOwnerLimits } from '../core/owner-limits';
+import { parsePrices } from '../core/prices';
 import type { HandlerSettings } from '../use-cases/dependencies';
 
 /**
@@ -62,7 +63,16 @@ export const splitList = (value: string | undefined): string[] =>
     .map((item) => item.trim())
     .filter(Boolean);
 
+/** `true` or `false`; unset or empty: the fallback. */
+const flag = (env: Env, name: string, fallback: boolean): boolean => {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw !== 'true' && raw !== 'false') throw new Error(`Environment variable ${name} must be true or false`);
+  return raw === 'true';
+};
+
 export function readSettings(env: Env): RuntimeSettings {
+  const limitsOf = parseOwnerLimits(env[ENV.ownerLimits]);
   const replicateBaseUrl = env[ENV.replicateBaseUrl] || DEFAULTS.replicateApiBaseUrl;
   const hosts = splitList(env[ENV.outputHosts]);
   const allowPlainHttp = env[ENV.allowPlainHttp] === 'true';
@@ -107,7 +117,15 @@ export function readSettings(env: Env): RuntimeSettings {
     },
     outputRetentionDays: env[ENV.outputRetentionDays] ? positiveNumber(env, ENV.outputRetentionDays, 1) : undefined,
     publicUrl: env[ENV.publicUrl]?.replace(/\/+$/, '') || undefined,
-    limitsOf: parseOwnerLimits(env[ENV.ownerLimits]),
+    limitsOf,
+    usage: {
+      prices: parsePrices(env[ENV.prices]),
+      credits: {
+        failuresWithoutOutput: flag(env, ENV.refundFailuresWithoutOutput, DEFAULTS.dailyCredits.failuresWithoutOutput),
+        clientCancels: flag(env, ENV.refundClientCancels, DEFAULTS.dailyCredits.clientCancels),
+      },
+      budgetsOf: limitsOf,
+    },
     network: { allowPlainHttp, allowPrivateAddresses: env[ENV.allowPrivateAddresses] === 'true' },
   };
 }

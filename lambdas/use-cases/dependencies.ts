@@ -3,6 +3,8 @@
  * event, reconcile, deliver a callback — through the ports this file gathers. Imports core/ and contract/ (the
  * bucket layout) only: no AWS, no HTTP.
  */
+import type { Budgets } from '../core/budgets';
+import type { CreditRules } from '../core/daily-credits';
 import type { HostAllowlist } from '../core/host-allowlist';
 import type { Log } from '../core/log';
 import type { Metrics } from '../core/metrics';
@@ -22,7 +24,9 @@ import type {
   ReplicateGateway,
   Secrets,
   UploadRepository,
+  UsageLedger,
 } from '../core/ports';
+import type { PriceTable } from '../core/prices';
 import type { Clock } from '../core/time';
 
 /** Settings the handlers read; the CDK construct's props and the local server's environment fill them. */
@@ -54,12 +58,18 @@ export interface HandlerSettings {
   uploads: { maxBytes: number; retentionDays: number; urlSeconds: number };
   /** Days every job's stored objects are kept (the bucket's rule); undefined: kept until deleted. */
   outputRetentionDays?: number;
+  /**
+   * The usage ledger: prices for the estimated cost, which ended jobs give their daily count back, and each
+   * owner's daily budgets (its OWNER_LIMITS entry).
+   */
+  usage: { prices: PriceTable; credits: CreditRules; budgetsOf: (owner: string) => Budgets };
 }
 
 /** Everything a handler talks to, built once per cold start (or once by the local server) and injected. */
 export interface Dependencies {
   jobs: JobRepository;
   quota: OwnerQuota;
+  usage: UsageLedger;
   admission: Admission;
   admissionKicks: AdmissionKicks;
   objects: ObjectStore;

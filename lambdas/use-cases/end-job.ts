@@ -1,21 +1,29 @@
+import { refundsDailyCount } from '../core/daily-credits';
 import type { Job } from '../core/job';
 import { recordJobEnd } from '../core/metrics';
 import type { JobEnding, WriteOutcome } from '../core/ports';
 import { laterOf } from '../core/time';
 import type { Dependencies } from './dependencies';
+import { recordEndedUsage } from './record-usage';
 
 /**
  * Everything that follows a job's terminal write, whichever path made it (webhook, poll, cancel, timeout,
  * failed submission). Only the writer whose conditional write succeeded calls this, so it runs once per job.
  * A crash before the slot is given back leaks it; the quota repairs leaks when an owner reaches the limit.
- * A crash before the callback is queued loses the callback (the job record is unaffected).
+ * A crash before the callback is queued loses the callback (the job record is unaffected); one before the usage is
+ * recorded (last: the slot and the callback come first, as they did before the ledger, so a client that sees the
+ * job ended finds its slot free) leaves the job out of the ledger.
+ *
+ * The day's count comes back when `refundDaily` says so (a submission that never reached Replicate), else by the
+ * credit rules (core/daily-credits.ts): a failure before any output by default, a client's cancel if set.
  */
 export async function jobEnded(
-  deps: Pick<Dependencies, 'metrics' | 'quota' | 'log' | 'callbacks'>,
+  deps: Pick<Dependencies, 'metrics' | 'quota' | 'log' | 'callbacks' | 'usage' | 'settings'>,
   job: Job,
   options: { refundDaily?: boolean; now?: Date; notify?: boolean } = {},
 ) {
   recordJobEnd(deps.metrics, job);
+  const refundDaily = options.refundDaily ?? refundsDailyCount(job, deps.settings.usage.credits);
   if (job.callbackUrl && options.notify !== false) {
     try {
       await deps.callbacks.send({ jobId: job.id });
@@ -25,7 +33,7 @@ export async function jobEnded(
     }
   }
   try {
-    await deps.quota.release(job.owner, { shard: job.quotaShard, refundDaily: options.refundDaily, now: options.now });
+    await deps.quota.release(job.owner, { shard: job.quotaShard, refundDaily, now: options.now });
   } catch (error) {
     deps.log.warn("could not release the owner's in-flight slot; it is repaired when the owner reaches the limit", {
       jobId: job.id,
@@ -33,6 +41,7 @@ export async function jobEnded(
       error,
     });
   }
+  await recordEndedUsage(deps, job);
 }
 
 /**
@@ -41,7 +50,7 @@ export async function jobEnded(
  * `notify: false` queues no callback: the client was already told, synchronously (a refused submission).
  */
 export async function endJob(
-  deps: Pick<Dependencies, 'jobs' | 'clock' | 'metrics' | 'quota' | 'log' | 'callbacks'>,
+  deps: Pick<Dependencies, 'jobs' | 'clock' | 'metrics' | 'quota' | 'log' | 'callbacks' | 'usage' | 'settings'>,
   job: Job,
   ending: Omit<JobEnding, 'updatedAt'>,
   options: { unsubmittedOnly?: boolean; retryableSubmission?: boolean; refundDaily?: boolean; notify?: boolean } = {},

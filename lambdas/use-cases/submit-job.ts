@@ -8,6 +8,7 @@ import { MAX_SLOT_WAIT_MS } from '../core/limits';
 import type { Dependencies } from './dependencies';
 import { forgetUploads, useUploads } from './job-uploads';
 import { presentJob } from './present-job';
+import { checkBudgets, recordSubmittedUsage } from './record-usage';
 import { isThrottled, settleFailedCreate, startPrediction } from './start-prediction';
 import { waitAfterThrottle, wakeAdmitter } from './wait-for-capacity';
 
@@ -47,7 +48,8 @@ export async function submitJob(deps: Dependencies, command: SubmitJobCommand): 
     const retryable = existing?.status === 'failed' && existing.error?.code === 'submit_failed';
     if (existing && !retryable) return replay(deps, existing, job);
   }
-  // Before anything is written or counted: an unknown upload leaves nothing behind.
+  // Before anything is written or counted: a day over its budget, an unknown upload leave nothing behind.
+  await checkBudgets(deps, owner, now);
   await useUploads(deps, owner, job, { keepNotes: recorded });
 
   const quota = await deps.quota.acquire(owner, now);
@@ -74,6 +76,8 @@ export async function submitJob(deps: Dependencies, command: SubmitJobCommand): 
     await deps.quota.release(owner, { shard: quota.shard, refundDaily: true, now });
     return replay(deps, outcome.existing, job);
   }
+  // Counted once per accepted record: a replayed Idempotency-Key never gets here (its create finds the job).
+  await recordSubmittedUsage(deps, job);
   if (job.waitingSince) return waiting(deps, job, now);
   const token = await deps.admission.tryTake(now);
   const untilSlot = token.granted ? token.slotAt - deps.clock().getTime() : 0;

@@ -120,7 +120,7 @@ function streamOutput(
 function finish(prediction: SimulatedPrediction, scenario: Scenario, context: LifecycleContext) {
   prediction.completed_at = new Date().toISOString();
   const ranMs = Date.parse(prediction.completed_at) - Date.parse(prediction.started_at ?? prediction.completed_at);
-  prediction.metrics = { predict_time: ranMs / 1000 };
+  prediction.metrics = { predict_time: scenario.predictTime ?? ranMs / 1000 };
   if (scenario.fail !== undefined) {
     prediction.status = 'failed';
     prediction.error = scenario.fail;

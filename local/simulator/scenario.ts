@@ -48,6 +48,14 @@ export const ScenarioSchema = z
           'webhooks, as a language model streams its tokens; then the prediction ends as usual.',
       ),
     fail: z.string().optional().describe('The prediction fails with this error message.'),
+    predictTime: z
+      .number()
+      .nonnegative()
+      .optional()
+      .describe(
+        "The prediction's `metrics.predict_time` in seconds, when it ends (what Replicate bills by). " +
+          'Default: the time it ran.',
+      ),
     reject: z.string().optional().describe('Creating the prediction answers 422 with this message.'),
     rateLimit: z.boolean().optional().describe('true: creating the prediction answers 429 with Retry-After: 7.'),
     createFails: z

@@ -114,6 +114,33 @@ if (!required) process.stdout.write(`browser test skipped: no Chromium at ${CHRO
     ).toBeUndefined();
   }, 60_000);
 
+  it("charts the owner's usage of the last 30 days: a bar per day, stacked by outcome, and the totals", async () => {
+    const failed = await stack.submit({ model: 'a/b', input: { simulate: { fail: 'boom' } } }, { key: 'key-bob' });
+    await stack.waitFor(failed.id, undefined, { key: 'key-bob' });
+    // Every job of bob's has ended and is in the ledger: the chart must show exactly that.
+    let usage: any;
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
+      usage = (await stack.request('/usage', { key: 'key-bob' })).json;
+      const { submitted, succeeded, failed: failures, canceled } = usage.totals;
+      if (failures >= 1 && submitted === succeeded + failures + canceled) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const today = usage.days.at(-1);
+    const ended = today.succeeded + today.failed + today.canceled;
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(`${stack.url}/console?key=key-bob`);
+    await page.waitForSelector(`#usage-chart g[data-date="${today.date}"][data-ended="${ended}"]`);
+    expect(await page.$$eval('#usage-chart g[data-date]', (groups) => groups.length)).toBe(30);
+    // Today's bar: one green (succeeded) and one red (failed) part at least; the days without jobs have none.
+    const fills = await page.$$eval(`#usage-chart g[data-date="${today.date}"] rect`, (rects) =>
+      rects.map((rect) => rect.getAttribute('fill')),
+    );
+    expect(fills).toEqual(expect.arrayContaining(['#37b24d', '#f03e3e']));
+    expect(await page.$$eval(`#usage-chart g[data-ended="0"] rect`, (rects) => rects.length)).toBe(0);
+    expect(await page.textContent('#usage-totals')).toContain(`${usage.totals.failed} failed`);
+    await page.locator('#usage').screenshot({ path: join(SCREENSHOT, '..', 'console-usage.png') });
+  }, 60_000);
+
   it('shows hostile text from the API as text, never as HTML', async () => {
     const page = await browser.newPage();
     await page.goto(`${stack.url}/console?key=key-alice`);

@@ -549,6 +549,65 @@ describe('ReplicateJobs template', () => {
     expect(() => synth({ ownerLimits: { default: { maxInFlight: 0, maxPerDay: 1 } } })).toThrow();
   });
 
+  it('passes prices and the daily credit rules to the functions (defaults: no prices, failures refunded, cancels not)', () => {
+    const byDefault = template.findResources('AWS::Lambda::Function');
+    for (const fn of Object.values(byDefault).filter((fn) => fn.Properties.Environment?.Variables?.[ENV.tableName])) {
+      const variables = fn.Properties.Environment.Variables;
+      expect(variables).not.toHaveProperty('PRICES');
+      expect(variables).toMatchObject({ REFUND_FAILURES_WITHOUT_OUTPUT: 'true', REFUND_CLIENT_CANCELS: 'false' });
+    }
+    const custom = synth({
+      prices: { 'a/b': { perSecondUsd: 0.000225 }, 'c/d': { perOutputUsd: 0.003 } },
+      dailyCredits: { failuresWithoutOutput: false, clientCancels: true },
+      ownerLimits: { default: { maxInFlight: 5, maxPerDay: 100, maxPredictSecondsPerDay: 3600, maxCostPerDayUsd: 20 } },
+    });
+    custom.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          PRICES: JSON.stringify({ 'a/b': { perSecondUsd: 0.000225 }, 'c/d': { perOutputUsd: 0.003 } }),
+          REFUND_FAILURES_WITHOUT_OUTPUT: 'false',
+          REFUND_CLIENT_CANCELS: 'true',
+          OWNER_LIMITS: JSON.stringify({
+            default: { maxInFlight: 5, maxPerDay: 100, maxPredictSecondsPerDay: 3600, maxCostPerDayUsd: 20 },
+            owners: {},
+          }),
+        }),
+      },
+    });
+    const fromContext = propsFromContext(
+      new App({
+        context: { prices: '{"a/b":{"perOutputUsd":0.01}}', refundClientCancels: 'true' },
+      }).node,
+    );
+    expect(fromContext).toMatchObject({
+      prices: { 'a/b': { perOutputUsd: 0.01 } },
+      dailyCredits: { clientCancels: true },
+    });
+  });
+
+  it('the usage ledger needs no new grant: job-ending functions update items, status reads them (no writes), no new index', () => {
+    const dynamoActions = (prefix: string) =>
+      Object.entries(template.findResources('AWS::IAM::Policy'))
+        .filter(([id]) => id.startsWith(prefix))
+        .flatMap(([, policy]) =>
+          policy.Properties.PolicyDocument.Statement.flatMap((s: { Action: string | string[] }) => [s.Action].flat()),
+        )
+        .filter((action: string) => action.startsWith('dynamodb:'))
+        .sort();
+    expect(dynamoActions('ReplicateJobsConsumerFunction')).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+    ]);
+    expect(dynamoActions('ReplicateJobsStatusFunction')).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+    ]);
+    const [table] = Object.values(template.findResources('AWS::DynamoDB::Table'));
+    expect(table.Properties.GlobalSecondaryIndexes).toHaveLength(5);
+  });
+
   it('passes the reconciler batch size to the functions, and refuses one that is not a positive integer at synth', () => {
     synth({ reconcileBatchSize: 250 }).hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ RECONCILE_BATCH_SIZE: '250' }) },

@@ -112,6 +112,17 @@ const refused: Array<[string, ReplicateJobsProps, RegExp]> = [
     { ownerLimits: { default: { maxInFlight: 5, maxPerDay: 10 }, owners: { key1: { maxPerDay: 0 } } } },
     /ownerLimits refused: owners.key1.maxPerDay: /,
   ],
+  ['a price of 0', { prices: { 'a/b': { perSecondUsd: 0 } } }, /prices refused: a\/b.perSecondUsd: /],
+  [
+    'a price keyed by something other than owner/name',
+    { prices: { flux: { perOutputUsd: 0.003 } } },
+    /prices refused: flux: /,
+  ],
+  [
+    'a cost budget of 0',
+    { ownerLimits: { default: { maxInFlight: 5, maxPerDay: 10, maxCostPerDayUsd: 0 } } },
+    /ownerLimits refused: default.maxCostPerDayUsd: /,
+  ],
   [
     'a message age threshold of 0',
     { alarmThresholds: { maxMessageAge: Duration.seconds(0) } },

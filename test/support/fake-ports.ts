@@ -9,6 +9,7 @@ import { Readable } from 'node:stream';
 import { WasmVipsImages } from '../../lambdas/adapters/wasm-vips-images';
 import { type AdmissionState, slotStart, type WaitingJob } from '../../lambdas/core/admission';
 import { NO_CALLBACK_STATE, type OwnerCallbackState } from '../../lambdas/core/callback-fairness';
+import { DEFAULT_CREDIT_RULES } from '../../lambdas/core/daily-credits';
 import { OutputFailure } from '../../lambdas/core/errors';
 import { HostAllowlist, REPLICATE_OUTPUT_HOSTS } from '../../lambdas/core/host-allowlist';
 import {
@@ -56,10 +57,12 @@ import type {
   TransferLease,
   Upload,
   UploadRepository,
+  UsageLedger,
   WriteOutcome,
 } from '../../lambdas/core/ports';
 import type { Prediction } from '../../lambdas/core/prediction';
 import type { JobPatch } from '../../lambdas/core/state-machine';
+import { type DayUsage, EMPTY_DAY, type EndedJobUsage } from '../../lambdas/core/usage';
 import { InvalidSigningSecret, parseSigningSecrets } from '../../lambdas/core/webhook-signature';
 import type { Dependencies, HandlerSettings } from '../../lambdas/use-cases/dependencies';
 
@@ -323,6 +326,41 @@ export class FakeOwnerQuota implements OwnerQuota {
     const counter = this.of(owner);
     counter.refusals = counter.minute === minuteOf(now) ? counter.refusals + 1 : 1;
     counter.minute = minuteOf(now);
+  }
+}
+
+/** The usage ledger's day items, in memory: counted as dynamo-usage-ledger.ts counts them. */
+export class FakeUsageLedger implements UsageLedger {
+  readonly days = new Map<string, DayUsage>();
+
+  private day(owner: string, day: string): DayUsage {
+    const key = `${owner}#${day}`;
+    if (!this.days.has(key)) this.days.set(key, { ...EMPTY_DAY });
+    return this.days.get(key)!;
+  }
+
+  async recordSubmitted(owner: string, _jobId: string, day: string): Promise<void> {
+    this.day(owner, day).submitted++;
+  }
+
+  async recordEnded(owner: string, usage: EndedJobUsage): Promise<void> {
+    const day = this.day(owner, usage.day);
+    day[usage.outcome]++;
+    day.predictMillis += usage.predictMillis;
+    if (usage.costNanoUsd === undefined) day.unpricedJobs++;
+    else {
+      day.pricedJobs++;
+      day.costNanoUsd += usage.costNanoUsd;
+    }
+  }
+
+  async read(owner: string, days: readonly string[]): Promise<Map<string, DayUsage>> {
+    const found = new Map<string, DayUsage>();
+    for (const day of days) {
+      const stored = this.days.get(`${owner}#${day}`);
+      if (stored) found.set(day, { ...stored });
+    }
+    return found;
   }
 }
 
@@ -684,12 +722,14 @@ export const TEST_SETTINGS: HandlerSettings = {
   downloadRetry: { attempts: 2, baseDelayMs: 0 },
   outputLimits: { maxFiles: 5, maxTotalBytes: 1_000 },
   uploads: { maxBytes: 1024 * 1024, retentionDays: 7, urlSeconds: 900 },
+  usage: { prices: {}, credits: DEFAULT_CREDIT_RULES, budgetsOf: () => ({}) },
 };
 
 /** Dependencies made of the fakes above, each reachable with its own type. */
 export interface FakeDependencies extends Dependencies {
   jobs: FakeJobRepository;
   quota: FakeOwnerQuota;
+  usage: FakeUsageLedger;
   admission: FakeAdmission;
   admissionKicks: FakeQueue<AdmissionKick>;
   objects: FakeObjectStore;
@@ -712,6 +752,7 @@ export function fakeDependencies(overrides: Partial<FakeDependencies> = {}): Fak
   return {
     jobs: new FakeJobRepository(),
     quota: new FakeOwnerQuota(),
+    usage: new FakeUsageLedger(),
     admission: new FakeAdmission(),
     admissionKicks: new FakeQueue(),
     objects: new FakeObjectStore(),

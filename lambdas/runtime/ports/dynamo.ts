@@ -9,6 +9,7 @@ import { DynamoCallbackOwners } from '../../adapters/dynamo-callback-owners';
 import { DynamoJobRepository } from '../../adapters/dynamo-job-repository';
 import { DynamoOwnerQuota } from '../../adapters/dynamo-owner-quota';
 import { DynamoUploadRepository } from '../../adapters/dynamo-upload-repository';
+import { DynamoUsageLedger } from '../../adapters/dynamo-usage-ledger';
 import { withLoggedTransitions } from '../../adapters/logged-job-repository';
 import { paceOf } from '../../core/admission';
 import type { Log } from '../../core/log';
@@ -37,3 +38,7 @@ export const uploadRepository = (client: DynamoDBClient, settings: RuntimeSettin
  * that makes them all: esbuild leaves out of a bundle the adapters its entry never builds.)
  */
 export const tableClientOf = (container: AwsContainer) => container.traced(new DynamoDBClient({}));
+
+/** The usage ledger's day items. */
+export const usageLedger = (client: DynamoDBClient, settings: RuntimeSettings) =>
+  new DynamoUsageLedger(client, settings.tableName);
