@@ -83,7 +83,7 @@ describe('ReplicateJobs template', () => {
     const [events] = Object.entries(template.findResources('AWS::Lambda::Function')).filter(([id]) =>
       id.startsWith('ReplicateJobsEventsFunction'),
     );
-    expect(events[1].Properties.Timeout).toBe(330); // the longest stream (5 min) and time to close it
+    expect(events[1].Properties).toMatchObject({ Timeout: 330, MemorySize: 192 }); // the longest stream, and closing it
   });
 
   it('throttles and caps each API key with a usage plan, and logs API access', () => {
