@@ -66,6 +66,8 @@ export async function runWorkload(stack: TestStack): Promise<void> {
     });
     await stack.waitFor(tokens.id, (job) => job.status === 'succeeded', { timeoutMs: 20_000 });
     await eventually(() => received.some((callback) => callback.job.id === tokens.id), 20_000);
+    // Its event stream reads the output back from S3 too.
+    if ((await lastStreamedJob(stack, tokens.id)).output.length !== 40_000) throw new Error('streamed output cut');
 
     // An upload (the client's signed PUT), named in a job's input (checked, presigned for Replicate, fetched by it);
     // outputs with derivatives and their own retention; DELETE removes the job's objects and its unused upload.
