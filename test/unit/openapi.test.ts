@@ -153,6 +153,15 @@ describe('OpenAPI document', () => {
     });
   });
 
+  it('describes the event stream: text/event-stream, the 204 for a client that saw the end, Last-Event-ID, partialOutput', () => {
+    const watch = document.paths['/jobs/{id}/events'].get;
+    expect(Object.keys(watch.responses[200].content)).toEqual(['text/event-stream']);
+    expect(watch.responses[204].content).toBeUndefined();
+    expect(watch.responses[404].description).toBe('not_found');
+    expect(watch.parameters.map((p: any) => p.name)).toEqual(['id', 'Last-Event-ID']);
+    expect(document.components.schemas.Job.properties).toHaveProperty('partialOutput');
+  });
+
   it('describes the submit body with the same schema the handler validates with', () => {
     const body = document.paths['/jobs'].post.requestBody.content['application/json'].schema;
     expect(body.additionalProperties).toBe(false);

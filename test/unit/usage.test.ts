@@ -5,25 +5,20 @@ import { parseOwnerLimits } from '../../lambdas/core/owner-limits';
 import { costNanoUsd, parsePrices, priceOf } from '../../lambdas/core/prices';
 import { EMPTY_DAY, endedJobUsage, predictMillisOf } from '../../lambdas/core/usage';
 import { daysOf, usageRangeOf, usageReport } from '../../lambdas/core/usage-report';
+import { storedJob } from '../support/records';
 
 const NOW = new Date('2026-03-15T12:00:00Z');
 /** A job that ended (the status is terminal), as endedJobUsage takes it. */
 const endedJob = (overrides: Partial<Job>) => job(overrides) as Job & { status: 'succeeded' };
-const job = (overrides: Partial<Job>): Job => ({
-  id: 'job_1',
-  owner: 'alice',
-  status: 'succeeded',
-  rank: 3,
-  model: 'a/b',
-  input: {},
-  webhookEvents: ['completed'],
-  outputs: [],
-  error: null,
-  requestHash: 'h',
-  createdAt: '2026-03-14T23:59:00.000Z',
-  updatedAt: '2026-03-15T00:05:00.000Z',
-  ...overrides,
-});
+const job = (overrides: Partial<Job>): Job =>
+  storedJob({
+    id: 'job_1',
+    status: 'succeeded',
+    rank: 3,
+    createdAt: '2026-03-14T23:59:00.000Z',
+    updatedAt: '2026-03-15T00:05:00.000Z',
+    ...overrides,
+  });
 
 describe('prices', () => {
   it('prices per second of predict time or per output file, in whole nano-dollars', () => {
