@@ -3,6 +3,8 @@ import { ApiFailure, type JobsClient, type JobView } from './api-client';
 const TERMINAL = ['succeeded', 'failed', 'canceled'];
 /** Streams that break (or end early) this many times in a row without a new event: the CLI polls instead. */
 const MAX_BROKEN_STREAMS = 3;
+/** A stream that lasted this long before it ended was a working one (the server ends each after 5 minutes). */
+const QUIET_STREAM_MS = 10_000;
 
 /**
  * The job at each change until it ends, read from its event stream (`GET /jobs/{id}/events`). A stream that ends
@@ -14,6 +16,7 @@ export async function* jobUpdates(client: JobsClient, id: string, intervalMs: nu
   let lastEventId: string | undefined;
   for (let failures = 0; failures < MAX_BROKEN_STREAMS; ) {
     let progressed = false;
+    const openedAt = Date.now();
     try {
       for await (const event of client.events(id, lastEventId)) {
         if (event.event === 'deleted') throw new ApiFailure(404, 'not_found', 'The job was deleted');
@@ -24,9 +27,12 @@ export async function* jobUpdates(client: JobsClient, id: string, intervalMs: nu
         yield job;
         if (TERMINAL.includes(job.status)) return;
       }
+      // Ended without news: the server closes a quiet stream after 5 minutes, and that is no failure.
+      if (Date.now() - openedAt >= QUIET_STREAM_MS) progressed = true;
     } catch (error) {
-      // A refusal (404, 401) is the answer; a 5xx (a gateway's 502, a timeout's 504) is a stream that broke.
-      if (error instanceof ApiFailure && error.status < 500) throw error;
+      // A refusal (404, 401) is the answer; a 5xx (a gateway's 502, a throttled function's 500) or a 429 is a stream
+      // that broke.
+      if (error instanceof ApiFailure && error.status < 500 && error.status !== 429) throw error;
     }
     failures = progressed ? 0 : failures + 1;
   }

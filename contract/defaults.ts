@@ -30,6 +30,8 @@ export const DEFAULTS = {
   consumerTimeoutSeconds: 300,
   /** Most consumer instances at once: bounds the load on Replicate's file hosts and on the table. */
   consumerMaxConcurrency: 10,
+  /** Event streams (`GET /jobs/{id}/events`) open at once, all owners together: the events function's reservation. */
+  eventStreamConcurrency: 100,
   /** Receives of an event before it goes to the dead-letter queue. */
   maxReceiveCount: 5,
   /** A job unfinished this long is canceled at Replicate and failed `timeout`: ten minutes. */

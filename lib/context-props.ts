@@ -62,6 +62,7 @@ export function propsFromContext(node: Node): ReplicateJobsProps {
     publicUrl: text('publicUrl'),
     consumerTimeout: duration('consumerTimeoutSeconds'),
     consumerMaxConcurrency: number('consumerMaxConcurrency'),
+    eventStreamConcurrency: text('eventStreamConcurrency') === 'false' ? false : number('eventStreamConcurrency'),
     consumerReservedConcurrency:
       text('consumerReservedConcurrency') === 'false' ? false : number('consumerReservedConcurrency'),
     eventQueueVisibilityTimeout: duration('eventQueueVisibilitySeconds'),

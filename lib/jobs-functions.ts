@@ -94,18 +94,18 @@ export class JobsFunctions {
         ...overrides,
       });
     // One entry point per API function, each importing only the adapters its routes use (lambdas/functions/).
-    // A streaming function holds its response open for a whole event stream: its timeout covers the longest one.
+    // A streaming function holds its response open for a whole event stream: its timeout covers the longest one, and
+    // its reservation caps how many are open at once (each holds an execution environment).
+    const streams = props.eventStreamConcurrency ?? DEFAULTS.eventStreamConcurrency;
+    const streaming: Partial<nodejs.NodejsFunctionProps> = {
+      timeout: Duration.seconds(STREAMING_TIMEOUT_SECONDS),
+      memorySize: STREAMING_MEMORY_MB,
+      reservedConcurrentExecutions: streams === false ? undefined : streams,
+    };
     const api = Object.fromEntries(
       API_FUNCTION_NAMES.map((name) => [
         name,
-        fn(
-          `${capitalize(name)}Function`,
-          'handler',
-          `${name}.ts`,
-          STREAMING_FUNCTIONS.includes(name)
-            ? { timeout: Duration.seconds(STREAMING_TIMEOUT_SECONDS), memorySize: STREAMING_MEMORY_MB }
-            : {},
-        ),
+        fn(`${capitalize(name)}Function`, 'handler', `${name}.ts`, STREAMING_FUNCTIONS.includes(name) ? streaming : {}),
       ]),
     ) as Record<ApiFunctionName, nodejs.NodejsFunction>;
     const consumerMaxConcurrency = props.consumerMaxConcurrency ?? DEFAULTS.consumerMaxConcurrency;

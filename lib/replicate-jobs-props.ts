@@ -175,6 +175,15 @@ export interface ReplicateJobsProps {
    */
   readonly consumerReservedConcurrency?: number | false;
   /**
+   * Event streams (`GET /jobs/{id}/events`) open at once, every owner together: concurrency reserved for the events
+   * function, which holds one execution environment per stream for up to 5 minutes. It keeps watchers from taking
+   * the account's concurrency from every other function (submits, webhooks, reads); past it, a new stream is
+   * throttled (API Gateway answers 500) and clients fall back to polling. Lambda keeps at least 100 of an account's
+   * concurrency unreserved (see `consumerReservedConcurrency`); `false` reserves nothing and caps nothing.
+   * @default 100
+   */
+  readonly eventStreamConcurrency?: number | false;
+  /**
    * Lifetime of the presigned output URLs `GET /jobs/{id}` answers with.
    * @default Duration.hours(1)
    */

@@ -79,6 +79,11 @@ export function validateProps(scope: IConstruct, props: ReplicateJobsProps): voi
     );
   }
 
+  const streams = props.eventStreamConcurrency;
+  if (streams !== undefined && streams !== false && known(streams) && !(Number.isInteger(streams) && streams >= 1)) {
+    fail(`eventStreamConcurrency must be a whole number of at least 1, or false, got ${streams}`);
+  }
+
   positiveInteger('reconcileBatchSize', props.reconcileBatchSize);
   positiveInteger('replicateCreatesPerMinute', props.replicateCreatesPerMinute);
   // Shard keys carry two digits (core/shards.ts): they sort, and name, at most 100 shards.

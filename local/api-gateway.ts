@@ -107,6 +107,10 @@ export async function startApiGateway(options: ApiGatewayOptions) {
           errorResponse(new InvalidRequest('body_too_large', 'Request too large for a Lambda invocation (6 MB)')),
         );
       }
+      // A throttled function (past its reserved concurrency): API Gateway answers 500, not the function's 429.
+      if (error instanceof FunctionError && error.errorType === 'TooManyRequestsException') {
+        return send(res, gatewayAnswer(500, 'Internal server error'));
+      }
       // What API Gateway answers when the integration fails: the function's error never reaches the client.
       const timedOut = error instanceof FunctionError && error.errorType === 'Sandbox.Timedout';
       const message = timedOut ? 'Endpoint request timed out' : 'Internal server error';

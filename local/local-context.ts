@@ -1,6 +1,7 @@
 import { ENV } from '../contract/environment';
 import { OwnerLimitsSetting } from '../lambdas/core/owner-limits';
 import { PriceTableSetting } from '../lambdas/core/prices';
+import type * as z from '../lambdas/core/schema';
 
 /**
  * The local stack's settings as the CDK context its app is synthesized with: every knob reaches the functions
@@ -32,6 +33,9 @@ const ENV_TO_CONTEXT: Record<string, string> = {
   [ENV.refundClientCancels]: 'refundClientCancels',
 };
 
+/** Event streams the local stack holds open at once (the events function's reservation, locally). */
+export const LOCAL_EVENT_STREAMS = 20;
+
 export const LOCAL_THROTTLE = { rateLimit: 10_000, burstLimit: 20_000, dailyQuota: 100_000_000 };
 
 export interface LocalContextOptions {
@@ -59,49 +63,42 @@ export interface LocalContextOptions {
   productionNetworkGuards?: boolean;
 }
 
-/** OWNER_LIMITS checked before the synth, so a mistake is named at once instead of in a synth's stack trace. */
-function checkOwnerLimits(value: string): void {
+/**
+ * A JSON setting checked before the synth (OWNER_LIMITS, PRICES), so a mistake is named at once instead of in a
+ * synth's stack trace.
+ */
+function checkJsonSetting(name: string, value: string, schema: z.ZodMiniType, example: string): void {
   let json: unknown;
   try {
     json = JSON.parse(value);
   } catch {
-    throw new Error(
-      'OWNER_LIMITS is not JSON: expected {"default":{"maxInFlight":50,"maxPerDay":10000,"maxRefusalsPerMinute":20},"owners":{…}}',
-    );
+    throw new Error(`${name} is not JSON: expected ${example}`);
   }
-  const parsed = OwnerLimitsSetting.safeParse(json);
+  const parsed = schema.safeParse(json);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(top)'}: ${issue.message}`);
-    throw new Error(`OWNER_LIMITS refused: ${problems.join('; ')}`);
-  }
-}
-
-/** PRICES checked before the synth, the same way. */
-function checkPrices(value: string): void {
-  let json: unknown;
-  try {
-    json = JSON.parse(value);
-  } catch {
-    throw new Error(
-      'PRICES is not JSON: expected {"owner/model":{"perSecondUsd":0.000225},"owner/other":{"perOutputUsd":0.003}}',
-    );
-  }
-  const parsed = PriceTableSetting.safeParse(json);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(top)'}: ${issue.message}`);
-    throw new Error(`PRICES refused: ${problems.join('; ')}`);
+    throw new Error(`${name} refused: ${problems.join('; ')}`);
   }
 }
 
 export function localContext(options: LocalContextOptions): Record<string, string> {
-  if (options.env.OWNER_LIMITS) checkOwnerLimits(options.env.OWNER_LIMITS);
-  if (options.env.PRICES) checkPrices(options.env.PRICES);
+  const { OWNER_LIMITS, PRICES } = options.env;
+  if (OWNER_LIMITS) {
+    const example = '{"default":{"maxInFlight":50,"maxPerDay":10000,"maxRefusalsPerMinute":20},"owners":{…}}';
+    checkJsonSetting('OWNER_LIMITS', OWNER_LIMITS, OwnerLimitsSetting, example);
+  }
+  if (PRICES) {
+    const example = '{"owner/model":{"perSecondUsd":0.000225},"owner/other":{"perOutputUsd":0.003}}';
+    checkJsonSetting('PRICES', PRICES, PriceTableSetting, example);
+  }
   const context: Record<string, string> = {};
   for (const [name, key] of Object.entries(ENV_TO_CONTEXT)) {
     const value = options.env[name];
     if (value !== undefined && value !== '') context[key] = value;
   }
   context.consumerTimeoutSeconds ??= String(options.consumerTimeoutSeconds);
+  // Event streams open at once: each is a Node process here (about 100 MB), so fewer than AWS's default 100.
+  context.eventStreamConcurrency ??= String(LOCAL_EVENT_STREAMS);
   context.eventQueueVisibilitySeconds = String(options.visibilityTimeoutSeconds ?? context.consumerTimeoutSeconds);
   if (options.maxReceiveCount) context.maxReceiveCount = String(options.maxReceiveCount);
   const throttle = options.throttle ?? LOCAL_THROTTLE;

@@ -292,6 +292,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           },
           {
             maxEnvironments: fn.reservedConcurrency ?? concurrencyOf(model, fn),
+            // Past its reservation Lambda throttles a synchronous invoke at once (an event source never goes past it).
+            throttleWhenFull: fn.reservedConcurrency !== undefined,
             onLog,
             region: REGION,
             accountId: ACCOUNT_ID,

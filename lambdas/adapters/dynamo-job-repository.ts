@@ -46,8 +46,11 @@ type Item = Record<string, unknown>;
  * each copied file is one small write). Removed by the job's terminal write, where `outputs` takes over.
  */
 const TRANSFER_ATTRIBUTES = ['transferLease', 'transferLeaseUntil', 'copiedOutputs'];
-/** What a terminal write removes: the job leaves the active index, the transfer is over, `output` replaces the partial one. */
-const REMOVE_WHEN_TERMINAL = `REMOVE activeShard, activeOwner, checkAt, waitShard, waitingSince, partialOutput, partialOutputSize, ${TRANSFER_ATTRIBUTES.join(', ')}`;
+/**
+ * What a terminal write removes: the job leaves the active index, the transfer is over, `output` replaces the partial
+ * one (its size stays: that the model produced something decides the daily credit, core/daily-credits.ts).
+ */
+const REMOVE_WHEN_TERMINAL = `REMOVE activeShard, activeOwner, checkAt, waitShard, waitingSince, partialOutput, ${TRANSFER_ATTRIBUTES.join(', ')}`;
 /** Index keys and bookkeeping that never leave the adapter. */
 const INTERNAL_ATTRIBUTES = [
   'activeShard',

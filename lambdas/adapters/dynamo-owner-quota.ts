@@ -75,11 +75,12 @@ export class DynamoOwnerQuota implements OwnerQuota {
       : { granted: false, limit: 'in_flight', retryAfterSeconds: 10 };
   }
 
-  async release(owner: string, options: { shard?: number; refundDaily?: boolean; now?: Date } = {}): Promise<void> {
+  async release(owner: string, options: { shard?: number; refundDaily?: boolean; countedAt?: Date } = {}) {
     const key = counterKey(owner, options.shard ?? 0);
     // The day's count is refunded only on the day it was taken; past midnight the slot still comes back.
-    if (options.refundDaily === true && (await this.decrement(key, options.now ?? new Date(), true))) return;
-    await this.decrement(key, options.now ?? new Date(), false);
+    const countedAt = options.countedAt ?? new Date();
+    if (options.refundDaily === true && (await this.decrement(key, countedAt, true))) return;
+    await this.decrement(key, countedAt, false);
   }
 
   /**

@@ -11,8 +11,9 @@ import { conditionalUpdate } from './conditional-update';
  * predict time in milliseconds, cost in nano-dollars.
  *
  * Once per job: `recordEnded` runs only after the job's own conditional terminal write succeeded (jobEnded), so
- * repeated webhooks and polls never reach it twice. Each write also names its job (`lastEnded`, `lastSubmitted`)
- * and is conditional on the item not naming it already: the SDK's own retry of a write whose answer was lost
+ * repeated webhooks and polls never reach it twice. Each write also names its job's attempt (`lastEnded`,
+ * `lastSubmitted`: the id and creation time, so an Idempotency-Key retry of a failed submission counts again) and is
+ * conditional on the item not naming it already: the SDK's own retry of a write whose answer was lost
  * (it was applied) is refused instead of counted twice. Not a transaction (the local DynamoDB, dynalite 4, has
  * none): a process that dies between the job's terminal write and this one leaves the job out of the ledger,
  * as it would lose the job's callback (README, the crash table).
@@ -32,12 +33,12 @@ export class DynamoUsageLedger implements UsageLedger {
     this.documents = DynamoDBDocumentClient.from(client);
   }
 
-  async recordSubmitted(owner: string, jobId: string, day: string): Promise<void> {
+  async recordSubmitted(owner: string, attempt: string, day: string): Promise<void> {
     await conditionalUpdate(this.documents, this.tableName, {
       Key: { id: usageKey(owner, day) },
-      UpdateExpression: 'ADD submitted :one SET lastSubmitted = :jobId',
-      ConditionExpression: 'attribute_not_exists(lastSubmitted) OR lastSubmitted <> :jobId',
-      ExpressionAttributeValues: { ':one': 1, ':jobId': jobId },
+      UpdateExpression: 'ADD submitted :one SET lastSubmitted = :attempt',
+      ConditionExpression: 'attribute_not_exists(lastSubmitted) OR lastSubmitted <> :attempt',
+      ExpressionAttributeValues: { ':one': 1, ':attempt': attempt },
     });
   }
 
@@ -45,13 +46,13 @@ export class DynamoUsageLedger implements UsageLedger {
     const priced = usage.costNanoUsd !== undefined;
     await conditionalUpdate(this.documents, this.tableName, {
       Key: { id: usageKey(owner, usage.day) },
-      UpdateExpression: `ADD #outcome :one, predictMillis :millis, ${priced ? 'pricedJobs :one, costNanoUsd :cost' : 'unpricedJobs :one'} SET lastEnded = :jobId`,
-      ConditionExpression: 'attribute_not_exists(lastEnded) OR lastEnded <> :jobId',
+      UpdateExpression: `ADD #outcome :one, predictMillis :millis, ${priced ? 'pricedJobs :one, costNanoUsd :cost' : 'unpricedJobs :one'} SET lastEnded = :attempt`,
+      ConditionExpression: 'attribute_not_exists(lastEnded) OR lastEnded <> :attempt',
       ExpressionAttributeNames: { '#outcome': usage.outcome },
       ExpressionAttributeValues: {
         ':one': 1,
         ':millis': usage.predictMillis,
-        ':jobId': usage.jobId,
+        ':attempt': usage.attempt,
         ...(priced ? { ':cost': usage.costNanoUsd } : {}),
       },
     });

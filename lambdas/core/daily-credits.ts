@@ -18,11 +18,16 @@ const FAILURES_BEFORE_OUTPUT = new Set(['prediction_failed', 'timeout']);
 
 /** Whether the job's end gives its daily count back under these rules. */
 export function refundsDailyCount(
-  job: Pick<Job, 'status' | 'error' | 'outputs' | 'output' | 'outputKey'>,
+  job: Pick<Job, 'status' | 'error' | 'outputs' | 'output' | 'outputKey' | 'partialOutputSize'>,
   rules: CreditRules,
 ): boolean {
   if (job.status === 'canceled') return rules.clientCancels;
   if (job.status !== 'failed' || !rules.failuresWithoutOutput) return false;
-  const producedOutput = job.outputs.length > 0 || (job.output !== undefined && job.output !== null) || !!job.outputKey;
+  // A model that streamed its answer (partial outputs) before failing produced something: the client had it.
+  const producedOutput =
+    job.outputs.length > 0 ||
+    (job.output !== undefined && job.output !== null) ||
+    !!job.outputKey ||
+    (job.partialOutputSize ?? 0) > 0;
   return !producedOutput && FAILURES_BEFORE_OUTPUT.has(job.error?.code ?? '');
 }

@@ -33,7 +33,7 @@ export const eventIdOf = (position: EventPosition): string => `${position.rank}-
 
 /** A `Last-Event-ID` read back; anything that is not an id we issued is ignored (the client then starts over). */
 export function parseEventId(value: string | undefined): EventPosition | undefined {
-  const match = /^(\d{1,2})-(\d{1,9})$/.exec(value?.trim() ?? '');
+  const match = /^([0-3])-(\d{1,9})$/.exec(value?.trim() ?? '');
   return match ? { rank: Number(match[1]), partialSize: Number(match[2]) } : undefined;
 }
 

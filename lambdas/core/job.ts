@@ -100,7 +100,8 @@ export interface Job extends JobSpec {
   output?: unknown;
   /**
    * While it runs: the prediction's output so far, from its `output` events (core/partial-output.ts), and that
-   * output's size in bytes, which orders them. Removed by the terminal write, where `output` takes over.
+   * output's size in bytes, which orders them. The terminal write removes the output (`output` takes over) and keeps
+   * its size: the model produced something (core/daily-credits.ts).
    */
   partialOutput?: unknown;
   partialOutputSize?: number;

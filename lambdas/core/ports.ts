@@ -268,8 +268,12 @@ export interface OutputSource {
  */
 export interface OwnerQuota {
   acquire(owner: string, now: Date): Promise<QuotaDecision>;
-  /** Gives back the slot taken in counter shard `shard` (the job's `quotaShard`; absent before sharding: 0). */
-  release(owner: string, options?: { shard?: number; refundDaily?: boolean; now?: Date }): Promise<void>;
+  /**
+   * Gives back the slot taken in counter shard `shard` (the job's `quotaShard`; absent before sharding: 0), and with
+   * `refundDaily` the day's count too, but only while the counter is still on the UTC day of `countedAt` (when the
+   * count was taken: the job's submission): a refund never lowers another day's count.
+   */
+  release(owner: string, options?: { shard?: number; refundDaily?: boolean; countedAt?: Date }): Promise<void>;
   /** Counts a submission Replicate refused against the owner's per-minute refusal limit. */
   recordRefusal(owner: string, now: Date): Promise<void>;
 }
@@ -279,8 +283,8 @@ export interface OwnerQuota {
  * Each job is added once: `recordEnded` is called only by the writer whose terminal write succeeded (jobEnded).
  */
 export interface UsageLedger {
-  /** Counts a job accepted (its record created) on `day`. */
-  recordSubmitted(owner: string, jobId: string, day: string): Promise<void>;
+  /** Counts a job accepted (its record created) on `day`; `attempt` names it (core/usage.ts attemptOf). */
+  recordSubmitted(owner: string, attempt: string, day: string): Promise<void>;
   /** Adds an ended job to its day (the day it was submitted). */
   recordEnded(owner: string, usage: EndedJobUsage): Promise<void>;
   /** The owner's stored days among `days` (at most 100); a day with nothing recorded is absent. */

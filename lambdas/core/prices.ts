@@ -11,21 +11,44 @@ const Price = z.union([z.strictObject({ perSecondUsd: usd }), z.strictObject({ p
 export type Price = z.infer<typeof Price>;
 
 const MODEL_NAME = /^[\w.-]+\/[\w.-]+$/;
+/** A model version's id, as a job names one instead of a model (`"version"`). */
+const VERSION_ID = /^[0-9a-f]{64}$/i;
 export const PriceTableSetting = z.record(
-  z.string().check(z.regex(MODEL_NAME, 'a model or deployment as owner/name')),
+  z
+    .string()
+    .check(
+      z.refine(
+        (name) => MODEL_NAME.test(name) || VERSION_ID.test(name),
+        'a model or deployment as owner/name, or a version id',
+      ),
+    ),
   Price,
 );
 export type PriceTable = z.infer<typeof PriceTableSetting>;
 
-/** Parses the PRICES setting (JSON); none set: no price is known, and every cost is `null`. */
+/**
+ * Parses the PRICES setting (JSON); none set: no price is known, and every cost is `null`. Names are kept in lower
+ * case: Replicate's names are case-insensitive, and so is submit's check of them, so `A/B` and `a/b` are one model.
+ */
 export function parsePrices(json: string | undefined): PriceTable {
-  return json ? PriceTableSetting.parse(JSON.parse(json)) : {};
+  if (!json) return {};
+  const table = PriceTableSetting.parse(JSON.parse(json));
+  return Object.fromEntries(Object.entries(table).map(([name, price]) => [name.toLowerCase(), price]));
 }
 
-/** The price of what a job ran on: its deployment's, else its model's; undefined when none is listed. */
-export function priceOf(prices: PriceTable, job: { model: string; deployment?: string }): Price | undefined {
-  const name = job.deployment || job.model;
-  return Object.hasOwn(prices, name) ? prices[name] : undefined;
+/**
+ * The price of what a job ran on: its deployment's, else its model's, else its version's (a job may name only a
+ * version); undefined when none is listed.
+ */
+export function priceOf(
+  prices: PriceTable,
+  job: { model: string; version?: string; deployment?: string },
+): Price | undefined {
+  for (const name of [job.deployment, job.model, job.version]) {
+    const key = name?.toLowerCase();
+    if (key && Object.hasOwn(prices, key)) return prices[key];
+  }
+  return undefined;
 }
 
 /**

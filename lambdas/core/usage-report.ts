@@ -8,8 +8,11 @@ export const MAX_USAGE_DAYS = 92;
 export const DEFAULT_USAGE_DAYS = 30;
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
-const isDate = (value: string) => DATE.test(value) && usageDayOf(new Date(`${value}T00:00:00Z`)) === value;
-const day = z.string().check(z.refine((value) => isDate(value), 'must be a date YYYY-MM-DD'));
+/** No usage can predate this service, and years before 1970 would make the default range reach year -1. */
+const FIRST_DAY = '1970-01-01';
+const isDate = (value: string) =>
+  DATE.test(value) && value >= FIRST_DAY && usageDayOf(new Date(`${value}T00:00:00Z`)) === value;
+const day = z.string().check(z.refine((value) => isDate(value), `must be a date YYYY-MM-DD, ${FIRST_DAY} or later`));
 export const UsageQuery = z.strictObject({ from: z.optional(day), to: z.optional(day) });
 
 export interface UsageRange {
@@ -43,9 +46,11 @@ export function usageRangeOf(query: Record<string, string | undefined>, now: Dat
     throw invalid(issues);
   }
   const to = parsed.data.to ?? usageDayOf(now);
-  const from = parsed.data.from ?? addDays(to, 1 - DEFAULT_USAGE_DAYS);
+  const earliest = addDays(to, 1 - DEFAULT_USAGE_DAYS);
+  const from = parsed.data.from ?? (earliest < FIRST_DAY ? FIRST_DAY : earliest);
   if (from > to) throw invalid([{ path: 'from', message: `must not be after to (${to})` }]);
-  const days = daysOf({ from, to }).length;
+  // Counted, not listed: a range of ten thousand years is refused before a single day is made.
+  const days = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000 + 1;
   if (days > MAX_USAGE_DAYS) {
     throw invalid([{ path: 'from', message: `the range is ${days} days; at most ${MAX_USAGE_DAYS}` }]);
   }

@@ -32,9 +32,16 @@ export const EMPTY_DAY: DayUsage = {
   unpricedJobs: 0,
 };
 
+/**
+ * One attempt of a job, as the ledger names it: its id and when its record was created. A submission that failed
+ * retryably is created again under the same id by an Idempotency-Key retry, and that second attempt is counted too.
+ */
+export const attemptOf = (job: { id: string; createdAt: string }): string => `${job.id}@${job.createdAt}`;
+
 /** What one ended job adds to its day. */
 export interface EndedJobUsage {
-  jobId: string;
+  /** attemptOf the job. */
+  attempt: string;
   day: string;
   outcome: TerminalStatus;
   predictMillis: number;
@@ -59,7 +66,7 @@ export function endedJobUsage(job: Job & { status: TerminalStatus }, prices: Pri
   const predictMillis = predictMillisOf(job.metrics);
   const price = priceOf(prices, job);
   return {
-    jobId: job.id,
+    attempt: attemptOf(job),
     day: usageDayOf(job.createdAt),
     outcome: job.status,
     predictMillis,

@@ -20,7 +20,7 @@ import { recordEndedUsage } from './record-usage';
 export async function jobEnded(
   deps: Pick<Dependencies, 'metrics' | 'quota' | 'log' | 'callbacks' | 'usage' | 'settings'>,
   job: Job,
-  options: { refundDaily?: boolean; now?: Date; notify?: boolean } = {},
+  options: { refundDaily?: boolean; notify?: boolean } = {},
 ) {
   recordJobEnd(deps.metrics, job);
   const refundDaily = options.refundDaily ?? refundsDailyCount(job, deps.settings.usage.credits);
@@ -33,7 +33,9 @@ export async function jobEnded(
     }
   }
   try {
-    await deps.quota.release(job.owner, { shard: job.quotaShard, refundDaily, now: options.now });
+    // The count was taken when the job was submitted: refunded only while the counter is still on that day.
+    const countedAt = new Date(job.createdAt);
+    await deps.quota.release(job.owner, { shard: job.quotaShard, refundDaily, countedAt });
   } catch (error) {
     deps.log.warn("could not release the owner's in-flight slot; it is repaired when the owner reaches the limit", {
       jobId: job.id,
@@ -62,6 +64,6 @@ export async function endJob(
     { ...ending, updatedAt: laterOf(now.toISOString(), job.updatedAt) },
     finishOptions,
   );
-  if (outcome.applied) await jobEnded(deps, outcome.job, { refundDaily, now, notify });
+  if (outcome.applied) await jobEnded(deps, outcome.job, { refundDaily, notify });
   return outcome;
 }

@@ -48,7 +48,10 @@ export async function openJobEvents(
   timing: StreamTiming = STREAM_TIMING,
 ): Promise<JobEvents> {
   const job = await ownedJob(deps, request.owner, request.jobId);
-  const seen = parseEventId(request.lastEventId);
+  const claimed = parseEventId(request.lastEventId);
+  // An id ahead of the job was not issued for this life of it (a forged one, or one from before a failed submission
+  // was retried under the same id): ignored, so the client gets the job as on a first connect.
+  const seen = claimed && !isAfter(claimed, positionOf(job)) ? claimed : undefined;
   if (sawTheEnd(job, seen)) return { kind: 'ended' };
   return { kind: 'stream', events: streamEvents(deps, job, seen, timing) };
 }

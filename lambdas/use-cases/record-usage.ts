@@ -1,7 +1,7 @@
 import { budgetReached, hasBudgets } from '../core/budgets';
 import { LimitExceeded } from '../core/errors';
 import { isTerminal, type Job } from '../core/job';
-import { endedJobUsage, usageDayOf } from '../core/usage';
+import { attemptOf, endedJobUsage, usageDayOf } from '../core/usage';
 import type { Dependencies } from './dependencies';
 
 /**
@@ -23,7 +23,7 @@ export async function recordEndedUsage(
 /** Counts an accepted job on its day. Logged, never thrown: the job is accepted whatever the ledger says. */
 export async function recordSubmittedUsage(deps: Pick<Dependencies, 'usage' | 'log'>, job: Job): Promise<void> {
   try {
-    await deps.usage.recordSubmitted(job.owner, job.id, usageDayOf(job.createdAt));
+    await deps.usage.recordSubmitted(job.owner, attemptOf(job), usageDayOf(job.createdAt));
   } catch (error) {
     deps.log.error('could not count the accepted job in the usage ledger', { jobId: job.id, owner: job.owner, error });
   }

@@ -73,7 +73,7 @@ export async function submitJob(deps: Dependencies, command: SubmitJobCommand): 
   if (state.backlogSince || isPaused(state, now)) job.waitingSince = job.createdAt;
   const outcome = await deps.jobs.create(job);
   if (!outcome.created) {
-    await deps.quota.release(owner, { shard: quota.shard, refundDaily: true, now });
+    await deps.quota.release(owner, { shard: quota.shard, refundDaily: true, countedAt: now });
     return replay(deps, outcome.existing, job);
   }
   // Counted once per accepted record: a replayed Idempotency-Key never gets here (its create finds the job).

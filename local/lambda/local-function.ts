@@ -33,6 +33,11 @@ export interface LocalFunctionOptions {
   nodePath?: string;
   /** Most execution environments at once (reserved/maximum concurrency); default 10. Excess invocations wait. */
   maxEnvironments?: number;
+  /**
+   * Excess invocations are throttled instead of waiting, as Lambda throttles a function past its reserved
+   * concurrency (TooManyRequestsException): for a function with a reservation that API Gateway invokes.
+   */
+  throttleWhenFull?: boolean;
   /** Every line the function writes to stdout/stderr, as Lambda would ship to CloudWatch Logs. */
   onLog?: (line: string, functionName: string) => void;
   /**
@@ -198,6 +203,11 @@ class EnvironmentPool implements LocalFunction {
     const warm = this.idle.pop();
     if (warm) return Promise.resolve(warm);
     if (this.slots < this.max) return this.coldStart();
+    if (this.options.throttleWhenFull) {
+      return Promise.reject(
+        new FunctionError({ errorType: 'TooManyRequestsException', errorMessage: 'Rate Exceeded.' }),
+      );
+    }
     return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
   }
 

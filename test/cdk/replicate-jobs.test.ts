@@ -83,7 +83,8 @@ describe('ReplicateJobs template', () => {
     const [events] = Object.entries(template.findResources('AWS::Lambda::Function')).filter(([id]) =>
       id.startsWith('ReplicateJobsEventsFunction'),
     );
-    expect(events[1].Properties).toMatchObject({ Timeout: 330, MemorySize: 192 }); // the longest stream, and closing it
+    // The longest stream, and closing it; at most 100 open at once (each holds an environment), by default.
+    expect(events[1].Properties).toMatchObject({ Timeout: 330, MemorySize: 192, ReservedConcurrentExecutions: 100 });
   });
 
   it('throttles and caps each API key with a usage plan, and logs API access', () => {
@@ -155,7 +156,8 @@ describe('ReplicateJobs template', () => {
     const reserved = Object.values(template.findResources('AWS::Lambda::Function')).filter(
       (fn) => fn.Properties.ReservedConcurrentExecutions !== undefined,
     );
-    expect(reserved).toHaveLength(1); // the consumer's only: every reservation comes out of the account's pool
+    // The consumer's and the event streams' only: every reservation comes out of the account's pool.
+    expect(reserved).toHaveLength(2);
     synth({ consumerMaxConcurrency: 4 }).hasResourceProperties('AWS::Lambda::Function', {
       Timeout: 300,
       ReservedConcurrentExecutions: 4,
@@ -174,6 +176,17 @@ describe('ReplicateJobs template', () => {
     const fromContext = (value: string) =>
       propsFromContext(new App({ context: { consumerReservedConcurrency: value } }).node).consumerReservedConcurrency;
     expect([fromContext('false'), fromContext('12')]).toEqual([false, 12]);
+    synth({ eventStreamConcurrency: 7 }).hasResourceProperties('AWS::Lambda::Function', {
+      Timeout: 330,
+      ReservedConcurrentExecutions: 7,
+    });
+    synth({ eventStreamConcurrency: false }).hasResourceProperties('AWS::Lambda::Function', {
+      Timeout: 330,
+      ReservedConcurrentExecutions: Match.absent(),
+    });
+    const streamsFromContext = (value: string) =>
+      propsFromContext(new App({ context: { eventStreamConcurrency: value } }).node).eventStreamConcurrency;
+    expect([streamsFromContext('false'), streamsFromContext('12')]).toEqual([false, 12]);
   });
 
   it('puts no WAF in front of the API unless asked; asked, a REGIONAL web ACL with a per-IP rate rule on the stage', () => {

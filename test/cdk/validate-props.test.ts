@@ -34,6 +34,11 @@ const refused: Array<[string, ReplicateJobsProps, RegExp]> = [
     /maxReceiveCount must be a whole number from 1 to 1000/,
   ],
   [
+    'no event streams at all',
+    { eventStreamConcurrency: 0 },
+    /eventStreamConcurrency must be a whole number of at least 1, or false/,
+  ],
+  [
     'a fractional consumerReservedConcurrency',
     { consumerReservedConcurrency: 10.5 },
     /consumerReservedConcurrency must be a whole number, or false/,

@@ -152,7 +152,7 @@ describe('job writes are guarded by their conditions', () => {
     expect((await succeed(id, 4)).applied).toBe(true);
     const ended = (await stack.deps.jobs.get(id))!;
     expect(ended.partialOutput).toBeUndefined();
-    expect(ended.partialOutputSize).toBeUndefined();
+    expect(ended.partialOutputSize).toBe(9); // kept: the model produced something (the daily credit reads it)
     expect(await keep(['a', 'b', 'c', 'd'], 5)).toBe(false); // after the end
   });
 });

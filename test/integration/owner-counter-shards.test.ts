@@ -80,7 +80,7 @@ describe('owner counters in shards (local stack)', () => {
     for (let i = 0; i < 101; i++) {
       const decision = await stack.deps.quota.acquire('daily', now);
       decisions.push(decision);
-      if (decision.granted) await stack.deps.quota.release('daily', { shard: decision.shard, now });
+      if (decision.granted) await stack.deps.quota.release('daily', { shard: decision.shard, countedAt: now });
     }
     expect(granted(decisions)).toHaveLength(100);
     expect(new Set(granted(decisions).map((decision) => decision.shard))).toEqual(new Set([0, 1]));

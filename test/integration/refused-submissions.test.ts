@@ -76,10 +76,10 @@ describe('submissions Replicate does not take (local stack)', () => {
     const beforeMidnight = new Date('2026-11-29T23:59:59.500Z');
     expect(await stack.deps.quota.acquire('erin', beforeMidnight)).toEqual({ granted: true, shard: 0 });
     expect(await quota('erin')).toMatchObject({ inFlight: 1, accepted: 1, day: '2026-11-29' });
-    await stack.deps.quota.release('erin', { refundDaily: true, now: new Date('2026-11-30T00:00:00.500Z') });
+    await stack.deps.quota.release('erin', { refundDaily: true, countedAt: new Date('2026-11-30T00:00:00.500Z') });
     expect(await quota('erin')).toMatchObject({ inFlight: 0, accepted: 1 });
     await stack.deps.quota.acquire('erin', beforeMidnight);
-    await stack.deps.quota.release('erin', { refundDaily: true, now: beforeMidnight });
+    await stack.deps.quota.release('erin', { refundDaily: true, countedAt: beforeMidnight });
     expect(await quota('erin')).toMatchObject({ inFlight: 0, accepted: 1 }); // the same day: both come back
   });
 

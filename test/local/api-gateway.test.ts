@@ -7,6 +7,7 @@ import { ReplicateJobsStack } from '../../lib/replicate-jobs-stack';
 import { startApiGateway } from '../../local/api-gateway';
 import { type RouteModel, readRoutes } from '../../local/cloud/app-model';
 import { consolePage } from '../../local/console-page';
+import { FunctionError } from '../../local/lambda/local-function';
 import { LOCAL_THROTTLE, localContext } from '../../local/local-context';
 
 /** The local API Gateway on its own, with a stand-in for the functions behind it (what it sends, what they answer). */
@@ -17,6 +18,7 @@ describe('local API Gateway', () => {
     { method: 'GET', path: '/bad', functionLogicalId: 'Bad', apiKeyRequired: false },
     { method: 'GET', path: '/stream', functionLogicalId: 'Stream', apiKeyRequired: false, streaming: true },
     { method: 'GET', path: '/no-prelude', functionLogicalId: 'NoPrelude', apiKeyRequired: false, streaming: true },
+    { method: 'GET', path: '/throttled', functionLogicalId: 'Throttled', apiKeyRequired: false, streaming: true },
   ];
   const events: any[] = [];
   let gateway: Awaited<ReturnType<typeof startApiGateway>>;
@@ -35,6 +37,8 @@ describe('local API Gateway', () => {
         return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: '{"ok":true}' };
       },
       invokeWithResponseStream: async (fn) => {
+        if (fn === 'Throttled')
+          throw new FunctionError({ errorType: 'TooManyRequestsException', errorMessage: 'Rate Exceeded.' });
         const body = new PassThrough();
         if (fn === 'NoPrelude') body.end('just bytes, no prelude');
         else {
@@ -83,6 +87,12 @@ describe('local API Gateway', () => {
     for (let part = await reader.read(); !part.done; part = await reader.read())
       rest += new TextDecoder().decode(part.value);
     expect(rest).toBe('data: two\n\n');
+  });
+
+  it("answers a throttled function with API Gateway's 500, not the function's 429", async () => {
+    const response = await fetch(`${gateway.url}/throttled`);
+    expect(response.status).toBe(500);
+    expect(await response.json()).toEqual({ message: 'Internal server error' });
   });
 
   it('answers 502 to a streamed response without a prelude', async () => {

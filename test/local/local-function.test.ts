@@ -329,4 +329,12 @@ describe('response streaming (InvokeWithResponseStream)', () => {
       error: new Error('Error: no'),
     });
   });
+
+  it('throttles past its reservation instead of queueing, as Lambda does (found by an attack: watchers queued forever)', async () => {
+    const fn = start('Reserved', STREAMER, {}, { maxEnvironments: 1, throttleWhenFull: true });
+    const first = await fn.invokeWithResponseStream({ chunks: 2, gapMs: 300 });
+    const error = await failure(fn.invokeWithResponseStream({ chunks: 1, gapMs: 0 }));
+    expect(error.errorType).toBe('TooManyRequestsException');
+    expect((await readWhole(first)).text).toContain('piece 1');
+  });
 });

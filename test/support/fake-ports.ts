@@ -277,7 +277,6 @@ const notOlder = (job: Job, updatedAt: string) => job.updatedAt <= updatedAt;
 /** REMOVE_WHEN_TERMINAL: the job leaves the unfinished index, its transfer is over, its partial output goes. */
 function endTransfer(row: Row): void {
   delete row.job.partialOutput;
-  delete row.job.partialOutputSize;
   row.checkAt = undefined;
   row.lease = undefined;
   row.copied = undefined;
@@ -314,11 +313,11 @@ export class FakeOwnerQuota implements OwnerQuota {
     return { granted: true, shard: 0 };
   }
 
-  async release(owner: string, options: { refundDaily?: boolean; now?: Date } = {}): Promise<void> {
+  async release(owner: string, options: { refundDaily?: boolean; countedAt?: Date } = {}): Promise<void> {
     const counter = this.of(owner);
     if (counter.inFlight <= 0) return;
     counter.inFlight--;
-    const today = (options.now ?? new Date()).toISOString().slice(0, 10);
+    const today = (options.countedAt ?? new Date()).toISOString().slice(0, 10);
     if (options.refundDaily === true && counter.day === today && counter.accepted > 0) counter.accepted--;
   }
 
@@ -339,7 +338,7 @@ export class FakeUsageLedger implements UsageLedger {
     return this.days.get(key)!;
   }
 
-  async recordSubmitted(owner: string, _jobId: string, day: string): Promise<void> {
+  async recordSubmitted(owner: string, _attempt: string, day: string): Promise<void> {
     this.day(owner, day).submitted++;
   }
 

@@ -59,6 +59,15 @@ describe('replicate-jobs watch', () => {
     await api.close();
   });
 
+  it('takes a throttled stream (429) as broken, not as the answer: it tries again (found by an attack)', async () => {
+    const api = await standIn(
+      [(_, res) => res.writeHead(429, { 'retry-after': '1' }).end(), streamOf(sse('3-0', 'succeeded'))],
+      [],
+    );
+    expect(await collect(api.client)).toEqual(['succeeded']);
+    await api.close();
+  });
+
   it("throws the API's refusal (404) instead of polling", async () => {
     const api = await standIn(
       [

@@ -33,6 +33,13 @@ describe('prices', () => {
     expect(priceOf(prices, { model: 'constructor' })).toBeUndefined();
     expect(parsePrices(undefined)).toEqual({});
   });
+  it('finds a model whatever its case, and a job that names only a version by the version (found by an attack)', () => {
+    const version = 'ab'.repeat(32);
+    const prices = parsePrices(`{"Acme/Painter":{"perSecondUsd":1},"${version.toUpperCase()}":{"perOutputUsd":2}}`);
+    expect(priceOf(prices, { model: 'acme/PAINTER' })).toEqual({ perSecondUsd: 1 });
+    expect(priceOf(prices, { model: '', version })).toEqual({ perOutputUsd: 2 });
+    expect(priceOf(prices, { model: 'x/y', version: 'cd'.repeat(32) })).toBeUndefined();
+  });
   it('refuses a price that is not one positive amount per owner/name', () => {
     expect(() => parsePrices('{"a/b":{"perSecondUsd":0}}')).toThrow();
     expect(() => parsePrices('{"a/b":{"perSecondUsd":1,"perOutputUsd":1}}')).toThrow();
@@ -48,7 +55,7 @@ describe('the ledger entry of an ended job', () => {
       outputs: [{ index: 0, key: 'k', contentType: 'image/png', size: 1 }],
     });
     expect(endedJobUsage(ended, { 'a/b': { perSecondUsd: 0.001 } })).toEqual({
-      jobId: 'job_1',
+      attempt: 'job_1@2026-03-14T23:59:00.000Z', // an Idempotency-Key retry of a failed submission is another attempt
       day: '2026-03-14',
       outcome: 'succeeded',
       predictMillis: 2346,
@@ -70,6 +77,12 @@ describe('the usage range', () => {
     expect(daysOf(usageRangeOf({}, NOW))).toHaveLength(30);
     expect(usageRangeOf({ to: '2026-01-31' }, NOW)).toEqual({ from: '2026-01-02', to: '2026-01-31' });
   });
+  it('refuses a range of thousands of years at once, without listing its days (found by an attack)', () => {
+    expect(() => usageRangeOf({ from: '1970-01-01', to: '9999-12-31' }, NOW)).toThrow(
+      expect.objectContaining({ details: [{ path: 'from', message: 'the range is 2932897 days; at most 92' }] }),
+    );
+    expect(usageRangeOf({ to: '1970-01-10' }, NOW)).toEqual({ from: '1970-01-01', to: '1970-01-10' });
+  });
   it('takes at most 92 days, both ends included', () => {
     expect(daysOf(usageRangeOf({ from: '2026-01-01', to: '2026-04-02' }, NOW))).toHaveLength(92);
     expect(() => usageRangeOf({ from: '2026-01-01', to: '2026-04-03' }, NOW)).toThrow(
@@ -84,6 +97,8 @@ describe('the usage range', () => {
     [{ to: '2026-3-1' }, 'to'],
     [{ from: '2026-03-02', to: '2026-03-01' }, 'from'],
     [{ days: '3' }, '(query)'],
+    [{ to: '0000-01-01' }, 'to'], // its default start would be in year -1 (a 500, found by an attack)
+    [{ from: '1969-12-31', to: '1970-01-01' }, 'from'],
   ])('refuses %j (422 validation_failed on %s)', (query, path) => {
     expect(() => usageRangeOf(query, NOW)).toThrow(
       expect.objectContaining({ code: 'validation_failed', details: [expect.objectContaining({ path })] }),
@@ -137,6 +152,8 @@ describe('daily credits', () => {
   });
   it('not for a failure after output, nor one of ours while storing, nor a refused submission', () => {
     expect(refundsDailyCount(failed('prediction_failed', { output: 'partial' }), DEFAULT_CREDIT_RULES)).toBe(false);
+    // A model that streamed its whole answer, then failed (found by an attack): its partial output's size stays.
+    expect(refundsDailyCount(failed('timeout', { partialOutputSize: 120 }), DEFAULT_CREDIT_RULES)).toBe(false);
     expect(refundsDailyCount(failed('output_too_large'), DEFAULT_CREDIT_RULES)).toBe(false);
     expect(refundsDailyCount(failed('submit_failed'), DEFAULT_CREDIT_RULES)).toBe(false);
   });

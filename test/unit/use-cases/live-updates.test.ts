@@ -81,10 +81,11 @@ describe('openJobEvents', () => {
     }
     expect(chunks[0]).toBe('retry: 1000\n\n');
     const events = chunks.filter((chunk) => chunk.startsWith('id:'));
-    expect(events.map((chunk) => /^id: (.*)$/m.exec(chunk)![1])).toEqual(['1-0', '3-0']);
+    // The terminal event keeps the partial output's size: ['a'] is 5 bytes of JSON.
+    expect(events.map((chunk) => /^id: (.*)$/m.exec(chunk)![1])).toEqual(['1-0', '3-5']);
     expect(events.map((chunk) => dataOf(chunk).status)).toEqual(['starting', 'failed']);
     expect(chunks).toContain(HEARTBEAT);
-    expect(chunks.at(-1)).toMatch(/^id: 3-0\nevent: job\n/);
+    expect(chunks.at(-1)).toMatch(/^id: 3-5\nevent: job\n/);
   });
 
   it('sends each partial output as the job advances', async () => {
@@ -114,6 +115,15 @@ describe('openJobEvents', () => {
     expect(await openJobEvents(deps, { owner: OWNER, jobId: job.id, lastEventId: '3-0' }, FAST)).toEqual({
       kind: 'ended',
     });
+  });
+
+  it('ignores an id ahead of the job (found by an attack): the client gets the job, not a silent stream', async () => {
+    const deps = fakeDependencies();
+    const job = runningJob(deps);
+    const opened = await openJobEvents(deps, { owner: OWNER, jobId: job.id, lastEventId: '3-0' }, FAST);
+    if (opened.kind !== 'stream') throw new Error('expected a stream');
+    const chunks = await read(opened.events, (all) => all.some((chunk) => chunk.startsWith('id:')));
+    expect(chunks.at(-1)).toMatch(/^id: 2-0\nevent: job\n/);
   });
 
   it('ends a stream after its longest time (the client resumes), and says when the job is deleted', async () => {
@@ -151,6 +161,7 @@ describe('openJobEvents', () => {
     [' 2-17 ', { rank: 2, partialSize: 17 }],
     ['2-17\nevent: x', undefined],
     ['-1-0', undefined],
+    ['99-0', undefined], // no status has that rank (found by an attack)
     ['2-99999999999', undefined],
   ])('reads Last-Event-ID %j as %j', (value, position) => {
     expect(parseEventId(value)).toEqual(position);
