@@ -14,7 +14,7 @@ import { jobUpdates } from './watch-job';
 const USAGE = `replicate-jobs <command> [options]
 
   submit <model> [key=value ...] [--input JSON] [--metadata JSON] [--idempotency-key K] [--watch]
-         [--derivatives JSON] [--retention-days N]
+         [--derivatives JSON] [--retention-days N] [--webhook-events start,output,logs,completed]
                                      key=@path uploads the file; the input gets its upload: reference
   status <job-id>
   watch <job-id>                     live status (the job's event stream) until the job ends
@@ -93,6 +93,7 @@ async function main(argv: string[]): Promise<number> {
       metadata: { type: 'string' },
       derivatives: { type: 'string' },
       'retention-days': { type: 'string' },
+      'webhook-events': { type: 'string' },
       'idempotency-key': { type: 'string' },
       watch: { type: 'boolean', default: false },
       out: { type: 'string', default: '.' },
@@ -121,6 +122,8 @@ async function main(argv: string[]): Promise<number> {
       throw new UsageError(`${command} needs a job id`);
     })();
   const interval = Number(values.interval);
+  if (!Number.isInteger(interval) || interval < 10)
+    throw new UsageError('--interval must be whole milliseconds, 10 or more');
 
   switch (command) {
     case 'submit': {
@@ -135,6 +138,7 @@ async function main(argv: string[]): Promise<number> {
           ...(values.metadata ? { metadata: jsonOption('metadata', values.metadata) } : {}),
           ...(values.derivatives ? { derivatives: jsonOption('derivatives', values.derivatives) } : {}),
           ...(values['retention-days'] ? { retentionDays: Number(values['retention-days']) } : {}),
+          ...(values['webhook-events'] ? { webhookEvents: values['webhook-events'].split(',') } : {}),
         },
         values['idempotency-key'],
       );
@@ -201,34 +205,39 @@ const exitFor = (job: JobView) =>
   job.status === 'succeeded' || !TERMINAL.includes(job.status) ? EXIT.ok : EXIT.jobFailed;
 
 /**
- * Follows the job until it ends (its event stream; polling if streams keep breaking): a spinner line on a terminal,
- * with the output so far of a model that streams it; one line per status otherwise; or a JSON line per change.
+ * Follows the job until it ends (its event stream; polling if streams keep breaking): on a terminal one line redrawn in
+ * place (cleared, cut to the terminal's width, the spinner and time ticking between events) with the output so far of
+ * a model that streams it; one line per status otherwise; or a JSON line per change.
  */
 async function watch(client: JobsClient, id: string, json: boolean, intervalMs: number): Promise<number> {
   const started = Date.now();
   const tty = process.stdout.isTTY && !json;
   const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
-  let last = '';
+  let current: JobView | undefined;
   let tick = 0;
-  for await (const job of jobUpdates(client, id, intervalMs)) {
-    const elapsed = ((Date.now() - started) / 1000).toFixed(1);
-    if (json) process.stdout.write(`${JSON.stringify(job)}\n`);
-    else if (tty) {
-      const partial = partialText(job.partialOutput);
-      process.stdout.write(
-        `\r${frames[tick++ % frames.length]} ${id}  ${job.status.padEnd(10)} ${elapsed} s  ${partial}`,
-      );
-    } else if (job.status !== last) {
-      process.stdout.write(`${id}  ${job.status}  ${elapsed} s\n`);
+  const elapsed = () => ((Date.now() - started) / 1000).toFixed(1);
+  const redraw = () => {
+    if (!current) return;
+    const line = `${frames[tick++ % frames.length]} ${id}  ${current.status.padEnd(10)} ${elapsed()} s  ${partialText(current.partialOutput)}`;
+    process.stdout.write(`\r\x1b[2K${line.slice(0, Math.max(20, (process.stdout.columns ?? 80) - 1))}`);
+  };
+  const ticker = tty ? setInterval(redraw, 100) : undefined;
+  try {
+    for await (const job of jobUpdates(client, id, intervalMs)) {
+      if (json) process.stdout.write(`${JSON.stringify(job)}\n`);
+      else if (!tty && job.status !== current?.status) process.stdout.write(`${id}  ${job.status}  ${elapsed()} s\n`);
+      current = job;
+      if (tty) redraw();
+      if (TERMINAL.includes(job.status)) {
+        if (tty) process.stdout.write(`\r\x1b[2K${job.status === 'succeeded' ? '✔' : '✖'} ${describe(job)}\n`);
+        else if (!json) process.stdout.write(`${describe(job)}\n`);
+        return exitFor(job);
+      }
     }
-    last = job.status;
-    if (TERMINAL.includes(job.status)) {
-      if (tty) process.stdout.write(`\r${job.status === 'succeeded' ? '✔' : '✖'} ${describe(job)}\n`);
-      else if (!json) process.stdout.write(`${describe(job)}\n`);
-      return exitFor(job);
-    }
+    return EXIT.ok; // not reached: updates end with a terminal job
+  } finally {
+    clearInterval(ticker);
   }
-  return EXIT.ok; // not reached: updates end with a terminal job
 }
 
 /** The tail of a streamed output (a language model's tokens), to fit one line. */

@@ -5,6 +5,8 @@ const TERMINAL = ['succeeded', 'failed', 'canceled'];
 const MAX_BROKEN_STREAMS = 3;
 /** A stream that lasted this long before it ended was a working one (the server ends each after 5 minutes). */
 const QUIET_STREAM_MS = 10_000;
+/** The wait before reconnecting after a stream broke (the server's `retry` field says the same). */
+const RECONNECT_MS = 1_000;
 
 /**
  * The job at each change until it ends, read from its event stream (`GET /jobs/{id}/events`). A stream that ends
@@ -35,6 +37,8 @@ export async function* jobUpdates(client: JobsClient, id: string, intervalMs: nu
       if (error instanceof ApiFailure && error.status < 500 && error.status !== 429) throw error;
     }
     failures = progressed ? 0 : failures + 1;
+    // As EventSource does (the server's `retry`): a pause before reconnecting, so a broken stream is no busy loop.
+    if (failures > 0) await new Promise((resolve) => setTimeout(resolve, RECONNECT_MS));
   }
   for (;;) {
     const job = await client.get(id);

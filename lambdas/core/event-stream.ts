@@ -5,7 +5,7 @@ import { isTerminal, type Job } from './job';
  * event ids name so a client resumes with `Last-Event-ID` (EventSource sends it by itself when it reconnects).
  */
 
-/** How often the stream reads the job: one eventually consistent read of its item a second. */
+/** How often the stream reads the job: one strongly consistent read of its item a second. */
 export const EVENT_POLL_MS = 1_000;
 /** A comment line this often keeps proxies (and API Gateway's 5-minute idle limit) from closing a quiet stream. */
 export const HEARTBEAT_MS = 15_000;

@@ -94,6 +94,28 @@ describe('replicate-jobs CLI (local stack)', () => {
     expect(failed.stdout).toMatch(/error: prediction_failed: CUDA out of memory/);
   });
 
+  it("submit --webhook-events with output --watch --json follows the event stream: a line per change, the model's tokens growing", async () => {
+    const watched = await run([
+      'submit',
+      'a/llm',
+      '--input',
+      '{"simulate":{"output":"tokens","tokens":4,"partialOutputs":true,"stepMs":1200}}',
+      '--webhook-events',
+      'start,output,completed',
+      '--watch',
+      '--json',
+    ]);
+    expect(watched.code).toBe(0);
+    const lines = watched.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    const partials = lines.map((job) => job.partialOutput).filter((partial) => partial !== null);
+    expect(partials.length).toBeGreaterThanOrEqual(2);
+    expect(partials.at(-1).length).toBeGreaterThan(partials[0].length);
+    expect(lines.at(-1)).toMatchObject({ status: 'succeeded', output: [' token0', ' token1', ' token2', ' token3'] });
+  });
+
   it('lists and cancels, with --json for scripts', async () => {
     const job = JSON.parse(
       (await run(['submit', 'a/b', 'simulate={"webhooks":false,"stepMs":3600000}', '--json'])).stdout,
@@ -111,5 +133,7 @@ describe('replicate-jobs CLI (local stack)', () => {
     expect((await run(['status', 'x'], { REPLICATE_JOBS_API_KEY: 'wrong' })).stderr).toMatch(/401 unauthorized/);
     expect((await run(['frobnicate'])).code).toBe(2);
     expect((await run(['submit', 'a/b', 'no-equals-sign'])).code).toBe(2);
+    // Not a number: it would have polled in a busy loop (found by a trial).
+    expect((await run(['watch', 'job_x', '--interval', 'abc'])).code).toBe(2);
   });
 });

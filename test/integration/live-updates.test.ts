@@ -24,10 +24,12 @@ describe('live updates: a job as Server-Sent Events', () => {
   }
 
   it('sends the job at connect and at every change, queued to succeeded, then closes the stream', async () => {
+    // The events function warm first: on a loaded machine its cold start could outlast the job's queued step.
+    await watch((await stack.submit({ model: 'a/b', input: { simulate: { output: 'none' } } })).id);
     const job = await stack.submit({
       model: 'a/b',
-      // Steps 3 s apart: the stream reads the job each second, so a state that lasts less may be passed over.
-      input: { simulate: { stepMs: 3_000 } },
+      // Steps 4 s apart: the stream reads the job each second, so a state that lasts less may be passed over.
+      input: { simulate: { stepMs: 4_000 } },
       webhookEvents: ['start', 'logs', 'completed'],
     });
     const { response, events, jobs } = await watch(job.id);
