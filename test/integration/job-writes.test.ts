@@ -155,4 +155,20 @@ describe('job writes are guarded by their conditions', () => {
     expect(ended.partialOutputSize).toBe(9); // kept: the model produced something (the daily credit reads it)
     expect(await keep(['a', 'b', 'c', 'd'], 5)).toBe(false); // after the end
   });
+
+  it("the usage ledger counts each job's attempt once, however often its write is repeated (an SDK retry)", async () => {
+    const day = '2026-01-01';
+    const ended = { attempt: 'job_x@1', day, outcome: 'succeeded' as const, predictMillis: 1000, costNanoUsd: 5 };
+    await stack.deps.usage.recordSubmitted('zed', 'job_x@1', day);
+    await stack.deps.usage.recordSubmitted('zed', 'job_x@1', day);
+    await stack.deps.usage.recordEnded('zed', ended);
+    await stack.deps.usage.recordEnded('zed', ended);
+    await stack.deps.usage.recordEnded('zed', { ...ended, attempt: 'job_x@2' }); // its retry: another attempt
+    expect((await stack.deps.usage.read('zed', [day])).get(day)).toMatchObject({
+      submitted: 1,
+      succeeded: 2,
+      predictMillis: 2000,
+      costNanoUsd: 10,
+    });
+  });
 });

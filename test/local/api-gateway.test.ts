@@ -19,6 +19,9 @@ describe('local API Gateway', () => {
     { method: 'GET', path: '/stream', functionLogicalId: 'Stream', apiKeyRequired: false, streaming: true },
     { method: 'GET', path: '/no-prelude', functionLogicalId: 'NoPrelude', apiKeyRequired: false, streaming: true },
     { method: 'GET', path: '/throttled', functionLogicalId: 'Throttled', apiKeyRequired: false, streaming: true },
+    { method: 'GET', path: '/bad-prelude', functionLogicalId: 'BadPrelude', apiKeyRequired: false, streaming: true },
+    { method: 'GET', path: '/endless', functionLogicalId: 'Endless', apiKeyRequired: false, streaming: true },
+    { method: 'GET', path: '/cut', functionLogicalId: 'Cut', apiKeyRequired: false, streaming: true },
   ];
   const events: any[] = [];
   let gateway: Awaited<ReturnType<typeof startApiGateway>>;
@@ -41,7 +44,16 @@ describe('local API Gateway', () => {
           throw new FunctionError({ errorType: 'TooManyRequestsException', errorMessage: 'Rate Exceeded.' });
         const body = new PassThrough();
         if (fn === 'NoPrelude') body.end('just bytes, no prelude');
-        else {
+        else if (fn === 'BadPrelude')
+          body.end(Buffer.concat([Buffer.from('not json'), Buffer.alloc(8), Buffer.from('x')]));
+        else if (fn === 'Endless')
+          body.write('x'.repeat(70 * 1024)); // no delimiter in 64 KiB, and no end
+        else if (fn === 'Cut') {
+          body.write(JSON.stringify({ statusCode: 200 }));
+          body.write(Buffer.alloc(8));
+          body.write('data: one\n\n');
+          setTimeout(() => body.destroy(new Error('the function failed mid-stream')), 100);
+        } else {
           // The prelude, its 8 NUL bytes, then the body in pieces over time, as a streaming handler writes it.
           body.write(JSON.stringify({ statusCode: 201, headers: { 'content-type': 'text/event-stream' } }));
           body.write(Buffer.alloc(8));
@@ -95,9 +107,16 @@ describe('local API Gateway', () => {
     expect(await response.json()).toEqual({ message: 'Internal server error' });
   });
 
-  it('answers 502 to a streamed response without a prelude', async () => {
-    const response = await fetch(`${gateway.url}/no-prelude`);
-    expect(response.status).toBe(502);
+  it('answers 502 to a streamed response without a prelude, with one that is not JSON, or none in its first 64 KiB', async () => {
+    for (const path of ['/no-prelude', '/bad-prelude', '/endless']) {
+      const response = await fetch(`${gateway.url}${path}`, { signal: AbortSignal.timeout(5_000) });
+      expect(response.status).toBe(502);
+    }
+  });
+
+  it("cuts the client's response where the function failed mid-stream (no clean end to mistake for the job's)", async () => {
+    const response = await fetch(`${gateway.url}/cut`);
+    await expect(response.text()).rejects.toThrow();
   });
 
   it('answers 502 to a malformed proxy response, and keeps serving', async () => {

@@ -46,6 +46,17 @@ describe('replicate-jobs watch', () => {
     await api.close();
   });
 
+  it('takes streams that each end after news as working ones: four in a row, never a poll (found by a mutation)', async () => {
+    const statuses = ['queued', 'starting', 'processing', 'succeeded'];
+    const api = await standIn(
+      statuses.map((status, rank) => streamOf(sse(`${rank}-0`, status))),
+      [],
+    );
+    expect(await collect(api.client)).toEqual(statuses);
+    expect(api.seen.every((request) => request.path.endsWith('/events'))).toBe(true);
+    await api.close();
+  });
+
   it('polls GET /jobs/{id} once streams keep breaking, and stops at the end', async () => {
     const api = await standIn([], ['processing']);
     expect(await collect(api.client)).toEqual(['processing', 'succeeded']);

@@ -1,5 +1,5 @@
 import { HEARTBEAT, parseEventId } from '../../../lambdas/core/event-stream';
-import { MAX_PARTIAL_OUTPUT_BYTES } from '../../../lambdas/core/partial-output';
+import { MAX_PARTIAL_OUTPUT_BYTES, partialOutputOf } from '../../../lambdas/core/partial-output';
 import type { Prediction } from '../../../lambdas/core/prediction';
 import { applyPredictionEvent } from '../../../lambdas/use-cases/apply-prediction-event';
 import { openJobEvents, type StreamTiming } from '../../../lambdas/use-cases/job-events';
@@ -28,6 +28,14 @@ describe('partial outputs (a running model streaming its output)', () => {
     await apply(deps, predictionOf(job, { output: ['Hel'] })); // late, and older
     await apply(deps, predictionOf(job, { output: ['Hel', 'lo'] })); // a repeat
     expect(await deps.jobs.get(job.id)).toMatchObject({ status: 'processing', partialOutput: ['Hel', 'lo'] });
+  });
+
+  it('keeps none from a prediction that is not processing (starting, or ended: output replaces it)', async () => {
+    const deps = fakeDependencies();
+    const job = runningJob(deps, { status: 'starting', rank: 1 });
+    await apply(deps, predictionOf(job, { status: 'starting', output: ['early'] }));
+    expect((await deps.jobs.get(job.id))!.partialOutput).toBeUndefined();
+    expect(partialOutputOf(predictionOf(job, { status: 'succeeded', output: ['done'] }))).toBeUndefined();
   });
 
   it('takes it from the event that moves the job to processing, too', async () => {
