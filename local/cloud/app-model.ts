@@ -154,7 +154,8 @@ function readFunction(
     .map(([policyId, r]) => ({ name: policyId, document: r.Properties.PolicyDocument }));
   return {
     logicalId,
-    codeDir: join(assembly.dir, assetPath),
+    // An assembly synthesized without bundling runs the bundles of one of the same sources (synthesize.ts).
+    codeDir: assembly.codeDirs?.[logicalId] ?? join(assembly.dir, assetPath),
     handler: p.Handler,
     runtime: p.Runtime,
     architectures: p.Architectures ?? ['x86_64'],
