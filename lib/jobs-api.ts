@@ -13,6 +13,8 @@ export interface JobsApiProps {
   readonly props: ReplicateJobsProps;
   /** The function serving each route of the route table. */
   readonly functions: Record<ApiFunctionName, lambda.IFunction>;
+  /** The Lambda authorizer that hands API Gateway each keyed request's API key (x-api-key or a Bearer token). */
+  readonly authorizer: lambda.IFunction;
 }
 
 /**
@@ -27,7 +29,7 @@ export class JobsApi {
   /** The web ACL on the API stage, when the `waf` prop asks for one. */
   readonly waf?: ApiWaf;
 
-  constructor(scope: Construct, { props, functions }: JobsApiProps) {
+  constructor(scope: Construct, { props, functions, authorizer }: JobsApiProps) {
     const retention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     const accessLogs = new logs.LogGroup(scope, 'ApiAccessLogs', { retention, removalPolicy: RemovalPolicy.DESTROY });
     const throttles = {
@@ -46,7 +48,9 @@ export class JobsApi {
     }
     this.api = new apigateway.RestApi(scope, 'Api', {
       description: 'replicate-jobs: Replicate predictions as durable jobs',
-      apiKeySourceType: apigateway.ApiKeySourceType.HEADER,
+      // The key comes from the authorizer, which takes it from x-api-key or `Authorization: Bearer` (what Replicate's
+      // clients send): API Gateway still checks it against the usage plans, and counts and throttles it.
+      apiKeySourceType: apigateway.ApiKeySourceType.AUTHORIZER,
       cloudWatchRole: false,
       deployOptions: {
         stageName: 'v1',
@@ -56,6 +60,12 @@ export class JobsApi {
         accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields(),
         methodOptions,
       },
+    });
+    // Not cached: a cache is keyed by identity sources, and a request may carry its key in either of two headers.
+    const apiKeyAuthorizer = new apigateway.RequestAuthorizer(scope, 'ApiKeyAuthorizer', {
+      handler: authorizer,
+      identitySources: [],
+      resultsCacheTtl: Duration.seconds(0),
     });
     // One integration per function, shared by its routes.
     const integrations = new Map<ApiFunctionName, apigateway.LambdaIntegration>();
@@ -71,7 +81,10 @@ export class JobsApi {
           : {};
         integrations.set(route.function, new apigateway.LambdaIntegration(functions[route.function], streaming));
       }
-      resource.addMethod(route.method, integrations.get(route.function), { apiKeyRequired: route.apiKeyRequired });
+      resource.addMethod(route.method, integrations.get(route.function), {
+        apiKeyRequired: route.apiKeyRequired,
+        ...(route.apiKeyRequired ? { authorizer: apiKeyAuthorizer } : {}),
+      });
     }
 
     this.waf = props.waf ? new ApiWaf(scope, 'Waf', { stage: this.api.deploymentStage, ...props.waf }) : undefined;

@@ -23,7 +23,7 @@ import { wasmVipsBundling } from './wasm-vips-asset';
 /** The API functions, in the order the route table first names them (each serves one or more routes). */
 export type ApiFunctionName = (typeof ROUTES)[number]['function'];
 export const API_FUNCTION_NAMES: ApiFunctionName[] = [...new Set(ROUTES.map((route) => route.function))];
-export type FunctionName = ApiFunctionName | 'consumer' | 'reconciler' | 'callbacks' | 'admitter';
+export type FunctionName = ApiFunctionName | 'consumer' | 'reconciler' | 'callbacks' | 'admitter' | 'authorizer';
 
 export interface JobsFunctionsProps {
   readonly props: ReplicateJobsProps;
@@ -130,7 +130,13 @@ export class JobsFunctions {
     // One admitter runs at a time, by its lease (a reservation of 1 would throttle the second kick of a pair):
     // it paces every create, so more would not go faster.
     const admitter = fn('AdmitterFunction', 'handler', 'admitter.ts', { timeout: Duration.seconds(90) });
-    this.functions = { ...api, consumer, reconciler, callbacks, admitter };
+    // The API's Lambda authorizer: reads the API key from x-api-key or `Authorization: Bearer` for API Gateway, before
+    // every keyed request (not cached: either header may carry it), so it is small and quick.
+    const authorizer = fn('AuthorizerFunction', 'handler', 'authorizer.ts', {
+      memorySize: 128,
+      timeout: Duration.seconds(5),
+    });
+    this.functions = { ...api, consumer, reconciler, callbacks, admitter, authorizer };
 
     this.grantLeastPrivilege(p);
     sqsEventSource(callbacks, p.queues.callbackQueue, {

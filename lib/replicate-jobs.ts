@@ -86,7 +86,11 @@ export class ReplicateJobs extends Construct {
       secrets: this.secrets,
       replicateApiBaseUrl: props.replicateApiBaseUrl ?? DEFAULTS.replicateApiBaseUrl,
     });
-    const api = new JobsApi(this, { props, functions: functions.functions });
+    const api = new JobsApi(this, {
+      props,
+      functions: functions.functions,
+      authorizer: functions.functions.authorizer,
+    });
 
     this.table = this.storage.table;
     this.bucket = this.storage.bucket;

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
 import { InvalidRequest, NotFound, RequestRefused, Unauthenticated } from '../lambdas/core/errors';
 import { errorResponse, type HttpResponse } from '../lambdas/http/responses';
+import { authorize } from './api-authorizer';
 import type { AppModel, RouteModel } from './cloud/app-model';
 import { FunctionError } from './lambda/local-function';
 import { readBody } from './read-body';
@@ -14,9 +15,15 @@ import { tokenBucket } from './token-bucket';
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 /** API Gateway's message for a throttled request. */
 const TOO_MANY_REQUESTS = 'Too Many Requests';
+/** The documented local answer to a keyed route without a valid key (API Gateway's own is a bare 401 or 403). */
+const API_KEY_REQUIRED = 'A valid API key is required: the x-api-key header, or Authorization: Bearer <key>';
+/** API Gateway's message when an authorizer's policy does not allow the method. */
+const FORBIDDEN = 'User is not authorized to access this resource';
 
 export interface ApiGatewayOptions {
   routes: RouteModel[];
+  /** Where a request's API key comes from (default HEADER): x-api-key, or the route's authorizer's answer. */
+  apiKeySource?: AppModel['apiKeySource'];
   usagePlan: AppModel['usagePlan'];
   /** The stage the template deploys (its name is in the request context, as in AWS). */
   stageName: string;
@@ -66,15 +73,27 @@ export async function startApiGateway(options: ApiGatewayOptions) {
         true,
       );
     }
-    const apiKey = typeof req.headers['x-api-key'] === 'string' ? req.headers['x-api-key'] : undefined;
+    let apiKey = typeof req.headers['x-api-key'] === 'string' ? req.headers['x-api-key'] : undefined;
+    const authorizer = match.route.authorizerFunctionLogicalId;
+    if (authorizer) {
+      const methodArn = `arn:aws:execute-api:us-east-1:000000000000:local/${options.stageName}/${req.method}${path}`;
+      const request = proxyEvent(req, query, path, match, Buffer.alloc(0), {
+        apiKeyId: undefined,
+        stage: options.stageName,
+        domainName,
+      });
+      const { body: _none, isBase64Encoded: _no, ...event } = request;
+      const decision = await authorize((e) => options.invoke(authorizer, e), { ...event, methodArn });
+      // Locally a missing key answers the documented 401 JSON (API Gateway's is {"message":"Unauthorized"}).
+      if (decision.kind === 'unauthorized')
+        return send(res, errorResponse(new Unauthenticated('unauthorized', API_KEY_REQUIRED)), true);
+      if (decision.kind === 'denied') return send(res, gatewayAnswer(403, FORBIDDEN), true);
+      if (decision.kind === 'failed') return send(res, gatewayAnswer(500, 'Internal server error'), true);
+      if (options.apiKeySource === 'AUTHORIZER') apiKey = decision.usageIdentifierKey;
+    }
     const apiKeyId = apiKey ? options.apiKeys.get(apiKey) : undefined;
     if (match.route.apiKeyRequired) {
-      if (!apiKeyId)
-        return send(
-          res,
-          errorResponse(new Unauthenticated('unauthorized', 'A valid x-api-key header is required')),
-          true,
-        );
+      if (!apiKeyId) return send(res, errorResponse(new Unauthenticated('unauthorized', API_KEY_REQUIRED)), true);
       const refused = limiter(apiKeyId);
       if (refused) return send(res, gatewayAnswer(429, refused), true);
     }

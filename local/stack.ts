@@ -325,6 +325,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const gateway = track(
       await startApiGateway({
         routes: model.routes,
+        apiKeySource: model.apiKeySource,
         usagePlan: model.usagePlan,
         stageName: stageNameOf(assembly),
         apiKeys,

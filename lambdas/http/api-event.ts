@@ -19,7 +19,11 @@ export type ApiEvent = Pick<
  */
 export function toApiRequest(event: ApiEvent, apiKeyRequired: boolean): ApiRequest {
   const owner = event.requestContext.identity.apiKeyId ?? '';
-  if (apiKeyRequired && !owner) throw new Unauthenticated('unauthorized', 'A valid x-api-key header is required');
+  if (apiKeyRequired && !owner)
+    throw new Unauthenticated(
+      'unauthorized',
+      'A valid API key is required: the x-api-key header, or Authorization: Bearer <key>',
+    );
   const headers = event.headers ?? {};
   return {
     owner,

@@ -14,6 +14,8 @@ import type { CloudAssembly } from './synthesize';
 export interface AppModel {
   functions: FunctionModel[];
   routes: RouteModel[];
+  /** The REST API's `ApiKeySourceType`: the key is the x-api-key header, or what the route's authorizer answers. */
+  apiKeySource: 'HEADER' | 'AUTHORIZER';
   usagePlan?: { rateLimit?: number; burstLimit?: number; quotaLimit?: number; quotaPeriod?: 'DAY' | 'WEEK' | 'MONTH' };
   eventSources: EventSourceModel[];
   schedules: ScheduleModel[];
@@ -50,6 +52,8 @@ export interface RouteModel {
   apiKeyRequired: boolean;
   /** Its integration streams the function's response (ResponseTransferMode STREAM: InvokeWithResponseStream). */
   streaming?: boolean;
+  /** The Lambda (REQUEST) authorizer that runs before it (`AuthorizationType: CUSTOM`), by its function. */
+  authorizerFunctionLogicalId?: string;
   /** The stage's throttle of this method (its `MethodSettings`), shared by every caller. */
   throttle?: { rateLimit: number; burstLimit: number };
 }
@@ -86,6 +90,11 @@ export function readAppModel(assembly: CloudAssembly): AppModel {
       readFunction(assembly, resources, logicalId, resource),
     ),
     routes: readRoutes(resources),
+    // Where API Gateway takes a request's API key from: the x-api-key header, or the authorizer's answer.
+    apiKeySource:
+      ofType('AWS::ApiGateway::RestApi')[0]?.[1].Properties?.ApiKeySourceType === 'AUTHORIZER'
+        ? 'AUTHORIZER'
+        : 'HEADER',
     usagePlan: ofType('AWS::ApiGateway::UsagePlan').map(([, { Properties: p }]) => ({
       rateLimit: p.Throttle?.RateLimit,
       burstLimit: p.Throttle?.BurstLimit,
@@ -192,6 +201,9 @@ export function readRoutes(resources: Resources): RouteModel[] {
         functionLogicalId: findGetAtt(p.Integration?.Uri),
         apiKeyRequired: p.ApiKeyRequired === true,
         streaming: p.Integration?.ResponseTransferMode === 'STREAM',
+        ...(p.AuthorizationType === 'CUSTOM'
+          ? { authorizerFunctionLogicalId: findGetAtt(resources[refOf(p.AuthorizerId)].Properties.AuthorizerUri) }
+          : {}),
         throttle: stageThrottle(resources, path, p.HttpMethod),
       };
     });

@@ -28,9 +28,9 @@ function synth(props?: ReplicateJobsProps, bundle = false): Template {
 describe('ReplicateJobs template', () => {
   const template = synth();
 
-  it('has the eight functions on Node.js 24, arm64, traced, with JSON logs and retention', () => {
+  it('has the nine functions on Node.js 24, arm64, traced, with JSON logs and retention', () => {
     const functions = template.findResources('AWS::Lambda::Function');
-    expect(Object.keys(functions)).toHaveLength(8);
+    expect(Object.keys(functions)).toHaveLength(9);
     for (const fn of Object.values(functions)) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -39,7 +39,7 @@ describe('ReplicateJobs template', () => {
         LoggingConfig: { LogFormat: 'JSON' },
       });
     }
-    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 9);
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 10);
     template.hasResourceProperties('AWS::Lambda::Function', {
       Handler: 'index.handler',
       Timeout: 300,
@@ -64,7 +64,15 @@ describe('ReplicateJobs template', () => {
       expect(matching).toHaveLength(1);
     }
     template.resourceCountIs('AWS::ApiGateway::Method', ROUTES.length);
-    template.hasResourceProperties('AWS::ApiGateway::RestApi', { ApiKeySourceType: 'HEADER' });
+    // The key comes from the authorizer (x-api-key or `Authorization: Bearer`), on every keyed method and only there.
+    template.hasResourceProperties('AWS::ApiGateway::RestApi', { ApiKeySourceType: 'AUTHORIZER' });
+    const methods = Object.values(template.findResources('AWS::ApiGateway::Method'));
+    for (const { Properties: method } of methods) {
+      expect(method.AuthorizationType).toBe(method.ApiKeyRequired ? 'CUSTOM' : 'NONE');
+    }
+    const [authorizer] = Object.values(template.findResources('AWS::ApiGateway::Authorizer'));
+    expect(authorizer.Properties).toMatchObject({ Type: 'REQUEST', AuthorizerResultTtlInSeconds: 0 });
+    expect(JSON.stringify(authorizer.Properties.AuthorizerUri)).toContain('ReplicateJobsAuthorizerFunction');
   });
 
   it("streams the events function's responses (InvokeWithResponseStream) for as long as its timeout, and only its", () => {
@@ -388,8 +396,8 @@ describe('ReplicateJobs template', () => {
     const described = (text: string) => alarms.filter((alarm) => alarm.Properties.AlarmDescription.includes(text));
     expect(described('dead-letter queue')).toHaveLength(1);
     expect(described('waiting too long')).toHaveLength(1);
-    expect(described('failed 5 or more times')).toHaveLength(8);
-    expect(described('was throttled')).toHaveLength(8);
+    expect(described('failed 5 or more times')).toHaveLength(9);
+    expect(described('was throttled')).toHaveLength(9);
     expect(described('wait too long for capacity')).toHaveLength(1);
     expect(described('client callback could not be delivered')).toHaveLength(1);
     expect(described('API requests answered 5xx')).toHaveLength(1);
@@ -698,7 +706,7 @@ describe('ReplicateJobs template', () => {
     const functions = bundled.findResources('AWS::Lambda::Function');
     const code = Object.values(functions).map((fn) => fn.Properties.Code.S3Key);
     expect(code.every((key) => typeof key === 'string' && key.endsWith('.zip'))).toBe(true);
-    expect(new Set(code).size).toBe(8); // one entry point, one bundle, per function
+    expect(new Set(code).size).toBe(9); // one entry point, one bundle, per function
     // What each bundle holds, by package, from the esbuild metafile written beside it.
     const outdir = app.synth().directory;
     const packagesOf = (name: string) => {
@@ -726,6 +734,7 @@ describe('ReplicateJobs template', () => {
       '@aws-sdk/lib-dynamodb',
       '@aws-sdk/s3-request-presigner',
     ]);
+    expect(sdk(packagesOf('Authorizer'))).toEqual([]); // it calls nothing
     expect(sdk(packagesOf('Events'))).toEqual([
       '@aws-sdk/client-dynamodb',
       '@aws-sdk/client-s3',

@@ -50,6 +50,29 @@ describe('requests, tenancy and idempotency (local stack)', () => {
     });
   });
 
+  it("takes the API key from `Authorization: Bearer` too (Replicate's clients), through the API's Lambda authorizer", async () => {
+    const bearer = (token: string) => ({ key: null, headers: { authorization: `Bearer ${token}` } });
+    const job = await stack.request('/jobs', { body: { model: 'a/b', input: {} }, ...bearer('key-alice') });
+    expect(job.status).toBe(202);
+    // The same owner as with x-api-key: the authorizer hands API Gateway the key, which names the owner.
+    expect((await stack.request(`/jobs/${job.json.id}`)).status).toBe(200);
+    expect((await stack.request(`/jobs/${job.json.id}`, bearer('key-bob'))).status).toBe(404);
+    expect(
+      (await stack.request(`/jobs/${job.json.id}`, { key: null, headers: { authorization: 'Token key-alice' } }))
+        .status,
+    ).toBe(200);
+    await nothingHappens(async () => {
+      for (const authorization of ['Bearer nope', 'Bearer', 'Basic a2V5LWFsaWNl', 'key-alice']) {
+        const refused = await stack.request('/jobs', {
+          body: { model: 'a/b', input: {} },
+          key: null,
+          headers: { authorization },
+        });
+        expect(refused).toMatchObject({ status: 401, json: { error: { code: 'unauthorized' } } });
+      }
+    });
+  });
+
   it('answers unknown routes 404 and wrong methods 405, in the error format', async () => {
     expect(await stack.request('/nope')).toMatchObject({ status: 404, json: { error: { code: 'not_found' } } });
     expect(await stack.request('/jobs', { method: 'DELETE' })).toMatchObject({

@@ -314,3 +314,74 @@ describe('local API Gateway: stage method throttling', () => {
     });
   });
 });
+
+describe('local API Gateway: a Lambda authorizer with the API key source AUTHORIZER', () => {
+  const routes: RouteModel[] = [
+    {
+      method: 'GET',
+      path: '/jobs',
+      functionLogicalId: 'Status',
+      apiKeyRequired: true,
+      authorizerFunctionLogicalId: 'Auth',
+    },
+  ];
+  let answer: () => Promise<unknown>;
+  const seen: any[] = [];
+  let gateway: Awaited<ReturnType<typeof startApiGateway>>;
+  beforeAll(async () => {
+    gateway = await startApiGateway({
+      routes,
+      apiKeySource: 'AUTHORIZER',
+      usagePlan: undefined,
+      stageName: 'v1',
+      apiKeys: new Map([['key-alice', 'alice']]),
+      port: 0,
+      host: '127.0.0.1',
+      invoke: async (fn, event) => {
+        if (fn === 'Auth') return answer();
+        seen.push(event);
+        return { statusCode: 200, body: '{}' };
+      },
+      invokeWithResponseStream: async () => {
+        throw new Error('no streaming route here');
+      },
+    });
+  });
+  afterAll(() => gateway.stop());
+  const allow = (key?: string) => async () => ({
+    principalId: 'p',
+    ...(key ? { usageIdentifierKey: key } : {}),
+    policyDocument: {
+      Statement: [{ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: 'arn:aws:execute-api:*' }],
+    },
+  });
+
+  it("takes the key from the authorizer's answer, not from the header, and names its owner", async () => {
+    answer = allow('key-alice');
+    expect((await fetch(`${gateway.url}/jobs`)).status).toBe(200);
+    expect(seen.at(-1).requestContext.identity.apiKeyId).toBe('alice');
+    answer = allow('not-a-key');
+    expect((await fetch(`${gateway.url}/jobs`, { headers: { 'x-api-key': 'key-alice' } })).status).toBe(401);
+  });
+
+  it('answers 401 to Unauthorized, 403 to a policy that does not allow the method, 500 to a failed authorizer', async () => {
+    answer = async () => {
+      throw new FunctionError({ errorType: 'Error', errorMessage: 'Unauthorized' });
+    };
+    expect((await fetch(`${gateway.url}/jobs`)).status).toBe(401);
+    answer = async () => ({
+      principalId: 'p',
+      usageIdentifierKey: 'key-alice',
+      policyDocument: {
+        Statement: [{ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: 'arn:aws:execute-api:*:*:other/*' }],
+      },
+    });
+    expect((await fetch(`${gateway.url}/jobs`)).status).toBe(403);
+    answer = async () => {
+      throw new FunctionError({ errorType: 'Error', errorMessage: 'boom' });
+    };
+    expect((await fetch(`${gateway.url}/jobs`)).status).toBe(500);
+    answer = async () => 'not a policy';
+    expect((await fetch(`${gateway.url}/jobs`)).status).toBe(500);
+  });
+});

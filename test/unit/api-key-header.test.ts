@@ -1,0 +1,41 @@
+import { apiKeyOf } from '../../lambdas/core/api-key-header';
+import { handler } from '../../lambdas/functions/authorizer';
+
+describe('the API key a request presents', () => {
+  it.each([
+    [{ 'x-api-key': 'k1' }, 'k1'],
+    [{ 'X-Api-Key': ' k1 ' }, 'k1'],
+    [{ Authorization: 'Bearer k2' }, 'k2'],
+    [{ authorization: 'bearer k2' }, 'k2'],
+    [{ authorization: 'Token k3' }, 'k3'], // the official clients' older scheme
+    [{ 'x-api-key': 'k1', authorization: 'Bearer k2' }, 'k1'], // API Gateway's own header first
+    [{ authorization: 'Bearer' }, undefined],
+    [{ authorization: 'Bearer a b' }, undefined],
+    [{ authorization: 'Basic azE=' }, undefined],
+    [{ authorization: 'k1' }, undefined],
+    [{ 'x-api-key': '' }, undefined],
+    [{}, undefined],
+  ])('%j presents %j', (headers, key) => {
+    expect(apiKeyOf(headers)).toBe(key);
+  });
+});
+
+describe('the API authorizer', () => {
+  const methodArn = 'arn:aws:execute-api:us-east-1:123456789012:abc/v1/GET/jobs';
+
+  it('allows the method and hands API Gateway the key to check against its usage plans', async () => {
+    expect(await handler({ headers: { authorization: 'Bearer k2' }, methodArn })).toEqual({
+      principalId: 'api-key',
+      usageIdentifierKey: 'k2',
+      policyDocument: {
+        Version: '2012-10-17',
+        Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: methodArn }],
+      },
+    });
+  });
+
+  it('answers Unauthorized (API Gateway: 401) when no key is presented', async () => {
+    await expect(handler({ headers: { authorization: 'Basic x' }, methodArn })).rejects.toThrow('Unauthorized');
+    await expect(handler({ headers: null as never, methodArn })).rejects.toThrow('Unauthorized');
+  });
+});
