@@ -34,8 +34,11 @@ describe('the API authorizer', () => {
     });
   });
 
-  it('answers Unauthorized (API Gateway: 401) when no key is presented', async () => {
-    await expect(handler({ headers: { authorization: 'Basic x' }, methodArn })).rejects.toThrow('Unauthorized');
-    await expect(handler({ headers: null as never, methodArn })).rejects.toThrow('Unauthorized');
+  it('names no key when none is presented (API Gateway then refuses, 403), and never throws: no function error, no alarm', async () => {
+    for (const headers of [{ authorization: 'Basic x' }, null as never]) {
+      const answer = await handler({ headers, methodArn });
+      expect(answer.principalId).toBe('api-key');
+      expect(answer).not.toHaveProperty('usageIdentifierKey');
+    }
   });
 });
