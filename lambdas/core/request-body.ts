@@ -1,4 +1,7 @@
-/** What every JSON request body shares: parsing it, and the one `validation_failed` shape its problems are told in. */
+/**
+ * What every request's input shares (a JSON body, a query): parsing a body, and the one `validation_failed` shape
+ * its problems are told in.
+ */
 import { InvalidRequest } from './errors';
 
 /** One problem with a request body: where (`input.image`, `(body)`) and what. */
@@ -16,14 +19,16 @@ export function parseJsonBody(rawBody: string): unknown {
   }
 }
 
-/** A schema's issues as field issues (the whole body is `(body)`). */
-export const fieldIssues = (error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> }): FieldIssue[] =>
-  error.issues.map((issue) => ({ path: issue.path.join('.') || '(body)', message: issue.message }));
+/** A schema's issues as field issues; `whole` names the input itself (`(body)`, `(query)`). */
+export const fieldIssues = (
+  error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> },
+  whole = '(body)',
+): FieldIssue[] => error.issues.map((issue) => ({ path: issue.path.join('.') || whole, message: issue.message }));
 
-/** `validation_failed`, its message listing each problem, `details` holding them. */
-export const validationFailed = (issues: FieldIssue[]): InvalidRequest =>
+/** `validation_failed`, its message (`Invalid <subject>: …`) listing each problem, `details` holding them. */
+export const validationFailed = (issues: FieldIssue[], subject = 'request'): InvalidRequest =>
   new InvalidRequest(
     'validation_failed',
-    `Invalid request: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`,
+    `Invalid ${subject}: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`,
     issues,
   );

@@ -1,4 +1,4 @@
-import { InvalidRequest } from './errors';
+import { type FieldIssue, fieldIssues, validationFailed } from './request-body';
 import * as z from './schema';
 import { type DayUsage, EMPTY_DAY, usageDayOf } from './usage';
 
@@ -38,13 +38,7 @@ const addDays = (date: string, days: number) =>
  */
 export function usageRangeOf(query: Record<string, string | undefined>, now: Date): UsageRange {
   const parsed = UsageQuery.safeParse(query);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((issue) => ({
-      path: issue.path.join('.') || '(query)',
-      message: issue.message,
-    }));
-    throw invalid(issues);
-  }
+  if (!parsed.success) throw invalid(fieldIssues(parsed.error, '(query)'));
   const to = parsed.data.to ?? usageDayOf(now);
   const earliest = addDays(to, 1 - DEFAULT_USAGE_DAYS);
   const from = parsed.data.from ?? (earliest < FIRST_DAY ? FIRST_DAY : earliest);
@@ -57,10 +51,7 @@ export function usageRangeOf(query: Record<string, string | undefined>, now: Dat
   return { from, to };
 }
 
-function invalid(issues: Array<{ path: string; message: string }>): InvalidRequest {
-  const summary = issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ');
-  return new InvalidRequest('validation_failed', `Invalid usage range: ${summary}`, issues);
-}
+const invalid = (issues: FieldIssue[]) => validationFailed(issues, 'usage range');
 
 /** A day (or the totals) as `GET /usage` answers it. */
 export interface UsageFigures {
@@ -87,11 +78,9 @@ export interface UsageReport {
 
 /** Every day of the range, those with nothing as zeros (a chart needs them), and the totals. */
 export function usageReport(owner: string, range: UsageRange, stored: ReadonlyMap<string, DayUsage>): UsageReport {
-  const days = daysOf(range).map((date) => ({ date, ...figuresOf(stored.get(date) ?? EMPTY_DAY) }));
-  const sum = daysOf(range).reduce<DayUsage>(
-    (total, date) => addUsage(total, stored.get(date) ?? EMPTY_DAY),
-    EMPTY_DAY,
-  );
+  const stamped = daysOf(range).map((date) => ({ date, usage: stored.get(date) ?? EMPTY_DAY }));
+  const sum = stamped.reduce<DayUsage>((total, day) => addUsage(total, day.usage), EMPTY_DAY);
+  const days = stamped.map(({ date, usage }) => ({ date, ...figuresOf(usage) }));
   return { owner, from: range.from, to: range.to, days, totals: figuresOf(sum) };
 }
 

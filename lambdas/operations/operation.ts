@@ -88,5 +88,8 @@ export interface Operation {
   handle(request: ApiRequest, deps: Dependencies, api: WholeApi): Promise<ApiResult>;
 }
 
+/** The header that makes a request that creates a job safe to repeat (`POST /jobs`, `POST /jobs/{id}/retry`). */
+export const IDEMPOTENCY_KEY_HEADER = { name: 'Idempotency-Key', schema: { type: 'string', maxLength: 255 } };
+
 /** Codes any operation that calls Replicate can answer. */
 export const REPLICATE_ERRORS = ['replicate_rate_limited', 'replicate_unavailable', 'replicate_auth_failed'] as const;

@@ -1,5 +1,5 @@
 import { retryJob } from '../use-cases/retry-job';
-import { type Operation, REPLICATE_ERRORS } from './operation';
+import { IDEMPOTENCY_KEY_HEADER, type Operation, REPLICATE_ERRORS } from './operation';
 
 /** `POST /jobs/{id}/retry`: a new job with a failed or canceled job's request; 202 with it and its `Location`. */
 export const retryJobOperation: Operation = {
@@ -9,7 +9,7 @@ export const retryJobOperation: Operation = {
   function: 'submit',
   apiKeyRequired: true,
   summary: 'Retry a failed or canceled job: a new job with the same request and retryOf naming the old one',
-  request: { headers: [{ name: 'Idempotency-Key', schema: { type: 'string', maxLength: 255 } }] },
+  request: { headers: [IDEMPOTENCY_KEY_HEADER] },
   success: { status: 202, description: 'Accepted: the new job, with a Location header', schema: 'job' },
   errors: [
     'unauthorized',

@@ -4,7 +4,7 @@ import { parseSubmitRequest, SubmitJobBody } from '../core/submit-request';
 import { presentJob } from '../use-cases/present-job';
 import { submitJob } from '../use-cases/submit-job';
 import { waitForEnd } from '../use-cases/wait-for-end';
-import { type Operation, REPLICATE_ERRORS } from './operation';
+import { IDEMPOTENCY_KEY_HEADER, type Operation, REPLICATE_ERRORS } from './operation';
 
 /** `POST /jobs`: submit a job; 202 with the job and its `Location`. */
 export const submitJobOperation: Operation = {
@@ -17,7 +17,7 @@ export const submitJobOperation: Operation = {
   request: {
     body: SubmitJobBody,
     headers: [
-      { name: 'Idempotency-Key', schema: { type: 'string', maxLength: 255 } },
+      IDEMPOTENCY_KEY_HEADER,
       {
         name: 'Prefer',
         schema: {
