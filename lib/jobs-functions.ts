@@ -179,6 +179,8 @@ export class JobsFunctions {
     storage.grantObjects(submit, 's3:PutObject', uploads);
     storage.grantObjects(submit, 's3:GetObject', uploads);
     storage.grantObjects(submit, 's3:DeleteObject', outputs, results, uploads);
+    // A create held by `Prefer: wait` answers the ended job: its outputs presigned, a result kept in S3 read back.
+    storage.grantReadOutputs(submit);
     secrets.grantReadApiToken(submit);
     queues.grantSendCallbacks(submit); // a canceled job's callback
     queues.grantWakeAdmitter(submit);

@@ -85,6 +85,8 @@ describe('deadlines, deployments and retries', () => {
     expect(fast.status).toBe(200);
     expect(fast.headers.get('preference-applied')).toBe('wait=10');
     expect(fast.json).toMatchObject({ status: 'succeeded', outputs: [{ url: expect.stringMatching(/^http/) }] });
+    // Presigned by the submit function, which may read the outputs (it could not, and the URL was refused).
+    expect((await fetch(fast.json.outputs[0].url)).status).toBe(200);
     const slow = await stack.request('/jobs', {
       body: { model: 'a/b', input: { simulate: { stepMs: 3_600_000 } } },
       headers: { prefer: 'wait=1' },
