@@ -24,6 +24,11 @@ export const DEFAULTS = {
   /** Lifetime of the presigned output URLs `GET /jobs/{id}` answers with: one hour. */
   presignedUrlSeconds: 3600,
   /**
+   * The longest `Prefer: wait` a create request is held for (`POST /jobs`, `/v1/.../predictions`): under API
+   * Gateway's default 29 s integration timeout, with room for the submit itself.
+   */
+  maxPreferWaitSeconds: 25,
+  /**
    * The consumer's Lambda timeout, which is also how long a copier holds a job's transfer lease: five minutes
    * copies a 1 GiB output with room to spare (bench/README.md).
    */

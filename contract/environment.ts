@@ -39,6 +39,7 @@ export const ENV = {
   prices: 'PRICES',
   refundFailuresWithoutOutput: 'REFUND_FAILURES_WITHOUT_OUTPUT',
   refundClientCancels: 'REFUND_CLIENT_CANCELS',
+  maxPreferWaitSeconds: 'MAX_PREFER_WAIT_SECONDS',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];

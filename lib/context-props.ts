@@ -68,6 +68,7 @@ export function propsFromContext(node: Node): ReplicateJobsProps {
     eventQueueVisibilityTimeout: duration('eventQueueVisibilitySeconds'),
     maxReceiveCount: number('maxReceiveCount'),
     presignedUrlExpiry: duration('presignedUrlSeconds'),
+    maxPreferWaitSeconds: number('maxPreferWaitSeconds'),
     jobTimeout: duration('jobTimeoutSeconds'),
     reconcileInterval: duration('reconcileIntervalSeconds'),
     reconcileAfter: duration('reconcileAfterSeconds'),

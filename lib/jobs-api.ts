@@ -6,7 +6,12 @@ import type { Construct } from 'constructs';
 import { DEFAULTS } from '../contract/defaults';
 import { ROUTES, STREAMING_FUNCTIONS } from '../lambdas/routes';
 import { ApiWaf } from './api-waf';
-import { type ApiFunctionName, STREAMING_TIMEOUT_SECONDS } from './jobs-functions';
+import {
+  API_TIMEOUT_SECONDS,
+  type ApiFunctionName,
+  STREAMING_TIMEOUT_SECONDS,
+  submitTimeoutSeconds,
+} from './jobs-functions';
 import type { ReplicateJobsProps } from './replicate-jobs-props';
 
 export interface JobsApiProps {
@@ -73,13 +78,17 @@ export class JobsApi {
       const resource = this.api.root.resourceForPath(route.path);
       if (!integrations.has(route.function)) {
         // A streaming function's responses flow to the client as they are written, for as long as its timeout.
-        const streaming = STREAMING_FUNCTIONS.includes(route.function)
+        // A submit held by `Prefer: wait` past API Gateway's default 29 s needs a longer integration timeout too.
+        const submitSeconds = submitTimeoutSeconds(props);
+        const options: apigateway.LambdaIntegrationOptions = STREAMING_FUNCTIONS.includes(route.function)
           ? {
               responseTransferMode: apigateway.ResponseTransferMode.STREAM,
               timeout: Duration.seconds(STREAMING_TIMEOUT_SECONDS),
             }
-          : {};
-        integrations.set(route.function, new apigateway.LambdaIntegration(functions[route.function], streaming));
+          : route.function === 'submit' && submitSeconds > API_TIMEOUT_SECONDS
+            ? { timeout: Duration.seconds(submitSeconds) }
+            : {};
+        integrations.set(route.function, new apigateway.LambdaIntegration(functions[route.function], options));
       }
       resource.addMethod(route.method, integrations.get(route.function), {
         apiKeyRequired: route.apiKeyRequired,

@@ -37,6 +37,15 @@ export interface JobsFunctionsProps {
 const ROOT = path.join(__dirname, '..');
 /** A streaming API function's timeout, and its integration's: the longest stream and time to close it. */
 export const STREAMING_TIMEOUT_SECONDS = MAX_STREAM_MS / 1000 + 30;
+/** An API function's timeout: API Gateway's default integration timeout. */
+export const API_TIMEOUT_SECONDS = 29;
+/**
+ * The submit function's timeout, and its integration's: a create request may wait `maxPreferWaitSeconds`
+ * (`Prefer: wait`) after the submit itself, which takes up to 4 s (a create rate slot, Replicate's answer).
+ */
+export function submitTimeoutSeconds(props: ReplicateJobsProps): number {
+  return Math.max(API_TIMEOUT_SECONDS, (props.maxPreferWaitSeconds ?? DEFAULTS.maxPreferWaitSeconds) + 4);
+}
 /**
  * A streaming function is billed for every second a client watches, mostly idle between reads: 192 MB, not 256,
  * holds the events function's measured peak (98 MiB RSS after streams of jobs with 4 outputs) at half its memory.
@@ -69,7 +78,7 @@ export class JobsFunctions {
         runtime: lambda.Runtime.NODEJS_24_X,
         architecture: lambda.Architecture.ARM_64,
         memorySize: 256,
-        timeout: Duration.seconds(29),
+        timeout: Duration.seconds(API_TIMEOUT_SECONDS),
         environment,
         tracing: lambda.Tracing.ACTIVE,
         logGroup: new logs.LogGroup(scope, `${name}Logs`, {
@@ -105,7 +114,10 @@ export class JobsFunctions {
     const api = Object.fromEntries(
       API_FUNCTION_NAMES.map((name) => [
         name,
-        fn(`${capitalize(name)}Function`, 'handler', `${name}.ts`, STREAMING_FUNCTIONS.includes(name) ? streaming : {}),
+        fn(`${capitalize(name)}Function`, 'handler', `${name}.ts`, {
+          ...(name === 'submit' ? { timeout: Duration.seconds(submitTimeoutSeconds(props)) } : {}),
+          ...(STREAMING_FUNCTIONS.includes(name) ? streaming : {}),
+        }),
       ]),
     ) as Record<ApiFunctionName, nodejs.NodejsFunction>;
     const consumerMaxConcurrency = props.consumerMaxConcurrency ?? DEFAULTS.consumerMaxConcurrency;
@@ -268,6 +280,7 @@ function functionEnvironment(p: JobsFunctionsProps, consumerTimeout: Duration): 
     [ENV.presignedUrlSeconds]: String(
       (props.presignedUrlExpiry ?? Duration.seconds(DEFAULTS.presignedUrlSeconds)).toSeconds(),
     ),
+    [ENV.maxPreferWaitSeconds]: String(props.maxPreferWaitSeconds ?? DEFAULTS.maxPreferWaitSeconds),
     [ENV.transferLeaseSeconds]: String(consumerTimeout.toSeconds()),
     [ENV.downloadTimeoutSeconds]: String(downloadTimeoutSecondsFor(consumerTimeout.toSeconds())),
     [ENV.jobTimeoutSeconds]: seconds(props.jobTimeout, DEFAULTS.jobTimeoutSeconds),

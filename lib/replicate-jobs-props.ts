@@ -184,6 +184,14 @@ export interface ReplicateJobsProps {
    */
   readonly eventStreamConcurrency?: number | false;
   /**
+   * The longest `Prefer: wait` a create request (`POST /jobs`, `POST /v1/.../predictions`) is held for, in seconds,
+   * 1 to 60 (Replicate's own longest). Above 25 the submit function's timeout and its integration's grow to match
+   * (the wait plus 4 s): API Gateway's integration timeout is 29 s unless the account's quota was raised (regional
+   * and private REST APIs can ask for more), so raise that first.
+   * @default 25
+   */
+  readonly maxPreferWaitSeconds?: number;
+  /**
    * Lifetime of the presigned output URLs `GET /jobs/{id}` answers with.
    * @default Duration.hours(1)
    */

@@ -84,6 +84,11 @@ export function validateProps(scope: IConstruct, props: ReplicateJobsProps): voi
     fail(`eventStreamConcurrency must be a whole number of at least 1, or false, got ${streams}`);
   }
 
+  const wait = props.maxPreferWaitSeconds;
+  if (wait !== undefined && known(wait) && !(Number.isInteger(wait) && wait >= 1 && wait <= 60)) {
+    fail(`maxPreferWaitSeconds must be a whole number from 1 to 60, got ${wait}`);
+  }
+
   positiveInteger('reconcileBatchSize', props.reconcileBatchSize);
   positiveInteger('replicateCreatesPerMinute', props.replicateCreatesPerMinute);
   // Shard keys carry two digits (core/shards.ts): they sort, and name, at most 100 shards.

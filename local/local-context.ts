@@ -1,5 +1,6 @@
 import { ENV } from '../contract/environment';
 import { OwnerLimitsSetting } from '../lambdas/core/owner-limits';
+import { LONGEST_PREFER_WAIT_SECONDS } from '../lambdas/core/prefer-wait';
 import { PriceTableSetting } from '../lambdas/core/prices';
 import type * as z from '../lambdas/core/schema';
 
@@ -31,6 +32,7 @@ const ENV_TO_CONTEXT: Record<string, string> = {
   [ENV.prices]: 'prices',
   [ENV.refundFailuresWithoutOutput]: 'refundFailuresWithoutOutput',
   [ENV.refundClientCancels]: 'refundClientCancels',
+  [ENV.maxPreferWaitSeconds]: 'maxPreferWaitSeconds',
 };
 
 /** Event streams the local stack holds open at once (the events function's reservation, locally). */
@@ -99,6 +101,8 @@ export function localContext(options: LocalContextOptions): Record<string, strin
   context.consumerTimeoutSeconds ??= String(options.consumerTimeoutSeconds);
   // Event streams open at once: each is a Node process here (about 100 MB), so fewer than AWS's default 100.
   context.eventStreamConcurrency ??= String(LOCAL_EVENT_STREAMS);
+  // Replicate's longest blocking wait: nothing here times an integration out at 29 s.
+  context.maxPreferWaitSeconds ??= String(LONGEST_PREFER_WAIT_SECONDS);
   context.eventQueueVisibilitySeconds = String(options.visibilityTimeoutSeconds ?? context.consumerTimeoutSeconds);
   if (options.maxReceiveCount) context.maxReceiveCount = String(options.maxReceiveCount);
   const throttle = options.throttle ?? LOCAL_THROTTLE;

@@ -23,7 +23,8 @@ export const submitJobOperation: Operation = {
         schema: {
           type: 'string',
           pattern: '^wait=\\d+$',
-          description: 'wait=N: answer 200 with the job if it ends within N s (at most 25)',
+          description:
+            'wait=N: answer 200 with the job if it ends within N s (at most maxPreferWaitSeconds: 25 by default)',
         },
       },
     ],
@@ -53,7 +54,7 @@ export const submitJobOperation: Operation = {
       apiBaseUrl: request.baseUrl,
     });
     const location = { location: `/jobs/${job.id}` };
-    const wait = preferredWaitSeconds(request.header('prefer'));
+    const wait = preferredWaitSeconds(request.header('prefer'), { max: deps.settings.maxPreferWaitSeconds });
     if (wait === undefined) return { body: job, headers: location };
     // Prefer: wait=N: 200 with the job once it has ended (outputs stored), or 202 as ever after N seconds.
     const applied = { ...location, 'preference-applied': `wait=${wait}` };

@@ -97,6 +97,7 @@ export function readSettings(env: Env): RuntimeSettings {
       positiveNumber(env, ENV.downloadTimeoutSeconds, downloadTimeoutSecondsFor(DEFAULTS.consumerTimeoutSeconds)) *
       1000,
     presignedUrlSeconds: positiveNumber(env, ENV.presignedUrlSeconds, DEFAULTS.presignedUrlSeconds),
+    maxPreferWaitSeconds: positiveNumber(env, ENV.maxPreferWaitSeconds, DEFAULTS.maxPreferWaitSeconds),
     transferLeaseSeconds: positiveNumber(env, ENV.transferLeaseSeconds, DEFAULTS.consumerTimeoutSeconds),
     transferConcurrency: 4,
     jobTimeoutSeconds: positiveNumber(env, ENV.jobTimeoutSeconds, DEFAULTS.jobTimeoutSeconds),

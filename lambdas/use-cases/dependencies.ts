@@ -35,6 +35,8 @@ export interface HandlerSettings {
   publicUrl?: string;
   /** Lifetime of the presigned output URLs `GET /jobs/{id}` returns. */
   presignedUrlSeconds: number;
+  /** The longest `Prefer: wait` a create request is held for (core/prefer-wait.ts). */
+  maxPreferWaitSeconds: number;
   /** How long a consumer may hold a job's transfer lease: its own timeout, so a crashed holder's lease expires. */
   transferLeaseSeconds: number;
   /** How many output files one consumer copies at once. */

@@ -52,15 +52,20 @@ describe('ReplicateJobs template', () => {
   });
 
   it('exposes every route of the shared table, with x-api-key exactly where the table says', () => {
+    const resources = template.toJSON().Resources;
+    // A resource's whole path, from its parts up to the API's root (a parent that is no resource here).
+    const pathOf = (id: string): string => {
+      const resource = resources[id];
+      if (resource?.Type !== 'AWS::ApiGateway::Resource') return '';
+      return `${pathOf(resource.Properties.ParentId.Ref ?? '')}/${resource.Properties.PathPart}`;
+    };
     for (const route of ROUTES) {
-      const last = route.path.split('/').pop()!;
       const methods = template.findResources('AWS::ApiGateway::Method', {
         Properties: { HttpMethod: route.method, ApiKeyRequired: route.apiKeyRequired },
       });
-      const matching = Object.values(methods).filter((method) => {
-        const resource = template.toJSON().Resources[method.Properties.ResourceId.Ref];
-        return resource?.Properties.PathPart === last;
-      });
+      const matching = Object.values(methods).filter(
+        (method) => pathOf(method.Properties.ResourceId.Ref) === route.path,
+      );
       expect(matching).toHaveLength(1);
     }
     template.resourceCountIs('AWS::ApiGateway::Method', ROUTES.length);
@@ -195,6 +200,29 @@ describe('ReplicateJobs template', () => {
     const streamsFromContext = (value: string) =>
       propsFromContext(new App({ context: { eventStreamConcurrency: value } }).node).eventStreamConcurrency;
     expect([streamsFromContext('false'), streamsFromContext('12')]).toEqual([false, 12]);
+  });
+
+  it('holds a Prefer: wait create up to maxPreferWaitSeconds: the submit function and its integration outlast it', () => {
+    const submitOf = (t: Template) =>
+      Object.entries(t.findResources('AWS::Lambda::Function')).find(([id]) =>
+        id.startsWith('ReplicateJobsSubmitFunction'),
+      )!;
+    const integrationTimeouts = (t: Template, functionId: string) =>
+      Object.values(t.findResources('AWS::ApiGateway::Method'))
+        .filter((method) => JSON.stringify(method.Properties.Integration.Uri).includes(functionId))
+        .map((method) => method.Properties.Integration.TimeoutInMillis);
+    // By default 25 s: under API Gateway's default 29 s, which nothing changes.
+    const [defaultId, byDefault] = submitOf(template);
+    expect(byDefault.Properties.Timeout).toBe(29);
+    expect(new Set(integrationTimeouts(template, defaultId))).toEqual(new Set([undefined]));
+    expect(byDefault.Properties.Environment.Variables.MAX_PREFER_WAIT_SECONDS).toBe('25');
+    // Replicate's longest, 60 s: the function and every route it serves get 64 s (the submit itself has 4).
+    const longest = synth({ maxPreferWaitSeconds: 60 });
+    const [id, submit] = submitOf(longest);
+    expect(submit.Properties.Timeout).toBe(64);
+    expect(new Set(integrationTimeouts(longest, id))).toEqual(new Set([64_000]));
+    expect(submit.Properties.Environment.Variables.MAX_PREFER_WAIT_SECONDS).toBe('60');
+    expect(propsFromContext(new App({ context: { maxPreferWaitSeconds: '60' } }).node).maxPreferWaitSeconds).toBe(60);
   });
 
   it('puts no WAF in front of the API unless asked; asked, a REGIONAL web ACL with a per-IP rate rule on the stage', () => {

@@ -34,6 +34,11 @@ const refused: Array<[string, ReplicateJobsProps, RegExp]> = [
     /maxReceiveCount must be a whole number from 1 to 1000/,
   ],
   [
+    'a Prefer: wait longer than Replicate allows',
+    { maxPreferWaitSeconds: 61 },
+    /maxPreferWaitSeconds must be a whole number from 1 to 60/,
+  ],
+  [
     'no event streams at all',
     { eventStreamConcurrency: 0 },
     /eventStreamConcurrency must be a whole number of at least 1, or false/,

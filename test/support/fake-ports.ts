@@ -712,6 +712,7 @@ export class RecordingMetrics implements Metrics {
 
 export const TEST_SETTINGS: HandlerSettings = {
   presignedUrlSeconds: 900,
+  maxPreferWaitSeconds: 25,
   transferLeaseSeconds: 120,
   transferConcurrency: 2,
   callbacks: { httpsOnly: true, retryBaseSeconds: 10, deadlineMs: 5_000 },

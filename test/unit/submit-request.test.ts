@@ -119,14 +119,24 @@ describe('submit request validation', () => {
 });
 
 describe('Prefer: wait', () => {
-  it('reads wait=N, clamps it to 25 s, and ignores what it does not know', () => {
-    expect(preferredWaitSeconds('wait=10')).toBe(10);
-    expect(preferredWaitSeconds('respond-async, wait=5')).toBe(5);
-    expect(preferredWaitSeconds('wait="7"; x=y')).toBe(7);
-    expect(preferredWaitSeconds('wait=600')).toBe(25);
-    expect(preferredWaitSeconds('wait=0')).toBeUndefined();
-    expect(preferredWaitSeconds('wait')).toBeUndefined();
-    expect(preferredWaitSeconds('wait=-1')).toBeUndefined();
-    expect(preferredWaitSeconds(undefined)).toBeUndefined();
+  const max = { max: 25 };
+  it('reads wait=N, clamps it to the longest wait, and ignores what it does not know', () => {
+    expect(preferredWaitSeconds('wait=10', max)).toBe(10);
+    expect(preferredWaitSeconds('respond-async, wait=5', max)).toBe(5);
+    expect(preferredWaitSeconds('wait="7"; x=y', max)).toBe(7);
+    expect(preferredWaitSeconds('wait=600', max)).toBe(25);
+    expect(preferredWaitSeconds('wait=600', { max: 60 })).toBe(60);
+    expect(preferredWaitSeconds('wait=0', max)).toBeUndefined();
+    expect(preferredWaitSeconds('wait', max)).toBeUndefined();
+    expect(preferredWaitSeconds('wait=-1', max)).toBeUndefined();
+    expect(preferredWaitSeconds(undefined, max)).toBeUndefined();
+  });
+
+  it("reads a bare `wait` as the longest wait where Replicate's API does (/v1)", () => {
+    const v1 = { max: 60, bareWaitsLongest: true };
+    expect(preferredWaitSeconds('wait', v1)).toBe(60);
+    expect(preferredWaitSeconds('respond-async, Wait ; x=y', v1)).toBe(60);
+    expect(preferredWaitSeconds('wait=5', v1)).toBe(5);
+    expect(preferredWaitSeconds('waiting', v1)).toBeUndefined();
   });
 });
