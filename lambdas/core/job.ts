@@ -78,6 +78,11 @@ export interface JobSpec {
   /** Per-job limit on how long it may stay unfinished; the service default applies when absent. */
   timeoutSeconds?: number;
   callbackUrl?: string;
+  /**
+   * What the callback carries: `job` (our `{"type":"job.ended","job":…}`, the default) or `prediction` (Replicate's
+   * prediction object, for a `/v1` create's `webhook`, so Replicate's clients read and verify it unchanged).
+   */
+  callbackShape?: 'job' | 'prediction';
   /** Image derivatives made of every image output (core/derivatives.ts). */
   derivatives?: DerivativeSpec[];
   /** Days the job's stored objects are kept (one of RETENTION_DAYS_CHOICES), by a lifecycle rule on their tag. */
@@ -137,3 +142,14 @@ export interface Job extends JobSpec {
    */
   deletedAt?: string;
 }
+
+/**
+ * The API's base URL a job was submitted under: its Replicate webhook's URL (`<base>/webhooks/replicate?job=…`, the
+ * public URL setting or the URL the client reached), for the links of a prediction delivered without a request.
+ */
+export function apiBaseUrlOf(job: Pick<Job, 'webhookUrl'>): string {
+  return job.webhookUrl?.split(WEBHOOK_PATH)[0] ?? '';
+}
+
+/** Where Replicate's webhooks reach the API, under its base URL. */
+export const WEBHOOK_PATH = '/webhooks/replicate';

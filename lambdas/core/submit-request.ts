@@ -44,7 +44,7 @@ export const SubmitJobBody = z.strictObject({
   ),
 });
 
-function isHttpUrl(value: string): boolean {
+export function isHttpUrl(value: string): boolean {
   try {
     const url = new URL(value);
     return (url.protocol === 'https:' || url.protocol === 'http:') && !url.username && !url.password;
@@ -58,11 +58,26 @@ export type SubmitJobBody = z.infer<typeof SubmitJobBody>;
  * Parses and validates the raw body of `POST /jobs`. Throws `InvalidRequest` with a precise code and message;
  * nothing has been written when it throws.
  */
-export function parseSubmitRequest(rawBody: string, options: { callbackHttpsOnly?: boolean } = {}): JobSpec {
+export function parseSubmitRequest(rawBody: string, options: SubmitOptions = {}): JobSpec {
+  return jobSpecOf(parseBoundedJsonBody(rawBody), options);
+}
+
+export interface SubmitOptions {
+  /** Callbacks must be https (in AWS). */
+  callbackHttpsOnly?: boolean;
+}
+
+/** A create request's body as JSON: `body_too_large` past MAX_SUBMIT_BODY_BYTES, `invalid_json` if it is not JSON. */
+export function parseBoundedJsonBody(rawBody: string): unknown {
   if (Buffer.byteLength(rawBody, 'utf8') > MAX_SUBMIT_BODY_BYTES) {
     throw new InvalidRequest('body_too_large', `The request body must be at most ${MAX_SUBMIT_BODY_BYTES} bytes`);
   }
-  const parsed = SubmitJobBody.safeParse(parseJsonBody(rawBody));
+  return parseJsonBody(rawBody);
+}
+
+/** A parsed body of `POST /jobs` (or one `/v1` made into it) validated into the job it asks for. */
+export function jobSpecOf(json: unknown, options: SubmitOptions = {}): JobSpec {
+  const parsed = SubmitJobBody.safeParse(json);
   if (!parsed.success) throw validationFailed(fieldIssues(parsed.error));
   const body = parsed.data;
   const invalid = (path: string, message: string) => validationFailed([{ path, message }]);

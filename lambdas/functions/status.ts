@@ -11,12 +11,17 @@ import { getUsageOperation } from '../operations/get-usage';
 import { healthOperation } from '../operations/health';
 import { listJobsOperation } from '../operations/list-jobs';
 import { openApiOperation } from '../operations/openapi-document';
+import {
+  getPredictionOperation,
+  listPredictionsOperation,
+  webhookSecretOperation,
+} from '../operations/read-predictions';
 import { awsHandler, wholeApi } from '../runtime/aws';
 import { jobRepository, tableClientOf, usageLedger } from '../runtime/ports/dynamo';
 import { objectStoreOf } from '../runtime/ports/s3';
 import { secrets } from '../runtime/ports/secrets';
 
-/** The reads: a job, a page of jobs, the callback secret, health and this API's document. */
+/** The reads: a job, a page of jobs (as predictions too), the callback secret, health and this API's document. */
 export const operations = [
   listJobsOperation,
   getJobOperation,
@@ -24,6 +29,9 @@ export const operations = [
   callbackSecretOperation,
   healthOperation,
   openApiOperation,
+  listPredictionsOperation,
+  getPredictionOperation,
+  webhookSecretOperation,
 ];
 
 export const handler = awsHandler(

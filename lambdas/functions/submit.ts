@@ -5,6 +5,12 @@ import { createUploadOperation } from '../operations/create-upload';
 import { deleteJobOperation } from '../operations/delete-job';
 import { retryJobOperation } from '../operations/retry-job';
 import { submitJobOperation } from '../operations/submit-job';
+import {
+  cancelPredictionOperation,
+  createDeploymentPredictionOperation,
+  createModelPredictionOperation,
+  createPredictionOperation,
+} from '../operations/write-predictions';
 import { awsHandler, wholeApi } from '../runtime/aws';
 import {
   admission,
@@ -19,13 +25,17 @@ import { objectStoreOf, PRESIGNING_UPLOADS } from '../runtime/ports/s3';
 import { secrets } from '../runtime/ports/secrets';
 import { queuesOf } from '../runtime/ports/sqs';
 
-/** The writes a client makes: submit, retry, cancel, delete, and uploads for inputs. */
+/** The writes a client makes: submit, retry, cancel, delete, uploads for inputs, and predictions (`/v1`). */
 export const operations = [
   submitJobOperation,
   retryJobOperation,
   cancelJobOperation,
   deleteJobOperation,
   createUploadOperation,
+  createPredictionOperation,
+  createModelPredictionOperation,
+  createDeploymentPredictionOperation,
+  cancelPredictionOperation,
 ];
 
 export const handler = awsHandler(

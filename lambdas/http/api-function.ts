@@ -36,7 +36,7 @@ export function failureResponse(operation: Operation, deps: Pick<Dependencies, '
       code: error.code,
     });
   }
-  return errorResponse(error);
+  return errorResponse(error, operation.errorShape);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { ERROR_CODES } from '../core/errors';
 import { jobViewSchema } from '../core/job-view';
+import { predictionSchema } from '../core/replicate-prediction';
 import * as z from '../core/schema';
 import { usageReportSchema } from '../core/usage-report';
 import type { Operation, ResponseSchema } from '../operations/operation';
@@ -33,6 +34,9 @@ const SUCCESS_SCHEMAS: Record<ResponseSchema, unknown> = {
   upload: ref('Upload'),
   eventStream: undefined, // not JSON: EVENT_STREAM
   usage: ref('Usage'),
+  prediction: ref('Prediction'),
+  predictionList: ref('PredictionList'),
+  webhookSecret: { type: 'object', properties: { key: { type: 'string' } }, required: ['key'] },
   none: undefined,
 };
 
@@ -84,7 +88,7 @@ function responsesOf(operation: Operation): Record<string, unknown> {
     const existing = responses[status] as { description: string } | undefined;
     responses[status] = {
       description: existing ? `${existing.description}, ${code}` : code,
-      content: json(ref('Error')),
+      content: json(ref(operation.errorShape === 'replicate' ? 'Problem' : 'Error')),
     };
   }
   return responses;
@@ -99,7 +103,8 @@ export function openApiDocument(operations: readonly Operation[], serverUrl?: st
     paths[operation.path][operation.method.toLowerCase()] = {
       operationId: operation.name,
       summary: operation.summary,
-      security: operation.apiKeyRequired ? [{ apiKey: [] }] : [],
+      // Either header carries the key (the API's authorizer reads both).
+      security: operation.apiKeyRequired ? [{ apiKey: [] }, { bearer: [] }] : [],
       ...(parameters.length ? { parameters } : {}),
       ...(body ? { requestBody: { required: true, content: json(jsonSchemaOf(body)) } } : {}),
       responses: responsesOf(operation),
@@ -115,10 +120,23 @@ export function openApiDocument(operations: readonly Operation[], serverUrl?: st
     ...(serverUrl ? { servers: [{ url: serverUrl }] } : {}),
     paths,
     components: {
-      securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' } },
+      securitySchemes: {
+        apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
+        bearer: { type: 'http', scheme: 'bearer', description: 'The API key as a Bearer token (Replicate clients)' },
+      },
       schemas: {
         Job: jsonSchemaOf(jobViewSchema(), 'output'),
         Usage: jsonSchemaOf(usageReportSchema, 'output'),
+        Prediction: jsonSchemaOf(predictionSchema(), 'output'),
+        PredictionList: {
+          type: 'object',
+          properties: {
+            previous: { type: 'null', description: 'Pages go forward only' },
+            next: { type: ['string', 'null'], format: 'uri', description: 'The next page; null on the last' },
+            results: { type: 'array', items: ref('Prediction') },
+          },
+          required: ['previous', 'next', 'results'],
+        },
         JobList: {
           type: 'object',
           properties: { jobs: { type: 'array', items: ref('Job') }, nextCursor: { type: ['string', 'null'] } },
@@ -146,6 +164,18 @@ export function openApiDocument(operations: readonly Operation[], serverUrl?: st
           },
         },
         ErrorCode: { type: 'string', enum: [...ERROR_CODES] },
+        Problem: {
+          type: 'object',
+          description: "An error of a /v1 route, in Replicate's shape (RFC 9457), with our stable code beside it",
+          required: ['title', 'detail', 'status', 'code'],
+          properties: {
+            title: { type: 'string' },
+            detail: { type: 'string' },
+            status: { type: 'integer' },
+            code: ref('ErrorCode'),
+            details: {},
+          },
+        },
         Error: {
           type: 'object',
           required: ['error'],

@@ -12,10 +12,17 @@ import { healthOperation } from './health';
 import { listJobsOperation } from './list-jobs';
 import { openApiOperation } from './openapi-document';
 import type { Operation } from './operation';
+import { getPredictionOperation, listPredictionsOperation, webhookSecretOperation } from './read-predictions';
 import { receiveWebhookOperation } from './receive-webhook';
 import { retryJobOperation } from './retry-job';
 import { submitJobOperation } from './submit-job';
 import { watchJobOperation } from './watch-job';
+import {
+  cancelPredictionOperation,
+  createDeploymentPredictionOperation,
+  createModelPredictionOperation,
+  createPredictionOperation,
+} from './write-predictions';
 
 export { API_FUNCTIONS, type ApiFunctionName, type Operation } from './operation';
 
@@ -34,4 +41,11 @@ export const OPERATIONS: readonly Operation[] = [
   receiveWebhookOperation,
   healthOperation,
   openApiOperation,
+  createPredictionOperation,
+  createModelPredictionOperation,
+  createDeploymentPredictionOperation,
+  listPredictionsOperation,
+  getPredictionOperation,
+  cancelPredictionOperation,
+  webhookSecretOperation,
 ];

@@ -44,6 +44,9 @@ export interface WholeApi {
   operations(): readonly Operation[];
 }
 
+/** How an operation's errors are written: ours, or Replicate's (the `/v1` routes, for Replicate's clients). */
+export type ErrorShape = 'api' | 'replicate';
+
 /** Names of the response schemas the OpenAPI document describes (http/openapi.ts). */
 export type ResponseSchema =
   | 'job'
@@ -55,6 +58,9 @@ export type ResponseSchema =
   | 'upload'
   | 'eventStream'
   | 'usage'
+  | 'prediction'
+  | 'predictionList'
+  | 'webhookSecret'
   | 'none';
 
 /**
@@ -84,6 +90,8 @@ export interface Operation {
   alsoSucceeds?: Array<{ status: number; description: string }>;
   /** Every code it can answer (the HTTP adapter logs a refusal whose code is not listed). */
   errors: readonly ErrorCode[];
+  /** How its errors are written: ours (the default) or Replicate's (`/v1`). */
+  errorShape?: ErrorShape;
   /** `api.operations()` is the whole list (the OpenAPI operation describes it). */
   handle(request: ApiRequest, deps: Dependencies, api: WholeApi): Promise<ApiResult>;
 }

@@ -1,3 +1,4 @@
+import { WEBHOOK_PATH } from '../core/job';
 import { receiveWebhook } from '../use-cases/receive-webhook';
 import type { Operation } from './operation';
 
@@ -5,7 +6,7 @@ import type { Operation } from './operation';
 export const receiveWebhookOperation: Operation = {
   name: 'receiveWebhook',
   method: 'POST',
-  path: '/webhooks/replicate',
+  path: WEBHOOK_PATH,
   function: 'webhook',
   apiKeyRequired: false,
   summary: "Replicate's webhook receiver (Standard Webhooks signature, no API key)",

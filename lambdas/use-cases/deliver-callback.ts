@@ -1,7 +1,8 @@
 import { MAX_ATTEMPTS, retryDelaySeconds } from '../core/callback-fairness';
 import { callbackSecretFor } from '../core/callback-signing';
-import type { Job } from '../core/job';
+import { apiBaseUrlOf, type Job } from '../core/job';
 import type { ReceivedMessage } from '../core/ports';
+import { toPrediction } from '../core/replicate-prediction';
 import { parseSigningSecrets, signWebhook } from '../core/webhook-signature';
 import type { Dependencies } from './dependencies';
 import { presentJob } from './present-job';
@@ -26,7 +27,11 @@ export async function deliverCallback(
   answered: (delivered: boolean) => void,
 ): Promise<boolean> {
   const now = deps.clock();
-  const body = JSON.stringify({ type: 'job.ended', job: await presentJob(deps, job) });
+  const view = await presentJob(deps, job);
+  // A `/v1` create's `webhook` gets Replicate's prediction object, which Replicate's clients read and verify as is.
+  const body = JSON.stringify(
+    job.callbackShape === 'prediction' ? toPrediction(job, view, apiBaseUrlOf(job)) : { type: 'job.ended', job: view },
+  );
   const key = parseSigningSecrets(callbackSecretFor(await deps.secrets.callbackMasterKey(), job.owner))[0];
   const webhookId = `msg_${job.id}`;
   const timestamp = Math.floor(now.getTime() / 1000);

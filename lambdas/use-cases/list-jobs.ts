@@ -1,6 +1,6 @@
 import { InvalidRequest } from '../core/errors';
 import { JOB_ID } from '../core/ids';
-import type { JobStatus } from '../core/job';
+import type { Job, JobStatus } from '../core/job';
 import type { JobView } from '../core/job-view';
 import type { Dependencies } from './dependencies';
 import { presentJob } from './present-job';
@@ -23,7 +23,16 @@ export interface JobList {
  * `limit` jobs while `nextCursor` still points further.
  */
 export async function listJobs(deps: Dependencies, owner: string, query: ListJobsQuery): Promise<JobList> {
-  const { status, limit, cursor } = query;
+  const page = await listOwnJobs(deps, owner, query);
+  return { jobs: await Promise.all(page.jobs.map((job) => presentJob(deps, job))), nextCursor: page.nextCursor };
+}
+
+/** A page of the owner's job records, newest first (`GET /jobs`, `GET /v1/predictions`). */
+export async function listOwnJobs(
+  deps: Pick<Dependencies, 'jobs'>,
+  owner: string,
+  { status, limit, cursor }: ListJobsQuery,
+): Promise<{ jobs: Job[]; nextCursor: string | null }> {
   const page = await deps.jobs.listByOwner(owner, {
     status,
     limit,
@@ -31,7 +40,7 @@ export async function listJobs(deps: Dependencies, owner: string, query: ListJob
   });
   return {
     // A job deleted between the index read and the item read is a tombstone: not listed.
-    jobs: await Promise.all(page.jobs.filter((job) => !job.deletedAt).map((job) => presentJob(deps, job))),
+    jobs: page.jobs.filter((job) => !job.deletedAt),
     nextCursor: page.cursor ? Buffer.from(JSON.stringify(page.cursor)).toString('base64url') : null,
   };
 }

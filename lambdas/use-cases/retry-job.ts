@@ -21,9 +21,9 @@ export async function retryJob(
     });
   }
   const { model, version, deployment, input, metadata, webhookEvents, timeoutSeconds, callbackUrl } = job;
-  const { derivatives, retentionDays } = job;
+  const { derivatives, retentionDays, callbackShape } = job;
   const spec = {
-    ...{ model, version, deployment, input, metadata, webhookEvents, timeoutSeconds, callbackUrl },
+    ...{ model, version, deployment, input, metadata, webhookEvents, timeoutSeconds, callbackUrl, callbackShape },
     ...{ derivatives, retentionDays, retryOf: job.id },
   };
   return submitJob(deps, { ...command, spec });

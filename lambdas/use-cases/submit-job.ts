@@ -2,7 +2,7 @@ import { setTimeout } from 'node:timers/promises';
 import { isPaused } from '../core/admission';
 import { Conflict, InvalidRequest, LimitExceeded } from '../core/errors';
 import { hashJson, IDEMPOTENCY_KEY, idempotentJobId, newJobId } from '../core/ids';
-import type { Job, JobSpec } from '../core/job';
+import { type Job, type JobSpec, WEBHOOK_PATH } from '../core/job';
 import type { JobView } from '../core/job-view';
 import { MAX_SLOT_WAIT_MS } from '../core/limits';
 import type { Dependencies } from './dependencies';
@@ -125,7 +125,7 @@ function newJob(
     error: null,
     requestHash: hashJson(spec),
     idempotencyKey,
-    webhookUrl: `${webhookBase}/webhooks/replicate?job=${id}`,
+    webhookUrl: `${webhookBase}${WEBHOOK_PATH}?job=${id}`,
     createdAt: now,
     updatedAt: now,
   };

@@ -77,6 +77,13 @@ describe('the local stack runs the synthesized app', () => {
         'POST /jobs/{id}/retry',
         'POST /uploads',
         'POST /webhooks/replicate',
+        'GET /v1/predictions',
+        'GET /v1/predictions/{id}',
+        'GET /v1/webhooks/default/secret',
+        'POST /v1/deployments/{owner}/{name}/predictions',
+        'POST /v1/models/{owner}/{name}/predictions',
+        'POST /v1/predictions',
+        'POST /v1/predictions/{id}/cancel',
       ].sort(),
     );
     const edited = await startTestStack({

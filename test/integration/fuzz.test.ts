@@ -197,8 +197,41 @@ describe('hostile input (fuzz, local stack)', () => {
     contentType: fc.constant('application/json'),
     signed: fc.constant(true),
   });
+  // Replicate's creates (/v1), which ignore unknown fields: `input` is never an object, so each is invalid.
+  const v1Body = fc
+    .record({
+      version: fc.option(
+        fc.oneof(junk, fc.integer(), fc.constant('a'.repeat(64)), fc.constant('a/b:' + 'f'.repeat(64))),
+      ),
+      input: fc.option(fc.oneof(fc.array(fc.anything()), junk, fc.integer(), fc.constant(null))),
+      webhook: fc.option(fc.oneof(junk, fc.constant('http://127.0.0.1:1/x'), fc.constant('javascript:alert(1)'))),
+      webhook_events_filter: fc.option(fc.oneof(fc.array(junk), junk, fc.constant([]))),
+      stream: fc.option(fc.anything()),
+    })
+    .map((fields) => JSON.stringify(fields));
+  const v1Request = fc.record({
+    method: fc.constantFrom('POST', 'GET'),
+    path: fc.oneof(
+      fc.constantFrom(
+        '/v1/predictions',
+        '/v1/models/a/b/predictions',
+        '/v1/deployments/a/b/predictions',
+        '/v1/predictions/job_00000000000000000000000000/cancel',
+        '/v1/predictions?cursor=eyJ9',
+        '/v1/webhooks/default/secret',
+      ),
+      junk.map((s) => `/v1/predictions/${encodeURIComponent(s)}`),
+      fc.tuple(junk, junk).map(([a, b]) => `/v1/models/${encodeURIComponent(a)}/${encodeURIComponent(b)}/predictions`),
+      hostileQuery.map((query) => `/v1/predictions?${query}`),
+    ),
+    body: fc.oneof(v1Body, badJson),
+    key: fc.constantFrom('key-alice', 'key-bob'),
+    idempotencyKey: fc.option(junk),
+    contentType: fc.constant('application/json'),
+  });
   const request = fc.oneof(
     { weight: 6, arbitrary: submitRequest },
+    { weight: 3, arbitrary: v1Request },
     { weight: 2, arbitrary: listRequest },
     { weight: 3, arbitrary: anyRequest },
     { weight: 2, arbitrary: signedWebhook },

@@ -49,6 +49,27 @@ export async function runWorkload(stack: TestStack): Promise<void> {
     const streamed = await lastStreamedJob(stack, images.id);
     await Promise.all(streamed.outputs.map(async (output: { url: string }) => expectOk(await fetch(output.url))));
 
+    // Through /v1 (Replicate's shapes): a create held by `Prefer: wait` answers outputs the submit function presigned,
+    // and a result kept in S3 that it read back; then a read, a page, a cancel and the webhook secret.
+    const predictions = { version: 'a'.repeat(64), headers: { prefer: 'wait=20', authorization: 'Bearer key-alice' } };
+    const waited = await stack.request('/v1/predictions', {
+      body: { version: predictions.version, input: { simulate: { output: 'images' } } },
+      headers: predictions.headers,
+      key: null,
+    });
+    if (waited.json.status !== 'succeeded') throw new Error(`a waited prediction: ${JSON.stringify(waited.json)}`);
+    await Promise.all(waited.json.output.map(async (url: string) => expectOk(await fetch(url))));
+    const long = await stack.request('/v1/predictions', {
+      body: { version: predictions.version, input: { simulate: { output: 'tokens', tokens: 40_000 } } },
+      headers: predictions.headers,
+    });
+    if (long.json.output?.length !== 40_000) throw new Error('a waited prediction lost its long output');
+    expectOk(await fetch(`${stack.url}/v1/predictions/${waited.json.id}`, { headers: predictions.headers }));
+    expectOk(await fetch(`${stack.url}/v1/predictions?limit=1`, { headers: predictions.headers }));
+    expectOk(await fetch(`${stack.url}/v1/webhooks/default/secret`, { headers: predictions.headers }));
+    const ended = await stack.request(`/v1/predictions/${waited.json.id}/cancel`, { method: 'POST' });
+    if (ended.json.status !== 'succeeded') throw new Error('canceling an ended prediction changed it');
+
     // A job that fails on a later output (a host off the list): the copy already made is deleted.
     const doomed = await stack.submit({
       model: 'a/b',

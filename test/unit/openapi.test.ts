@@ -17,9 +17,10 @@ function sources(dir: string): string[] {
 }
 
 describe('OpenAPI document', () => {
-  it('is OpenAPI 3.1 with the API key scheme', () => {
+  it('is OpenAPI 3.1 with the API key schemes: x-api-key, or a Bearer token', () => {
     expect(document.openapi).toBe('3.1.0');
     expect(document.components.securitySchemes.apiKey).toEqual({ type: 'apiKey', in: 'header', name: 'x-api-key' });
+    expect(document.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
   });
 
   it('has exactly the routes of the route table, with their authentication', () => {
@@ -29,7 +30,7 @@ describe('OpenAPI document', () => {
     expect(documented.sort()).toEqual(ROUTES.map((route) => `${route.method} ${route.path}`).sort());
     for (const route of ROUTES) {
       expect(document.paths[route.path][route.method.toLowerCase()].security).toEqual(
-        route.apiKeyRequired ? [{ apiKey: [] }] : [],
+        route.apiKeyRequired ? [{ apiKey: [] }, { bearer: [] }] : [],
       );
     }
   });
@@ -41,6 +42,35 @@ describe('OpenAPI document', () => {
       for (const code of OPERATIONS.find((operation) => operation.name === route.handler)!.errors)
         expect(responses[API_ERRORS[code]].description).toContain(code);
     }
+  });
+
+  it("describes /v1 in Replicate's shapes: predictions, their pages, and errors as problem details", () => {
+    const create = document.paths['/v1/predictions'].post;
+    expect(create.responses['201'].content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/Prediction',
+    });
+    expect(create.responses['422'].content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/Problem',
+    });
+    expect(create.parameters).toContainEqual(
+      expect.objectContaining({ name: 'Prefer', schema: expect.objectContaining({ pattern: '^wait(=\\d+)?$' }) }),
+    );
+    expect(create.requestBody.content['application/json'].schema.properties).toHaveProperty('webhook_events_filter');
+    expect(document.paths['/v1/predictions'].get.responses['200'].content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/PredictionList',
+    });
+    expect(document.components.schemas.Prediction.properties.status.enum).toEqual([
+      'starting',
+      'processing',
+      'succeeded',
+      'failed',
+      'canceled',
+    ]);
+    expect(document.components.schemas.Problem.required).toEqual(['title', 'detail', 'status', 'code']);
+    // Our own routes keep our error shape.
+    expect(document.paths['/jobs'].post.responses['422'].content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/Error',
+    });
   });
 
   it("lists every code a failed job's error can carry", () => {
