@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
 import { InvalidRequest, NotFound, RequestRefused, Unauthenticated } from '../lambdas/core/errors';
 import { errorResponse, type HttpResponse } from '../lambdas/http/responses';
+import { errorShapeOf } from '../lambdas/operations/operation';
 import { authorize } from './api-authorizer';
 import type { AppModel, RouteModel } from './cloud/app-model';
 import { FunctionError } from './lambda/local-function';
@@ -64,12 +65,14 @@ export async function startApiGateway(options: ApiGatewayOptions) {
     const [path, ...rest] = (req.url ?? '/').split('?');
     const query = new URLSearchParams(rest.join('?'));
     const match = matchRoute(options.routes, req.method ?? 'GET', path);
+    // The gateway's own refusals in the shape of the route's errors (Replicate's under /v1).
+    const refuse = (error: unknown) => errorResponse(error, errorShapeOf(path));
     // Refusals close the connection instead of reading a body nobody will use.
-    if (match === undefined) return send(res, errorResponse(new NotFound('No such route')), true);
+    if (match === undefined) return send(res, refuse(new NotFound('No such route')), true);
     if (match === 'method_not_allowed') {
       return send(
         res,
-        errorResponse(new RequestRefused('method_not_allowed', `${req.method} is not allowed on ${path}`)),
+        refuse(new RequestRefused('method_not_allowed', `${req.method} is not allowed on ${path}`)),
         true,
       );
     }
@@ -86,14 +89,14 @@ export async function startApiGateway(options: ApiGatewayOptions) {
       const decision = await authorize((e) => options.invoke(authorizer, e), { ...event, methodArn });
       // Locally a missing key answers the documented 401 JSON (API Gateway's is {"message":"Unauthorized"}).
       if (decision.kind === 'unauthorized')
-        return send(res, errorResponse(new Unauthenticated('unauthorized', API_KEY_REQUIRED)), true);
+        return send(res, refuse(new Unauthenticated('unauthorized', API_KEY_REQUIRED)), true);
       if (decision.kind === 'denied') return send(res, gatewayAnswer(403, FORBIDDEN), true);
       if (decision.kind === 'failed') return send(res, gatewayAnswer(500, 'Internal server error'), true);
       if (options.apiKeySource === 'AUTHORIZER') apiKey = decision.usageIdentifierKey;
     }
     const apiKeyId = apiKey ? options.apiKeys.get(apiKey) : undefined;
     if (match.route.apiKeyRequired) {
-      if (!apiKeyId) return send(res, errorResponse(new Unauthenticated('unauthorized', API_KEY_REQUIRED)), true);
+      if (!apiKeyId) return send(res, refuse(new Unauthenticated('unauthorized', API_KEY_REQUIRED)), true);
       const refused = limiter(apiKeyId);
       if (refused) return send(res, gatewayAnswer(429, refused), true);
     }
@@ -102,7 +105,7 @@ export async function startApiGateway(options: ApiGatewayOptions) {
     if (throttled) return send(res, gatewayAnswer(429, throttled), true);
     const body = await readBody(req, MAX_REQUEST_BYTES);
     if (body === undefined)
-      return send(res, errorResponse(new InvalidRequest('body_too_large', 'Request body too large')), true);
+      return send(res, refuse(new InvalidRequest('body_too_large', 'Request body too large')), true);
     const event = proxyEvent(req, query, path, match, body, {
       apiKeyId: match.route.apiKeyRequired ? apiKeyId : undefined,
       stage: options.stageName,
@@ -123,7 +126,7 @@ export async function startApiGateway(options: ApiGatewayOptions) {
       if (error instanceof FunctionError && error.errorType === 'RequestEntityTooLargeException') {
         return send(
           res,
-          errorResponse(new InvalidRequest('body_too_large', 'Request too large for a Lambda invocation (6 MB)')),
+          refuse(new InvalidRequest('body_too_large', 'Request too large for a Lambda invocation (6 MB)')),
         );
       }
       // A throttled function (past its reserved concurrency): API Gateway answers 500, not the function's 429.

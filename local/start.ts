@@ -46,6 +46,7 @@ async function main() {
       `  curl -s -X POST ${stack.url}/jobs -H 'x-api-key: ${stack.devApiKey}' -H 'content-type: application/json' \\`,
       `    -d '${example}'`,
       `  curl -s ${stack.url}/jobs/<id from above> -H 'x-api-key: ${stack.devApiKey}'`,
+      `Replicate's clients: new Replicate({ auth: '${stack.devApiKey}', baseUrl: '${stack.url}/v1' })`,
       '',
     ].join('\n') + '\n',
   );

@@ -14,15 +14,16 @@ export type PredictionTarget = { kind: 'version' } | { kind: 'model' | 'deployme
 
 /**
  * The create body Replicate's clients send. Fields Replicate knows that we do not act on (`stream`) are accepted and
- * ignored, as are unknown ones: Replicate's own API ignores them too, and a client must not break on them.
+ * ignored, as are unknown ones: Replicate's own API ignores them too, and a client must not break on them. An
+ * optional field may be null (some clients send every field), which means absent.
  */
 export const CreatePredictionBody = z.object({
   /** A 64-hex version id, `owner/name:<version>` or `owner/name` (`POST /v1/predictions` only). */
-  version: z.optional(z.string().check(z.maxLength(300))),
+  version: z.nullish(z.string().check(z.maxLength(300))),
   input: z.record(z.string(), z.unknown()),
-  webhook: z.optional(z.string().check(z.maxLength(2048), z.refine(isHttpUrl, 'must be an absolute http(s) URL'))),
-  webhook_events_filter: z.optional(z.array(z.enum(WEBHOOK_EVENTS)).check(z.minLength(1), z.maxLength(4))),
-  stream: z.optional(z.boolean()),
+  webhook: z.nullish(z.string().check(z.maxLength(2048), z.refine(isHttpUrl, 'must be an absolute http(s) URL'))),
+  webhook_events_filter: z.nullish(z.array(z.enum(WEBHOOK_EVENTS)).check(z.minLength(1), z.maxLength(4))),
+  stream: z.nullish(z.boolean()),
 });
 
 const VERSION_ID = /^[0-9a-f]{64}$/;
@@ -50,7 +51,7 @@ export function predictionJobSpec(json: unknown, target: PredictionTarget, optio
   } else {
     named.deployment = `${target.owner}/${target.name}`;
   }
-  const delivered = webhook !== undefined && (events === undefined || events.includes('completed'));
+  const delivered = typeof webhook === 'string' && (!events || events.includes('completed'));
   try {
     const spec = jobSpecOf(
       { ...named, input, ...(events ? { webhookEvents: events } : {}), ...(delivered ? { callbackUrl: webhook } : {}) },
@@ -89,9 +90,11 @@ export interface Prediction {
   output: unknown;
   /** We keep no logs: always null. */
   logs: string | null;
+  /** A failure's message; null otherwise (a canceled prediction too, as Replicate writes it). */
   error: string | null;
   status: PredictionStatus;
   source: 'api';
+  /** Its stored outputs are past their retention (`outputsExpireAt`): their URLs may no longer answer. */
   data_removed: boolean;
   created_at: string;
   started_at: string | null;
@@ -101,6 +104,8 @@ export interface Prediction {
 }
 
 export interface PredictionOptions {
+  /** Now, to tell whether the outputs' retention has passed (`data_removed`). */
+  now: Date;
   /**
    * The answer of a create held by `Prefer: wait`: an unfinished prediction is `starting`, never `processing`.
    * Replicate's JavaScript client (`run()`) takes any other status there as the end and would return no output.
@@ -113,7 +118,7 @@ export function toPrediction(
   job: Pick<Job, 'input'>,
   view: JobView,
   apiBaseUrl: string,
-  options: PredictionOptions = {},
+  options: PredictionOptions,
 ): Prediction {
   const get = `${apiBaseUrl}/v1/predictions/${view.id}`;
   return {
@@ -124,10 +129,10 @@ export function toPrediction(
     input: job.input,
     output: view.status === 'succeeded' ? view.output : view.partialOutput,
     logs: null,
-    error: view.error ? view.error.message : null,
+    error: view.error && view.status === 'failed' ? view.error.message : null,
     status: predictionStatus(view.status, options),
     source: 'api',
-    data_removed: false,
+    data_removed: view.outputsExpireAt !== null && Date.parse(view.outputsExpireAt) <= options.now.getTime(),
     created_at: view.createdAt,
     started_at: view.startedAt,
     completed_at: view.completedAt,

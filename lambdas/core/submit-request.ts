@@ -100,7 +100,8 @@ export function jobSpecOf(json: unknown, options: SubmitOptions = {}): JobSpec {
       throw invalid('metadata', `must be at most ${MAX_METADATA_BYTES} bytes as JSON`);
     }
   }
-  if (body.callbackUrl && options.callbackHttpsOnly && !body.callbackUrl.startsWith('https:')) {
+  // The scheme as URL reads it: schemes are case-insensitive (`HTTPS://` is https).
+  if (body.callbackUrl && options.callbackHttpsOnly && new URL(body.callbackUrl).protocol !== 'https:') {
     throw invalid('callbackUrl', 'must be an https URL');
   }
   // `completed` is always asked for: it is the only event Replicate retries, and the one that ends the job.

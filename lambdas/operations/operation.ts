@@ -47,6 +47,12 @@ export interface WholeApi {
 /** How an operation's errors are written: ours, or Replicate's (the `/v1` routes, for Replicate's clients). */
 export type ErrorShape = 'api' | 'replicate';
 
+/** Where Replicate's API is served: every route under it writes its errors Replicate's way. */
+export const REPLICATE_API_PREFIX = '/v1/';
+
+/** The error shape of a path, for answers no operation gives (no such route, no key, too large a body). */
+export const errorShapeOf = (path: string): ErrorShape => (path.startsWith(REPLICATE_API_PREFIX) ? 'replicate' : 'api');
+
 /** Names of the response schemas the OpenAPI document describes (http/openapi.ts). */
 export type ResponseSchema =
   | 'job'

@@ -1,9 +1,8 @@
 import { isTerminal } from '../core/job';
 import { preferredWaitSeconds } from '../core/prefer-wait';
 import { parseSubmitRequest, SubmitJobBody } from '../core/submit-request';
-import { presentJob } from '../use-cases/present-job';
-import { submitJob } from '../use-cases/submit-job';
-import { waitForEnd } from '../use-cases/wait-for-end';
+import { submitJobAnswer } from '../use-cases/submit-job';
+import { holdUntilEnd } from '../use-cases/wait-for-end';
 import { IDEMPOTENCY_KEY_HEADER, type Operation, REPLICATE_ERRORS } from './operation';
 
 /** `POST /jobs`: submit a job; 202 with the job and its `Location`. */
@@ -46,21 +45,20 @@ export const submitJobOperation: Operation = {
     'internal_error',
   ],
   async handle(request, deps) {
+    const arrivedAt = deps.clock().getTime();
     const spec = parseSubmitRequest(request.body, { callbackHttpsOnly: deps.settings.callbacks.httpsOnly });
-    const job = await submitJob(deps, {
+    const answer = await submitJobAnswer(deps, {
       owner: request.owner,
       spec,
       idempotencyKey: request.header('idempotency-key'),
       apiBaseUrl: request.baseUrl,
     });
-    const location = { location: `/jobs/${job.id}` };
+    const location = { location: `/jobs/${answer.job.id}` };
     const wait = preferredWaitSeconds(request.header('prefer'), { max: deps.settings.maxPreferWaitSeconds });
-    if (wait === undefined) return { body: job, headers: location };
+    if (wait === undefined) return { body: answer.job, headers: location };
     // Prefer: wait=N: 200 with the job once it has ended (outputs stored), or 202 as ever after N seconds.
-    const applied = { ...location, 'preference-applied': `wait=${wait}` };
-    if (isTerminal(job.status)) return { body: job, headers: applied, status: 200 };
-    const ended = await waitForEnd(deps, job.id, wait);
-    if (!ended || !isTerminal(ended.status)) return { body: job, headers: applied };
-    return { body: await presentJob(deps, ended), headers: applied, status: 200 };
+    const job = await holdUntilEnd(deps, answer, wait, arrivedAt);
+    const headers = { ...location, 'preference-applied': `wait=${wait}` };
+    return isTerminal(job.status) ? { body: job, headers, status: 200 } : { body: job, headers };
   },
 };

@@ -41,6 +41,7 @@ function createOperation(
     success: { status: 201, description: 'The prediction, as it is when answered', schema: 'prediction' },
     errors: submitJobOperation.errors,
     async handle(request, deps) {
+      const arrivedAt = deps.clock().getTime();
       const spec = predictionJobSpec(parseBoundedJsonBody(request.body), target(request), {
         callbackHttpsOnly: deps.settings.callbacks.httpsOnly,
       });
@@ -54,6 +55,7 @@ function createOperation(
         idempotencyKey: request.header('idempotency-key'),
         apiBaseUrl: request.baseUrl,
         waitSeconds,
+        arrivedAt,
       });
       const headers: Record<string, string> = { location: prediction.urls.get };
       if (waitSeconds !== undefined) headers['preference-applied'] = `wait=${waitSeconds}`;

@@ -30,7 +30,9 @@ export async function deliverCallback(
   const view = await presentJob(deps, job);
   // A `/v1` create's `webhook` gets Replicate's prediction object, which Replicate's clients read and verify as is.
   const body = JSON.stringify(
-    job.callbackShape === 'prediction' ? toPrediction(job, view, apiBaseUrlOf(job)) : { type: 'job.ended', job: view },
+    job.callbackShape === 'prediction'
+      ? toPrediction(job, view, apiBaseUrlOf(job), { now })
+      : { type: 'job.ended', job: view },
   );
   const key = parseSigningSecrets(callbackSecretFor(await deps.secrets.callbackMasterKey(), job.owner))[0];
   const webhookId = `msg_${job.id}`;

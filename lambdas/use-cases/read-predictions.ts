@@ -31,5 +31,5 @@ export async function listPredictions(
 
 /** The job as its prediction, with presigned URLs of its stored outputs. */
 export async function predictionOf(deps: Dependencies, job: Job, apiBaseUrl: string): Promise<Prediction> {
-  return toPrediction(job, await presentJob(deps, job), apiBaseUrl);
+  return toPrediction(job, await presentJob(deps, job), apiBaseUrl, { now: deps.clock() });
 }

@@ -33,6 +33,17 @@ export interface SubmitJobCommand {
  *                                                                   │ no answer / 5xx → job left queued, Unavailable
  */
 export async function submitJob(deps: Dependencies, command: SubmitJobCommand): Promise<JobView> {
+  return (await submitJobAnswer(deps, command)).job;
+}
+
+/** What a submission answers: the job, and whether it was there already (an Idempotency-Key's replay). */
+export interface SubmitAnswer {
+  job: JobView;
+  replayed: boolean;
+}
+
+/** `submitJob`, telling a replay from a job it recorded now (a held `Prefer: wait` waits only for the latter). */
+export async function submitJobAnswer(deps: Dependencies, command: SubmitJobCommand): Promise<SubmitAnswer> {
   const { owner, spec, idempotencyKey } = command;
   if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
     throw new InvalidRequest('invalid_idempotency_key', 'Idempotency-Key must be 1–255 printable ASCII characters');
@@ -46,7 +57,7 @@ export async function submitJob(deps: Dependencies, command: SubmitJobCommand): 
     const existing = await deps.jobs.get(job.id);
     recorded = existing !== undefined;
     const retryable = existing?.status === 'failed' && existing.error?.code === 'submit_failed';
-    if (existing && !retryable) return replay(deps, existing, job);
+    if (existing && !retryable) return { job: await replay(deps, existing, job), replayed: true };
   }
   // Before anything is written or counted: a day over its budget, an unknown upload leave nothing behind.
   await checkBudgets(deps, owner, now);
@@ -74,31 +85,34 @@ export async function submitJob(deps: Dependencies, command: SubmitJobCommand): 
   const outcome = await deps.jobs.create(job);
   if (!outcome.created) {
     await deps.quota.release(owner, { shard: quota.shard, refundDaily: true, countedAt: now });
-    return replay(deps, outcome.existing, job);
+    return { job: await replay(deps, outcome.existing, job), replayed: true };
   }
   // Counted once per accepted record: a replayed Idempotency-Key never gets here (its create finds the job).
   await recordSubmittedUsage(deps, job);
-  if (job.waitingSince) return waiting(deps, job, now);
+  if (job.waitingSince) return fresh(waiting(deps, job, now));
   const token = await deps.admission.tryTake(now);
   const untilSlot = token.granted ? token.slotAt - deps.clock().getTime() : 0;
   if (!token.granted || untilSlot > MAX_SLOT_WAIT_MS) {
     // The account's create rate is spent for now: wait for the admitter like the jobs behind it.
     job.waitingSince = job.createdAt;
-    if (await deps.jobs.markWaiting(job.id, job.waitingSince)) return waiting(deps, job, now);
-    return presentJob(deps, (await deps.jobs.get(job.id)) ?? job);
+    if (await deps.jobs.markWaiting(job.id, job.waitingSince)) return fresh(waiting(deps, job, now));
+    return fresh(presentJob(deps, (await deps.jobs.get(job.id)) ?? job));
   }
   // The first create of a window goes at once; a later one waits for its place in it (at most MAX_SLOT_WAIT_MS).
   if (untilSlot > 0) await setTimeout(untilSlot);
 
   try {
-    return presentJob(deps, await startPrediction(deps, job));
+    return fresh(presentJob(deps, await startPrediction(deps, job)));
   } catch (error) {
     if (!isThrottled(error)) throw await settleFailedCreate(deps, job, error, { notify: false });
     // It begins to wait now: a running admitter reads new arrivals by when they began to wait.
     await waitAfterThrottle(deps, job.id, deps.clock().toISOString(), error.retryAfterSeconds);
-    return presentJob(deps, (await deps.jobs.get(job.id)) ?? job);
+    return fresh(presentJob(deps, (await deps.jobs.get(job.id)) ?? job));
   }
 }
+
+/** The answer for a job this submission recorded. */
+const fresh = async (view: Promise<JobView>): Promise<SubmitAnswer> => ({ job: await view, replayed: false });
 
 /** A job accepted to wait for capacity: the admitter creates its prediction when the rate allows. */
 async function waiting(deps: Dependencies, job: Job, now: Date): Promise<JobView> {

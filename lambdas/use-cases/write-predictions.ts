@@ -7,22 +7,26 @@ import { type Prediction, toPrediction } from '../core/replicate-prediction';
 import { cancel } from './cancel-job';
 import type { Dependencies } from './dependencies';
 import { ownedJob } from './owned-job';
-import { presentJob } from './present-job';
 import { predictionOf } from './read-predictions';
-import { type SubmitJobCommand, submitJob } from './submit-job';
-import { waitForEnd } from './wait-for-end';
+import { type SubmitJobCommand, submitJobAnswer } from './submit-job';
+import { holdUntilEnd } from './wait-for-end';
 
-/** Submits the job; with `Prefer: wait`, holds the answer until it ends or `waitSeconds` pass. */
+/**
+ * Submits the job; with `Prefer: wait` (`waitSeconds`), holds the answer until it ends or `waitSeconds` after the request
+ * arrived (`arrivedAt`, ms).
+ */
 export async function createPrediction(
   deps: Dependencies,
-  command: SubmitJobCommand & { waitSeconds?: number },
+  command: SubmitJobCommand & { waitSeconds?: number; arrivedAt: number },
 ): Promise<Prediction> {
-  const submitted = await submitJob(deps, command);
-  const afterWait = command.waitSeconds !== undefined;
-  const ended =
-    afterWait && !isTerminal(submitted.status) ? await waitForEnd(deps, submitted.id, command.waitSeconds!) : undefined;
-  const view = ended ? await presentJob(deps, ended) : submitted;
-  return toPrediction(command.spec, view, command.apiBaseUrl, { afterWait });
+  const answer = await submitJobAnswer(deps, command);
+  const { waitSeconds } = command;
+  const view =
+    waitSeconds === undefined ? answer.job : await holdUntilEnd(deps, answer, waitSeconds, command.arrivedAt);
+  return toPrediction(command.spec, view, command.apiBaseUrl, {
+    now: deps.clock(),
+    afterWait: waitSeconds !== undefined,
+  });
 }
 
 /**

@@ -109,7 +109,7 @@ describe('the Replicate-compatible API (/v1) with the official replicate client'
     });
     await eventually(() => simulated('cancel-me')?.status === 'starting');
     const canceled = await replicate.predictions.cancel(running.id);
-    expect(canceled).toMatchObject({ id: running.id, status: 'canceled', error: 'Canceled by the client' });
+    expect(canceled).toMatchObject({ id: running.id, status: 'canceled', error: null });
     expect(simulated('cancel-me')!.status).toBe('canceled');
     expect((await replicate.predictions.cancel(running.id)).status).toBe('canceled');
     expect((await replicate.predictions.get(running.id)).status).toBe('canceled');
@@ -149,7 +149,11 @@ describe('the Replicate-compatible API (/v1) with the official replicate client'
         body: { title: 'Not found', detail: 'No such job', status: 404, code: 'not_found' },
       });
     }
-    expect((await refusal(clientOf('key-nobody').predictions.get(alices.id))).status).toBe(401);
+    // The gateway's own refusals on /v1 are Replicate's shape too: no key, no route (files are not offered).
+    const nobody = await refusal(clientOf('key-nobody').predictions.get(alices.id));
+    expect(nobody).toMatchObject({ status: 401, body: { title: 'Unauthorized', status: 401, code: 'unauthorized' } });
+    const files = await refusal(replicate.files.list());
+    expect(files).toMatchObject({ status: 404, body: { title: 'Not found', status: 404, code: 'not_found' } });
   });
 
   it("refuses bad input with Replicate's 422 shape, naming Replicate's fields, and writes nothing", async () => {

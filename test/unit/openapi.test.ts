@@ -67,6 +67,13 @@ describe('OpenAPI document', () => {
       'canceled',
     ]);
     expect(document.components.schemas.Problem.required).toEqual(['title', 'detail', 'status', 'code']);
+    // Every route under /v1 writes Replicate's errors, and only those.
+    for (const operation of OPERATIONS) {
+      expect([operation.path, operation.errorShape ?? 'api']).toEqual([
+        operation.path,
+        operation.path.startsWith('/v1/') ? 'replicate' : 'api',
+      ]);
+    }
     // Our own routes keep our error shape.
     expect(document.paths['/jobs'].post.responses['422'].content['application/json'].schema).toEqual({
       $ref: '#/components/schemas/Error',

@@ -6,6 +6,7 @@ import { errorResponse } from '../../lambdas/http/responses';
 import { storedJob } from '../support/records';
 
 const VERSION = 'b'.repeat(64);
+const now = new Date('2026-11-30T12:00:00.000Z');
 const BASE = 'https://api.example/v1';
 
 /** The refusal `predictionJobSpec` throws for this body, or undefined. */
@@ -61,10 +62,19 @@ describe("a /v1 create body (Replicate's) read into a job spec", () => {
     expect(predictionJobSpec({ version: VERSION, input: {} }, version).callbackShape).toBeUndefined();
   });
 
-  it('ignores `stream` and fields Replicate does not define, as Replicate does', () => {
+  it('ignores `stream` and fields Replicate does not define, and takes null for an absent field, as Replicate does', () => {
     const spec = predictionJobSpec({ version: VERSION, input: {}, stream: true, priority: 'high' }, version);
     expect(spec).not.toHaveProperty('stream');
     expect(spec).not.toHaveProperty('priority');
+    const nulls = { version: VERSION, input: {}, webhook: null, webhook_events_filter: null, stream: null };
+    expect(predictionJobSpec(nulls, version)).toMatchObject({ callbackUrl: undefined, webhookEvents: ['completed'] });
+  });
+
+  it('takes an https webhook in any case of its scheme where https is required', () => {
+    const spec = predictionJobSpec({ version: VERSION, input: {}, webhook: 'HTTPS://app.example/h' }, version, {
+      callbackHttpsOnly: true,
+    });
+    expect(spec.callbackUrl).toBe('HTTPS://app.example/h');
   });
 
   it.each([
@@ -107,7 +117,7 @@ describe("a job as Replicate's prediction object", () => {
     });
   const predictionOf = (status: JobStatus, afterWait = false) => {
     const job = jobIn(status);
-    return toPrediction(job, toJobView(job, ['https://bucket.example/0.png?sig']), BASE, { afterWait });
+    return toPrediction(job, toJobView(job, ['https://bucket.example/0.png?sig']), BASE, { now, afterWait });
   };
 
   it("maps every status: queued is starting; a held create's unfinished answer is starting", () => {
@@ -143,9 +153,20 @@ describe("a job as Replicate's prediction object", () => {
     expect(predictionOf('queued').output).toBeNull();
   });
 
-  it("tells a failure's message as Replicate's error string", () => {
+  it("tells a failure's message as Replicate's error string; a canceled prediction has none, as Replicate writes it", () => {
     const job = storedJob({ status: 'failed', error: { code: 'prediction_failed', message: 'CUDA out of memory' } });
-    expect(toPrediction(job, toJobView(job, []), BASE).error).toBe('CUDA out of memory');
+    expect(toPrediction(job, toJobView(job, []), BASE, { now }).error).toBe('CUDA out of memory');
+    const canceled = storedJob({ status: 'canceled', error: { code: 'prediction_canceled', message: 'Canceled' } });
+    expect(toPrediction(canceled, toJobView(canceled, []), BASE, { now }).error).toBeNull();
+  });
+
+  it('says data_removed once the outputs are past their retention', () => {
+    const job = { ...jobIn('succeeded'), retentionDays: 1, completedAt: '2026-11-28T10:00:00.000Z' };
+    const view = toJobView(job, ['https://bucket.example/0.png?sig']);
+    expect(view.outputsExpireAt).toBe('2026-11-30T00:00:00.000Z');
+    expect(toPrediction(job, view, BASE, { now }).data_removed).toBe(true);
+    expect(toPrediction(job, view, BASE, { now: new Date('2026-11-29T23:59:59.000Z') }).data_removed).toBe(false);
+    expect(predictionOf('succeeded').data_removed).toBe(false); // kept until deleted
   });
 
   it('finds the base URL a job was submitted under from its webhook URL', () => {
