@@ -223,6 +223,11 @@ describe('ReplicateJobs template', () => {
     expect(new Set(integrationTimeouts(longest, id))).toEqual(new Set([64_000]));
     expect(submit.Properties.Environment.Variables.MAX_PREFER_WAIT_SECONDS).toBe('60');
     expect(propsFromContext(new App({ context: { maxPreferWaitSeconds: '60' } }).node).maxPreferWaitSeconds).toBe(60);
+    // A shorter wait never shortens the API's own 29 s.
+    const shortest = synth({ maxPreferWaitSeconds: 1 });
+    const [shortId, short] = submitOf(shortest);
+    expect(short.Properties.Timeout).toBe(29);
+    expect(new Set(integrationTimeouts(shortest, shortId))).toEqual(new Set([undefined]));
   });
 
   it('puts no WAF in front of the API unless asked; asked, a REGIONAL web ACL with a per-IP rate rule on the stage', () => {

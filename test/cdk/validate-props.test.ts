@@ -38,6 +38,12 @@ const refused: Array<[string, ReplicateJobsProps, RegExp]> = [
     { maxPreferWaitSeconds: 61 },
     /maxPreferWaitSeconds must be a whole number from 1 to 60/,
   ],
+  ['no Prefer: wait at all', { maxPreferWaitSeconds: 0 }, /maxPreferWaitSeconds must be a whole number from 1 to 60/],
+  [
+    'a fractional Prefer: wait',
+    { maxPreferWaitSeconds: 2.5 },
+    /maxPreferWaitSeconds must be a whole number from 1 to 60/,
+  ],
   [
     'no event streams at all',
     { eventStreamConcurrency: 0 },

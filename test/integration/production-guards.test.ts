@@ -80,6 +80,14 @@ describe('production guards, enforced by the deployed bundles', () => {
       body: { model: 'a/b', input: {}, callbackUrl: `http://127.0.0.1:${trapPort}/cb` },
     });
     expect(plain).toMatchObject({ status: 422, json: { error: { code: 'validation_failed' } } });
+    // A /v1 create's webhook is a callback: the same rule, told with Replicate's field name.
+    const plainWebhook = await stack.request('/v1/predictions', {
+      body: { version: 'a'.repeat(64), input: {}, webhook: `http://127.0.0.1:${trapPort}/cb` },
+    });
+    expect(plainWebhook).toMatchObject({
+      status: 422,
+      json: { code: 'validation_failed', details: [{ path: 'webhook' }] },
+    });
     for (const callbackUrl of [`https://127.0.0.1:${trapPort}/cb`, `https://localhost:${trapPort}/cb`]) {
       const job = await stack.submit({ model: 'a/b', input: { simulate: { output: 'none' } }, callbackUrl });
       await eventually(

@@ -102,6 +102,23 @@ describe('the Replicate-compatible API (/v1) with the official replicate client'
     await replicate.predictions.cancel(held.id);
   });
 
+  it('holds a bare Prefer: wait, or a longer one, at most 60 s locally (maxPreferWaitSeconds), on /v1 and /jobs', async () => {
+    const body = { version: VERSION, input: { prompt: 'prefer' } };
+    for (const prefer of ['wait', 'wait=600']) {
+      const held = await stack.request('/v1/predictions', { body, headers: { prefer } });
+      expect([held.status, held.headers.get('preference-applied'), held.json.status]).toEqual([
+        201,
+        'wait=60',
+        'succeeded',
+      ]);
+    }
+    const job = await stack.request('/jobs', { body: { model: 'a/b', input: {} }, headers: { prefer: 'wait=600' } });
+    expect([job.status, job.headers.get('preference-applied')]).toEqual([200, 'wait=60']);
+    // Bare `wait` is Replicate's; /jobs asks for a number.
+    const bare = await stack.request('/jobs', { body: { model: 'a/b', input: {} }, headers: { prefer: 'wait' } });
+    expect([bare.status, bare.headers.get('preference-applied')]).toEqual([202, null]);
+  });
+
   it('predictions.cancel cancels the job; a second cancel, or one of an ended prediction, answers it as it is', async () => {
     const running = await replicate.predictions.create({
       version: VERSION,
@@ -201,7 +218,12 @@ describe('the Replicate-compatible API (/v1) with the official replicate client'
       await replicate.wait(created, { interval: 50 });
       const [delivery] = receiver.received;
       const body = JSON.parse(delivery.body);
-      expect(body).toMatchObject({ id: created.id, status: 'succeeded', input: { prompt: 'hooked' } });
+      expect(body).toMatchObject({
+        id: created.id,
+        status: 'succeeded',
+        input: { prompt: 'hooked' },
+        urls: { get: `${stack.url}/v1/predictions/${created.id}` },
+      });
       const stored = (await replicate.predictions.get(created.id)).output as string;
       expect(new URL(body.output).pathname).toBe(new URL(stored).pathname);
 

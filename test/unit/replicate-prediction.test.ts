@@ -36,6 +36,8 @@ describe("a /v1 create body (Replicate's) read into a job spec", () => {
     const model = { kind: 'model', owner: 'acme', name: 'flux' } as const;
     expect(predictionJobSpec({ input: { a: 1 } }, model)).toMatchObject({ model: 'acme/flux', input: { a: 1 } });
     expect(predictionJobSpec({ input: {}, version: VERSION }, model)).toMatchObject({ version: VERSION });
+    // A version that is no version id is not pinned on a model's route.
+    expect(predictionJobSpec({ input: {}, version: 'latest' }, model).version).toBeUndefined();
     const deployment = { kind: 'deployment', owner: 'acme', name: 'prod' } as const;
     expect(predictionJobSpec({ input: {} }, deployment)).toMatchObject({ model: '', deployment: 'acme/prod' });
   });
@@ -87,6 +89,11 @@ describe("a /v1 create body (Replicate's) read into a job spec", () => {
       'webhook',
     ],
     ['a webhook that is no URL', { version: VERSION, input: {}, webhook: 'hooks' }, 'webhook'],
+    [
+      'a webhook that is no URL, even one never delivered',
+      { version: VERSION, input: {}, webhook: 'hooks', webhook_events_filter: ['start'] },
+      'webhook',
+    ],
     ['an unknown event', { version: VERSION, input: {}, webhook_events_filter: ['done'] }, 'webhook_events_filter.0'],
   ])("refuses %s with validation_failed naming Replicate's field", (_name, body, path) => {
     const refused = refusalOf(body);
