@@ -72,14 +72,14 @@ export class JobsApi {
       identitySources: [],
       resultsCacheTtl: Duration.seconds(0),
     });
+    // A submit held by `Prefer: wait` past API Gateway's default 29 s needs a longer integration timeout too.
+    const submitSeconds = submitTimeoutSeconds(props);
     // One integration per function, shared by its routes.
     const integrations = new Map<ApiFunctionName, apigateway.LambdaIntegration>();
     for (const route of ROUTES) {
       const resource = this.api.root.resourceForPath(route.path);
       if (!integrations.has(route.function)) {
         // A streaming function's responses flow to the client as they are written, for as long as its timeout.
-        // A submit held by `Prefer: wait` past API Gateway's default 29 s needs a longer integration timeout too.
-        const submitSeconds = submitTimeoutSeconds(props);
         const options: apigateway.LambdaIntegrationOptions = STREAMING_FUNCTIONS.includes(route.function)
           ? {
               responseTransferMode: apigateway.ResponseTransferMode.STREAM,

@@ -3,6 +3,7 @@ import type { IConstruct } from 'constructs';
 import { DEFAULTS } from '../contract/defaults';
 import { MAX_OUTPUT_FILES_CEILING } from '../lambdas/core/output-limits';
 import { OwnerLimitsSetting } from '../lambdas/core/owner-limits';
+import { LONGEST_PREFER_WAIT_SECONDS } from '../lambdas/core/prefer-wait';
 import { PriceTableSetting } from '../lambdas/core/prices';
 import type { AlarmThresholds, ReplicateJobsProps, Throttle } from './replicate-jobs-props';
 
@@ -85,8 +86,9 @@ export function validateProps(scope: IConstruct, props: ReplicateJobsProps): voi
   }
 
   const wait = props.maxPreferWaitSeconds;
-  if (wait !== undefined && known(wait) && !(Number.isInteger(wait) && wait >= 1 && wait <= 60)) {
-    fail(`maxPreferWaitSeconds must be a whole number from 1 to 60, got ${wait}`);
+  const longest = LONGEST_PREFER_WAIT_SECONDS;
+  if (wait !== undefined && known(wait) && !(Number.isInteger(wait) && wait >= 1 && wait <= longest)) {
+    fail(`maxPreferWaitSeconds must be a whole number from 1 to ${longest}, got ${wait}`);
   }
 
   positiveInteger('reconcileBatchSize', props.reconcileBatchSize);

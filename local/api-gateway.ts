@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
+import { API_KEY_REQUIRED } from '../lambdas/core/api-key-header';
 import { InvalidRequest, NotFound, RequestRefused, Unauthenticated } from '../lambdas/core/errors';
 import { errorResponse, type HttpResponse } from '../lambdas/http/responses';
 import { errorShapeOf } from '../lambdas/operations/operation';
@@ -16,8 +17,6 @@ import { tokenBucket } from './token-bucket';
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 /** API Gateway's message for a throttled request. */
 const TOO_MANY_REQUESTS = 'Too Many Requests';
-/** The documented local answer to a keyed route without a valid key (API Gateway's own is a bare 401 or 403). */
-const API_KEY_REQUIRED = 'A valid API key is required: the x-api-key header, or Authorization: Bearer <key>';
 /** API Gateway's message when an authorizer's policy does not allow the method. */
 const FORBIDDEN = 'User is not authorized to access this resource';
 

@@ -5,7 +5,6 @@
  * integration timeout was raised. A larger N is clamped, and a preference that is not one we know is ignored, as the
  * RFC says.
  */
-export const DEFAULT_MAX_PREFER_WAIT_SECONDS = 25;
 /** Replicate's longest blocking wait, and ours. */
 export const LONGEST_PREFER_WAIT_SECONDS = 60;
 

@@ -7,7 +7,7 @@ import { type Job, type JobSpec, WEBHOOK_EVENTS } from './job';
 import type { JobView } from './job-view';
 import { type FieldIssue, fieldIssues, validationFailed } from './request-body';
 import * as z from './schema';
-import { isHttpUrl, jobSpecOf, type SubmitOptions } from './submit-request';
+import { isHttpUrl, jobSpecOf, type SubmitOptions, VERSION_ID } from './submit-request';
 
 /** What a `/v1` create names: a version (`POST /v1/predictions`), a model or a deployment (in the path). */
 export type PredictionTarget = { kind: 'version' } | { kind: 'model' | 'deployment'; owner: string; name: string };
@@ -26,7 +26,6 @@ export const CreatePredictionBody = z.object({
   stream: z.nullish(z.boolean()),
 });
 
-const VERSION_ID = /^[0-9a-f]{64}$/;
 /** Our field names in a refusal, as the `/v1` body names them (`model` is the body's `version` on that route only). */
 const V1_FIELD: Record<string, string> = { callbackUrl: 'webhook', webhookEvents: 'webhook_events_filter' };
 

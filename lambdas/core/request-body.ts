@@ -25,10 +25,10 @@ export const fieldIssues = (
   whole = '(body)',
 ): FieldIssue[] => error.issues.map((issue) => ({ path: issue.path.join('.') || whole, message: issue.message }));
 
-/** `validation_failed`, its message (`Invalid <subject>: …`) listing each problem, `details` holding them. */
+/** A refusal's message listing each problem: `Invalid <subject>: <path>: <message>; …`. */
+export const issuesMessage = (subject: string, issues: FieldIssue[]): string =>
+  `Invalid ${subject}: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`;
+
+/** `validation_failed` listing each problem (`Invalid request: …` unless `subject` names what is invalid). */
 export const validationFailed = (issues: FieldIssue[], subject = 'request'): InvalidRequest =>
-  new InvalidRequest(
-    'validation_failed',
-    `Invalid ${subject}: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`,
-    issues,
-  );
+  new InvalidRequest('validation_failed', issuesMessage(subject, issues), issues);

@@ -7,7 +7,8 @@ import { fieldIssues, parseJsonBody, validationFailed } from './request-body';
 import * as z from './schema';
 
 const MODEL_NAME = /^[a-z0-9](?:[a-z0-9_.-]{0,98}[a-z0-9_])?\/[a-z0-9](?:[a-z0-9_.-]{0,98}[a-z0-9_])?$/i;
-const VERSION_ID = /^[0-9a-f]{64}$/;
+/** A model version's id: 64 lowercase hex characters. */
+export const VERSION_ID = /^[0-9a-f]{64}$/;
 
 const jsonObject = z.record(z.string(), z.unknown());
 

@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { API_KEY_REQUIRED } from '../core/api-key-header';
 import { Unauthenticated } from '../core/errors';
 import { headerOf } from '../core/webhook-signature';
 import type { ApiRequest } from '../operations/operation';
@@ -19,11 +20,7 @@ export type ApiEvent = Pick<
  */
 export function toApiRequest(event: ApiEvent, apiKeyRequired: boolean): ApiRequest {
   const owner = event.requestContext.identity.apiKeyId ?? '';
-  if (apiKeyRequired && !owner)
-    throw new Unauthenticated(
-      'unauthorized',
-      'A valid API key is required: the x-api-key header, or Authorization: Bearer <key>',
-    );
+  if (apiKeyRequired && !owner) throw new Unauthenticated('unauthorized', API_KEY_REQUIRED);
   const headers = event.headers ?? {};
   return {
     owner,

@@ -1,4 +1,4 @@
-import { callbackSecretFor } from '../core/callback-signing';
+import { callbackSecretOf } from '../use-cases/callback-secret';
 import type { Operation } from './operation';
 
 /** `GET /callbacks/secret`: the caller's own callback signing secret (`whsec_…`), to verify callbacks with. */
@@ -12,6 +12,6 @@ export const callbackSecretOperation: Operation = {
   success: { status: 200, description: 'The secret', schema: 'secret' },
   errors: ['unauthorized', 'internal_error'],
   handle: async (request, deps) => ({
-    body: { secret: callbackSecretFor(await deps.secrets.callbackMasterKey(), request.owner) },
+    body: { secret: await callbackSecretOf(deps, request.owner) },
   }),
 };

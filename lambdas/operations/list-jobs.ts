@@ -1,6 +1,6 @@
 import { InvalidRequest } from '../core/errors';
 import { JOB_STATUSES } from '../core/job';
-import { fieldIssues } from '../core/request-body';
+import { fieldIssues, issuesMessage } from '../core/request-body';
 import * as z from '../core/schema';
 import { listJobs } from '../use-cases/list-jobs';
 import type { ApiRequest, Operation } from './operation';
@@ -32,6 +32,5 @@ export function parseQuery<T>(schema: z.ZodMiniType<T>, request: ApiRequest): T 
   const parsed = schema.safeParse(request.query);
   if (parsed.success) return parsed.data;
   const issues = fieldIssues(parsed.error, '(query)');
-  const summary = issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ');
-  throw new InvalidRequest('invalid_query', `Invalid query: ${summary}`, issues);
+  throw new InvalidRequest('invalid_query', issuesMessage('query', issues), issues);
 }

@@ -1,5 +1,5 @@
-import { callbackSecretFor } from '../core/callback-signing';
 import * as z from '../core/schema';
+import { callbackSecretOf } from '../use-cases/callback-secret';
 import { getPrediction, listPredictions } from '../use-cases/read-predictions';
 import { PageQuery, parseQuery } from './list-jobs';
 import type { Operation } from './operation';
@@ -53,6 +53,6 @@ export const webhookSecretOperation: Operation = {
   success: { status: 200, description: 'The secret', schema: 'webhookSecret' },
   errors: ['unauthorized', 'internal_error'],
   handle: async (request, deps) => ({
-    body: { key: callbackSecretFor(await deps.secrets.callbackMasterKey(), request.owner) },
+    body: { key: await callbackSecretOf(deps, request.owner) },
   }),
 };

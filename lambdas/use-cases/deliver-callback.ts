@@ -1,9 +1,9 @@
 import { MAX_ATTEMPTS, retryDelaySeconds } from '../core/callback-fairness';
-import { callbackSecretFor } from '../core/callback-signing';
 import { apiBaseUrlOf, type Job } from '../core/job';
 import type { ReceivedMessage } from '../core/ports';
 import { toPrediction } from '../core/replicate-prediction';
 import { parseSigningSecrets, signWebhook } from '../core/webhook-signature';
+import { callbackSecretOf } from './callback-secret';
 import type { Dependencies } from './dependencies';
 import { presentJob } from './present-job';
 
@@ -34,7 +34,7 @@ export async function deliverCallback(
       ? toPrediction(job, view, apiBaseUrlOf(job), { now })
       : { type: 'job.ended', job: view },
   );
-  const key = parseSigningSecrets(callbackSecretFor(await deps.secrets.callbackMasterKey(), job.owner))[0];
+  const key = parseSigningSecrets(await callbackSecretOf(deps, job.owner))[0];
   const webhookId = `msg_${job.id}`;
   const timestamp = Math.floor(now.getTime() / 1000);
   const answer = await deps.callbackEndpoint.post(

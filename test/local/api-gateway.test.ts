@@ -4,11 +4,25 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { propsFromContext } from '../../lib/context-props';
 import { ReplicateJobsStack } from '../../lib/replicate-jobs-stack';
-import { startApiGateway } from '../../local/api-gateway';
+import { type ApiGatewayOptions, startApiGateway } from '../../local/api-gateway';
 import { type RouteModel, readRoutes } from '../../local/cloud/app-model';
 import { consolePage } from '../../local/console-page';
 import { FunctionError } from '../../local/lambda/local-function';
 import { LOCAL_THROTTLE, localContext } from '../../local/local-context';
+
+/** The local gateway on a free port with a stand-in for the functions: no usage plan and no streaming unless given. */
+const standInGateway = (options: Pick<ApiGatewayOptions, 'routes' | 'invoke'> & Partial<ApiGatewayOptions>) =>
+  startApiGateway({
+    usagePlan: undefined,
+    stageName: 'v1',
+    apiKeys: new Map(),
+    port: 0,
+    host: '127.0.0.1',
+    invokeWithResponseStream: async () => {
+      throw new Error('no streaming route here');
+    },
+    ...options,
+  });
 
 /** The local API Gateway on its own, with a stand-in for the functions behind it (what it sends, what they answer). */
 describe('local API Gateway', () => {
@@ -26,13 +40,9 @@ describe('local API Gateway', () => {
   const events: any[] = [];
   let gateway: Awaited<ReturnType<typeof startApiGateway>>;
   beforeAll(async () => {
-    gateway = await startApiGateway({
+    gateway = await standInGateway({
       routes,
-      usagePlan: undefined,
-      stageName: 'v1',
       apiKeys: new Map([['key-alice', 'alice']]),
-      port: 0,
-      host: '127.0.0.1',
       invoke: async (fn, event) => {
         events.push(event);
         // A function answering something that is not a proxy response (a body that is not a string).
@@ -141,16 +151,8 @@ describe('local API Gateway', () => {
   });
 
   it('answers a path `new URL` cannot parse (`//`) with 404, console hook included, and keeps serving (found by an attack)', async () => {
-    const withConsole = await startApiGateway({
+    const withConsole = await standInGateway({
       routes,
-      usagePlan: undefined,
-      invokeWithResponseStream: async () => {
-        throw new Error('no streaming route here');
-      },
-      stageName: 'v1',
-      apiKeys: new Map(),
-      port: 0,
-      host: '127.0.0.1',
       invoke: async () => ({ statusCode: 200, body: '{}' }),
       extra: consolePage('http://127.0.0.1:1'),
     });
@@ -211,18 +213,7 @@ describe('local API Gateway', () => {
 describe('local API Gateway: stage method throttling', () => {
   const ok = async () => ({ statusCode: 200, headers: { 'content-type': 'application/json' }, body: '{"ok":true}' });
   const withGateway = async (routes: RouteModel[], use: (url: string) => Promise<void>, invoke = ok) => {
-    const gateway = await startApiGateway({
-      routes,
-      usagePlan: undefined,
-      invokeWithResponseStream: async () => {
-        throw new Error('no streaming route here');
-      },
-      stageName: 'v1',
-      apiKeys: new Map(),
-      port: 0,
-      host: '127.0.0.1',
-      invoke,
-    });
+    const gateway = await standInGateway({ routes, invoke });
     try {
       await use(gateway.url);
     } finally {
@@ -329,21 +320,14 @@ describe('local API Gateway: a Lambda authorizer with the API key source AUTHORI
   const seen: any[] = [];
   let gateway: Awaited<ReturnType<typeof startApiGateway>>;
   beforeAll(async () => {
-    gateway = await startApiGateway({
+    gateway = await standInGateway({
       routes,
       apiKeySource: 'AUTHORIZER',
-      usagePlan: undefined,
-      stageName: 'v1',
       apiKeys: new Map([['key-alice', 'alice']]),
-      port: 0,
-      host: '127.0.0.1',
       invoke: async (fn, event) => {
         if (fn === 'Auth') return answer();
         seen.push(event);
         return { statusCode: 200, body: '{}' };
-      },
-      invokeWithResponseStream: async () => {
-        throw new Error('no streaming route here');
       },
     });
   });
